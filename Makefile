@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make              build everything into $(OUT)
+# make test         install missing packages, build, run every test
+# make demo         install missing packages, build, watch a looping migration
+# make deps         install missing Debian packages (says what it installs)
+# make install      PREFIX=/usr/local DESTDIR=
+# make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
+# make STATIC=1     statically linked binaries
+# make V=1          show full commands
+
+OUT        ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= gcc
+CLANG      ?= clang
+BPFTOOL    ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+
+UNAME_M := $(shell uname -m)
+ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+
+# Debian packages needed to build and test.
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev \
+	    pkg-config gcc make tmux python3 git
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN      := -Wall -Wextra -Werror
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(EXTRA_CFLAGS)
+LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+	      -I$(dir $(VMLINUX_H)) -Ibpf $(EXTRA_BPF_CFLAGS)
+
+COMMON_SRC  := src/common/parse.c
+DIRTYVM_SRC := src/dirtyvm/main.c src/dirtyvm/vm.c src/dirtyvm/kvm_stats.c \
+	       src/dirtyvm/host_params.c src/dirtyvm/options.c src/dirtyvm/report.c
+DIRTYVM_ASM := src/dirtyvm/guest.S
+
+DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
+	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
+
+UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options
+
+.DELETE_ON_ERROR:
+.PHONY: all clean deps test demo install vmlinux check-arch
+
+all: check-arch $(OUT)/dirtyvm $(UNIT_TESTS)
+
+check-arch:
+	@test -f $(VMLINUX_H) || { echo "error: no CO-RE header for arch '$(UNAME_M)' ($(VMLINUX_H)); run 'make vmlinux' on a kernel with BTF" >&2; exit 1; }
+
+$(OUT)/obj/%.o: src/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/obj/%.o: src/%.S | $(OUT)
+	$(call msg,AS,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -c $< -o $@
+
+$(OUT)/dirtyvm: $(DIRTYVM_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lpthread
+
+$(OUT)/tests/test_parse: tests/unit/test_parse.c $(OUT)/obj/common/parse.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
+
+$(OUT)/tests/test_dirtyvm_options: tests/unit/test_dirtyvm_options.c $(OUT)/obj/dirtyvm/options.o \
+		$(OUT)/obj/dirtyvm/report.o $(OUT)/obj/common/parse.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+# Install whatever Debian package is missing, and say which.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "make deps: apt-get failed for:$$missing" >&2; exit 1; }; \
+	fi
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) bash tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/demo.sh $(OUT)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(OUT)/dirtyvm $(DESTDIR)$(PREFIX)/bin/dirtyvm
+	install -m 0644 man/dirtyvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/dirtyvm.1
+
+vmlinux:
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H)
+
+clean:
+	rm -rf $(OUT)
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

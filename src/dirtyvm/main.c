@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dirtyvm: a small VMM that behaves like a guest under live migration.
+ * The built-in workload every splittop test and the demo run against.
+ */
+#include "host_params.h"
+#include "options.h"
+#include "report.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+struct run_ctx {
+	const struct dvm_options *opt;
+	int kvm_fd;
+	volatile int stop;		/* signal number that stopped us, or 0 */
+	pthread_mutex_t out_lock;	/* one phase line at a time */
+	struct dvm_vm *vms;
+	struct vm_result *results;
+	unsigned int nvms_created;	/* VMs the signal thread may kick */
+};
+
+struct vm_job {
+	struct run_ctx *ctx;
+	unsigned int index;
+	pthread_t thread;
+};
+
+static void phase(struct run_ctx *ctx, unsigned int vm, const char *fmt, double secs)
+{
+	pthread_mutex_lock(&ctx->out_lock);
+	if (ctx->opt->vms > 1)
+		printf("vm %u: ", vm);
+	printf(fmt, secs);
+	putchar('\n');
+	fflush(stdout);
+	pthread_mutex_unlock(&ctx->out_lock);
+}
+
+/* Count the dirty bits, and the written pages whose bit KVM did not set. */
+static void check_dirty_log(const struct dvm_options *o, const uint64_t *bitmap,
+			    struct round_result *r)
+{
+	uint64_t pages = o->mem / DVM_PAGE_SIZE, v, i, dirty = 0, missing = 0;
+
+	for (i = 0; i < o->vcpus * pages / 64; i++)
+		dirty += __builtin_popcountll(bitmap[i]);
+	for (v = 0; v < o->vcpus; v++) {
+		for (i = 0; i < pages; i++) {
+			uint64_t bit = v * pages + i;
+
+			if (i % 100 < o->writes_pct && !(bitmap[bit / 64] >> (bit % 64) & 1))
+				missing++;
+		}
+	}
+	r->dirty = dirty;
+	r->missing = missing;
+}
+
+static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result *r,
+		     uint64_t *bitmap, unsigned int n)
+{
+	const struct dvm_options *o = ctx->opt;
+	size_t words = vm->data_size / DVM_PAGE_SIZE / 64;
+	char fmt[64];
+	double t;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = dvm_vm_pass(vm, o->writes_pct, &r->dirty_s);
+	if (err)
+		return err;
+	snprintf(fmt, sizeof(fmt), "Iteration %u dirty memory time: %%.6fs", n);
+	phase(ctx, vm->index, fmt, r->dirty_s);
+
+	memset(bitmap, 0, words * sizeof(uint64_t));
+	t = dvm_now();
+	err = dvm_vm_get_dirty_log(vm, bitmap);
+	r->get_s = dvm_now() - t;
+	if (err)
+		return err;
+	snprintf(fmt, sizeof(fmt), "Iteration %u get dirty log time: %%.6fs", n);
+	phase(ctx, vm->index, fmt, r->get_s);
+	check_dirty_log(o, bitmap, r);
+
+	if (o->mode == MODE_CLEAR) {
+		/* 64 MiB per call, as a VMM clears in chunks to bound mmu_lock hold times. */
+		t = dvm_now();
+		err = dvm_vm_clear_dirty_log(vm, bitmap, (64ULL << 20) / DVM_PAGE_SIZE);
+		r->clear_s = dvm_now() - t;
+		if (err)
+			return err;
+		snprintf(fmt, sizeof(fmt), "Iteration %u clear dirty log time: %%.6fs", n);
+		phase(ctx, vm->index, fmt, r->clear_s);
+	}
+	return dvm_vm_page_stats(vm, r->pages);
+}
+
+/* One migration cycle: populate, enable dirty logging, rounds, disable. */
+static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *res,
+		     uint64_t *bitmap)
+{
+	const struct dvm_options *o = ctx->opt;
+	unsigned int i;
+	double t, secs;
+	int err;
+
+	res->rounds_done = 0;
+	for (i = 0; i < o->passes; i++) {
+		/* The first pass writes everything so that memory is allocated and
+		 * KVM maps it huge; the others use the requested mix. */
+		err = dvm_vm_pass(vm, i == 0 ? 100 : o->writes_pct, &secs);
+		if (err)
+			return err;
+		if (i == 0) {
+			res->populate_s = secs;
+			phase(ctx, vm->index, "Populate memory time: %.6fs", secs);
+		} else {
+			char fmt[48];
+
+			snprintf(fmt, sizeof(fmt), "Pass %u time: %%.6fs", i + 1);
+			phase(ctx, vm->index, fmt, secs);
+		}
+	}
+	err = dvm_vm_page_stats(vm, res->pages_before);
+	if (err)
+		return err;
+
+	t = dvm_now();
+	err = dvm_vm_set_dirty_logging(vm, true);
+	res->enable_s = dvm_now() - t;
+	if (err)
+		return err;
+	res->logging = true;
+	phase(ctx, vm->index, "Enabling dirty logging time: %.6fs", res->enable_s);
+	err = dvm_vm_page_stats(vm, res->pages_enabled);
+	if (err)
+		return err;
+
+	for (i = 0; i < o->rounds; i++) {
+		err = run_round(ctx, vm, &res->rounds[i], bitmap, i + 1);
+		if (err)
+			return err;
+		res->rounds_done = i + 1;
+	}
+
+	t = dvm_now();
+	err = dvm_vm_set_dirty_logging(vm, false);
+	res->disable_s = dvm_now() - t;
+	if (err)
+		return err;
+	res->logging = false;
+	phase(ctx, vm->index, "Disabling dirty logging time: %.6fs", res->disable_s);
+	res->cycles++;
+	return 0;
+}
+
+static void *vm_main(void *arg)
+{
+	struct vm_job *job = arg;
+	struct run_ctx *ctx = job->ctx;
+	struct dvm_vm *vm = &ctx->vms[job->index];
+	struct vm_result *res = &ctx->results[job->index];
+	uint64_t *bitmap;
+	int err;
+
+	bitmap = calloc(vm->data_size / DVM_PAGE_SIZE / 64, sizeof(uint64_t));
+	if (!bitmap) {
+		res->err = -ENOMEM;
+		return NULL;
+	}
+	err = dvm_vm_warmup(vm);
+	while (!err) {
+		err = run_cycle(ctx, vm, res, bitmap);
+		if (!ctx->opt->loop || ctx->stop)
+			break;
+	}
+	if (!err)
+		err = dvm_vm_page_stats(vm, res->pages_end);
+	else if (!dvm_vm_page_stats(vm, res->pages_end) && res->logging)
+		dvm_vm_set_dirty_logging(vm, false);
+	res->err = err;
+	free(bitmap);
+	return NULL;
+}
+
+/* Signals are taken by this thread alone: it records which one and kicks
+ * every vCPU out of the guest, so that all threads unwind normally and
+ * host settings are put back on the main path. */
+static void *signal_main(void *arg)
+{
+	struct run_ctx *ctx = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		unsigned int i;
+
+		if (sigwait(&set, &sig))
+			continue;
+		if (!ctx->stop)
+			ctx->stop = sig;
+		for (i = 0; i < __atomic_load_n(&ctx->nvms_created, __ATOMIC_ACQUIRE); i++)
+			dvm_vm_kick(&ctx->vms[i]);
+	}
+	return NULL;
+}
+
+static int check_memory(const struct dvm_options *o)
+{
+	uint64_t total = (uint64_t)o->vms * o->vcpus * o->mem;
+	struct sysinfo si;
+
+	if (!sysinfo(&si) && total > (uint64_t)si.totalram * si.mem_unit) {
+		fprintf(stderr, "dirtyvm: %llu MiB of guest memory is more than this host's %llu MiB\n",
+			(unsigned long long)(total >> 20),
+			(unsigned long long)((uint64_t)si.totalram * si.mem_unit >> 20));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_ctx ctx = { .kvm_fd = -1 };
+	struct host_params hp = { 0 };
+	struct dvm_options opt;
+	struct vm_job *jobs = NULL;
+	pthread_t sig_thread;
+	sigset_t set;
+	char eager = '?';
+	unsigned int i;
+	int err = 0, rc;
+
+	rc = dvm_parse_options(argc, argv, &opt, stdout, stderr);
+	if (rc == OPTS_HELP)
+		return 0;
+	if (rc != OPTS_OK)
+		return 2;
+	ctx.opt = &opt;
+	pthread_mutex_init(&ctx.out_lock, NULL);
+
+	if (check_memory(&opt))
+		return 1;
+	ctx.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (ctx.kvm_fd < 0) {
+		fprintf(stderr, "dirtyvm: cannot open /dev/kvm: %s\n", strerror(errno));
+		return 1;
+	}
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&sig_thread, NULL, signal_main, &ctx)) {
+		fprintf(stderr, "dirtyvm: cannot start the signal thread\n");
+		return 1;
+	}
+
+	ctx.vms = calloc(opt.vms, sizeof(*ctx.vms));
+	ctx.results = calloc(opt.vms, sizeof(*ctx.results));
+	jobs = calloc(opt.vms, sizeof(*jobs));
+	if (!ctx.vms || !ctx.results || !jobs) {
+		fprintf(stderr, "dirtyvm: out of memory\n");
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < opt.vms; i++) {
+		ctx.results[i].rounds = calloc(opt.rounds ? opt.rounds : 1, sizeof(struct round_result));
+		if (!ctx.results[i].rounds) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+
+	if (opt.eager != EAGER_UNCHANGED) {
+		err = host_set_eager_split(&hp, opt.eager == EAGER_ON);
+		if (err)
+			goto out;
+	}
+	host_read_eager_split(&eager);
+	if (opt.backing == BACKING_HUGETLB) {
+		err = host_reserve_hugepages(&hp, (uint64_t)opt.vms * opt.vcpus * opt.mem / DVM_HUGE_SIZE);
+		if (err)
+			goto out;
+	}
+
+	printf("dirtyvm: %u VM%s, %u vCPU%s x %llu MiB (%s), %llu 2 MiB regions per VM, writes %u%%, mode %s, eager_page_split %c\n",
+	       opt.vms, opt.vms > 1 ? "s" : "", opt.vcpus, opt.vcpus > 1 ? "s" : "",
+	       (unsigned long long)(opt.mem >> 20), dvm_backing_name(opt.backing),
+	       (unsigned long long)(opt.vcpus * opt.mem / DVM_HUGE_SIZE), opt.writes_pct,
+	       dvm_mode_name(opt.mode), eager);
+	fflush(stdout);
+
+	for (i = 0; i < opt.vms && !ctx.stop; i++) {
+		struct dvm_vm_params p = {
+			.nvcpus = opt.vcpus, .region_size = opt.mem, .backing = opt.backing,
+			.manual_protect = opt.mode == MODE_CLEAR, .index = i, .stop = &ctx.stop,
+		};
+
+		err = dvm_vm_create(&ctx.vms[i], ctx.kvm_fd, &p);
+		__atomic_store_n(&ctx.nvms_created, i + 1, __ATOMIC_RELEASE);
+		if (err)
+			goto out;
+		ctx.results[i].created = true;
+	}
+	for (i = 0; i < opt.vms && !ctx.stop; i++) {
+		jobs[i].ctx = &ctx;
+		jobs[i].index = i;
+		if (pthread_create(&jobs[i].thread, NULL, vm_main, &jobs[i])) {
+			fprintf(stderr, "dirtyvm: cannot start VM thread %u\n", i);
+			err = -EAGAIN;
+			break;
+		}
+		ctx.results[i].started = true;
+	}
+	for (i = 0; i < opt.vms; i++) {
+		if (!ctx.results[i].started)
+			continue;
+		pthread_join(jobs[i].thread, NULL);
+		if (ctx.results[i].err && ctx.results[i].err != -EINTR && !err)
+			err = ctx.results[i].err;
+	}
+
+out:
+	for (i = 0; ctx.vms && i < ctx.nvms_created; i++)
+		dvm_vm_destroy(&ctx.vms[i]);
+	host_params_restore(&hp);
+	if (ctx.results && (ctx.nvms_created || ctx.stop)) {
+		struct summary s = {
+			.opt = &opt, .results = ctx.results, .eager = eager,
+			.status = ctx.stop ? "interrupted" : err ? "failed" : "completed",
+		};
+
+		if (opt.json)
+			report_json(stdout, &s);
+		else
+			report_text(stdout, &s);
+	}
+	fflush(stdout);
+	pthread_cancel(sig_thread);	/* sigwait() is a cancellation point */
+	pthread_join(sig_thread, NULL);
+	for (i = 0; ctx.results && i < opt.vms; i++)
+		free(ctx.results[i].rounds);
+	free(ctx.results);
+	free(ctx.vms);
+	free(jobs);
+	close(ctx.kvm_fd);
+	if (ctx.stop)
+		return 128 + ctx.stop;
+	return err ? 1 : 0;
+}

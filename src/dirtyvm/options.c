@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "options.h"
+#include "../common/parse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+static const char usage[] =
+"Usage: dirtyvm [OPTIONS]\n"
+"Run real KVM VMs whose guests dirty memory the way a guest under live\n"
+"migration does, and drive dirty logging the way a migrating VMM does.\n"
+"\n"
+"Each cycle: PASSES passes over all memory (the first writes every page, so\n"
+"KVM maps it with huge pages), enable dirty logging, ROUNDS rounds (every vCPU\n"
+"touches its whole region once, then the VMM collects the dirty log), disable\n"
+"dirty logging.\n"
+"\n"
+"  -v, --vcpus N          vCPUs per VM, 1..64 (default 2)\n"
+"  -m, --mem SIZE         guest memory per vCPU, a multiple of 2M: 64M, 1G (default 64M)\n"
+"  -b, --backing KIND     thp | hugetlb | 4k (default thp)\n"
+"  -w, --writes PCT       share of accesses that write, 0..100 (default 100)\n"
+"  -p, --passes N         passes before dirty logging, 0..1000 (default 2)\n"
+"  -r, --rounds N         dirty-log rounds (default 3)\n"
+"  -M, --mode MODE        get: KVM_GET_DIRTY_LOG; clear: manual protect with\n"
+"                         initially-all-set and KVM_CLEAR_DIRTY_LOG (default get)\n"
+"  -e, --eager-split Y|N  set KVM's eager_page_split for the run, restored at exit\n"
+"  -l, --loop             repeat the cycle until interrupted\n"
+"  -n, --name NAME        the VM's name (as QEMU's -name guest=NAME)\n"
+"  -N, --vms N            independent VMs in this process, 1..64 (default 1)\n"
+"  -j, --json             print the summary as one JSON object\n"
+"  -h, --help             show this help\n"
+"\n"
+"Examples:\n"
+"  dirtyvm --vcpus 2 --mem 256M                 one migration cycle, 2 x 256 MiB\n"
+"  dirtyvm --backing hugetlb --mode clear --json\n"
+"  dirtyvm --loop --name demo --vcpus 2         cycle until Ctrl-C\n"
+"\n"
+"Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 stopped by\n"
+"SIGINT/SIGTERM (the summary so far is printed).\n";
+
+const char *dvm_backing_name(enum dvm_backing b)
+{
+	switch (b) {
+	case BACKING_THP: return "thp";
+	case BACKING_HUGETLB: return "hugetlb";
+	default: return "4k";
+	}
+}
+
+const char *dvm_mode_name(enum dvm_mode m)
+{
+	return m == MODE_CLEAR ? "clear" : "get";
+}
+
+static int bad(FILE *err, const char *opt, const char *val, const char *why)
+{
+	fprintf(err, "dirtyvm: invalid %s '%s': %s\n", opt, val, why);
+	return OPTS_ERROR;
+}
+
+int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, FILE *err)
+{
+	static const struct option longopts[] = {
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "backing", required_argument, NULL, 'b' },
+		{ "writes", required_argument, NULL, 'w' },
+		{ "passes", required_argument, NULL, 'p' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "eager-split", required_argument, NULL, 'e' },
+		{ "loop", no_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "vms", required_argument, NULL, 'N' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct dvm_options){
+		.vcpus = 2, .mem = 64ULL << 20, .backing = BACKING_THP, .writes_pct = 100,
+		.passes = 2, .rounds = 3, .mode = MODE_GET, .eager = EAGER_UNCHANGED,
+		.name = "dirtyvm", .vms = 1,
+	};
+	/* getopt keeps state across calls; unit tests parse many argv's. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":v:m:b:w:p:r:M:e:ln:N:jh", longopts, NULL)) != -1) {
+		bool flag;
+
+		switch (c) {
+		case 'v':
+			if (parse_u32(optarg, 1, DVM_MAX_VCPUS, &o->vcpus))
+				return bad(err, "--vcpus", optarg, "expected 1..64");
+			break;
+		case 'm':
+			if (parse_size(optarg, DVM_HUGE_SIZE, DVM_MAX_MEM, &o->mem) ||
+			    o->mem % DVM_HUGE_SIZE)
+				return bad(err, "--mem", optarg, "expected a multiple of 2M from 2M to 64G");
+			break;
+		case 'b':
+			if (!strcmp(optarg, "thp"))
+				o->backing = BACKING_THP;
+			else if (!strcmp(optarg, "hugetlb"))
+				o->backing = BACKING_HUGETLB;
+			else if (!strcmp(optarg, "4k"))
+				o->backing = BACKING_4K;
+			else
+				return bad(err, "--backing", optarg, "expected thp, hugetlb or 4k");
+			break;
+		case 'w':
+			if (parse_u32(optarg, 0, 100, &o->writes_pct))
+				return bad(err, "--writes", optarg, "expected 0..100");
+			break;
+		case 'p':
+			if (parse_u32(optarg, 0, DVM_MAX_PASSES, &o->passes))
+				return bad(err, "--passes", optarg, "expected 0..1000");
+			break;
+		case 'r':
+			if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &o->rounds))
+				return bad(err, "--rounds", optarg, "expected 0..1000000");
+			break;
+		case 'M':
+			if (!strcmp(optarg, "get"))
+				o->mode = MODE_GET;
+			else if (!strcmp(optarg, "clear"))
+				o->mode = MODE_CLEAR;
+			else
+				return bad(err, "--mode", optarg, "expected get or clear");
+			break;
+		case 'e':
+			if (parse_bool(optarg, &flag))
+				return bad(err, "--eager-split", optarg, "expected y or n");
+			o->eager = flag ? EAGER_ON : EAGER_OFF;
+			break;
+		case 'l':
+			o->loop = true;
+			break;
+		case 'n':
+			if (!optarg[0] || strlen(optarg) > 64)
+				return bad(err, "--name", optarg, "expected 1..64 characters");
+			o->name = optarg;
+			break;
+		case 'N':
+			if (parse_u32(optarg, 1, DVM_MAX_VMS, &o->vms))
+				return bad(err, "--vms", optarg, "expected 1..64");
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			fputs(usage, out);
+			return OPTS_HELP;
+		case ':':
+			fprintf(err, "dirtyvm: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+			return OPTS_ERROR;
+		default:
+			fprintf(err, "dirtyvm: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			return OPTS_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "dirtyvm: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return OPTS_ERROR;
+	}
+	return OPTS_OK;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* dirtyvm's machine-readable summary: key=value lines or one JSON object. */
+#ifndef DIRTYVM_REPORT_H
+#define DIRTYVM_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "options.h"
+
+struct round_result {
+	double dirty_s, get_s, clear_s;
+	uint64_t dirty;		/* bits KVM set in the dirty log */
+	uint64_t missing;	/* pages the guest wrote whose bit was not set */
+	uint64_t pages[3];	/* KVM's pages_4k/2m/1g after the round */
+};
+
+struct vm_result {
+	bool created, started, logging;
+	int err;
+	unsigned int cycles;		/* complete migration cycles */
+	double populate_s, enable_s, disable_s;
+	uint64_t pages_before[3];	/* before enabling dirty logging */
+	uint64_t pages_enabled[3];	/* right after enabling it */
+	uint64_t pages_end[3];
+	unsigned int rounds_done;	/* in the last cycle */
+	struct round_result *rounds;
+};
+
+struct summary {
+	const struct dvm_options *opt;
+	const struct vm_result *results;
+	char eager;
+	const char *status;
+};
+
+/* Pages the guest writes in one round, from the write pattern (guest.S). */
+uint64_t written_per_round(const struct dvm_options *o);
+void report_text(FILE *f, const struct summary *s);
+void report_json(FILE *f, const struct summary *s);
+
+#endif

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "vm.h"
+#include "kvm_stats.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << 26)
+#endif
+
+extern const unsigned char guest_code_start[], guest_code_end[];
+
+/*
+ * Guest-physical layout of the system memslot (slot 0).  The data memslot
+ * starts at 4 GiB so that every vCPU region is 2 MiB aligned in both the
+ * guest and the host, which is what lets KVM map it with 2 MiB pages.
+ */
+#define SYS_SLOT	0
+#define SYS_SIZE	(4ULL << 20)
+#define CODE_GPA	0x1000ULL
+#define PARAM_GPA	0x2000ULL	/* 64 bytes per vCPU */
+#define PML4_GPA	0x10000ULL
+#define PDPT_GPA	0x11000ULL
+#define PD_SYS_GPA	0x12000ULL	/* GPA 0..1 GiB */
+#define PD_MMIO_GPA	0x13000ULL	/* GPA 3..4 GiB */
+#define PD_DATA_GPA	0x14000ULL	/* GPA 4 GiB.., one page per GiB */
+#define MMIO_GPA	0xfffff000ULL	/* in no memslot: writes exit to us */
+#define MAX_DATA_GIB	((SYS_SIZE / 2 - PD_DATA_GPA) / DVM_PAGE_SIZE)
+
+#define PTE_P	(1ULL << 0)
+#define PTE_RW	(1ULL << 1)
+#define PTE_US	(1ULL << 2)
+#define PTE_A	(1ULL << 5)
+#define PTE_D	(1ULL << 6)
+#define PTE_PS	(1ULL << 7)
+/* Accessed and dirty preset so that KVM never has to write guest page
+ * tables while the test runs: every fault is about the data itself. */
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define PTE_2M	  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_PS)
+
+double dvm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t *sys_ptr(struct dvm_vm *vm, uint64_t gpa)
+{
+	return (uint64_t *)((char *)vm->sys_mem + gpa);
+}
+
+static void build_page_tables(struct dvm_vm *vm)
+{
+	uint64_t *pml4 = sys_ptr(vm, PML4_GPA);
+	uint64_t *pdpt = sys_ptr(vm, PDPT_GPA);
+	uint64_t *pd_sys = sys_ptr(vm, PD_SYS_GPA);
+	uint64_t *pd_mmio = sys_ptr(vm, PD_MMIO_GPA);
+	uint64_t gib, off;
+
+	pml4[0] = PDPT_GPA | PTE_TABLE;
+	pdpt[0] = PD_SYS_GPA | PTE_TABLE;
+	pdpt[3] = PD_MMIO_GPA | PTE_TABLE;
+	for (off = 0; off < SYS_SIZE; off += DVM_HUGE_SIZE)
+		pd_sys[off / DVM_HUGE_SIZE] = off | PTE_2M;
+	pd_mmio[511] = (MMIO_GPA & ~(DVM_HUGE_SIZE - 1)) | PTE_2M;
+
+	for (gib = 0; gib * (1ULL << 30) < vm->data_size; gib++) {
+		uint64_t pd_gpa = PD_DATA_GPA + gib * DVM_PAGE_SIZE;
+		uint64_t *pd = sys_ptr(vm, pd_gpa);
+		unsigned int i;
+
+		pdpt[4 + gib] = pd_gpa | PTE_TABLE;
+		for (i = 0; i < 512; i++) {
+			uint64_t gpa = DVM_DATA_GPA + gib * (1ULL << 30) + i * DVM_HUGE_SIZE;
+
+			if (gpa >= DVM_DATA_GPA + vm->data_size)
+				break;
+			pd[i] = gpa | PTE_2M;
+		}
+	}
+}
+
+static int map_data(struct dvm_vm *vm)
+{
+	size_t len = vm->data_size;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	char *p;
+
+	if (vm->backing == BACKING_HUGETLB) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		vm->data_map = vm->data = p;
+		vm->data_map_len = len;
+		return 0;
+	}
+	/* Over-allocate by 2 MiB so the data can start on a 2 MiB boundary. */
+	vm->data_map_len = len + DVM_HUGE_SIZE;
+	p = mmap(NULL, vm->data_map_len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	vm->data_map = p;
+	vm->data = (void *)(((uintptr_t)p + DVM_HUGE_SIZE - 1) & ~(DVM_HUGE_SIZE - 1));
+	if (madvise(vm->data, len, vm->backing == BACKING_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		return -errno;
+	return 0;
+}
+
+static int set_memslot(struct dvm_vm *vm, unsigned int slot, uint64_t gpa, uint64_t size,
+		       void *host, unsigned int flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->dpl = 3;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+static int setup_cpuid(struct dvm_vm *vm, int vcpu_fd)
+{
+	unsigned int n = 256;
+	struct kvm_cpuid2 *c;
+	int err = 0;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = n;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) || ioctl(vcpu_fd, KVM_SET_CPUID2, c))
+		err = -errno;
+	free(c);
+	return err;
+}
+
+static int setup_vcpu_regs(struct dvm_vm *vm, struct dvm_vcpu *v)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	/* 64-bit long mode with paging at CPL 3: the only mode that runs
+	 * natively, with real shadow page faults, on this hypervisor. */
+	sregs.cr0 = 0x80050033;		/* PG | WP | NE | ET | MP | PE */
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.efer = 0x500;		/* LMA | LME */
+	seg(&sregs.cs, 0x33, 0xb, true);
+	seg(&sregs.ds, 0x2b, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	memset(&sregs.tr, 0, sizeof(sregs.tr));
+	sregs.tr.limit = 0x67;
+	sregs.tr.type = 0xb;
+	sregs.tr.present = 1;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs))
+		return -errno;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_GPA;
+	regs.rflags = 0x2;
+	regs.rdi = DVM_DATA_GPA + (uint64_t)v->id * vm->region_size;
+	regs.r8 = 100;
+	regs.r10 = MMIO_GPA;
+	regs.r11 = PARAM_GPA + 64ULL * v->id;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct dvm_vcpu *v = arg;
+	struct dvm_vm *vm = v->vm;
+	uint64_t seen = 0;
+
+	for (;;) {
+		int err = 0;
+
+		pthread_mutex_lock(&vm->lock);
+		while (vm->pass_gen == seen && !vm->quit)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		if (vm->quit) {
+			pthread_mutex_unlock(&vm->lock);
+			return NULL;
+		}
+		seen = vm->pass_gen;
+		pthread_mutex_unlock(&vm->lock);
+		if (!v->run_now)
+			continue;
+
+		for (;;) {
+			if (*vm->stop) {
+				err = -EINTR;
+				break;
+			}
+			if (ioctl(v->fd, KVM_RUN, NULL)) {
+				err = -errno;
+				if (err == -EINTR || err == -EAGAIN) {
+					v->run->immediate_exit = 0;
+					if (*vm->stop)
+						break;
+					continue;
+				}
+				break;
+			}
+			if (v->run->exit_reason == KVM_EXIT_MMIO && v->run->mmio.is_write &&
+			    v->run->mmio.phys_addr == MMIO_GPA)
+				break;
+			if (v->run->exit_reason == KVM_EXIT_INTR)
+				continue;
+			err = -EPROTO;
+			break;
+		}
+		v->pass_end = dvm_now();
+		v->err = err;
+
+		pthread_mutex_lock(&vm->lock);
+		vm->pass_done++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_mutex_unlock(&vm->lock);
+	}
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static const char *backing_desc(enum dvm_backing b)
+{
+	return b == BACKING_HUGETLB ? "hugetlb" : b == BACKING_THP ? "thp" : "4k";
+}
+
+int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int mmap_size, err;
+	unsigned int i;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = kvm_fd;
+	vm->fd = vm->stats_fd = -1;
+	vm->index = p->index;
+	vm->nvcpus = p->nvcpus;
+	vm->region_size = p->region_size;
+	vm->backing = p->backing;
+	vm->stop = p->stop;
+	vm->data_size = (uint64_t)p->nvcpus * p->region_size;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	for (i = 0; i < DVM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+
+	if (vm->data_size > MAX_DATA_GIB << 30) {
+		fprintf(stderr, "dirtyvm: %llu GiB of guest memory is more than the %llu GiB supported\n",
+			(unsigned long long)(vm->data_size >> 30), (unsigned long long)MAX_DATA_GIB);
+		return -E2BIG;
+	}
+	/* vCPU threads are kicked out of KVM_RUN with SIGUSR1 (see dvm_vm_kick). */
+	sigaction(SIGUSR1, &sa, NULL);
+
+	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		err = -errno;
+		fprintf(stderr, "dirtyvm: KVM_CREATE_VM: %s\n", strerror(errno));
+		return err;
+	}
+	if (p->manual_protect) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+			.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET,
+		};
+		if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap)) {
+			err = -errno;
+			fprintf(stderr, "dirtyvm: enabling KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: %s\n",
+				strerror(errno));
+			return err;
+		}
+		vm->manual_protect = true;
+	}
+	vm->stats_fd = ioctl(vm->fd, KVM_GET_STATS_FD, NULL);
+	if (vm->stats_fd < 0) {
+		err = -errno;
+		fprintf(stderr, "dirtyvm: KVM_GET_STATS_FD: %s\n", strerror(errno));
+		return err;
+	}
+
+	vm->sys_size = SYS_SIZE;
+	vm->sys_mem = mmap(NULL, SYS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->sys_mem == MAP_FAILED) {
+		vm->sys_mem = NULL;
+		err = -errno;
+		fprintf(stderr, "dirtyvm: mapping system memory: %s\n", strerror(errno));
+		return err;
+	}
+	err = map_data(vm);
+	if (err) {
+		fprintf(stderr, "dirtyvm: mapping %llu MiB of %s guest memory: %s\n",
+			(unsigned long long)(vm->data_size >> 20), backing_desc(vm->backing),
+			strerror(-err));
+		return err;
+	}
+	memcpy(sys_ptr(vm, CODE_GPA), guest_code_start, guest_code_end - guest_code_start);
+	build_page_tables(vm);
+
+	err = set_memslot(vm, SYS_SLOT, 0, SYS_SIZE, vm->sys_mem, 0);
+	if (!err)
+		err = set_memslot(vm, DVM_DATA_SLOT, DVM_DATA_GPA, vm->data_size, vm->data, 0);
+	if (err) {
+		fprintf(stderr, "dirtyvm: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(-err));
+		return err;
+	}
+
+	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < 0) {
+		err = -errno;
+		fprintf(stderr, "dirtyvm: KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
+		return err;
+	}
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct dvm_vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0) {
+			err = -errno;
+			fprintf(stderr, "dirtyvm: KVM_CREATE_VCPU %u: %s\n", i, strerror(errno));
+			return err;
+		}
+		v->run_size = mmap_size;
+		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			err = -errno;
+			fprintf(stderr, "dirtyvm: mapping vCPU %u run area: %s\n", i, strerror(errno));
+			return err;
+		}
+		err = setup_cpuid(vm, v->fd);
+		if (!err)
+			err = setup_vcpu_regs(vm, v);
+		if (err) {
+			fprintf(stderr, "dirtyvm: setting up vCPU %u: %s\n", i, strerror(-err));
+			return err;
+		}
+		err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (err) {
+			fprintf(stderr, "dirtyvm: starting vCPU %u thread: %s\n", i, strerror(err));
+			return -err;
+		}
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+void dvm_vm_destroy(struct dvm_vm *vm)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->quit = true;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	for (i = 0; i < DVM_MAX_VCPUS; i++) {
+		struct dvm_vcpu *v = &vm->vcpus[i];
+
+		if (v->thread_started)
+			pthread_join(v->thread, NULL);
+		if (v->run)
+			munmap(v->run, v->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->data_map)
+		munmap(vm->data_map, vm->data_map_len);
+	if (vm->sys_mem)
+		munmap(vm->sys_mem, vm->sys_size);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	vm->fd = vm->stats_fd = -1;
+	vm->data_map = vm->sys_mem = NULL;
+}
+
+void dvm_vm_kick(struct dvm_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct dvm_vcpu *v = &vm->vcpus[i];
+
+		/* immediate_exit closes the race with a vCPU about to enter. */
+		if (v->run)
+			v->run->immediate_exit = 1;
+		if (v->thread_started)
+			pthread_kill(v->thread, SIGUSR1);
+	}
+}
+
+static int run_pass(struct dvm_vm *vm, int only_vcpu, unsigned int write_pct, uint64_t pages,
+		    double *secs)
+{
+	double start, end = 0;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		sys_ptr(vm, PARAM_GPA + 64ULL * i)[0] = write_pct;
+		sys_ptr(vm, PARAM_GPA + 64ULL * i)[1] = pages;
+		vm->vcpus[i].run_now = only_vcpu < 0 || (unsigned int)only_vcpu == i;
+		vm->vcpus[i].err = 0;
+	}
+
+	pthread_mutex_lock(&vm->lock);
+	vm->pass_done = 0;
+	start = dvm_now();
+	vm->pass_gen++;
+	pthread_cond_broadcast(&vm->cond);
+	while (vm->pass_done < (only_vcpu < 0 ? vm->nvcpus : 1))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+
+	for (i = 0; i < vm->nvcpus; i++) {
+		struct dvm_vcpu *v = &vm->vcpus[i];
+
+		if (v->err && !err) {
+			err = v->err;
+			if (err != -EINTR) {
+				if (err == -EPROTO)
+					fprintf(stderr, "dirtyvm: vm %u vCPU %u: unexpected exit reason %u\n",
+						vm->index, i, v->run->exit_reason);
+				else
+					fprintf(stderr, "dirtyvm: vm %u vCPU %u: KVM_RUN: %s\n",
+						vm->index, i, strerror(-err));
+			}
+		}
+		if (v->run_now && v->pass_end > end)
+			end = v->pass_end;
+	}
+	*secs = end - start;
+	return err;
+}
+
+int dvm_vm_pass(struct dvm_vm *vm, unsigned int write_pct, double *secs)
+{
+	return run_pass(vm, -1, write_pct, vm->region_size / DVM_PAGE_SIZE, secs);
+}
+
+int dvm_vm_warmup(struct dvm_vm *vm)
+{
+	unsigned int i;
+	double secs;
+	int err = 0;
+
+	/* One vCPU after the other, touching no data: the code and parameter
+	 * pages are faulted in exactly once (by vCPU 0), never concurrently. */
+	for (i = 0; i < vm->nvcpus && !err; i++)
+		err = run_pass(vm, (int)i, 0, 0, &secs);
+	return err;
+}
+
+int dvm_vm_set_dirty_logging(struct dvm_vm *vm, bool on)
+{
+	int err = set_memslot(vm, DVM_DATA_SLOT, DVM_DATA_GPA, vm->data_size, vm->data,
+			      on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+
+	if (err)
+		fprintf(stderr, "dirtyvm: %s dirty logging: %s\n", on ? "enabling" : "disabling",
+			strerror(-err));
+	return err;
+}
+
+int dvm_vm_get_dirty_log(struct dvm_vm *vm, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = DVM_DATA_SLOT, .dirty_bitmap = bitmap };
+
+	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log)) {
+		int err = -errno;
+
+		fprintf(stderr, "dirtyvm: KVM_GET_DIRTY_LOG: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int dvm_vm_clear_dirty_log(struct dvm_vm *vm, uint64_t *bitmap, uint64_t chunk_pages)
+{
+	uint64_t npages = vm->data_size / DVM_PAGE_SIZE, first;
+
+	/* KVM wants first_page and num_pages in multiples of 64 (bitmap words). */
+	for (first = 0; first < npages; first += chunk_pages) {
+		struct kvm_clear_dirty_log c = {
+			.slot = DVM_DATA_SLOT,
+			.first_page = first,
+			.num_pages = (uint32_t)(npages - first < chunk_pages ? npages - first : chunk_pages),
+			.dirty_bitmap = bitmap + first / 64,
+		};
+
+		if (ioctl(vm->fd, KVM_CLEAR_DIRTY_LOG, &c)) {
+			int err = -errno;
+
+			fprintf(stderr, "dirtyvm: KVM_CLEAR_DIRTY_LOG: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3])
+{
+	static const char *const names[] = { "pages_4k", "pages_2m", "pages_1g" };
+	int err = kvm_stats_read(vm->stats_fd, names, pages, 3);
+
+	if (err)
+		fprintf(stderr, "dirtyvm: reading KVM statistics: %s\n", strerror(-err));
+	return err;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A minimal KVM VM: one system memslot (code, page tables), one data memslot
+ * split into per-vCPU regions, vCPU threads that run one guest pass on demand. */
+#ifndef DIRTYVM_VM_H
+#define DIRTYVM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DVM_MAX_VCPUS		64
+#define DVM_PAGE_SIZE		4096ULL
+#define DVM_HUGE_SIZE		(2ULL << 20)
+#define DVM_DATA_SLOT		1
+#define DVM_DATA_GPA		(4ULL << 30)
+
+enum dvm_backing { BACKING_THP, BACKING_HUGETLB, BACKING_4K };
+
+struct dvm_vm;
+
+struct dvm_vcpu {
+	struct dvm_vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool thread_started;
+	double pass_end;	/* monotonic seconds at the end of the last pass */
+	int err;		/* errno-style failure of the last pass, 0 if fine */
+	bool run_now;		/* takes part in the current pass */
+};
+
+struct dvm_vm {
+	int kvm_fd;		/* /dev/kvm, borrowed */
+	int fd;
+	int stats_fd;
+	unsigned int index;	/* position in the process, for messages */
+	unsigned int nvcpus;
+	uint64_t region_size;	/* per vCPU */
+	enum dvm_backing backing;
+	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled */
+
+	void *sys_mem;
+	size_t sys_size;
+	void *data_map;		/* what mmap returned */
+	size_t data_map_len;
+	void *data;		/* 2 MiB aligned start of guest data */
+	uint64_t data_size;
+
+	struct dvm_vcpu vcpus[DVM_MAX_VCPUS];
+
+	/* Pass coordination between the controller and the vCPU threads. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t pass_gen;	/* bumped to start a pass */
+	unsigned int pass_done;	/* vCPUs finished with the current pass */
+	bool quit;		/* vCPU threads exit at the next wake-up */
+	const volatile int *stop; /* set asynchronously by a signal */
+};
+
+struct dvm_vm_params {
+	unsigned int nvcpus;
+	uint64_t region_size;
+	enum dvm_backing backing;
+	bool manual_protect;
+	unsigned int index;
+	const volatile int *stop;
+};
+
+/* Each returns 0 or a negative errno and prints one message on failure. */
+int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p);
+void dvm_vm_destroy(struct dvm_vm *vm);
+/* Run one pass on every vCPU with the given write percentage; *secs is the
+ * time until the slowest vCPU finished. -EINTR when stopped by a signal. */
+int dvm_vm_pass(struct dvm_vm *vm, unsigned int write_pct, double *secs);
+/* Fault in the guest's code and parameter pages, one vCPU at a time, so
+ * that the system memslot contributes exactly 2 faults, never more. */
+int dvm_vm_warmup(struct dvm_vm *vm);
+/* Kick every vCPU out of the guest (async-signal-safe). */
+void dvm_vm_kick(struct dvm_vm *vm);
+int dvm_vm_set_dirty_logging(struct dvm_vm *vm, bool on);
+/* KVM_GET_DIRTY_LOG into bitmap (data_size / 4 KiB bits). */
+int dvm_vm_get_dirty_log(struct dvm_vm *vm, uint64_t *bitmap);
+/* KVM_CLEAR_DIRTY_LOG of the bits set in bitmap, chunk_pages at a time. */
+int dvm_vm_clear_dirty_log(struct dvm_vm *vm, uint64_t *bitmap, uint64_t chunk_pages);
+/* KVM's own mapping counters for this VM, from its binary stats fd. */
+int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3]);
+
+double dvm_now(void);
+
+#endif
