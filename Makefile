@@ -40,7 +40,8 @@ LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev
 LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+# BPF_PROG() hides a ctx argument; unused tracepoint arguments are normal.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -I$(dir $(VMLINUX_H)) -Ibpf $(EXTRA_BPF_CFLAGS)
 
 COMMON_SRC  := src/common/parse.c
@@ -51,12 +52,16 @@ DIRTYVM_ASM := src/dirtyvm/guest.S
 DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
-UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options
+SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/csv.c \
+		src/splittop/vm_table.c src/splittop/vm_name.c
+SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
+
+UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test demo install vmlinux check-arch
 
-all: check-arch $(OUT)/dirtyvm $(UNIT_TESTS)
+all: check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
 
 check-arch:
 	@test -f $(VMLINUX_H) || { echo "error: no CO-RE header for arch '$(UNAME_M)' ($(VMLINUX_H)); run 'make vmlinux' on a kernel with BTF" >&2; exit 1; }
@@ -70,6 +75,27 @@ $(OUT)/obj/%.o: src/%.S | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -c $< -o $@
+
+$(OUT)/splittop.bpf.o: bpf/splittop.bpf.c bpf/splittop.h $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/splittop.skel.h: $(OUT)/splittop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name splittop_bpf > $@
+
+# Everything in src/splittop may include the skeleton.
+$(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC)): $(OUT)/splittop.skel.h
+
+$(OUT)/splittop: $(SPLITTOP_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF)
+
+$(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(OUT)/obj/splittop/csv.o \
+		$(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/vm_name.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
 $(OUT)/dirtyvm: $(DIRTYVM_OBJ)
 	$(call msg,LINK,$@)
@@ -102,7 +128,7 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)OUT=$(OUT) bash tests/run.sh
+	$(Q)OUT=$(OUT) python3 tests/run.py $(TESTFLAGS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -111,7 +137,9 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(OUT)/dirtyvm $(DESTDIR)$(PREFIX)/bin/dirtyvm
+	install -m 0755 $(OUT)/splittop $(DESTDIR)$(PREFIX)/bin/splittop
 	install -m 0644 man/dirtyvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/dirtyvm.1
+	install -m 0644 man/splittop.8 $(DESTDIR)$(PREFIX)/share/man/man8/splittop.8
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

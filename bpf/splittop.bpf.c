@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * splittop's kernel side.  Everything is aggregated here; user space reads
+ * the maps once per interval.  Per page fault: one tracepoint, one task
+ * storage lookup, one array lookup and (for write faults on present
+ * mappings only) one or two reads of KVM's rmap.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "splittop.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* lock:contention_begin flags, from include/trace/events/lock.h */
+#define LCB_F_READ	(1U << 1)
+#define LCB_F_WRITE	(1U << 2)
+
+/* ioctl numbers (_IOC_NR) within KVMIO, from include/uapi/linux/kvm.h */
+#define NR_CREATE_VM		0x01
+#define NR_GET_DIRTY_LOG	0x42
+#define NR_SET_MEMORY_REGION	0x46
+#define NR_SET_MEMORY_REGION2	0x49
+#define NR_RUN			0x80
+#define NR_CLEAR_DIRTY_LOG	0xc0
+
+enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
+
+/* Set by user space before load. */
+const volatile __u32 ioctl_nr = 16;
+const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
+
+/* Shared with user space through the skeleton's mmap of .bss. */
+__u64 epoch;				/* interval number, bumped by user space */
+__u64 next_seq;
+struct self_stats self;
+/* KVM's file_operations, learned from the first file named kvm-vm /
+ * kvm-vcpu:N: data symbols are not in every kallsyms (no __ksym). */
+__u64 vm_fops, vcpu_fops;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctx_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT);	/* resized to max_vms */
+	__type(key, __u64);
+	__type(value, __u32);
+} vm_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct vm_slot);
+} vm_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct vm_stats);
+} vm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT * ST_MAX_VCPUS);
+	__type(key, __u32);
+	__type(value, struct vcpu_stats);
+} vcpu_stats SEC(".maps");
+
+#define SELF_INC(field) __sync_fetch_and_add(&self.field, 1)
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
+}
+
+/* ---- VM table ---------------------------------------------------------- */
+
+struct claim_ctx {
+	__u64 kvm;
+	__u32 tgid;
+	__u32 idx;
+};
+
+static long claim_slot(__u64 i, struct claim_ctx *c)
+{
+	__u32 key = (__u32)i;
+	struct vm_slot *s;
+
+	if (key >= max_vms)
+		return 1;
+	s = bpf_map_lookup_elem(&vm_slots, &key);
+	if (!s)
+		return 1;
+	if (s->kvm || __sync_val_compare_and_swap(&s->kvm, 0, c->kvm) != 0)
+		return 0;
+	s->seq = __sync_fetch_and_add(&next_seq, 1) + 1;
+	s->tgid = c->tgid;
+	s->dead = 0;
+	c->idx = key;
+	return 1;
+}
+
+static __noinline __u32 vm_register(__u64 kvm, __u32 tgid)
+{
+	struct claim_ctx c = { .kvm = kvm, .tgid = tgid, .idx = ST_NO_SLOT };
+	__u32 *idx = bpf_map_lookup_elem(&vm_index, &kvm);
+
+	if (idx)
+		return *idx;
+	bpf_loop(ST_MAX_VMS_LIMIT, claim_slot, &c, 0);
+	if (c.idx == ST_NO_SLOT) {
+		SELF_INC(vm_table_full);
+		return ST_NO_SLOT;
+	}
+	if (bpf_map_update_elem(&vm_index, &kvm, &c.idx, BPF_NOEXIST)) {
+		/* Another CPU registered the same VM first: give ours back. */
+		struct vm_slot *s = bpf_map_lookup_elem(&vm_slots, &c.idx);
+
+		if (s)
+			s->kvm = 0;
+		idx = bpf_map_lookup_elem(&vm_index, &kvm);
+		return idx ? *idx : ST_NO_SLOT;
+	}
+	return c.idx;
+}
+
+/* A new VM at the address of one that died: retire the old slot so that its
+ * counts end with it and the new VM starts from zero. */
+static __always_inline void vm_retire(__u64 kvm)
+{
+	__u32 *idx = bpf_map_lookup_elem(&vm_index, &kvm);
+	struct vm_slot *s;
+
+	if (!idx)
+		return;
+	s = bpf_map_lookup_elem(&vm_slots, idx);
+	if (s && s->kvm == kvm)
+		s->dead = 1;
+	bpf_map_delete_elem(&vm_index, &kvm);
+}
+
+/* 1: a VM file, 2: a vCPU file, 0: anything else. */
+static __always_inline int kvm_file_type(struct file *f)
+{
+	__u64 fop = (__u64)BPF_CORE_READ(f, f_op);
+	const unsigned char *np;
+	char name[12] = {};
+
+	if (!fop)
+		return 0;
+	if (fop == vm_fops)
+		return 1;
+	if (fop == vcpu_fops)
+		return 2;
+	np = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(name, sizeof(name), np) < 0)
+		return 0;
+	/* anon_inode_getfd() names: "kvm-vm" (not "kvm-vm-stats"), "kvm-vcpu:N" */
+	if (name[0] != 'k' || name[1] != 'v' || name[2] != 'm' || name[3] != '-')
+		return 0;
+	if (name[4] == 'v' && name[5] == 'm' && name[6] == '\0') {
+		vm_fops = fop;
+		return 1;
+	}
+	if (name[4] == 'v' && name[5] == 'c' && name[6] == 'p' && name[7] == 'u' && name[8] == ':') {
+		vcpu_fops = fop;
+		return 2;
+	}
+	return 0;
+}
+
+static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline int memslots_dirty(__u64 kvm)
+{
+	struct kvm *k = (struct kvm *)kvm;
+
+	/* nr_memslots_dirty_logging: x86, since the eager page splitting work. */
+	if (!bpf_core_field_exists(k->nr_memslots_dirty_logging))
+		return -1;
+	return BPF_CORE_READ(k, nr_memslots_dirty_logging.counter);
+}
+
+/* ---- syscalls: which VM and vCPU a task works for ------------------------ */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct task_ctx *tc;
+	unsigned int cmd, nr;
+	struct file *file;
+	int fd, type;
+
+	if (id != ioctl_nr)
+		return 0;
+	cmd = (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (((cmd >> 8) & 0xff) != KVMIO_TYPE)
+		return 0;
+	nr = cmd & 0xff;
+	task = bpf_get_current_task_btf();
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc) {
+		SELF_INC(task_storage_fail);
+		return 0;
+	}
+	fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	file = fd_to_file(task, fd);
+	if (!file) {
+		tc->kind = KIND_NONE;
+		return 0;
+	}
+	/* vCPU threads call KVM_RUN on the same fd over and over: reuse. */
+	if (tc->file != (__u64)file || tc->fd != fd || tc->idx == ST_NO_SLOT) {
+		type = kvm_file_type(file);
+		if (!type) {
+			tc->file = 0;
+			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
+			return 0;
+		}
+		if (type == 1) {
+			tc->kvm = (__u64)BPF_CORE_READ(file, private_data);
+			tc->vcpu = 0;
+		} else {
+			struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
+
+			tc->kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
+			tc->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+		}
+		tc->vcpu_file = type == 2;
+		tc->file = (__u64)file;
+		tc->fd = fd;
+		tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32);
+	}
+	if (tc->idx == ST_NO_SLOT) {
+		tc->kind = KIND_NONE;
+		return 0;
+	}
+	if (tc->vcpu_file) {
+		tc->kind = nr == NR_RUN ? KIND_RUN : KIND_OTHER;
+		return 0;
+	}
+	switch (nr) {
+	case NR_GET_DIRTY_LOG:
+		tc->kind = KIND_GET;
+		break;
+	case NR_CLEAR_DIRTY_LOG:
+		tc->kind = KIND_CLEAR;
+		break;
+	case NR_SET_MEMORY_REGION:
+	case NR_SET_MEMORY_REGION2:
+		tc->kind = KIND_MEMSLOT;
+		tc->logging_before = memslots_dirty(tc->kvm);
+		break;
+	default:
+		tc->kind = KIND_OTHER;
+		return 0;
+	}
+	tc->splits_in_op = 0;
+	tc->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void account_dlog(struct task_ctx *tc, long ret)
+{
+	__u64 dur = bpf_ktime_get_ns() - tc->start_ns;
+	struct vm_stats *st;
+	int op, after;
+
+	if (ret < 0)
+		return;
+	if (tc->kind == KIND_GET) {
+		op = DLOG_GET;
+	} else if (tc->kind == KIND_CLEAR) {
+		op = DLOG_CLEAR;
+	} else {
+		after = memslots_dirty(tc->kvm);
+		if (after < 0 || tc->logging_before < 0 || after == tc->logging_before)
+			return;
+		op = after > tc->logging_before ? DLOG_ENABLE : DLOG_DISABLE;
+	}
+	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
+	if (!st)
+		return;
+	st->dlog_count[op]++;
+	st->dlog_ns[op] += dur;
+	st->dlog_splits[op] += tc->splits_in_op;
+	st->dlog_last_ns[op] = dur;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct task_ctx *tc;
+
+#ifdef __TARGET_ARCH_x86
+	/* Cheap filter before the storage lookup: this runs for every syscall. */
+	if (BPF_CORE_READ(regs, orig_ax) != ioctl_nr)
+		return 0;
+#endif
+	task = bpf_get_current_task_btf();
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (!tc || tc->kind == KIND_NONE)
+		return 0;
+	if (tc->kind == KIND_CREATE) {
+		struct file *f = ret >= 0 ? fd_to_file(task, (int)ret) : NULL;
+
+		if (f && kvm_file_type(f) == 1) {
+			__u64 kvm = (__u64)BPF_CORE_READ(f, private_data);
+
+			vm_retire(kvm);
+			vm_register(kvm, bpf_get_current_pid_tgid() >> 32);
+		}
+	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_CLEAR) {
+		account_dlog(tc, ret);
+	}
+	tc->kind = KIND_NONE;
+	return 0;
+}
+
+/* ---- page faults ---------------------------------------------------------- */
+
+/* Level (2: 2 MiB, 3: 1 GiB) of the huge mapping KVM has for gfn, or 0.
+ * KVM keeps one rmap per level per memslot: a non-empty head at 2 MiB means
+ * a 2 MiB SPTE maps this gfn right now.  The TDP MMU keeps no rmaps. */
+static __always_inline int huge_level(struct kvm_memory_slot *slot, __u64 gfn)
+{
+	__u64 base = slot->base_gfn, val = 0, rmap;
+
+	/* The index is bounded to 32 bits: the verifier refuses unbounded pointer math. */
+	rmap = (__u64)slot->arch.rmap[1];
+	if (rmap) {
+		if (bpf_probe_read_kernel(&val, sizeof(val),
+					  (void *)(rmap + (((gfn >> 9) - (base >> 9)) & 0xffffffffULL) * 8)))
+			SELF_INC(rmap_read_fail);
+		if (val)
+			return 2;
+	}
+	rmap = (__u64)slot->arch.rmap[2];
+	if (rmap) {
+		if (bpf_probe_read_kernel(&val, sizeof(val),
+					  (void *)(rmap + (((gfn >> 18) - (base >> 18)) & 0xffffffffULL) * 8)))
+			SELF_INC(rmap_read_fail);
+		if (val)
+			return 3;
+	}
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_spte_requested")
+int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
+{
+	struct task_ctx *tc;
+	struct vcpu_stats *vs;
+	int cls, level = 0;
+	__u32 key;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || tc->kind != KIND_RUN) {
+		SELF_INC(unattributed_faults);
+		return 0;
+	}
+	if (!fault->present) {
+		cls = FAULT_NONPRESENT;
+	} else if (!fault->write || !fault->slot) {
+		cls = FAULT_OTHER;
+	} else {
+		level = huge_level(fault->slot, fault->gfn);
+		cls = level ? FAULT_HUGE_WP : FAULT_4K_WP;
+	}
+	key = tc->idx * ST_MAX_VCPUS + (tc->vcpu < ST_MAX_VCPUS ? tc->vcpu : ST_MAX_VCPUS - 1);
+	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
+	if (!vs)
+		return 0;
+	__sync_fetch_and_add(&vs->faults[cls], 1);
+	/* The fault maps below the huge level: the huge mapping is dropped. */
+	if (level && fault->goal_level < level)
+		__sync_fetch_and_add(&vs->demotions[level - 2], 1);
+	return 0;
+}
+
+/* ---- huge page splits ------------------------------------------------------ */
+
+static __always_inline int account_split(int level, int err)
+{
+	struct task_ctx *tc;
+	struct vm_stats *st;
+	int cause;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || tc->kind == KIND_NONE || tc->kind == KIND_CREATE || tc->idx == ST_NO_SLOT) {
+		SELF_INC(unattributed_splits);
+		return 0;
+	}
+	/* A vCPU splits in its fault path; the thread that enables dirty logging
+	 * or clears the dirty log splits eagerly. */
+	cause = tc->kind == KIND_RUN ? CAUSE_FAULT : CAUSE_EAGER;
+	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
+	if (!st)
+		return 0;
+	if (err) {
+		__u32 e = err < 0 ? -err : err;
+
+		if (e >= ST_SPLIT_ERRNOS)
+			e = 0;
+		st->split_errors++;
+		/* The mask proves the bound to the verifier (ST_SPLIT_ERRNOS is 2^n). */
+		st->split_errno[e & (ST_SPLIT_ERRNOS - 1)]++;
+		return 0;
+	}
+	st->splits[level >= 3 ? SPLIT_1G : SPLIT_2M][cause]++;
+	if (cause == CAUSE_EAGER)
+		tc->splits_in_op++;
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_split_huge_page")
+int BPF_PROG(on_split, __u64 gfn, __u64 spte, int level, int err)
+{
+	return account_split(level, err);
+}
+
+/* The same handler as a raw tracepoint: used where tp_btf is not offered,
+ * and by the tests, which feed it synthetic arguments (BPF_PROG_TEST_RUN). */
+SEC("raw_tp/kvm_mmu_split_huge_page")
+int BPF_PROG(on_split_raw, __u64 gfn, __u64 spte, int level, int err)
+{
+	return account_split(level, err);
+}
+
+/* ---- kvm->mmu_lock contention ---------------------------------------------- */
+
+static __always_inline int contention_begin(void *lock, unsigned int flags)
+{
+	struct task_struct *task;
+	struct task_ctx *tc;
+	__u64 kvm;
+	__u32 idx, *pidx;
+
+	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
+	 * drops spinlocks and mutexes, and the rwlock's own queue spinlock. */
+	if (!(flags & (LCB_F_READ | LCB_F_WRITE)))
+		return 0;
+	kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
+	task = bpf_get_current_task_btf();
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
+		idx = tc->idx;
+	} else {
+		pidx = bpf_map_lookup_elem(&vm_index, &kvm);
+		if (!pidx)
+			return 0;
+		idx = *pidx;
+		tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!tc) {
+			SELF_INC(task_storage_fail);
+			return 0;
+		}
+	}
+	tc->lock = (__u64)lock;
+	tc->lock_idx = idx;
+	tc->lock_mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
+	tc->lock_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int contention_end(void *lock)
+{
+	struct task_ctx *tc;
+	struct vm_stats *st;
+	__u64 d, e;
+	__u32 slot, mode;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || tc->lock != (__u64)lock)
+		return 0;
+	tc->lock = 0;
+	d = bpf_ktime_get_ns() - tc->lock_start_ns;
+	st = bpf_map_lookup_elem(&vm_stats, &tc->lock_idx);
+	if (!st)
+		return 0;
+	mode = tc->lock_mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
+	st->lock_waits[mode]++;
+	st->lock_wait_ns[mode] += d;
+	st->lock_wait_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
+	e = epoch;
+	slot = e & 1;
+	if (st->lock_wait_max_epoch[slot] != e) {
+		st->lock_wait_max_epoch[slot] = e;
+		st->lock_wait_max_ns[slot] = d;
+	} else if (d > st->lock_wait_max_ns[slot]) {
+		st->lock_wait_max_ns[slot] = d;
+	}
+	return 0;
+}
+
+SEC("tp_btf/contention_begin")
+int BPF_PROG(on_contention_begin, void *lock, unsigned int flags)
+{
+	return contention_begin(lock, flags);
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(on_contention_end, void *lock, int ret)
+{
+	return contention_end(lock);
+}
+
+/* ---- census: the VMs that exist, and KVM's own gauges ------------------------ */
+
+struct slot_walk {
+	__u64 slots;		/* struct kvm_memslots * */
+	__u64 id_node_off;
+	__u64 pages;
+};
+
+static long sum_bucket(__u64 b, struct slot_walk *w)
+{
+	struct kvm_memslots *slots = (void *)w->slots;
+	struct hlist_node *n;
+	int i;
+
+	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
+	for (i = 0; i < 16 && n; i++) {
+		struct kvm_memory_slot *ms = (void *)n - w->id_node_off;
+
+		w->pages += BPF_CORE_READ(ms, npages);
+		n = BPF_CORE_READ(n, next);
+	}
+	return 0;
+}
+
+SEC("iter/task_file")
+int census(struct bpf_iter__task_file *it)
+{
+	struct seq_file *seq = it->meta->seq;
+	struct task_struct *task = it->task;
+	struct file *file = it->file;
+	struct vm_census rec = {};
+	struct slot_walk w = {};
+	struct kvm_memslots *slots;
+	struct kvm *kvm;
+	int node;
+
+	if (!task || !file || kvm_file_type(file) != 1)
+		return 0;
+	kvm = BPF_CORE_READ(file, private_data);
+	rec.kvm = (__u64)kvm;
+	rec.tgid = task->tgid;
+	rec.fd = it->fd;
+	rec.online_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
+	rec.memslots_dirty = memslots_dirty(rec.kvm);
+	rec.pages[0] = BPF_CORE_READ(kvm, stat.pages_4k.counter);
+	rec.pages[1] = BPF_CORE_READ(kvm, stat.pages_2m.counter);
+	rec.pages[2] = BPF_CORE_READ(kvm, stat.pages_1g.counter);
+
+	/* Guest memory: every memslot of address space 0, by the id hash. */
+	slots = BPF_CORE_READ(kvm, memslots[0]);
+	if (slots) {
+		w.slots = (__u64)slots;
+		node = BPF_CORE_READ(slots, node_idx);
+		w.id_node_off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
+				(node & 1) * bpf_core_type_size(struct hlist_node);
+		bpf_loop(128, sum_bucket, &w, 0);
+	}
+	rec.mem_pages = w.pages;
+	/* VMs that were running before splittop started are registered here. */
+	rec.idx = vm_register(rec.kvm, rec.tgid);
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The contract between splittop's BPF programs and its user space: every key,
+ * value, enum and limit both sides use.  Fixed-width fields only.
+ */
+#ifndef SPLITTOP_H
+#define SPLITTOP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define ST_MAX_VMS_DEFAULT	64	/* --max-vms */
+#define ST_MAX_VMS_LIMIT	4096
+#define ST_MAX_VCPUS		64	/* vCPUs counted one by one; the rest share the last slot */
+#define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
+#define ST_SPLIT_ERRNOS		16	/* errno 1..15 by value; 0 holds the rest */
+#define ST_COMM_LEN		16
+
+#define KVMIO_TYPE		0xAE	/* _IOC_TYPE of every KVM ioctl */
+
+enum fault_class {
+	FAULT_HUGE_WP,		/* write to a present, write-protected huge mapping */
+	FAULT_NONPRESENT,	/* no mapping at all */
+	FAULT_4K_WP,		/* write to a present, write-protected 4 KiB mapping */
+	FAULT_OTHER,		/* present, not a write (exec, user, reserved bits) */
+	FAULT_CLASSES,
+};
+
+enum split_size { SPLIT_2M, SPLIT_1G, SPLIT_SIZES };
+enum split_cause { CAUSE_EAGER, CAUSE_FAULT, SPLIT_CAUSES };
+
+enum dlog_op { DLOG_ENABLE, DLOG_DISABLE, DLOG_GET, DLOG_CLEAR, DLOG_OPS };
+
+enum lock_mode { MMU_LOCK_READ, MMU_LOCK_WRITE, MMU_LOCK_MODES };
+
+/* What the current task is doing inside a KVM ioctl (task_ctx.kind). */
+enum ioctl_kind {
+	KIND_NONE,		/* not in a KVM ioctl */
+	KIND_RUN,		/* KVM_RUN: a vCPU, faults happen here */
+	KIND_MEMSLOT,		/* KVM_SET_USER_MEMORY_REGION(2): may enable/disable logging */
+	KIND_GET,		/* KVM_GET_DIRTY_LOG */
+	KIND_CLEAR,		/* KVM_CLEAR_DIRTY_LOG */
+	KIND_OTHER,		/* any other ioctl on a VM or vCPU */
+};
+
+/* Per-vCPU counters: array map, max_vms * ST_MAX_VCPUS entries, updated
+ * with atomics (a vCPU is one thread, so there is no contention). */
+struct vcpu_stats {
+	__u64 faults[FAULT_CLASSES];
+	__u64 demotions[SPLIT_SIZES];	/* huge mappings dropped for 4 KiB by a fault */
+	__u64 pad[2];
+};
+
+/* Per-VM counters that several threads update: per-CPU array, max_vms. */
+struct vm_stats {
+	__u64 splits[SPLIT_SIZES][SPLIT_CAUSES];
+	__u64 split_errors;
+	__u64 split_errno[ST_SPLIT_ERRNOS];
+	__u64 lock_waits[MMU_LOCK_MODES];
+	__u64 lock_wait_ns[MMU_LOCK_MODES];
+	/* Max wait of the interval: two slots by epoch parity so that user space
+	 * can read the closed interval's slot while BPF fills the other. */
+	__u64 lock_wait_max_ns[2];
+	__u64 lock_wait_max_epoch[2];
+	__u64 lock_wait_hist[ST_HIST_BUCKETS];
+	__u64 dlog_count[DLOG_OPS];
+	__u64 dlog_ns[DLOG_OPS];
+	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
+	__u64 dlog_last_ns[DLOG_OPS];	/* duration of the latest one */
+};
+
+/* One VM slot (array map, max_vms entries).  kvm == 0: free.  BPF takes a
+ * slot with a compare-and-swap on kvm; user space frees it when the VM is gone. */
+struct vm_slot {
+	__u64 kvm;		/* struct kvm *: the VM's identity while it lives */
+	__u64 seq;		/* registration order, unique for the run */
+	__u32 tgid;		/* VMM process that first used it */
+	__u32 dead;		/* set when a new VM reused this kvm address */
+};
+
+/* Where a task is in a KVM ioctl, and which lock it waits for: task storage. */
+struct task_ctx {
+	__u64 kvm;
+	__u64 file;		/* struct file * of the fd, to reuse the lookup */
+	__u64 start_ns;
+	__u64 splits_in_op;
+	__u64 lock;		/* lock being waited for, 0 if none */
+	__u64 lock_start_ns;
+	__s32 fd;
+	__u32 idx;		/* VM slot */
+	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */
+	__u32 kind;		/* enum ioctl_kind */
+	__u32 vcpu_file;	/* the fd is a vCPU, not the VM */
+	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl */
+	__u32 lock_idx;
+	__u32 lock_mode;
+};
+
+/* splittop's own failures, kept in BPF and shown to the user: never silent. */
+struct self_stats {
+	__u64 vm_table_full;		/* VMs not tracked: no free slot */
+	__u64 unattributed_faults;	/* fault outside a known vCPU's KVM_RUN */
+	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
+	__u64 task_storage_fail;	/* could not create a task's context */
+	__u64 lock_end_unmatched;	/* contention_end whose begin we did not see */
+	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
+};
+
+/* One VM as the census iterator sees it (written with bpf_seq_write). */
+struct vm_census {
+	__u64 kvm;
+	__u32 tgid;
+	__s32 fd;
+	__u32 online_vcpus;
+	__s32 memslots_dirty;		/* memslots with dirty logging on; -1 unknown */
+	__u64 mem_pages;		/* sum of address space 0 memslots */
+	__u64 pages[3];			/* KVM's pages_4k, pages_2m, pages_1g */
+	__u32 idx;			/* VM slot, or ~0 if it could not be tracked */
+	__u32 pad;
+};
+
+#define ST_NO_SLOT	0xffffffffu
+
+#endif

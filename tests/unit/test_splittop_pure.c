@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* splittop's pure parts: CSV quoting and rows, counter deltas, VM names. */
+#include "splittop/csv.h"
+#include "splittop/vm_name.h"
+#include "splittop/vm_table.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+static char *render(void (*fn)(FILE *, const char *), const char *s)
+{
+	static char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	fn(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void name_of(const char *cmdline, size_t len, const char *want, const char *what)
+{
+	char out[64];
+
+	vm_name_from_cmdline(cmdline, len, out, sizeof(out));
+	CHECK_STR(out, want, what);
+}
+
+int main(void)
+{
+	struct vm_counters a = { 0 }, b = { 0 }, d;
+	struct vm_entry e = { .pid = 42, .name = "web,1", .gauges = { .vcpus = 2, .mem_pages = 512,
+								     .memslots_dirty = 1, .pages = { 3, 4, 0 } } };
+	struct csv_avail av = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1 };
+	char row[1024];
+	FILE *f;
+
+	CHECK_STR(render(csv_field, "plain"), "plain", "plain field unquoted");
+	CHECK_STR(render(csv_field, "a,b"), "\"a,b\"", "comma quoted");
+	CHECK_STR(render(csv_field, "say \"hi\""), "\"say \"\"hi\"\"\"", "quotes doubled");
+	CHECK_STR(render(csv_field, "two\nlines"), "\"two\nlines\"", "newline quoted");
+
+	a.faults[FAULT_HUGE_WP] = 10;
+	a.faults[FAULT_NONPRESENT] = 5110;
+	b.faults[FAULT_HUGE_WP] = 4;
+	a.lock_waits = 3;
+	vm_counters_delta(&a, &b, &d);
+	CHECK_EQ_U64(d.faults[FAULT_HUGE_WP], 6, "delta of a counter");
+	CHECK_EQ_U64(d.faults[FAULT_NONPRESENT], 5110, "delta from zero");
+	b.lock_waits = 5;
+	vm_counters_delta(&a, &b, &d);
+	CHECK_EQ_U64(d.lock_waits, 0, "a counter that went backwards clamps to 0, never wraps");
+
+	f = fmemopen(row, sizeof(row), "w");
+	csv_row(f, 1000.5, 2.25, "total", &e, &a, 77, &av);
+	fclose(f);
+	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0\n",
+		  "a row: quoted name, unavailable hold/latency empty, gauges last");
+	av.lock_wait = 0;
+	e.gauges.memslots_dirty = -1;
+	f = fmemopen(row, sizeof(row), "w");
+	csv_row(f, 1, 1, "interval", &e, &a, 0, &av);
+	fclose(f);
+	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,"), "unknown and unavailable are empty, not 0: %s", row);
+
+	name_of("qemu-system-x86_64\0-name\0guest=db01,debug-threads=on\0-m\0" "4096\0", 56, "db01", "QEMU guest=");
+	name_of("/usr/bin/qemu\0-name\0web\0", 24, "web", "QEMU plain -name");
+	name_of("qemu\0-name\0process=x,guest=g2\0", 31, "g2", "guest= not first");
+	name_of("./build/dirtyvm\0--loop\0--name\0demo\0", 35, "demo", "dirtyvm --name");
+	name_of("dirtyvm\0--name=alpha\0", 21, "alpha", "--name=");
+	name_of("/usr/sbin/vmm\0--fast\0", 21, "vmm", "no name: argv[0] basename");
+	name_of("qemu\0-name\0", 11, "qemu", "-name without a value");
+	name_of("abc", 3, "", "unterminated command line is not trusted");
+	name_of("", 0, "", "empty command line");
+	{
+		char big[300], out[16];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big, "v\0--name\0", 9);
+		big[sizeof(big) - 1] = '\0';
+		vm_name_from_cmdline(big, sizeof(big), out, sizeof(out));
+		CHECK(strlen(out) == 15, "a long name is cut to the buffer");
+	}
+	return unit_done();
+}
