@@ -117,10 +117,32 @@ static long claim_slot(__u64 i, struct claim_ctx *c)
 	return 1;
 }
 
-static __noinline __u32 vm_register(__u64 kvm, __u32 tgid)
+/* The VMM's argv, read from its own memory while it is current: the name
+ * survives a VMM that exits before user space looks at /proc. */
+static __always_inline void read_cmdline(struct vm_slot *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u32 len = end > start ? end - start : 0;
+
+	s->cmdline_len = 0;
+	if (len >= ST_CMDLINE_LEN) {
+		if (!bpf_probe_read_user(s->cmdline, ST_CMDLINE_LEN, (void *)start))
+			s->cmdline_len = ST_CMDLINE_LEN;
+		return;
+	}
+	/* Keep the mask in the object: it is the bound the verifier needs. */
+	asm volatile("%0 &= 255" : "+r"(len));
+	if (len && !bpf_probe_read_user(s->cmdline, len, (void *)start))
+		s->cmdline_len = len;
+}
+
+static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 {
 	struct claim_ctx c = { .kvm = kvm, .tgid = tgid, .idx = ST_NO_SLOT };
 	__u32 *idx = bpf_map_lookup_elem(&vm_index, &kvm);
+	struct vm_slot *s;
 
 	if (idx)
 		return *idx;
@@ -131,12 +153,18 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid)
 	}
 	if (bpf_map_update_elem(&vm_index, &kvm, &c.idx, BPF_NOEXIST)) {
 		/* Another CPU registered the same VM first: give ours back. */
-		struct vm_slot *s = bpf_map_lookup_elem(&vm_slots, &c.idx);
-
+		s = bpf_map_lookup_elem(&vm_slots, &c.idx);
 		if (s)
 			s->kvm = 0;
 		idx = bpf_map_lookup_elem(&vm_index, &kvm);
 		return idx ? *idx : ST_NO_SLOT;
+	}
+	s = bpf_map_lookup_elem(&vm_slots, &c.idx);
+	if (s) {
+		s->snap.kvm = 0;
+		s->cmdline_len = 0;
+		if (own_process)
+			read_cmdline(s);
 	}
 	return c.idx;
 }
@@ -209,6 +237,55 @@ static __always_inline int memslots_dirty(__u64 kvm)
 	return BPF_CORE_READ(k, nr_memslots_dirty_logging.counter);
 }
 
+/* ---- KVM's own gauges for one VM ----------------------------------------- */
+
+struct slot_walk {
+	__u64 slots;		/* struct kvm_memslots * */
+	__u64 id_node_off;
+	__u64 pages;
+};
+
+static long sum_bucket(__u64 b, struct slot_walk *w)
+{
+	struct kvm_memslots *slots = (void *)w->slots;
+	struct hlist_node *n;
+	int i;
+
+	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
+	for (i = 0; i < 16 && n; i++) {
+		struct kvm_memory_slot *ms = (void *)n - w->id_node_off;
+
+		w->pages += BPF_CORE_READ(ms, npages);
+		n = BPF_CORE_READ(n, next);
+	}
+	return 0;
+}
+
+static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
+{
+	struct slot_walk w = {};
+	struct kvm_memslots *slots;
+	int node;
+
+	rec->kvm = (__u64)kvm;
+	rec->online_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
+	rec->memslots_dirty = memslots_dirty(rec->kvm);
+	rec->pages[0] = BPF_CORE_READ(kvm, stat.pages_4k.counter);
+	rec->pages[1] = BPF_CORE_READ(kvm, stat.pages_2m.counter);
+	rec->pages[2] = BPF_CORE_READ(kvm, stat.pages_1g.counter);
+
+	/* Guest memory: every memslot of address space 0, by the id hash. */
+	slots = BPF_CORE_READ(kvm, memslots[0]);
+	if (slots) {
+		w.slots = (__u64)slots;
+		node = BPF_CORE_READ(slots, node_idx);
+		w.id_node_off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
+				(node & 1) * bpf_core_type_size(struct hlist_node);
+		bpf_loop(128, sum_bucket, &w, 0);
+	}
+	rec->mem_pages = w.pages;
+}
+
 /* ---- syscalls: which VM and vCPU a task works for ------------------------ */
 
 SEC("tp_btf/sys_enter")
@@ -258,7 +335,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		tc->vcpu_file = type == 2;
 		tc->file = (__u64)file;
 		tc->fd = fd;
-		tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32);
+		tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32, 1);
 	}
 	if (tc->idx == ST_NO_SLOT) {
 		tc->kind = KIND_NONE;
@@ -292,6 +369,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 {
 	__u64 dur = bpf_ktime_get_ns() - tc->start_ns;
+	struct vm_slot *slot;
 	struct vm_stats *st;
 	int op, after;
 
@@ -314,6 +392,13 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 	st->dlog_ns[op] += dur;
 	st->dlog_splits[op] += tc->splits_in_op;
 	st->dlog_last_ns[op] = dur;
+
+	slot = bpf_map_lookup_elem(&vm_slots, &tc->idx);
+	if (slot && slot->kvm == tc->kvm) {
+		read_gauges((struct kvm *)tc->kvm, &slot->snap);
+		slot->snap.tgid = slot->tgid;
+		slot->snap.idx = tc->idx;
+	}
 }
 
 SEC("tp_btf/sys_exit")
@@ -338,7 +423,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			__u64 kvm = (__u64)BPF_CORE_READ(f, private_data);
 
 			vm_retire(kvm);
-			vm_register(kvm, bpf_get_current_pid_tgid() >> 32);
+			vm_register(kvm, bpf_get_current_pid_tgid() >> 32, 1);
 		}
 	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_CLEAR) {
 		account_dlog(tc, ret);
@@ -537,28 +622,6 @@ int BPF_PROG(on_contention_end, void *lock, int ret)
 
 /* ---- census: the VMs that exist, and KVM's own gauges ------------------------ */
 
-struct slot_walk {
-	__u64 slots;		/* struct kvm_memslots * */
-	__u64 id_node_off;
-	__u64 pages;
-};
-
-static long sum_bucket(__u64 b, struct slot_walk *w)
-{
-	struct kvm_memslots *slots = (void *)w->slots;
-	struct hlist_node *n;
-	int i;
-
-	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
-	for (i = 0; i < 16 && n; i++) {
-		struct kvm_memory_slot *ms = (void *)n - w->id_node_off;
-
-		w->pages += BPF_CORE_READ(ms, npages);
-		n = BPF_CORE_READ(n, next);
-	}
-	return 0;
-}
-
 SEC("iter/task_file")
 int census(struct bpf_iter__task_file *it)
 {
@@ -566,35 +629,14 @@ int census(struct bpf_iter__task_file *it)
 	struct task_struct *task = it->task;
 	struct file *file = it->file;
 	struct vm_census rec = {};
-	struct slot_walk w = {};
-	struct kvm_memslots *slots;
-	struct kvm *kvm;
-	int node;
 
 	if (!task || !file || kvm_file_type(file) != 1)
 		return 0;
-	kvm = BPF_CORE_READ(file, private_data);
-	rec.kvm = (__u64)kvm;
+	read_gauges(BPF_CORE_READ(file, private_data), &rec);
 	rec.tgid = task->tgid;
 	rec.fd = it->fd;
-	rec.online_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
-	rec.memslots_dirty = memslots_dirty(rec.kvm);
-	rec.pages[0] = BPF_CORE_READ(kvm, stat.pages_4k.counter);
-	rec.pages[1] = BPF_CORE_READ(kvm, stat.pages_2m.counter);
-	rec.pages[2] = BPF_CORE_READ(kvm, stat.pages_1g.counter);
-
-	/* Guest memory: every memslot of address space 0, by the id hash. */
-	slots = BPF_CORE_READ(kvm, memslots[0]);
-	if (slots) {
-		w.slots = (__u64)slots;
-		node = BPF_CORE_READ(slots, node_idx);
-		w.id_node_off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
-				(node & 1) * bpf_core_type_size(struct hlist_node);
-		bpf_loop(128, sum_bucket, &w, 0);
-	}
-	rec.mem_pages = w.pages;
 	/* VMs that were running before splittop started are registered here. */
-	rec.idx = vm_register(rec.kvm, rec.tgid);
+	rec.idx = vm_register(rec.kvm, rec.tgid, 0);
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -15,7 +15,7 @@
 #define ST_MAX_VCPUS		64	/* vCPUs counted one by one; the rest share the last slot */
 #define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
 #define ST_SPLIT_ERRNOS		16	/* errno 1..15 by value; 0 holds the rest */
-#define ST_COMM_LEN		16
+#define ST_CMDLINE_LEN		256	/* VMM command line kept per VM, for its name */
 
 #define KVMIO_TYPE		0xAE	/* _IOC_TYPE of every KVM ioctl */
 
@@ -70,6 +70,19 @@ struct vm_stats {
 	__u64 dlog_last_ns[DLOG_OPS];	/* duration of the latest one */
 };
 
+/* One VM as the census iterator sees it (written with bpf_seq_write). */
+struct vm_census {
+	__u64 kvm;
+	__u32 tgid;
+	__s32 fd;
+	__u32 online_vcpus;
+	__s32 memslots_dirty;		/* memslots with dirty logging on; -1 unknown */
+	__u64 mem_pages;		/* sum of address space 0 memslots */
+	__u64 pages[3];			/* KVM's pages_4k, pages_2m, pages_1g */
+	__u32 idx;			/* VM slot, or ~0 if it could not be tracked */
+	__u32 pad;
+};
+
 /* One VM slot (array map, max_vms entries).  kvm == 0: free.  BPF takes a
  * slot with a compare-and-swap on kvm; user space frees it when the VM is gone. */
 struct vm_slot {
@@ -77,6 +90,12 @@ struct vm_slot {
 	__u64 seq;		/* registration order, unique for the run */
 	__u32 tgid;		/* VMM process that first used it */
 	__u32 dead;		/* set when a new VM reused this kvm address */
+	/* KVM's gauges at the VM's latest dirty-log operation: what a VM that
+	 * lived less than one interval is shown with. */
+	struct vm_census snap;
+	__u32 cmdline_len;	/* bytes of cmdline read at registration */
+	__u32 pad;
+	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
 };
 
 /* Where a task is in a KVM ioctl, and which lock it waits for: task storage. */
@@ -105,19 +124,6 @@ struct self_stats {
 	__u64 task_storage_fail;	/* could not create a task's context */
 	__u64 lock_end_unmatched;	/* contention_end whose begin we did not see */
 	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
-};
-
-/* One VM as the census iterator sees it (written with bpf_seq_write). */
-struct vm_census {
-	__u64 kvm;
-	__u32 tgid;
-	__s32 fd;
-	__u32 online_vcpus;
-	__s32 memslots_dirty;		/* memslots with dirty logging on; -1 unknown */
-	__u64 mem_pages;		/* sum of address space 0 memslots */
-	__u64 pages[3];			/* KVM's pages_4k, pages_2m, pages_1g */
-	__u32 idx;			/* VM slot, or ~0 if it could not be tracked */
-	__u32 pad;
 };
 
 #define ST_NO_SLOT	0xffffffffu

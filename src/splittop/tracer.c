@@ -263,18 +263,25 @@ static void free_slot(struct tracer *t, uint32_t idx)
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
 }
 
-static void name_vm(struct vm_entry *e, const struct tracer *t)
+static void name_vm(struct vm_entry *e, const struct tracer *t, const struct vm_slot *s)
 {
 	char path[64], buf[4096];
 	unsigned int i, k = 0, n = 0;
 	ssize_t len = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", e->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		len = read(fd, buf, sizeof(buf));
-		close(fd);
+	/* BPF copied the VMM's argv when it registered the VM from an ioctl;
+	 * VMs found by the census (already running) are named from /proc. */
+	if (s->cmdline_len && s->cmdline_len <= sizeof(s->cmdline)) {
+		len = s->cmdline_len;
+		memcpy(buf, s->cmdline, len);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%u/cmdline", e->pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			len = read(fd, buf, sizeof(buf));
+			close(fd);
+		}
 	}
 	if (len > 0)
 		vm_name_from_cmdline(buf, len, e->name, sizeof(e->name) - 8);
@@ -290,6 +297,14 @@ static void name_vm(struct vm_entry *e, const struct tracer *t)
 	}
 	if (n > 1 || k)
 		snprintf(e->name + strlen(e->name), 8, "#%u", k);
+}
+
+static void set_gauges(struct vm_entry *e, const struct vm_census *r)
+{
+	e->gauges.vcpus = r->online_vcpus;
+	e->gauges.mem_pages = r->mem_pages;
+	e->gauges.memslots_dirty = r->memslots_dirty;
+	memcpy(e->gauges.pages, r->pages, sizeof(e->gauges.pages));
 }
 
 int tracer_sample(struct tracer *t)
@@ -347,17 +362,17 @@ int tracer_sample(struct tracer *t)
 			return -ENOMEM;
 		}
 		if (!e->name[0])
-			name_vm(e, t);
+			name_vm(e, t, s);
 		e->reported = false;
 		for (j = 0; j < c.n; j++) {
 			if (c.recs[j].kvm != s->kvm)
 				continue;
 			in_census = true;
-			e->gauges.vcpus = c.recs[j].online_vcpus;
-			e->gauges.mem_pages = c.recs[j].mem_pages;
-			e->gauges.memslots_dirty = c.recs[j].memslots_dirty;
-			memcpy(e->gauges.pages, c.recs[j].pages, sizeof(e->gauges.pages));
+			set_gauges(e, &c.recs[j]);
 		}
+		/* Not seen alive by any census: its last dirty-log operation's view. */
+		if (!in_census && s->snap.kvm == s->kvm)
+			set_gauges(e, &s->snap);
 		e->prev = e->now;
 		read_counters(t, i, &e->now, epoch, &wait_max);
 		e->gauges.lock_wait_max_ns = wait_max;

@@ -182,5 +182,5 @@ def test_fresh_clone_builds():
         # Uncommitted work is not in the clone: build what would be submitted.
         p = run(["make", "-C", clone, "-j2", "all"], timeout=600)
         assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-        for binary in ("dirtyvm",):
+        for binary in ("dirtyvm", "splittop"):
             assert os.access(os.path.join(clone, "build", binary), os.X_OK), binary
