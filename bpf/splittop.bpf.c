@@ -408,8 +408,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct task_ctx *tc;
 
 #ifdef __TARGET_ARCH_x86
-	/* Cheap filter before the storage lookup: this runs for every syscall. */
-	if (BPF_CORE_READ(regs, orig_ax) != ioctl_nr)
+	/* Cheap filter before the storage lookup: this runs for every syscall,
+	 * so a direct (BTF) load, not a probe-read helper call. */
+	if (regs->orig_ax != ioctl_nr)
 		return 0;
 #endif
 	task = bpf_get_current_task_btf();

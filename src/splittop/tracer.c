@@ -312,7 +312,8 @@ int tracer_sample(struct tracer *t)
 	struct census c = { 0 };
 	uint64_t epoch, pids[64];
 	unsigned int npids = 0, i, j;
-	bool first = !t->skel->bss->next_seq && !t->nvms;
+	/* The first census scans every process: VMs that ran before we started. */
+	bool full = !t->scanned_all;
 	int err = 0;
 
 	/* Close the interval: BPF starts the next max-wait slot now. */
@@ -331,11 +332,16 @@ int tracer_sample(struct tracer *t)
 		e->pre_census = true;
 		for (j = 0; j < npids && pids[j] != s->tgid; j++)
 			;
-		if (j == npids && npids < 64)
+		if (j < npids)
+			continue;
+		if (npids < sizeof(pids) / sizeof(pids[0]))
 			pids[npids++] = s->tgid;
+		else
+			full = true;	/* more VMMs than one scan each: scan all at once */
 	}
-	if (first) {
-		err = census_run(t, 0, &c);	/* VMs that ran before we started */
+	if (full) {
+		err = census_run(t, 0, &c);
+		t->scanned_all = !err;
 	} else {
 		for (j = 0; j < npids && !err; j++) {
 			err = census_run(t, pids[j], &c);

@@ -21,6 +21,7 @@ struct tracer {
 	size_t slot_map_len;
 	void *percpu_buf;
 	struct csv_avail avail;
+	bool scanned_all;		/* the first, all-process census is done */
 	char unavailable[512];		/* why, for each unavailable metric */
 
 	/* Every VM seen during the run, in registration order. */
