@@ -52,11 +52,12 @@ DIRTYVM_ASM := src/dirtyvm/guest.S
 DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
-SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/csv.c \
-		src/splittop/vm_table.c src/splittop/vm_name.c
+SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
+		src/splittop/csv.c src/splittop/json.c src/splittop/vm_table.c src/splittop/vm_name.c
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
-UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure
+UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
+	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test demo install vmlinux check-arch
@@ -92,10 +93,16 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF)
 
 $(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(OUT)/obj/splittop/csv.o \
-		$(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/vm_name.o
+		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/vm_name.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
+
+$(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splittop/sources.o \
+		$(OUT)/splittop.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(ALL_LDFLAGS) $(LIBS_BPF)
 
 $(OUT)/dirtyvm: $(DIRTYVM_OBJ)
 	$(call msg,LINK,$@)

@@ -75,6 +75,14 @@ struct {
 	__type(value, struct vcpu_stats);
 } vcpu_stats SEC(".maps");
 
+/* VMs refused a slot, so that vm_table_full counts VMs, not their ioctls. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} untracked_vms SEC(".maps");
+
 #define SELF_INC(field) __sync_fetch_and_add(&self.field, 1)
 
 static __always_inline __u32 log2_bucket(__u64 v)
@@ -148,7 +156,10 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 		return *idx;
 	bpf_loop(ST_MAX_VMS_LIMIT, claim_slot, &c, 0);
 	if (c.idx == ST_NO_SLOT) {
-		SELF_INC(vm_table_full);
+		__u8 one = 1;
+
+		if (!bpf_map_update_elem(&untracked_vms, &kvm, &one, BPF_NOEXIST))
+			SELF_INC(vm_table_full);
 		return ST_NO_SLOT;
 	}
 	if (bpf_map_update_elem(&vm_index, &kvm, &c.idx, BPF_NOEXIST)) {
@@ -391,10 +402,11 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 	st->dlog_count[op]++;
 	st->dlog_ns[op] += dur;
 	st->dlog_splits[op] += tc->splits_in_op;
-	st->dlog_last_ns[op] = dur;
-
 	slot = bpf_map_lookup_elem(&vm_slots, &tc->idx);
 	if (slot && slot->kvm == tc->kvm) {
+		/* Shared, not per-CPU: "the latest" has one answer. */
+		slot->dlog_last_ns[op] = dur;
+		slot->dlog_last_splits[op] = tc->splits_in_op;
 		read_gauges((struct kvm *)tc->kvm, &slot->snap);
 		slot->snap.tgid = slot->tgid;
 		slot->snap.idx = tc->idx;
@@ -617,6 +629,19 @@ int BPF_PROG(on_contention_begin, void *lock, unsigned int flags)
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(on_contention_end, void *lock, int ret)
+{
+	return contention_end(lock);
+}
+
+/* Raw twins, for kernels (or a user) that cannot use tp_btf. */
+SEC("raw_tp/contention_begin")
+int BPF_PROG(on_contention_begin_raw, void *lock, unsigned int flags)
+{
+	return contention_begin(lock, flags);
+}
+
+SEC("raw_tp/contention_end")
+int BPF_PROG(on_contention_end_raw, void *lock, int ret)
 {
 	return contention_end(lock);
 }

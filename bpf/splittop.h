@@ -67,7 +67,6 @@ struct vm_stats {
 	__u64 dlog_count[DLOG_OPS];
 	__u64 dlog_ns[DLOG_OPS];
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
-	__u64 dlog_last_ns[DLOG_OPS];	/* duration of the latest one */
 };
 
 /* One VM as the census iterator sees it (written with bpf_seq_write). */
@@ -93,6 +92,8 @@ struct vm_slot {
 	/* KVM's gauges at the VM's latest dirty-log operation: what a VM that
 	 * lived less than one interval is shown with. */
 	struct vm_census snap;
+	__u64 dlog_last_ns[DLOG_OPS];	/* the latest operation of each kind */
+	__u64 dlog_last_splits[DLOG_OPS];
 	__u32 cmdline_len;	/* bytes of cmdline read at registration */
 	__u32 pad;
 	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
@@ -118,7 +119,7 @@ struct task_ctx {
 
 /* splittop's own failures, kept in BPF and shown to the user: never silent. */
 struct self_stats {
-	__u64 vm_table_full;		/* VMs not tracked: no free slot */
+	__u64 vm_table_full;		/* distinct VMs refused a slot (--max-vms) */
 	__u64 unattributed_faults;	/* fault outside a known vCPU's KVM_RUN */
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */

@@ -4,7 +4,7 @@
  * contention while KVM dirty-logs guest memory.
  */
 #include "common/parse.h"
-#include "csv.h"
+#include "render.h"
 #include "tracer.h"
 
 #include <bpf/libbpf.h>
@@ -31,7 +31,7 @@ struct options {
 	const char *vm_name;
 	const char *output;
 	unsigned int max_vms;
-	bool verbose;
+	bool verbose, json, list_sources, raw_tracepoints;
 	char **command;		/* after "--" */
 };
 
@@ -46,10 +46,12 @@ static const char usage[] =
 "Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
 "Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
 "huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
-"dirty-log operations.  Writes CSV: one row per VM per interval, then one\n"
-"'total' row per VM at exit.  (The live view is not part of this version.)\n"
+"dirty-log operations.  Writes CSV (or JSON lines): one row per VM per\n"
+"interval, then one 'total' row per VM at exit.  (The live view is not part\n"
+"of this version: without --json the output is CSV.)\n"
 "\n"
-"  --csv                 CSV output (the default in this version)\n"
+"  --csv                 CSV output (the default)\n"
+"  --json                one JSON object per line: host, each interval, total\n"
 "  -o, --output FILE     write to FILE instead of standard output\n"
 "  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
 "  -d, --duration SECS   stop after SECS\n"
@@ -57,6 +59,9 @@ static const char usage[] =
 "  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
 "      --vm NAME         only VMs called NAME\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 64)\n"
+"      --list-sources    print where each metric comes from on this kernel\n"
+"                        (or why it is unavailable) and exit\n"
+"      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
 "  -v, --verbose         libbpf's messages on standard error\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -85,9 +90,12 @@ static int usage_error(const char *fmt, ...)
 /* 0: run, 1: help printed, -1: usage error printed. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS };
+	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW };
 	static const struct option longopts[] = {
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "list-sources", no_argument, NULL, OPT_LIST },
+		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -107,6 +115,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CSV:
+			o->json = false;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_LIST:
+			o->list_sources = true;
+			break;
+		case OPT_RAW:
+			o->raw_tracepoints = true;
 			break;
 		case 'o':
 			if (!optarg[0])
@@ -205,35 +223,65 @@ static double now_unix(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void write_intervals(FILE *out, const struct options *o, struct tracer *t, double elapsed)
+/* Render one frame: every selected VM's interval deltas, or its totals. */
+static void render_frame(FILE *out, const struct renderer *rd, const struct options *o,
+			 struct tracer *t, const char *scope, double elapsed)
 {
-	double tu = now_unix();
+	bool total = !strcmp(scope, "total");
+	struct self_stats self;
+	struct frame fr = { .scope = scope, .time_unix = now_unix(), .elapsed = elapsed, .self = &self };
+	struct vm_counters d;
+	struct row r;
 	unsigned int i;
 
+	tracer_self(t, &self);
+	rd->begin(out, &fr);
 	for (i = 0; i < t->nvms; i++) {
 		struct vm_entry *e = &t->vms[i];
-		struct vm_counters d;
+		const struct vm_counters *c = &e->now;
 
-		if (e->reported || !selected(o, e))
+		if (!selected(o, e) || (!total && e->reported))
 			continue;
-		vm_counters_delta(&e->now, &e->prev, &d);
-		csv_row(out, tu, elapsed, "interval", e, &d, e->gauges.lock_wait_max_ns, &t->avail);
-		/* A VM that died gets its last interval, then only its total. */
-		e->reported = !e->alive;
+		if (!total) {
+			vm_counters_delta(&e->now, &e->prev, &d);
+			c = &d;
+			/* A VM that died gets its last interval, then only its total. */
+			e->reported = !e->alive;
+		}
+		row_build(&e->gauges, c, total ? e->lock_wait_max_run_ns : e->gauges.lock_wait_max_ns,
+			  &t->avail, &r);
+		fr.count++;
+		rd->vm(out, &fr, e, &r, c, &t->avail);
 	}
+	rd->end(out, &fr);
 }
 
-static void write_totals(FILE *out, const struct options *o, struct tracer *t, double elapsed)
+static void list_sources(const struct tracer *t)
 {
-	double tu = now_unix();
 	unsigned int i;
 
-	for (i = 0; i < t->nvms; i++) {
-		struct vm_entry *e = &t->vms[i];
+	printf("kernel %s, mmu %s, eager_page_split %s\n", t->host.kernel, t->host.mmu,
+	       t->host.eager_split);
+	for (i = 0; i < NR_METRICS; i++)
+		printf("%-26s %s\n", t->sources[i].metric,
+		       t->sources[i].source ? t->sources[i].source : t->sources[i].why);
+}
 
-		if (selected(o, e))
-			csv_row(out, tu, elapsed, "total", e, &e->now, e->lock_wait_max_run_ns, &t->avail);
-	}
+/* splittop's own failures: never silent. */
+static void report_self(const struct tracer *t, unsigned int max_vms)
+{
+	struct self_stats s;
+
+	tracer_self(t, &s);
+	if (s.vm_table_full)
+		fprintf(stderr, "splittop: %llu VMs not tracked: more than --max-vms %u VMs at once\n",
+			(unsigned long long)s.vm_table_full, max_vms);
+	if (s.unattributed_splits)
+		fprintf(stderr, "splittop: %llu splits outside any KVM ioctl splittop saw (not counted in any VM)\n",
+			(unsigned long long)s.unattributed_splits);
+	if (s.task_storage_fail || s.rmap_read_fail)
+		fprintf(stderr, "splittop: internal misses: %llu task contexts not created, %llu rmap reads failed\n",
+			(unsigned long long)s.task_storage_fail, (unsigned long long)s.rmap_read_fail);
 }
 
 /* Start COMMAND, tracing already attached; returns its pid or -errno. */
@@ -286,6 +334,8 @@ static int exit_status(int status)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	const struct renderer *rd;
+	struct tracer_opts topts;
 	struct options o;
 	struct tracer t;
 	FILE *out = stdout;
@@ -309,7 +359,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "splittop: KVM is not in this kernel, or its module is not loaded\n");
 		return 1;
 	}
-	if (o.output) {
+	if (o.output && !o.list_sources) {
 		out = fopen(o.output, "w");
 		if (!out) {
 			fprintf(stderr, "splittop: cannot write %s: %s\n", o.output, strerror(errno));
@@ -321,11 +371,18 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	err = tracer_open(&t, o.max_vms);
+	topts = (struct tracer_opts){ .max_vms = o.max_vms, .raw_tracepoints = o.raw_tracepoints };
+	err = tracer_open(&t, &topts);
 	if (err) {
 		tracer_close(&t);
 		return 1;
 	}
+	if (o.list_sources) {
+		list_sources(&t);
+		tracer_close(&t);
+		return 0;
+	}
+	rd = o.json ? &json_renderer : &csv_renderer;
 	start = now_mono();
 	if (o.command) {
 		child = start_command(o.command);
@@ -334,7 +391,7 @@ int main(int argc, char **argv)
 			return child == -ENOENT ? 127 : 126;
 		}
 	}
-	csv_header(out);
+	rd->start(out, &t.host, t.sources, NR_METRICS, o.interval);
 	err = tracer_sample(&t);	/* VMs that already run, and the baseline */
 	next = start + o.interval;
 	while (!err) {
@@ -367,7 +424,7 @@ int main(int argc, char **argv)
 		if (err)
 			break;
 		ticks++;
-		write_intervals(out, &o, &t, now_mono() - start);
+		render_frame(out, rd, &o, &t, "interval", now_mono() - start);
 		if (fflush(out) || ferror(out)) {
 			fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
 			err = -EIO;
@@ -381,21 +438,14 @@ int main(int argc, char **argv)
 		if (next < now_mono())
 			next = now_mono();
 	}
-	write_totals(out, &o, &t, now_mono() - start);
+	render_frame(out, rd, &o, &t, "total", now_mono() - start);
 	if (fflush(out) && !err) {
 		fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
 		err = -EIO;
 	}
 	if (out != stdout)
 		fclose(out);
-	{
-		struct self_stats s;
-
-		tracer_self(&t, &s);
-		if (s.vm_table_full)
-			fprintf(stderr, "splittop: %llu VM registrations refused: more than --max-vms %u VMs\n",
-				(unsigned long long)s.vm_table_full, o.max_vms);
-	}
+	report_self(&t, o.max_vms);
 	tracer_close(&t);
 	if (child > 0) {
 		waitpid(child, &status, 0);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tracer.h"
 #include "splittop.skel.h"
+#include "sources.h"
 #include "vm_name.h"
 
 #include <bpf/bpf.h>
@@ -28,63 +29,208 @@ static void *map_mmap(struct bpf_map *map, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int tracer_open(struct tracer *t, unsigned int max_vms)
+/*
+ * The sources of each metric, best first.  A tp_btf source needs the
+ * kernel's BTF for the tracepoint; a raw_tp source only the tracepoint.
+ * Each metric's programs are all attached or none.
+ */
+struct source_choice {
+	const char *kind;		/* "tp_btf" or "raw_tp" */
+	const char *tp[2];		/* tracepoints, NULL-terminated */
+	struct bpf_program **(*progs)(struct splittop_bpf *s, unsigned int i);
+};
+
+#define PROGS(fn, a, b)								\
+static struct bpf_program **fn(struct splittop_bpf *s, unsigned int i)	\
+{										\
+	struct bpf_program **p[2] = { &s->progs.a, b };			\
+	return i < 2 ? p[i] : NULL;						\
+}
+PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
+PROGS(progs_faults, on_spte_requested, NULL)
+PROGS(progs_split, on_split, NULL)
+PROGS(progs_split_raw, on_split_raw, NULL)
+PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
+PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
+
+static const struct source_choice choices[][2] = {
+	[M_ATTRIBUTION] = { { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
+	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
+	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
+		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
+	[M_LOCK_WAIT] = { { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
+			  { "raw_tp", { "contention_begin", "contention_end" }, progs_lock_raw } },
+};
+
+static const char *const metric_names[NR_METRICS] = {
+	[M_ATTRIBUTION] = "kvm_ioctls", [M_FAULTS] = "faults", [M_SPLITS] = "splits",
+	[M_LOCK_WAIT] = "mmu_lock_wait", [M_DLOG_TOGGLE] = "dirty_log_enable_disable",
+	[M_CENSUS] = "census", [M_LOCK_HOLD] = "mmu_lock_hold", [M_FAULT_LATENCY] = "fault_latency",
+};
+
+static void set_autoload_all(struct splittop_bpf *s, bool on)
 {
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, on);
+}
+
+/* Pick a source for metric m: the first whose tracepoints the kernel has. */
+static const struct source_choice *choose(struct tracer *t, const struct kernel_btf *k,
+					  enum metric m, bool prefer_raw)
+{
+	const struct source_choice *c, *pick = NULL;
+	struct metric_source *src = &t->sources[m];
+	unsigned int i, j;
+
+	for (i = 0; i < 2; i++) {
+		bool ok = true;
+
+		c = &choices[m][i];
+		if (!c->kind)
+			break;
+		if (!strcmp(c->kind, "tp_btf"))
+			for (j = 0; j < 2 && c->tp[j]; j++)
+				ok &= kernel_has_btf_tracepoint(k, c->tp[j]);
+		if (!ok) {
+			snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
+			continue;
+		}
+		if (!pick)
+			pick = c;
+		if (prefer_raw && !strcmp(c->kind, "raw_tp"))
+			pick = c;
+	}
+	if (pick) {
+		for (j = 0; pick->progs(t->skel, j); j++)
+			bpf_program__set_autoload(*pick->progs(t->skel, j), true);
+		snprintf(t->source_names[m], sizeof(t->source_names[m]), "%s/%s%s%s", pick->kind,
+			 pick->tp[0], pick->tp[1] ? "," : "", pick->tp[1] ? pick->tp[1] : "");
+		src->source = t->source_names[m];
+		src->why[0] = '\0';
+	}
+	return pick;
+}
+
+static int attach(struct tracer *t, enum metric m, const struct source_choice *c)
+{
+	unsigned int j;
+
+	for (j = 0; c->progs(t->skel, j); j++) {
+		struct bpf_program *p = *c->progs(t->skel, j);
+		struct bpf_link *l = bpf_program__attach(p);
+
+		if (!l) {
+			int err = -errno;
+
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "attaching %s/%s: %s",
+				 c->kind, c->tp[j], strerror(errno));
+			t->sources[m].source = NULL;
+			return err;
+		}
+		t->links[t->nlinks++] = l;
+	}
+	return 0;
+}
+
+int tracer_open(struct tracer *t, const struct tracer_opts *o)
+{
+	const struct source_choice *picked[NR_METRICS] = { 0 };
+	struct kernel_btf k = { 0 };
 	struct splittop_bpf *s;
+	unsigned int m;
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	t->max_vms = max_vms;
+	t->max_vms = o->max_vms;
+	for (m = 0; m < NR_METRICS; m++)
+		t->sources[m].metric = metric_names[m];
+	host_info_read(&t->host);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		fprintf(stderr, "splittop: cannot count CPUs: %s\n", strerror(-t->ncpus));
 		return t->ncpus ? t->ncpus : -EINVAL;
 	}
+	err = kernel_btf_load(&k);
+	if (err) {
+		fprintf(stderr, "splittop: reading the kernel's BTF: %s\n", strerror(-err));
+		return err;
+	}
 	s = splittop_bpf__open();
 	if (!s) {
 		err = -errno;
 		fprintf(stderr, "splittop: opening the BPF object: %s\n", strerror(errno));
-		return err;
+		goto out;
 	}
 	t->skel = s;
 	s->rodata->ioctl_nr = SYS_ioctl;
-	s->rodata->max_vms = max_vms;
-	bpf_map__set_max_entries(s->maps.vm_index, max_vms);
-	bpf_map__set_max_entries(s->maps.vm_slots, max_vms);
-	bpf_map__set_max_entries(s->maps.vm_stats, max_vms);
-	bpf_map__set_max_entries(s->maps.vcpu_stats, max_vms * ST_MAX_VCPUS);
+	s->rodata->max_vms = o->max_vms;
+	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vms * ST_MAX_VCPUS);
 	/* Read without a syscall per entry each interval. */
 	bpf_map__set_map_flags(s->maps.vm_slots, BPF_F_MMAPABLE);
 	bpf_map__set_map_flags(s->maps.vcpu_stats, BPF_F_MMAPABLE);
-	/* The raw twin of the split handler is for tests (and kernels without
-	 * tp_btf for it); the tp_btf program is the one attached here. */
-	bpf_program__set_autoload(s->progs.on_split_raw, false);
+
+	/* Only the chosen programs are loaded: a program for a tracepoint this
+	 * kernel lacks would fail the whole load. */
+	set_autoload_all(s, false);
+	bpf_program__set_autoload(s->progs.census, true);
+	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++)
+		picked[m] = choose(t, &k, m, o->raw_tracepoints);
+	if (!picked[M_ATTRIBUTION] || !picked[M_FAULTS]) {
+		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
+			t->sources[picked[M_ATTRIBUTION] ? M_FAULTS : M_ATTRIBUTION].why);
+		err = -ENOENT;
+		goto out;
+	}
+	if (kernel_has_member(&k, "kvm", "nr_memslots_dirty_logging")) {
+		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
+	} else {
+		snprintf(t->sources[M_DLOG_TOGGLE].why, sizeof(t->sources[M_DLOG_TOGGLE].why),
+			 "struct kvm has no nr_memslots_dirty_logging in this kernel");
+	}
+	t->sources[M_CENSUS].source = "iter/task_file";
+	for (m = M_LOCK_HOLD; m <= M_FAULT_LATENCY; m++)
+		snprintf(t->sources[m].why, sizeof(t->sources[m].why),
+			 "needs function probes (fentry or kprobe), not used by this version; kprobes on this kernel: %s",
+			 kernel_has_kprobes() ? "yes" : "no");
 
 	err = splittop_bpf__load(s);
 	if (err) {
 		fprintf(stderr, "splittop: loading BPF programs: %s\n", strerror(-err));
-		return err;
+		goto out;
 	}
-	err = splittop_bpf__attach(s);
-	if (err) {
-		fprintf(stderr, "splittop: attaching BPF programs: %s\n", strerror(-err));
-		return err;
+	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++) {
+		if (!picked[m])
+			continue;
+		err = attach(t, m, picked[m]);
+		if (err && m <= M_FAULTS) {
+			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
+			goto out;
+		}
+		err = 0;
 	}
-	t->slot_map_len = page_round(sizeof(struct vm_slot) * max_vms);
-	t->vcpu_map_len = page_round(sizeof(struct vcpu_stats) * max_vms * ST_MAX_VCPUS);
+	t->avail = (struct avail){
+		.faults = t->sources[M_FAULTS].source, .splits = t->sources[M_SPLITS].source,
+		.lock_wait = t->sources[M_LOCK_WAIT].source, .dlog = t->sources[M_ATTRIBUTION].source,
+		.dlog_toggle = t->sources[M_DLOG_TOGGLE].source,
+	};
+
+	t->slot_map_len = page_round(sizeof(struct vm_slot) * o->max_vms);
+	t->vcpu_map_len = page_round(sizeof(struct vcpu_stats) * o->max_vms * ST_MAX_VCPUS);
 	t->slot_map = map_mmap(s->maps.vm_slots, t->slot_map_len);
 	t->vcpu_map = map_mmap(s->maps.vcpu_stats, t->vcpu_map_len);
 	t->percpu_buf = calloc(t->ncpus, sizeof(struct vm_stats));
 	if (!t->slot_map || !t->vcpu_map || !t->percpu_buf) {
 		fprintf(stderr, "splittop: mapping BPF maps: %s\n", strerror(errno));
-		return -ENOMEM;
+		err = -ENOMEM;
 	}
-	/* Function probes (lock hold time, fault latency) are not used by this
-	 * version: report them as unavailable, never as zero. */
-	t->avail = (struct csv_avail){ .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1 };
-	snprintf(t->unavailable, sizeof(t->unavailable),
-		 "mmu_lock_hold_ns, fault_latency_p99_ns: need function probes, not used by this version");
-	return 0;
+out:
+	kernel_btf_free(&k);
+	return err;
 }
 
 void tracer_close(struct tracer *t)
@@ -94,7 +240,9 @@ void tracer_close(struct tracer *t)
 	if (t->vcpu_map)
 		munmap(t->vcpu_map, t->vcpu_map_len);
 	free(t->percpu_buf);
-	/* Destroying the skeleton detaches every link and closes every map. */
+	while (t->nlinks)
+		bpf_link__destroy(t->links[--t->nlinks]);
+	/* Destroying the skeleton closes every program and map. */
 	splittop_bpf__destroy(t->skel);
 	free(t->vms);
 	memset(t, 0, sizeof(*t));
@@ -227,11 +375,18 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c,
 				c->splits[SPLIT_1G][k] += p->splits[SPLIT_1G][k];
 			}
 			c->split_errors += p->split_errors;
-			c->lock_waits += p->lock_waits[MMU_LOCK_READ] + p->lock_waits[MMU_LOCK_WRITE];
-			c->lock_wait_ns += p->lock_wait_ns[MMU_LOCK_READ] + p->lock_wait_ns[MMU_LOCK_WRITE];
+			for (k = 0; k < ST_SPLIT_ERRNOS; k++)
+				c->split_errno[k] += p->split_errno[k];
+			for (k = 0; k < MMU_LOCK_MODES; k++) {
+				c->lock_waits[k] += p->lock_waits[k];
+				c->lock_wait_ns[k] += p->lock_wait_ns[k];
+			}
+			for (k = 0; k < ST_HIST_BUCKETS; k++)
+				c->lock_wait_hist[k] += p->lock_wait_hist[k];
 			for (k = 0; k < DLOG_OPS; k++) {
 				c->dlog_count[k] += p->dlog_count[k];
 				c->dlog_ns[k] += p->dlog_ns[k];
+				c->dlog_splits[k] += p->dlog_splits[k];
 			}
 			/* The closed interval's slot, if it was written in it. */
 			if (p->lock_wait_max_epoch[epoch & 1] == epoch &&
@@ -240,8 +395,12 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c,
 		}
 	}
 	for (v = 0; v < ST_MAX_VCPUS; v++) {
-		for (k = 0; k < FAULT_CLASSES; k++)
-			c->faults[k] += __atomic_load_n(&vs[v].faults[k], __ATOMIC_RELAXED);
+		for (k = 0; k < FAULT_CLASSES; k++) {
+			uint64_t n = __atomic_load_n(&vs[v].faults[k], __ATOMIC_RELAXED);
+
+			c->vcpu_faults[v][k] = n;
+			c->faults[k] += n;
+		}
 		for (k = 0; k < SPLIT_SIZES; k++)
 			c->demotions[k] += __atomic_load_n(&vs[v].demotions[k], __ATOMIC_RELAXED);
 	}
@@ -260,6 +419,8 @@ static void free_slot(struct tracer *t, uint32_t idx)
 	memset(t->percpu_buf, 0, t->ncpus * sizeof(struct vm_stats));
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vm_stats), &idx, t->percpu_buf, BPF_ANY);
 	memset(&t->vcpu_map[(size_t)idx * ST_MAX_VCPUS], 0, ST_MAX_VCPUS * sizeof(struct vcpu_stats));
+	/* Everything but kvm first: the slot is free once kvm is 0. */
+	memset((char *)s + sizeof(s->kvm), 0, sizeof(*s) - sizeof(s->kvm));
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
 }
 
@@ -382,6 +543,8 @@ int tracer_sample(struct tracer *t)
 		e->prev = e->now;
 		read_counters(t, i, &e->now, epoch, &wait_max);
 		e->gauges.lock_wait_max_ns = wait_max;
+		memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
+		memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));
 		if (wait_max > e->lock_wait_max_run_ns)
 			e->lock_wait_max_run_ns = wait_max;
 		/* Only a VM whose slot existed before the census ran can be missing

@@ -6,10 +6,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "csv.h"
+#include "render.h"
 #include "vm_table.h"
 
 struct splittop_bpf;
+struct bpf_link;
+
+enum metric {
+	M_ATTRIBUTION,		/* KVM ioctls: which VM and vCPU; dirty-log get/clear */
+	M_FAULTS,
+	M_SPLITS,
+	M_LOCK_WAIT,
+	M_DLOG_TOGGLE,		/* dirty logging enabled / disabled */
+	M_CENSUS,
+	M_LOCK_HOLD,
+	M_FAULT_LATENCY,
+	NR_METRICS,
+};
+
+struct tracer_opts {
+	unsigned int max_vms;
+	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
+};
 
 struct tracer {
 	struct splittop_bpf *skel;
@@ -20,9 +38,13 @@ struct tracer {
 	struct vm_slot *slot_map;	/* mmap of the vm_slots array */
 	size_t slot_map_len;
 	void *percpu_buf;
-	struct csv_avail avail;
+	struct avail avail;
+	struct metric_source sources[NR_METRICS];
+	char source_names[NR_METRICS][96];
+	struct bpf_link *links[8];
+	unsigned int nlinks;
+	struct host_info host;
 	bool scanned_all;		/* the first, all-process census is done */
-	char unavailable[512];		/* why, for each unavailable metric */
 
 	/* Every VM seen during the run, in registration order. */
 	struct vm_entry *vms;
@@ -30,7 +52,7 @@ struct tracer {
 };
 
 /* Each returns 0 or a negative errno after printing one message. */
-int tracer_open(struct tracer *t, unsigned int max_vms);
+int tracer_open(struct tracer *t, const struct tracer_opts *o);
 /* Read the maps and KVM's gauges; mark VMs that died and free their slots. */
 int tracer_sample(struct tracer *t);
 void tracer_close(struct tracer *t);

@@ -19,16 +19,29 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def traced_dirtyvm(*args, interval="0.2"):
-    """splittop -- dirtyvm ...: (total rows, all rows, dirtyvm summary)."""
+def read_json(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def traced_dirtyvm(*args, interval="0.2", splittop_args=()):
+    """splittop -- dirtyvm ...: (total rows, all rows, dirtyvm summary).
+    With --json among splittop_args, rows are the JSON lines' VM objects."""
+    as_json = "--json" in splittop_args
     with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "out.csv")
-        p = run([SPLITTOP, "-i", interval, "-o", out, "--", DIRTYVM, "--json"] +
-                [str(a) for a in args], timeout=600)
+        out = os.path.join(d, "out")
+        p = run([SPLITTOP, "-i", interval, "-o", out] + list(splittop_args) +
+                ["--", DIRTYVM, "--json"] + [str(a) for a in args], timeout=600)
         assert p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-2000:])
-        rows = read_csv(out)
+        if as_json:
+            lines = read_json(out)
+            rows = [dict(vm, scope=l["type"], self=l["self"]) for l in lines if l["type"] != "host"
+                    for vm in l["vms"]]
+            rows.insert(0, lines[0])
+        else:
+            rows = read_csv(out)
     summary = json.loads(p.stdout.strip().splitlines()[-1])
-    totals = [r for r in rows if r["scope"] == "total"]
+    totals = [r for r in rows if r.get("scope") == "total"]
     return totals, rows, summary
 
 
@@ -73,8 +86,9 @@ def check_vm(total, summary, vm):
     assert 0 < int(total["dirty_log_enable_ns"]) <= vm["enable_s"] * 1e9 + 1e5, what
     if summary["params"]["mode"] == "clear":
         assert 0 < int(total["dirty_log_clear_ns"]) <= sum(r["clear_s"] for r in vm["rounds"]) * 1e9 + 1e5
-    # No function probes on this kernel: unavailable, never zero.
-    assert total["mmu_lock_hold_ns"] == "" and total["fault_latency_p99_ns"] == "", what
+    # No function probes on this kernel: unavailable (empty in CSV, null in
+    # JSON), never zero.
+    assert total["mmu_lock_hold_ns"] in ("", None) and total["fault_latency_p99_ns"] in ("", None), what
 
 
 def test_exact_counts_2vcpus_thp_get():
@@ -179,3 +193,100 @@ def test_unwritable_output():
     assert p.returncode == 1 and "cannot write /nonexistent/dir/x.csv" in p.stderr, p.stderr
     p = run([SPLITTOP, "-c", "1", "-o", "/dev/full"], timeout=30)
     assert p.returncode == 1 and "writing output" in p.stderr, (p.returncode, p.stderr)
+
+
+def test_json_same_exact_counts_and_detail():
+    need_kvm()
+    totals, rows, s = traced_dirtyvm("--vcpus", 2, "--mem", "64M", "--rounds", 3,
+                                     splittop_args=("--json",))
+    host = rows[0]
+    assert host["type"] == "host" and host["mmu"] in ("shadow", "tdp", "legacy-tdp"), host
+    sources = {m["metric"]: m for m in host["sources"]}
+    assert sources["faults"]["source"] == "tp_btf/kvm_mmu_spte_requested", sources
+    assert sources["mmu_lock_hold"]["source"] is None and sources["mmu_lock_hold"]["why"], sources
+    assert len(totals) == 1
+    t = totals[0]
+    check_vm(t, s, s["vms"][0])
+    d = t["detail"]
+    # Per-vCPU faults add up to the VM's, class by class; vCPU 0 took the 2 system pages.
+    for cls in ("huge_wp", "nonpresent", "4k_wp", "other"):
+        assert sum(v["faults_" + cls] for v in d["vcpus"]) == t["faults_" + cls], cls
+    g = s["regions_2m"] // 2
+    assert [v["faults_huge_wp"] for v in d["vcpus"]] == [g, g], d["vcpus"]
+    assert [v["faults_nonpresent"] for v in d["vcpus"]] == [g + 2 + 511 * g, g + 511 * g]
+    lock = d["mmu_lock"]
+    assert lock["read_waits"] + lock["write_waits"] == t["mmu_lock_waits"] > 0
+    assert sum(lock["wait_hist_log2_ns"]) == t["mmu_lock_waits"]
+    assert 0 < lock["wait_p50_ns"] <= lock["wait_p99_ns"]
+    assert d["dirty_log"]["get"]["count"] == 3 and d["dirty_log"]["enable"]["count"] == 1
+    assert 0 < d["dirty_log"]["get"]["last_ns"] <= d["dirty_log"]["get"]["ns"]
+    assert t["self"] == {"vm_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
+                         "task_storage_fail": 0, "rmap_read_fail": 0}, t["self"]
+
+
+def test_raw_tracepoints_same_exact_counts():
+    need_kvm()
+    totals, rows, s = traced_dirtyvm("--vcpus", 2, "--mem", "64M", "--rounds", 2,
+                                     splittop_args=("--json", "--raw-tracepoints"))
+    sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
+    assert sources["mmu_lock_wait"] == "raw_tp/contention_begin,contention_end", sources
+    assert sources["splits"] == "raw_tp/kvm_mmu_split_huge_page", sources
+    check_vm(totals[0], s, s["vms"][0])
+    assert totals[0]["mmu_lock_waits"] > 0
+
+
+def test_list_sources():
+    need_kvm()
+    p = run([SPLITTOP, "--list-sources"], timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
+    assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested", lines
+    assert lines["census"] == "iter/task_file"
+    assert lines["mmu_lock_hold"].startswith("needs function probes"), lines
+
+
+def test_max_vms_overflow_is_counted_and_tracked_vm_stays_exact():
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.json")
+        p = run([SPLITTOP, "--json", "--max-vms", "1", "-i", "0.2", "-o", out, "--", DIRTYVM,
+                 "--json", "--vms", "3", "--vcpus", "1", "--mem", "16M", "--rounds", "2",
+                 "--name", "many"], timeout=300)
+        assert p.returncode == 0, p.stderr
+        lines = read_json(out)
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    total = lines[-1]
+    assert "2 VMs not tracked: more than --max-vms 1" in p.stderr, p.stderr
+    assert total["self"]["vm_table_full"] == 2, total["self"]
+    assert [v["vm"] for v in total["vms"]] == ["many"], total["vms"]
+    check_vm(total["vms"][0], s, s["vms"][0])
+
+
+def test_vm_filter():
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.csv")
+        script = ("%s --vcpus 1 --mem 16M --rounds 1 --name keep >/dev/null & "
+                  "%s --vcpus 1 --mem 16M --rounds 1 --name drop >/dev/null & wait" % (DIRTYVM, DIRTYVM))
+        p = run([SPLITTOP, "-i", "0.2", "--vm", "keep", "-o", out, "--", "sh", "-c", script], timeout=300)
+        assert p.returncode == 0, p.stderr
+        rows = read_csv(out)
+    assert {r["vm"] for r in rows} == {"keep"}, rows
+    total = [r for r in rows if r["scope"] == "total"]
+    assert len(total) == 1 and int(total[0]["faults_huge_wp"]) == 8, total
+
+
+def test_odd_vm_name_keeps_csv_and_json_valid():
+    need_kvm()
+    name = 'we,ird "vm"\nline2'
+    for fmt in ("--csv", "--json"):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "out")
+            p = run([SPLITTOP, fmt, "-i", "0.2", "-o", out, "--", DIRTYVM, "--vcpus", "1",
+                     "--mem", "8M", "--rounds", "1", "--name", name], timeout=120)
+            assert p.returncode == 0, p.stderr
+            if fmt == "--csv":
+                names = [r["vm"] for r in read_csv(out) if r["scope"] == "total"]
+            else:
+                names = [v["vm"] for v in read_json(out)[-1]["vms"]]
+        assert names == [name], (fmt, names)

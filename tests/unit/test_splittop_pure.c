@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* splittop's pure parts: CSV quoting and rows, counter deltas, VM names. */
+/* splittop's pure parts: CSV quoting and rows, JSON strings, counter deltas,
+ * histogram quantiles, VM names. */
 #include "splittop/csv.h"
+#include "splittop/render.h"
 #include "splittop/vm_name.h"
 #include "splittop/vm_table.h"
 #include "unit.h"
@@ -30,7 +32,8 @@ int main(void)
 	struct vm_counters a = { 0 }, b = { 0 }, d;
 	struct vm_entry e = { .pid = 42, .name = "web,1", .gauges = { .vcpus = 2, .mem_pages = 512,
 								     .memslots_dirty = 1, .pages = { 3, 4, 0 } } };
-	struct csv_avail av = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1 };
+	struct avail av = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1, .dlog_toggle = 1 };
+	struct row r;
 	char row[1024];
 	FILE *f;
 
@@ -42,26 +45,48 @@ int main(void)
 	a.faults[FAULT_HUGE_WP] = 10;
 	a.faults[FAULT_NONPRESENT] = 5110;
 	b.faults[FAULT_HUGE_WP] = 4;
-	a.lock_waits = 3;
+	a.lock_waits[MMU_LOCK_WRITE] = 3;
+	a.vcpu_faults[63][FAULT_4K_WP] = 9;
 	vm_counters_delta(&a, &b, &d);
+	CHECK_EQ_U64(d.vcpu_faults[63][FAULT_4K_WP], 9, "delta reaches the last member");
 	CHECK_EQ_U64(d.faults[FAULT_HUGE_WP], 6, "delta of a counter");
 	CHECK_EQ_U64(d.faults[FAULT_NONPRESENT], 5110, "delta from zero");
-	b.lock_waits = 5;
+	b.lock_waits[MMU_LOCK_WRITE] = 5;
 	vm_counters_delta(&a, &b, &d);
-	CHECK_EQ_U64(d.lock_waits, 0, "a counter that went backwards clamps to 0, never wraps");
+	CHECK_EQ_U64(d.lock_waits[MMU_LOCK_WRITE], 0, "a counter that went backwards clamps to 0, never wraps");
 
 	f = fmemopen(row, sizeof(row), "w");
-	csv_row(f, 1000.5, 2.25, "total", &e, &a, 77, &av);
+	row_build(&e.gauges, &a, 77, &av, &r);
+	csv_row(f, 1000.5, 2.25, "total", &e, &r);
 	fclose(f);
 	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0\n",
 		  "a row: quoted name, unavailable hold/latency empty, gauges last");
 	av.lock_wait = 0;
 	e.gauges.memslots_dirty = -1;
 	f = fmemopen(row, sizeof(row), "w");
-	csv_row(f, 1, 1, "interval", &e, &a, 0, &av);
+	row_build(&e.gauges, &a, 0, &av, &r);
+	csv_row(f, 1, 1, "interval", &e, &r);
 	fclose(f);
 	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,"), "unknown and unavailable are empty, not 0: %s", row);
 
+	{
+		uint64_t h[ST_HIST_BUCKETS] = { 0 };
+
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 0, "no samples: 0");
+		h[10] = 99;	/* [1024, 2048) ns */
+		h[20] = 1;	/* [1 Mi, 2 Mi) ns */
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 2047, "p50 in bucket 10");
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 2047, "p99 of 100: the 99th sample");
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 1.0), (2ULL << 20) - 1, "p100: the slowest");
+		h[20] = 2;
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), (2ULL << 20) - 1, "p99 of 101 with 2 slow");
+		memset(h, 0, sizeof(h));
+		h[0] = 1;
+		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 1, "bucket 0: below 2 ns");
+	}
+	CHECK_STR(render(json_string, "a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\u000a\\u0001\"", "JSON escapes");
+	CHECK_STR(render(json_string, "caf\xc3\xa9"), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
+	CHECK_STR(render(json_string, "bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"", "invalid bytes become U+FFFD");
 	name_of("qemu-system-x86_64\0-name\0guest=db01,debug-threads=on\0-m\0" "4096\0", 56, "db01", "QEMU guest=");
 	name_of("/usr/bin/qemu\0-name\0web\0", 24, "web", "QEMU plain -name");
 	name_of("qemu\0-name\0process=x,guest=g2\0", 31, "g2", "guest= not first");

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "sources.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+int kernel_btf_load(struct kernel_btf *k)
+{
+	k->vmlinux = btf__load_vmlinux_btf();
+	if (!k->vmlinux)
+		return -errno;
+	k->kvm = NULL;
+	if (!access("/sys/kernel/btf/kvm", R_OK))
+		k->kvm = btf__load_module_btf("kvm", k->vmlinux);
+	return 0;
+}
+
+void kernel_btf_free(struct kernel_btf *k)
+{
+	btf__free(k->kvm);
+	btf__free(k->vmlinux);
+	k->kvm = k->vmlinux = NULL;
+}
+
+static int find(const struct kernel_btf *k, const char *name, __u32 kind, const struct btf **in)
+{
+	int id = btf__find_by_name_kind(k->vmlinux, name, kind);
+
+	*in = k->vmlinux;
+	if (id < 0 && k->kvm) {
+		id = btf__find_by_name_kind(k->kvm, name, kind);
+		*in = k->kvm;
+	}
+	return id;
+}
+
+bool kernel_has_btf_tracepoint(const struct kernel_btf *k, const char *tp)
+{
+	const struct btf *in;
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return find(k, name, BTF_KIND_TYPEDEF, &in) > 0;
+}
+
+long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	const struct btf *in;
+	int id = find(k, sname, BTF_KIND_STRUCT, &in), i;
+
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(in, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(in, m->name_off), mname))
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+bool kernel_has_member(const struct kernel_btf *k, const char *sname, const char *mname)
+{
+	return kernel_member_offset(k, sname, mname) >= 0;
+}
+
+bool kernel_has_kprobes(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe", F_OK);
+}
+
+static void read_param(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+void host_info_read(struct host_info *h)
+{
+	struct utsname u;
+	char tdp[8], ept[8], npt[8];
+	bool hw_tdp;
+
+	snprintf(h->kernel, sizeof(h->kernel), "%s", uname(&u) ? "unknown" : u.release);
+	read_param("/sys/module/kvm/parameters/tdp_mmu", tdp, sizeof(tdp));
+	read_param("/sys/module/kvm_intel/parameters/ept", ept, sizeof(ept));
+	read_param("/sys/module/kvm_amd/parameters/npt", npt, sizeof(npt));
+	hw_tdp = ept[0] == 'Y' || npt[0] == 'Y' || npt[0] == '1';
+	/* tdp_mmu=N with EPT/NPT on is KVM's older TDP code, not shadow paging. */
+	if (tdp[0] == 'Y')
+		snprintf(h->mmu, sizeof(h->mmu), "tdp");
+	else if (tdp[0] == 'N')
+		snprintf(h->mmu, sizeof(h->mmu), "%s", hw_tdp ? "legacy-tdp" : "shadow");
+	else
+		snprintf(h->mmu, sizeof(h->mmu), "unknown");
+	read_param("/sys/module/kvm/parameters/eager_page_split", h->eager_split, sizeof(h->eager_split));
+}

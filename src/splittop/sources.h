@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What this kernel offers, probed at run time: tracepoints with BTF (for
+ * tp_btf), struct members (for CO-RE paths), the host's KVM settings. */
+#ifndef SPLITTOP_SOURCES_H
+#define SPLITTOP_SOURCES_H
+
+#include <stdbool.h>
+
+#include "render.h"
+
+struct btf;
+
+struct kernel_btf {
+	struct btf *vmlinux;
+	struct btf *kvm;	/* KVM's module BTF, when KVM is a module */
+};
+
+int kernel_btf_load(struct kernel_btf *k);
+void kernel_btf_free(struct kernel_btf *k);
+/* The kernel has BTF for tracepoint tp (btf_trace_<tp>): tp_btf can attach. */
+bool kernel_has_btf_tracepoint(const struct kernel_btf *k, const char *tp);
+/* struct sname has a member mname; its byte offset, or -1. */
+bool kernel_has_member(const struct kernel_btf *k, const char *sname, const char *mname);
+long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname);
+/* kprobes exist: the kprobe PMU is registered. */
+bool kernel_has_kprobes(void);
+void host_info_read(struct host_info *h);
+
+#endif

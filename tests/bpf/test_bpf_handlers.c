@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The real split and contention handlers, fed synthetic tracepoint arguments
+ * with BPF_PROG_TEST_RUN on their raw_tp twins.  kvmmmu:kvm_mmu_split_huge_page
+ * never fires on a shadow-MMU host, so this is how its accounting is proven
+ * here: both causes, both sizes, errnos, and a split outside any KVM ioctl.
+ * The handlers run in this process, so this process's task context (set
+ * through a pidfd) says which VM and which ioctl it is "in".
+ */
+#include "splittop.h"		/* the contract: before the skeleton, which uses its types */
+#include "splittop.skel.h"
+#include "splittop/sources.h"
+#include "unit.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SKIP 77
+#define IDX 2
+#define KVM_ADDR 0xffff888012340000ULL	/* a made-up struct kvm *: never dereferenced here */
+
+static struct splittop_bpf *skel;
+static int pidfd;
+static int ncpus;
+
+static void set_kind(enum ioctl_kind kind)
+{
+	struct task_ctx tc = { .kvm = KVM_ADDR, .idx = IDX, .kind = kind };
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.task_ctx_map), &pidfd, &tc, BPF_ANY))
+		printf("# task storage update: %s\n", strerror(errno));
+}
+
+static struct task_ctx get_ctx(void)
+{
+	struct task_ctx tc = { 0 };
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.task_ctx_map), &pidfd, &tc);
+	return tc;
+}
+
+static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	__u64 args[4] = { a0, a1, a2, a3 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		printf("# test run: %s\n", strerror(errno));
+	return err;
+}
+
+static int split(__u64 gfn, int level, int errnum)
+{
+	return run(skel->progs.on_split_raw, gfn, 0, (__u64)(__s64)level, (__u64)(__s64)errnum);
+}
+
+static struct vm_stats sum_stats(void)
+{
+	struct vm_stats *per = calloc(ncpus, sizeof(*per)), sum = { 0 };
+	__u32 idx = IDX;
+	int c;
+	unsigned int i;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vm_stats), &idx, per)) {
+		for (c = 0; c < ncpus; c++) {
+			__u64 *d = (__u64 *)&sum, *s = (__u64 *)&per[c];
+
+			/* Sum everything; the max slots are checked on one CPU's run only. */
+			for (i = 0; i < sizeof(sum) / sizeof(__u64); i++)
+				d[i] += s[i];
+		}
+	}
+	free(per);
+	return sum;
+}
+
+int main(void)
+{
+	struct vm_slot slot = { .kvm = KVM_ADDR, .seq = 1 };
+	struct kernel_btf k = { 0 };
+	struct vm_stats st;
+	__u64 kvm = KVM_ADDR;
+	__u32 idx = IDX;
+	long lock_off;
+
+	if (geteuid()) {
+		printf("# SKIP needs root to load BPF programs\n");
+		return SKIP;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	skel = splittop_bpf__open();
+	CHECK(skel != NULL, "open the skeleton");
+	if (!skel)
+		return unit_done();
+	bpf_map__set_max_entries(skel->maps.vm_index, 4);
+	bpf_map__set_max_entries(skel->maps.vm_slots, 4);
+	bpf_map__set_max_entries(skel->maps.vm_stats, 4);
+	bpf_map__set_max_entries(skel->maps.vcpu_stats, 4 * ST_MAX_VCPUS);
+	skel->rodata->max_vms = 4;
+	{
+		struct bpf_program *p;
+
+		/* Load only what is run: nothing attaches, nothing else fires. */
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_autoload(p, false);
+	}
+	bpf_program__set_autoload(skel->progs.on_split_raw, true);
+	bpf_program__set_autoload(skel->progs.on_contention_begin_raw, true);
+	bpf_program__set_autoload(skel->progs.on_contention_end_raw, true);
+	CHECK(!splittop_bpf__load(skel), "load the raw twins");
+
+	slot.tgid = getpid();
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vm_slots), &idx, &slot, BPF_ANY), "fake VM slot");
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vm_index), &kvm, &idx, BPF_ANY), "fake VM index");
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	CHECK(pidfd >= 0, "pidfd_open");
+
+	/* A vCPU (in KVM_RUN) splitting in its fault path. */
+	set_kind(KIND_RUN);
+	split(0x1000, 2, 0);
+	split(0x1200, 2, 0);
+	split(0x1400, 2, 0);
+	split(0x40000, 3, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 3, "2M splits by a vCPU: cause fault");
+	CHECK_EQ_U64(st.splits[SPLIT_1G][CAUSE_FAULT], 1, "1G split by a vCPU: cause fault");
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_EAGER] + st.splits[SPLIT_1G][CAUSE_EAGER], 0, "no eager split yet");
+	CHECK_EQ_U64(get_ctx().splits_in_op, 0, "fault splits are not inside a dirty-log operation");
+
+	/* The thread clearing the dirty log splits eagerly. */
+	set_kind(KIND_CLEAR);
+	split(0x2000, 2, 0);
+	split(0x2200, 2, 0);
+	split(0x80000, 3, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_EAGER], 2, "2M splits in KVM_CLEAR_DIRTY_LOG: eager");
+	CHECK_EQ_U64(st.splits[SPLIT_1G][CAUSE_EAGER], 1, "1G split in KVM_CLEAR_DIRTY_LOG: eager");
+	CHECK_EQ_U64(get_ctx().splits_in_op, 3, "splits counted inside the operation");
+
+	/* Enabling dirty logging (a memslot update) is eager too. */
+	set_kind(KIND_MEMSLOT);
+	split(0x3000, 2, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_EAGER], 3, "2M split in a memslot update: eager");
+
+	/* Failed splits: counted by errno, not as splits. */
+	set_kind(KIND_RUN);
+	split(0x4000, 2, -ENOMEM);
+	split(0x4200, 2, -ENOMEM);
+	split(0x4400, 2, -200);
+	st = sum_stats();
+	CHECK_EQ_U64(st.split_errors, 3, "three failed splits");
+	CHECK_EQ_U64(st.split_errno[ENOMEM], 2, "two with ENOMEM");
+	CHECK_EQ_U64(st.split_errno[0], 1, "errno 200 lands in the 'other' bucket");
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 3, "failed splits are not splits");
+
+	/* Outside any KVM ioctl: no VM to charge, counted as unattributed. */
+	set_kind(KIND_NONE);
+	split(0x5000, 2, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(skel->bss->self.unattributed_splits, 1, "split outside an ioctl: unattributed");
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 6,
+		     "and charged to no VM");
+
+	/* mmu_lock contention: the lock is &kvm->mmu_lock of a known VM. */
+	CHECK(!kernel_btf_load(&k), "kernel BTF");
+	lock_off = kernel_member_offset(&k, "kvm", "mmu_lock");
+	CHECK(lock_off >= 0, "offset of kvm->mmu_lock from BTF: %ld", lock_off);
+	set_kind(KIND_RUN);
+	/* LCB_F_SPIN|LCB_F_WRITE, then the end */
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+	/* LCB_F_SPIN|LCB_F_READ */
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 2, 0, 0);
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+	/* A plain spinlock (the rwlock's own queue lock): ignored. */
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off + 4, 1, 0, 0);
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off + 4, 0, 0, 0);
+	/* An rwlock of no known VM: ignored. */
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + 0x100000 + lock_off, 4, 0, 0);
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + 0x100000 + lock_off, 0, 0, 0);
+	/* An end without a begin: ignored. */
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(st.lock_waits[MMU_LOCK_WRITE], 1, "one write wait on mmu_lock");
+	CHECK_EQ_U64(st.lock_waits[MMU_LOCK_READ], 1, "one read wait on mmu_lock");
+	{
+		__u64 n = 0;
+		unsigned int b;
+
+		for (b = 0; b < ST_HIST_BUCKETS; b++)
+			n += st.lock_wait_hist[b];
+		CHECK_EQ_U64(n, 2, "both waits in the histogram");
+	}
+	CHECK(st.lock_wait_ns[MMU_LOCK_WRITE] + st.lock_wait_ns[MMU_LOCK_READ] > 0, "wait time measured");
+
+	kernel_btf_free(&k);
+	close(pidfd);
+	splittop_bpf__destroy(skel);
+	return unit_done();
+}
