@@ -195,6 +195,16 @@ static __always_inline void vm_retire(__u64 kvm)
 	bpf_map_delete_elem(&vm_index, &kvm);
 }
 
+static __always_inline bool slot_owned(__u32 idx, __u64 kvm)
+{
+	struct vm_slot *s;
+
+	if (idx == ST_NO_SLOT)
+		return false;
+	s = bpf_map_lookup_elem(&vm_slots, &idx);
+	return s && s->kvm == kvm && !s->dead;
+}
+
 /* 1: a VM file, 2: a vCPU file, 0: anything else. */
 static __always_inline int kvm_file_type(struct file *f)
 {
@@ -326,8 +336,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		tc->kind = KIND_NONE;
 		return 0;
 	}
-	/* vCPU threads call KVM_RUN on the same fd over and over: reuse. */
-	if (tc->file != (__u64)file || tc->fd != fd || tc->idx == ST_NO_SLOT) {
+	/* vCPU threads call KVM_RUN on the same fd over and over: reuse the
+	 * lookup, as long as the slot still belongs to that VM (a VMM may close
+	 * a VM and get the same fd and a recycled struct file for a new one). */
+	if (tc->file != (__u64)file || tc->fd != fd || !slot_owned(tc->idx, tc->kvm)) {
 		type = kvm_file_type(file);
 		if (!type) {
 			tc->file = 0;
@@ -438,6 +450,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			vm_retire(kvm);
 			vm_register(kvm, bpf_get_current_pid_tgid() >> 32, 1);
 		}
+		tc->file = 0;	/* the next ioctl looks its file up afresh */
 	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_CLEAR) {
 		account_dlog(tc, ret);
 	}
