@@ -290,3 +290,15 @@ def test_odd_vm_name_keeps_csv_and_json_valid():
             else:
                 names = [v["vm"] for v in read_json(out)[-1]["vms"]]
         assert names == [name], (fmt, names)
+
+
+def test_not_root_says_which_capabilities():
+    need_kvm()
+    import shutil
+    if not shutil.which("setpriv"):
+        from harness import Skip
+        raise Skip("needs setpriv (util-linux)")
+    p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SPLITTOP, "-c", "1"],
+            timeout=30)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)" in p.stderr, p.stderr
