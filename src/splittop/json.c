@@ -9,8 +9,7 @@
 static const char *const fault_names[FAULT_CLASSES] = { "huge_wp", "nonpresent", "4k_wp", "other" };
 static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear" };
 
-/* Length of a valid UTF-8 sequence at s, or 0. */
-static int utf8_len(const unsigned char *s)
+int utf8_seq_len(const unsigned char *s)
 {
 	int n, i;
 
@@ -36,7 +35,7 @@ void json_string(FILE *f, const char *str)
 
 	fputc('"', f);
 	while (*s) {
-		int n = utf8_len(s);
+		int n = utf8_seq_len(s);
 
 		if (!n) {
 			fputs("\\ufffd", f);

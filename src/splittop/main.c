@@ -3,9 +3,11 @@
  * splittop: per-VM huge page splits, page faults and kvm->mmu_lock
  * contention while KVM dirty-logs guest memory.
  */
+#include "command.h"
 #include "common/parse.h"
 #include "render.h"
 #include "tracer.h"
+#include "tui.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -31,8 +33,9 @@ struct options {
 	const char *vm_name;
 	const char *output;
 	unsigned int max_vms;
-	bool verbose, json, list_sources, raw_tracepoints;
+	bool verbose, json, csv, list_sources, raw_tracepoints, no_color;
 	char **command;		/* after "--" */
+	char selection[160];	/* -p/--vm as text, for the live view's header */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -46,11 +49,11 @@ static const char usage[] =
 "Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
 "Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
 "huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
-"dirty-log operations.  Writes CSV (or JSON lines): one row per VM per\n"
-"interval, then one 'total' row per VM at exit.  (The live view is not part\n"
-"of this version: without --json the output is CSV.)\n"
+"dirty-log operations.  On a terminal: a live view (h lists its keys), and\n"
+"each VM's total row as CSV when it ends.  Otherwise, or with --csv, --json\n"
+"or -o: one row per VM per interval, then one 'total' row per VM at exit.\n"
 "\n"
-"  --csv                 CSV output (the default)\n"
+"  --csv                 CSV output, even on a terminal\n"
 "  --json                one JSON object per line: host, each interval, total\n"
 "  -o, --output FILE     write to FILE instead of standard output\n"
 "  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
@@ -62,14 +65,19 @@ static const char usage[] =
 "      --list-sources    print where each metric comes from on this kernel\n"
 "                        (or why it is unavailable) and exit\n"
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
-"  -v, --verbose         libbpf's messages on standard error\n"
+"      --no-color        live view without colors (also: NO_COLOR set)\n"
+"  -v, --verbose         libbpf's messages on standard error (not while the\n"
+"                        live view is on the screen)\n"
 "  -h, --help            show this help\n"
 "\n"
 "With '-- COMMAND', tracing starts before COMMAND runs and stops when it\n"
-"exits; splittop then exits with COMMAND's status.\n"
+"exits; splittop then exits with COMMAND's status.  In the live view the\n"
+"command's output is held back and printed when the view ends, the last\n"
+"screen stays until q, and q before the end stops the command (exit 0).\n"
 "\n"
 "Examples:\n"
-"  splittop -i 0.5                          watch every VM, CSV on stdout\n"
+"  splittop                                 the live view of every VM\n"
+"  splittop -i 0.5 --csv                    every VM, CSV on stdout\n"
 "  splittop -o run.csv -- dirtyvm --mem 256M\n"
 "  splittop -p $(pidof qemu-system-x86_64) -d 60 -o migration.csv\n"
 "\n"
@@ -90,12 +98,13 @@ static int usage_error(const char *fmt, ...)
 /* 0: run, 1: help printed, -1: usage error printed. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW };
+	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR };
 	static const struct option longopts[] = {
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "list-sources", no_argument, NULL, OPT_LIST },
 		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -116,9 +125,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_CSV:
 			o->json = false;
+			o->csv = true;
 			break;
 		case OPT_JSON:
 			o->json = true;
+			o->csv = false;
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = true;
 			break;
 		case OPT_LIST:
 			o->list_sources = true;
@@ -193,8 +207,9 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static bool selected(const struct options *o, const struct vm_entry *e)
+static bool selected(const void *arg, const struct vm_entry *e)
 {
+	const struct options *o = arg;
 	unsigned int i;
 
 	if (o->vm_name && strcmp(o->vm_name, e->name))
@@ -287,69 +302,186 @@ static void report_self(const struct tracer *t, unsigned int max_vms)
 			(unsigned long long)s.task_storage_fail, (unsigned long long)s.rmap_read_fail);
 }
 
-/* Start COMMAND, tracing already attached; returns its pid or -errno. */
-static pid_t start_command(char **argv)
+static void describe_selection(struct options *o)
 {
-	int pipefd[2];
-	pid_t pid;
-	int err = 0;
-	ssize_t n;
+	size_t n = 0, cap = sizeof(o->selection);
+	unsigned int i;
 
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return err;
-	}
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(argv[0], argv);
-		err = errno;
-		n = write(pipefd[1], &err, sizeof(err));
-		(void)n;
-		_exit(127);
-	}
-	close(pipefd[1]);
-	/* The pipe closes on a successful exec: an errno in it means it failed. */
-	n = read(pipefd[0], &err, sizeof(err));
-	close(pipefd[0]);
-	if (n == sizeof(err)) {
-		waitpid(pid, NULL, 0);
-		fprintf(stderr, "splittop: cannot run '%s': %s\n", argv[0], strerror(err));
-		return -err;
-	}
-	return pid;
+	for (i = 0; i < o->npids && n < cap; i++)
+		n += snprintf(o->selection + n, cap - n, "%s%u", i ? "," : "pid ", o->pids[i]);
+	if (o->vm_name && n < cap)
+		snprintf(o->selection + n, cap - n, "%svm %s", n ? " " : "", o->vm_name);
 }
 
-static int exit_status(int status)
+/* While the live view owns the terminal, anything written to stderr (ours,
+ * libbpf's) goes to an unlinked file instead, and is replayed after. */
+static int stderr_hold(FILE **held)
 {
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
+	int saved;
+
+	*held = tmpfile();
+	if (!*held)
+		return -1;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	if (saved < 0 || dup2(fileno(*held), STDERR_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		fclose(*held);
+		*held = NULL;
+		return -1;
+	}
+	return saved;
+}
+
+static void stderr_release(FILE *held, int saved)
+{
+	char buf[4096];
+	size_t n;
+
+	if (!held)
+		return;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(held);
+	while ((n = fread(buf, 1, sizeof(buf), held)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fclose(held);
+}
+
+/* How the run is shown: a live view, or rows on a stream. */
+struct sink {
+	struct tui *ui;			/* NULL: headless */
+	FILE *out;
+	const struct renderer *rd;
+};
+
+/* Wait until the next sample is due, handling keys in the live view.
+ * Returns true when the run should end (a key, a signal, the command). */
+static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, double *interval,
+		      double last_sample, double *next, bool *quit)
+{
+	double now;
+
+	while ((now = now_mono()) < *next && !stop_signal) {
+		int ms = (int)((*next - now) * 1000) + 1;
+
+		if (ms > 50)
+			ms = 50;	/* the command's exit is polled this often */
+		if (k->ui) {
+			enum tui_event ev = tui_poll(k->ui, t, ms, cmd->out_fd);
+
+			if (ev == TUI_QUIT) {
+				*quit = true;
+				return true;
+			}
+			if (ev == TUI_INTERVAL) {
+				*interval = tui_interval(k->ui);
+				*next = last_sample + *interval;
+			}
+			command_drain(cmd);
+		} else {
+			struct timespec ts = { 0, ms * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		if (cmd->pid > 0 && command_reap(cmd))
+			return true;
+	}
+	return stop_signal != 0;
+}
+
+/* The live view after COMMAND ended: the run's totals stay until q. */
+static void hold_last_screen(struct sink *k, struct tracer *t, const struct options *o,
+			     const struct command *cmd)
+{
+	char banner[192];
+
+	snprintf(banner, sizeof(banner), "%s exited with status %d: totals since splittop started. q quits.",
+		 o->command[0], command_exit_status(cmd));
+	tui_finish(k->ui, banner);
+	tui_update(k->ui, t, 0, selected, o);
+	tui_draw(k->ui, t);
+	while (!stop_signal && tui_poll(k->ui, t, 200, -1) != TUI_QUIT)
+		;
+}
+
+/* Sample until the run ends; returns 0 or a negative errno (printed). */
+static int run(struct sink *k, struct tracer *t, struct options *o, struct command *cmd,
+	       bool *user_quit)
+{
+	double start = now_mono(), last_sample, interval = o->interval, next;
+	uint64_t ticks = 0;
+	int err;
+
+	err = tracer_sample(t);		/* VMs that already run, and the baseline */
+	last_sample = start;
+	if (err)
+		return err;
+	if (k->ui) {
+		tui_update(k->ui, t, 0, selected, o);
+		tui_draw(k->ui, t);
+	}
+	next = start + interval;
+	for (;;) {
+		bool last = wait_tick(k, t, cmd, &interval, last_sample, &next, user_quit);
+		double now;
+
+		if (cmd->pid > 0 && (stop_signal || *user_quit)) {
+			/* Forward, then wait for the command: its status is ours. */
+			command_stop(cmd, *user_quit ? SIGTERM : stop_signal);
+		}
+		if (k->ui && tui_paused(k->ui) && !last) {
+			next += interval;
+			continue;
+		}
+		err = tracer_sample(t);
+		if (err)
+			return err;
+		now = now_mono();
+		ticks++;
+		if (k->ui) {
+			tui_update(k->ui, t, now - last_sample, selected, o);
+			tui_draw(k->ui, t);
+		} else {
+			render_frame(k->out, k->rd, o, t, "interval", now - start);
+			if (fflush(k->out) || ferror(k->out)) {
+				fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
+				return -EIO;
+			}
+		}
+		last_sample = now;
+		if ((o->count && ticks >= o->count) || (o->duration && now - start >= o->duration))
+			last = true;
+		if (last)
+			break;
+		next += interval;
+		if (next < now_mono())
+			next = now_mono();
+	}
+	if (k->ui && o->command && !*user_quit && !stop_signal && cmd->pid == 0)
+		hold_last_screen(k, t, o, cmd);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	const struct renderer *rd;
+	struct command cmd = { .out_fd = -1 };
 	struct tracer_opts topts;
+	struct sink k = { .out = stdout };
 	struct options o;
 	struct tracer t;
-	FILE *out = stdout;
-	double start, next;
-	uint64_t ticks = 0;
-	pid_t child = 0;
-	int rc, status = 0, err;
+	FILE *held = NULL;
+	double start;
+	bool live, user_quit = false;
+	int rc, err, saved_stderr = -1;
 
 	rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	describe_selection(&o);
 	if (geteuid() != 0) {
 		fprintf(stderr, "splittop: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) to load BPF programs\n");
 		return 1;
@@ -362,9 +494,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "splittop: KVM is not in this kernel, or its module is not loaded\n");
 		return 1;
 	}
+	live = !o.json && !o.csv && !o.output && !o.list_sources && isatty(STDOUT_FILENO) &&
+	       isatty(STDIN_FILENO);
 	if (o.output && !o.list_sources) {
-		out = fopen(o.output, "w");
-		if (!out) {
+		k.out = fopen(o.output, "w");
+		if (!k.out) {
 			fprintf(stderr, "splittop: cannot write %s: %s\n", o.output, strerror(errno));
 			return 1;
 		}
@@ -372,6 +506,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	topts = (struct tracer_opts){ .max_vms = o.max_vms, .raw_tracepoints = o.raw_tracepoints };
@@ -385,78 +520,57 @@ int main(int argc, char **argv)
 		tracer_close(&t);
 		return 0;
 	}
-	rd = o.json ? &json_renderer : &csv_renderer;
+	/* The live view prints the totals as CSV when it ends; JSON only when asked. */
+	k.rd = o.json ? &json_renderer : &csv_renderer;
+	if (live) {
+		struct tui_opts uo = {
+			.color = !o.no_color && !getenv("NO_COLOR"), .interval = o.interval,
+			.filter_pid_vm = o.selection[0] ? o.selection : NULL,
+			.command = o.command ? o.command[0] : NULL,
+		};
+
+		k.ui = tui_start(&uo);
+		if (!k.ui) {
+			tracer_close(&t);
+			return 1;
+		}
+		/* Nothing may write over the screen: messages wait until it ends. */
+		saved_stderr = stderr_hold(&held);
+	}
 	start = now_mono();
 	if (o.command) {
-		child = start_command(o.command);
-		if (child < 0) {
+		err = command_start(&cmd, o.command, live);
+		if (err) {
+			tui_stop(k.ui);
+			stderr_release(held, saved_stderr);
 			tracer_close(&t);
-			return child == -ENOENT ? 127 : 126;
+			return err == -ENOENT ? 127 : 126;
 		}
 	}
-	rd->start(out, &t.host, t.sources, NR_METRICS, o.interval);
-	err = tracer_sample(&t);	/* VMs that already run, and the baseline */
-	next = start + o.interval;
-	while (!err) {
-		bool last = false;
-		double now;
-
-		while ((now = now_mono()) < next && !stop_signal) {
-			double left = next - now;
-			struct timespec ts;
-
-			if (left > 0.05)
-				left = 0.05;
-			ts.tv_sec = (time_t)left;
-			ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-			nanosleep(&ts, NULL);
-			if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-				child = -1;
-				break;
-			}
-		}
-		if (stop_signal && child > 0) {
-			/* Forward, then wait for the command: its status is ours. */
-			kill(child, stop_signal);
-			waitpid(child, &status, 0);
-			child = -1;
-		}
-		if (stop_signal || child < 0)
-			last = true;
-		err = tracer_sample(&t);
-		if (err)
-			break;
-		ticks++;
-		render_frame(out, rd, &o, &t, "interval", now_mono() - start);
-		if (fflush(out) || ferror(out)) {
-			fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
-			err = -EIO;
-			break;
-		}
-		if ((o.count && ticks >= o.count) || (o.duration && now_mono() - start >= o.duration))
-			last = true;
-		if (last)
-			break;
-		next += o.interval;
-		if (next < now_mono())
-			next = now_mono();
+	if (!live)
+		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
+	err = run(&k, &t, &o, &cmd, &user_quit);
+	if (live) {
+		tui_stop(k.ui);
+		k.ui = NULL;
+		stderr_release(held, saved_stderr);
+		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
 	}
-	render_frame(out, rd, &o, &t, "total", now_mono() - start);
-	if (fflush(out) && !err) {
+	render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start);
+	if (fflush(k.out) && !err) {
 		fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
 		err = -EIO;
 	}
-	if (out != stdout)
-		fclose(out);
+	if (k.out != stdout)
+		fclose(k.out);
 	report_self(&t, o.max_vms);
 	tracer_close(&t);
-	if (child > 0) {
-		waitpid(child, &status, 0);
-		child = -1;
-	}
+	command_stop(&cmd, SIGTERM);
+	if (o.command)
+		command_flush(&cmd, o.command[0]);
 	if (err)
 		return 1;
-	if (o.command)
-		return exit_status(status);
+	if (o.command && !user_quit)
+		return command_exit_status(&cmd);
 	return 0;
 }

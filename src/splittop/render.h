@@ -42,5 +42,7 @@ extern const struct renderer csv_renderer, json_renderer;
 /* JSON string with the escapes RFC 8259 requires; bytes that are not UTF-8
  * become U+FFFD so the output stays valid. */
 void json_string(FILE *f, const char *s);
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+int utf8_seq_len(const unsigned char *s);
 
 #endif

@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The live view: ncurses drawing and keys.  What to draw comes from view.c. */
+#include "tui.h"
+#include "view.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum pair { P_BAR = 1, P_DIRTY, P_WARN, P_TITLE, P_DIM };
+
+struct tui {
+	SCREEN *screen;
+	bool color, utf8;
+	bool paused, totals, reverse, finished;
+	bool help, sources, detail, editing;
+	double interval, dt;
+	enum view_col sort;
+	char filter[64], edit[64];
+	char banner[192], status[96];
+	const char *selection;		/* -p/--vm, as the user typed them */
+	time_t sampled;
+
+	struct view_row *rows;		/* the VMs of the last sample, sorted */
+	unsigned int nrows, rows_cap;
+	struct view_history *hist;	/* by tracer VM index */
+	unsigned int hist_cap;
+	unsigned int sel_vm;		/* tracer VM index of the selected row */
+	bool have_sel;
+	int top, detail_top;
+	unsigned int detail_lines;	/* of the last detail pane drawn */
+};
+
+/* The one screen in use, for the atexit hook: exit() from anywhere must
+ * still give the user their terminal back. */
+static struct tui *active_ui;
+
+static void restore_at_exit(void)
+{
+	if (active_ui)
+		tui_stop(active_ui);
+}
+
+struct tui *tui_start(const struct tui_opts *o)
+{
+	static bool hooked;
+	struct tui *ui;
+	const char *cs;
+
+	ui = calloc(1, sizeof(*ui));
+	if (!ui) {
+		fprintf(stderr, "splittop: out of memory for the live view\n");
+		return NULL;
+	}
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	ui->utf8 = cs && !strcmp(cs, "UTF-8");
+	ui->interval = o->interval;
+	ui->sort = VC_FAULTS;
+	ui->selection = o->filter_pid_vm;
+	ui->screen = newterm(NULL, stdout, stdin);
+	if (!ui->screen) {
+		fprintf(stderr, "splittop: cannot start the live view on terminal '%s'; use --csv or --json\n",
+			getenv("TERM") ? getenv("TERM") : "(TERM unset)");
+		free(ui);
+		return NULL;
+	}
+	active_ui = ui;
+	if (!hooked)
+		atexit(restore_at_exit);
+	hooked = true;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	if (o->color && has_colors()) {
+		ui->color = true;
+		start_color();
+		use_default_colors();
+		init_pair(P_BAR, COLOR_BLACK, COLOR_CYAN);
+		init_pair(P_DIRTY, COLOR_YELLOW, -1);
+		init_pair(P_WARN, COLOR_RED, -1);
+		init_pair(P_TITLE, COLOR_GREEN, -1);
+		init_pair(P_DIM, COLOR_BLUE, -1);
+	}
+	return ui;
+}
+
+void tui_stop(struct tui *ui)
+{
+	if (!ui || !ui->screen)
+		return;
+	endwin();
+	delscreen(ui->screen);
+	ui->screen = NULL;
+	if (active_ui == ui)
+		active_ui = NULL;
+	free(ui->rows);
+	free(ui->hist);
+	free(ui);
+}
+
+double tui_interval(const struct tui *ui)
+{
+	return ui->interval;
+}
+
+bool tui_paused(const struct tui *ui)
+{
+	return ui->paused;
+}
+
+static int attr_of(const struct tui *ui, enum view_style st)
+{
+	switch (st) {
+	case VS_TITLE:
+		return A_BOLD | (ui->color ? COLOR_PAIR(P_TITLE) : 0);
+	case VS_HEAD:
+		return A_BOLD | A_UNDERLINE;
+	case VS_WARN:
+		return A_BOLD | (ui->color ? COLOR_PAIR(P_WARN) : 0);
+	case VS_DIM:
+		return ui->color ? COLOR_PAIR(P_DIM) : A_DIM;
+	default:
+		return A_NORMAL;
+	}
+}
+
+/* Write s at (y, x), cut to the screen's width in cells. */
+static void put(int y, int x, int attr, const char *s)
+{
+	int room = COLS - x, cells = 0;
+	size_t bytes = 0;
+
+	if (y < 0 || y >= LINES || room <= 0)
+		return;
+	while (s[bytes] && cells < room) {
+		bytes++;
+		while (s[bytes] && ((unsigned char)s[bytes] & 0xc0) == 0x80)
+			bytes++;
+		cells++;
+	}
+	attrset(attr);
+	mvaddnstr(y, x, s, (int)bytes);
+	attrset(A_NORMAL);
+}
+
+/* Fill a whole line with attr (a bar), then write s on it. */
+static void bar(int y, int attr, const char *s)
+{
+	attrset(attr);
+	mvhline(y, 0, ' ', COLS);
+	put(y, 0, attr, s);
+}
+
+static bool sel_wanted(bool (*selected)(const void *, const struct vm_entry *), const void *arg,
+		       const struct vm_entry *e)
+{
+	return !selected || selected(arg, e);
+}
+
+void tui_update(struct tui *ui, const struct tracer *t, double dt,
+		bool (*selected)(const void *arg, const struct vm_entry *e), const void *arg)
+{
+	unsigned int i;
+
+	ui->dt = dt;
+	ui->sampled = time(NULL);
+	if (t->nvms > ui->rows_cap) {
+		unsigned int cap = t->nvms * 2;
+		struct view_row *r = realloc(ui->rows, cap * sizeof(*r));
+		struct view_history *h = r ? realloc(ui->hist, cap * sizeof(*h)) : NULL;
+
+		if (r)
+			ui->rows = r;
+		if (!h)
+			return;		/* keep the last frame; try again next sample */
+		memset(h + ui->hist_cap, 0, (cap - ui->hist_cap) * sizeof(*h));
+		ui->hist = h;
+		ui->rows_cap = ui->hist_cap = cap;
+	}
+	ui->nrows = 0;
+	for (i = 0; i < t->nvms; i++) {
+		const struct vm_entry *e = &t->vms[i];
+		struct view_row *r;
+
+		/* The live table shows running VMs; a finished run shows all. */
+		if (!sel_wanted(selected, arg, e) || (!e->alive && !ui->finished))
+			continue;
+		r = &ui->rows[ui->nrows++];
+		view_row_build(e, i, &t->avail, dt, r);
+		if (e->alive && dt > 0) {
+			double v[NR_VIEW_SERIES] = { r->rate[VC_SPLITS], r->rate[VC_FAULTS], r->rate[VC_P2M] };
+
+			view_history_push(&ui->hist[i], v);
+		}
+	}
+}
+
+void tui_finish(struct tui *ui, const char *banner)
+{
+	ui->finished = true;
+	ui->totals = true;
+	ui->paused = false;
+	snprintf(ui->banner, sizeof(ui->banner), "%s", banner);
+}
+
+/* Columns shown at this width, and the name column's width. */
+static unsigned int layout(bool on[NR_VIEW_COLS])
+{
+	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, on);
+}
+
+static const char *header_of(const struct tui *ui, enum view_col c)
+{
+	return ui->totals ? view_cols[c].total_header : view_cols[c].rate_header;
+}
+
+static void draw_header(struct tui *ui, const struct tracer *t, int *y)
+{
+	unsigned int i, running = 0, dirty = 0, nun = 0;
+	double splits = 0, demot = 0, faults = 0, wait = 0;
+	char a[16], b[16], c[16], d[16], line[512], tm[16], when[16];
+	struct self_stats s;
+	size_t o = 0;
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&ui->sampled));
+	if (ui->interval < 1)
+		snprintf(tm, sizeof(tm), "%.2gs", ui->interval);
+	else
+		snprintf(tm, sizeof(tm), "%gs", ui->interval);
+	/* The state flags come first: a narrow screen cuts the end. */
+	snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
+		 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
+		 t->host.kernel, t->host.mmu, t->host.eager_split, tm, when);
+	bar((*y)++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+
+	for (i = 0; i < ui->nrows; i++) {
+		const struct view_row *r = &ui->rows[i];
+		const double *v = ui->totals ? r->total : r->rate;
+
+		running += r->alive;
+		dirty += r->alive && r->dirty_logging;
+		splits += v[VC_SPLITS];
+		demot += v[VC_DEMOT];
+		faults += v[VC_FAULTS];
+		wait += v[VC_WAIT];
+	}
+	fmt_count(a, sizeof(a), splits);
+	fmt_count(b, sizeof(b), demot);
+	fmt_count(c, sizeof(c), faults);
+	fmt_ns(d, sizeof(d), wait);
+	snprintf(line, sizeof(line), "VMs %u (%u logging)%s  splits %s%s  demot %s%s  faults %s%s  lock wait %s%s",
+		 running, dirty, ui->selection ? " selected" : "",
+		 a, ui->totals ? "" : "/s", b, ui->totals ? "" : "/s", c, ui->totals ? "" : "/s",
+		 d, ui->totals ? "" : "/s");
+	put((*y)++, 0, A_BOLD, line);
+
+	line[0] = '\0';
+	for (i = 0; i < NR_METRICS; i++) {
+		if (t->sources[i].source)
+			continue;
+		o += snprintf(line + o, sizeof(line) - o, "%s%s", nun++ ? ", " : "unavailable: ",
+			      t->sources[i].metric);
+		if (o >= sizeof(line))
+			break;
+	}
+	if (nun) {
+		if (o < sizeof(line))
+			snprintf(line + o, sizeof(line) - o, "  (u: why)");
+		put((*y)++, 0, attr_of(ui, VS_DIM), line);
+	}
+
+	tracer_self(t, &s);
+	o = 0;
+	line[0] = '\0';
+	if (s.vm_table_full)
+		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
+			      (unsigned long long)s.vm_table_full, t->max_vms);
+	if (s.unattributed_faults && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
+			      (unsigned long long)s.unattributed_faults);
+	if (s.unattributed_splits && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
+			      (unsigned long long)s.unattributed_splits);
+	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
+		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
+			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
+	if (line[0])
+		put((*y)++, 0, attr_of(ui, VS_WARN), line);
+	if (ui->banner[0])
+		bar((*y)++, attr_of(ui, VS_WARN) | A_REVERSE, ui->banner);
+}
+
+/* Indexes of the rows the filter lets through, in sorted order. */
+static unsigned int visible(const struct tui *ui, unsigned int *out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ui->nrows; i++)
+		if (view_match(&ui->rows[i], ui->filter))
+			out[n++] = i;
+	return n;
+}
+
+static void row_text(const struct tui *ui, const struct view_row *r, const bool on[NR_VIEW_COLS],
+		     unsigned int namew, char *line, size_t n)
+{
+	char cell[128];
+	size_t o = 0;
+	unsigned int c;
+
+	line[0] = '\0';
+	for (c = 0; c < NR_VIEW_COLS && o < n; c++) {
+		if (!on[c])
+			continue;
+		view_cell(cell, sizeof(cell), r, c, ui->totals, c == VC_NAME ? namew : view_cols[c].width);
+		o += snprintf(line + o, n - o, "%s%s", o ? " " : "", cell);
+	}
+}
+
+static void draw_table(struct tui *ui, int y)
+{
+	unsigned int namew, c, i, n, *idx;
+	bool on[NR_VIEW_COLS];
+	char line[1024], cell[64];
+	size_t o = 0;
+	int rows_room, sel = 0;
+
+	namew = layout(on);
+	if (!on[ui->sort])
+		ui->sort = VC_NAME;
+	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	for (c = 0; c < NR_VIEW_COLS && o < sizeof(line); c++) {
+		unsigned int w = c == VC_NAME ? namew : view_cols[c].width;
+
+		if (!on[c])
+			continue;
+		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", header_of(ui, c));
+		o += snprintf(line + o, sizeof(line) - o, "%s%*s", o ? " " : "",
+			      c == VC_NAME ? -(int)w : (int)w, cell);
+	}
+	bar(y++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+
+	idx = calloc(ui->nrows ? ui->nrows : 1, sizeof(*idx));
+	if (!idx)
+		return;
+	n = visible(ui, idx);
+	rows_room = LINES - 1 - y;
+	if (!n) {
+		if (ui->filter[0])
+			snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
+		else if (ui->finished)
+			snprintf(line, sizeof(line), "No KVM virtual machine ran.");
+		else
+			snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
+				 ui->selection ? " among the selected" : "");
+		put(y + 1, 2, A_NORMAL, line);
+		ui->have_sel = false;
+		free(idx);
+		return;
+	}
+	/* Keep the selected VM selected as rows move; else take the first. */
+	for (i = 0; i < n && ui->have_sel; i++)
+		if (ui->rows[idx[i]].vm == ui->sel_vm)
+			break;
+	sel = ui->have_sel && i < n ? (int)i : 0;
+	ui->sel_vm = ui->rows[idx[sel]].vm;
+	ui->have_sel = true;
+	if (sel < ui->top)
+		ui->top = sel;
+	if (rows_room > 0 && sel >= ui->top + rows_room)
+		ui->top = sel - rows_room + 1;
+	if (ui->top > (int)n - 1)
+		ui->top = 0;
+	for (i = ui->top; i < n && (int)(i - ui->top) < rows_room; i++) {
+		const struct view_row *r = &ui->rows[idx[i]];
+		int attr = A_NORMAL;
+
+		if (r->dirty_logging && r->alive)
+			attr = A_BOLD | (ui->color ? COLOR_PAIR(P_DIRTY) : 0);
+		if ((int)i == sel)
+			attr |= A_REVERSE;
+		row_text(ui, r, on, namew, line, sizeof(line));
+		if ((int)i == sel) {
+			attrset(attr);
+			mvhline(y, 0, ' ', COLS);
+		}
+		put(y++, 0, attr, line);
+	}
+	free(idx);
+}
+
+static const struct view_row *selected_row(const struct tui *ui)
+{
+	unsigned int i;
+
+	if (!ui->have_sel)
+		return NULL;
+	for (i = 0; i < ui->nrows; i++)
+		if (ui->rows[i].vm == ui->sel_vm && view_match(&ui->rows[i], ui->filter))
+			return &ui->rows[i];
+	return NULL;
+}
+
+static void draw_detail(struct tui *ui, const struct tracer *t, int y)
+{
+	const struct view_row *r = selected_row(ui);
+	struct view_lines l = { 0 };
+	struct detail_input in;
+	int room = LINES - 1 - y;
+	unsigned int i;
+
+	if (!r) {
+		put(y + 1, 2, A_NORMAL, "The selected VM is gone. Esc goes back to the list.");
+		return;
+	}
+	in = (struct detail_input){
+		.e = &t->vms[r->vm], .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
+		.hold_why = t->sources[M_LOCK_HOLD].source ? NULL : t->sources[M_LOCK_HOLD].why,
+		.latency_why = t->sources[M_FAULT_LATENCY].source ? NULL : t->sources[M_FAULT_LATENCY].why,
+		.dt = ui->dt, .totals = ui->totals, .utf8 = ui->utf8,
+		.width = COLS > 0 ? (unsigned int)COLS : 80,
+	};
+	if (view_detail(&in, &l)) {
+		put(y + 1, 2, attr_of(ui, VS_WARN), "out of memory drawing the detail pane");
+		view_lines_free(&l);
+		return;
+	}
+	ui->detail_lines = l.n;
+	if (ui->detail_top > (int)l.n - room)
+		ui->detail_top = (int)l.n - room;
+	if (ui->detail_top < 0)
+		ui->detail_top = 0;
+	for (i = ui->detail_top; i < l.n && (int)(i - ui->detail_top) < room; i++)
+		put(y++, 0, attr_of(ui, l.line[i].style), l.line[i].text);
+	view_lines_free(&l);
+}
+
+static void draw_box(struct tui *ui, const char *const *lines, unsigned int n)
+{
+	unsigned int i, w = 0;
+	int top, left;
+
+	for (i = 0; i < n; i++)
+		if (view_text_width(lines[i]) > w)
+			w = view_text_width(lines[i]);
+	w += 4;
+	if ((int)w > COLS)
+		w = COLS;
+	top = (LINES - (int)n - 2) / 2;
+	left = (COLS - (int)w) / 2;
+	if (top < 0)
+		top = 0;
+	if (left < 0)
+		left = 0;
+	attrset(ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE);
+	for (i = 0; i < n + 2 && top + (int)i < LINES; i++)
+		mvhline(top + i, left, ' ', w);
+	for (i = 0; i < n; i++) {
+		int y = top + 1 + i;
+
+		if (y >= LINES)
+			break;
+		attrset(ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE);
+		mvaddnstr(y, left + 2, lines[i], (int)w - 3 > 0 ? (int)w - 3 : 0);
+	}
+	attrset(A_NORMAL);
+}
+
+static const char *const help_lines[] = {
+	"splittop keys",
+	"",
+	"q              quit (and stop COMMAND)",
+	"space          pause / resume",
+	"+ -            longer / shorter interval",
+	"s >  <         next / previous sort column (* marks it)",
+	"r              reverse the sort",
+	"t              rates per second / totals since start",
+	"/              filter by name or pid; Enter applies",
+	"Esc            back: close a pane, clear the filter",
+	"Up Down PgUp PgDn Home End   select a VM, scroll",
+	"Enter          details of the selected VM",
+	"u              unavailable metrics, and why",
+	"h ?            this help (any key closes it)",
+};
+
+static void draw_sources(struct tui *ui, const struct tracer *t)
+{
+	const char *lines[NR_METRICS + 2];
+	char buf[NR_METRICS][288];
+	unsigned int i;
+
+	lines[0] = "Where each metric comes from on this kernel";
+	lines[1] = "";
+	for (i = 0; i < NR_METRICS; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%-22s %s", t->sources[i].metric,
+			 t->sources[i].source ? t->sources[i].source : t->sources[i].why);
+		lines[i + 2] = buf[i];
+	}
+	draw_box(ui, lines, NR_METRICS + 2);
+}
+
+static void draw_keys(struct tui *ui)
+{
+	char line[256];
+
+	if (ui->editing) {
+		snprintf(line, sizeof(line), "filter: %s", ui->edit);
+		bar(LINES - 1, A_NORMAL, line);
+		curs_set(1);
+		move(LINES - 1, (int)view_text_width(line) < COLS ? (int)view_text_width(line) : COLS - 1);
+		return;
+	}
+	curs_set(0);
+	if (ui->status[0])
+		snprintf(line, sizeof(line), "%s", ui->status);
+	else if (ui->detail)
+		snprintf(line, sizeof(line), "Esc back  Up/Down scroll  t rates/totals  space pause  q quit  h help");
+	else
+		snprintf(line, sizeof(line), "q quit  Enter detail  < > sort  / filter%s%s%s  t totals  space pause  h help",
+			 ui->filter[0] ? " '" : "", ui->filter, ui->filter[0] ? "'" : "");
+	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+}
+
+void tui_draw(struct tui *ui, const struct tracer *t)
+{
+	int y = 0;
+
+	if (!ui->screen)
+		return;
+	erase();
+	if (LINES < 8 || COLS < 40) {
+		put(0, 0, A_BOLD, "splittop: the terminal is too small (40x8 at least)");
+		refresh();
+		return;
+	}
+	draw_header(ui, t, &y);
+	if (ui->detail)
+		draw_detail(ui, t, y);
+	else
+		draw_table(ui, y);
+	if (ui->help)
+		draw_box(ui, help_lines, sizeof(help_lines) / sizeof(help_lines[0]));
+	else if (ui->sources)
+		draw_sources(ui, t);
+	draw_keys(ui);
+	refresh();
+}
+
+static const double steps[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+static void change_interval(struct tui *ui, int dir)
+{
+	unsigned int i;
+
+	if (dir > 0) {
+		for (i = 0; i < NSTEPS && steps[i] <= ui->interval + 1e-9; i++)
+			;
+		if (i < NSTEPS)
+			ui->interval = steps[i];
+	} else {
+		for (i = NSTEPS; i > 0 && steps[i - 1] >= ui->interval - 1e-9; i--)
+			;
+		if (i > 0)
+			ui->interval = steps[i - 1];
+	}
+	snprintf(ui->status, sizeof(ui->status), "interval %gs", ui->interval);
+}
+
+/* Next (dir 1) or previous (-1) column on screen to sort by. */
+static void change_sort(struct tui *ui, int dir)
+{
+	bool on[NR_VIEW_COLS];
+	int c = ui->sort, i;
+
+	layout(on);
+	for (i = 0; i < NR_VIEW_COLS; i++) {
+		c = (c + dir + NR_VIEW_COLS) % NR_VIEW_COLS;
+		if (on[c])
+			break;
+	}
+	ui->sort = c;
+}
+
+static void move_sel(struct tui *ui, int by)
+{
+	unsigned int *idx, n, i;
+	int pos;
+
+	if (ui->detail) {
+		ui->detail_top += by;
+		if (ui->detail_top < 0)
+			ui->detail_top = 0;
+		return;
+	}
+	idx = calloc(ui->nrows ? ui->nrows : 1, sizeof(*idx));
+	if (!idx)
+		return;
+	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	n = visible(ui, idx);
+	if (n) {
+		for (i = 0; i < n; i++)
+			if (ui->rows[idx[i]].vm == ui->sel_vm)
+				break;
+		pos = i < n ? (int)i + by : 0;
+		if (pos < 0)
+			pos = 0;
+		if (pos >= (int)n)
+			pos = n - 1;
+		ui->sel_vm = ui->rows[idx[pos]].vm;
+		ui->have_sel = true;
+	}
+	free(idx);
+}
+
+static void edit_key(struct tui *ui, int ch)
+{
+	size_t len = strlen(ui->edit);
+
+	if (ch == 27) {
+		ui->editing = false;
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit);
+		ui->editing = false;
+		ui->top = 0;
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		/* Remove one code point, not one byte. */
+		while (len > 0 && ((unsigned char)ui->edit[--len] & 0xc0) == 0x80)
+			;
+		ui->edit[len] = '\0';
+	} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && len + 1 < sizeof(ui->edit)) {
+		ui->edit[len] = (char)ch;
+		ui->edit[len + 1] = '\0';
+	}
+}
+
+/* One key; returns the event for main. */
+static enum tui_event key(struct tui *ui, int ch)
+{
+	int page = LINES > 10 ? LINES - 8 : 1;
+
+	if (ui->editing) {
+		edit_key(ui, ch);
+		return TUI_NONE;
+	}
+	if (ch == KEY_RESIZE)
+		return TUI_NONE;
+	ui->status[0] = '\0';
+	if (ch == 'q' || ch == 'Q')
+		return TUI_QUIT;
+	if (ui->help || ui->sources) {
+		/* Any key closes an overlay. */
+		ui->help = ui->sources = false;
+		return TUI_NONE;
+	}
+	switch (ch) {
+	case ' ':
+		ui->paused = !ui->paused && !ui->finished;
+		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
+		break;
+	case '+':
+	case '=':
+		change_interval(ui, 1);
+		return TUI_INTERVAL;
+	case '-':
+	case '_':
+		change_interval(ui, -1);
+		return TUI_INTERVAL;
+	case 's':
+	case '>':
+		change_sort(ui, 1);
+		break;
+	case '<':
+		change_sort(ui, -1);
+		break;
+	case 'r':
+		ui->reverse = !ui->reverse;
+		break;
+	case 't':
+		ui->totals = !ui->totals;
+		break;
+	case '/':
+		ui->editing = true;
+		snprintf(ui->edit, sizeof(ui->edit), "%s", ui->filter);
+		break;
+	case 27:
+		if (ui->detail)
+			ui->detail = false;
+		else
+			ui->filter[0] = '\0';
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ui->detail = !ui->detail && ui->have_sel;
+		ui->detail_top = 0;
+		break;
+	case KEY_UP:
+	case 'k':
+		move_sel(ui, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		move_sel(ui, 1);
+		break;
+	case KEY_PPAGE:
+		move_sel(ui, -page);
+		break;
+	case KEY_NPAGE:
+		move_sel(ui, page);
+		break;
+	case KEY_HOME:
+		move_sel(ui, -1000000);
+		break;
+	case KEY_END:
+		move_sel(ui, 1000000);
+		break;
+	case 'u':
+		ui->sources = true;
+		break;
+	case 'h':
+	case '?':
+		ui->help = true;
+		break;
+	default:
+		break;
+	}
+	return TUI_NONE;
+}
+
+enum tui_event tui_poll(struct tui *ui, const struct tracer *t, int timeout_ms, int extra_fd)
+{
+	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = extra_fd, .events = POLLIN } };
+	enum tui_event ev = TUI_NONE, e;
+	bool keys = false;
+	int ch;
+
+	if (!ui->screen)
+		return TUI_NONE;
+	/* EINTR (a resize or a signal) falls through: getch reports a resize,
+	 * main looks at its signal flag. */
+	if (poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
+		return TUI_NONE;
+	while ((ch = getch()) != ERR) {
+		keys = true;
+		e = key(ui, ch);
+		if (e == TUI_QUIT)
+			return TUI_QUIT;
+		if (e != TUI_NONE)
+			ev = e;
+	}
+	if (keys)
+		tui_draw(ui, t);
+	return ev;
+}

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "view.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Priorities follow what an operator asks first during a migration: which
+ * VM, is it logging, is it splitting, are its vCPUs faulting and waiting. */
+const struct view_col_info view_cols[NR_VIEW_COLS] = {
+	[VC_NAME]	= { "NAME", "NAME", 10, 0 },
+	[VC_PID]	= { "PID", "PID", 7, 1 },
+	[VC_DLOG]	= { "DLOG", "DLOG", 4, 2 },
+	[VC_SPLITS]	= { "SPLIT/s", "SPLITS", 8, 3 },
+	[VC_DEMOT]	= { "DEMOT/s", "DEMOTS", 8, 4 },
+	[VC_FAULTS]	= { "FAULT/s", "FAULTS", 8, 5 },
+	[VC_WAIT]	= { "WAIT/s", "WAIT", 7, 6 },
+	[VC_VCPUS]	= { "VCPU", "VCPU", 4, 7 },
+	[VC_MEM]	= { "MEM", "MEM", 5, 8 },
+	[VC_HUGE_PCT]	= { "HUGE%", "HUGE%", 6, 9 },
+	[VC_SPLITS_RUN]	= { "SPL.TOT", "SPL.TOT", 8, 10 },
+	[VC_HUGE_WP]	= { "HWP/s", "HWP", 7, 11 },
+	[VC_NONPRESENT]	= { "NP/s", "NP", 7, 12 },
+	[VC_4K_WP]	= { "4KWP/s", "4KWP", 7, 13 },
+	[VC_WAIT_MAX]	= { "WMAX", "WMAX", 7, 14 },
+	[VC_ENABLE]	= { "ENABLE", "ENABLE", 7, 15 },
+	[VC_CLEAR]	= { "CLEAR", "CLEAR", 7, 16 },
+	[VC_P4K]	= { "4K", "4K", 7, 17 },
+	[VC_P2M]	= { "2M", "2M", 6, 18 },
+	[VC_P1G]	= { "1G", "1G", 5, 19 },
+};
+
+#define NAME_MAX_WIDTH 24
+
+void view_history_push(struct view_history *h, const double v[NR_VIEW_SERIES])
+{
+	unsigned int s;
+
+	for (s = 0; s < NR_VIEW_SERIES; s++)
+		h->v[s][h->head] = v[s];
+	h->head = (h->head + 1) % VIEW_HISTORY;
+	if (h->len < VIEW_HISTORY)
+		h->len++;
+}
+
+double view_history_get(const struct view_history *h, enum view_series s, unsigned int i)
+{
+	unsigned int oldest = (h->head + VIEW_HISTORY - h->len) % VIEW_HISTORY;
+
+	return h->v[s][(oldest + i) % VIEW_HISTORY];
+}
+
+void view_sanitize(char *dst, size_t n, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (!n)
+		return;
+	while (*s && o + 1 < n) {
+		int len = utf8_seq_len(s);
+
+		if (len <= 1) {
+			dst[o++] = (len == 1 && *s >= 0x20 && *s != 0x7f) ? (char)*s : '?';
+			s++;
+			continue;
+		}
+		if (o + len >= n)
+			break;
+		memcpy(dst + o, s, len);
+		o += len;
+		s += len;
+	}
+	dst[o] = '\0';
+}
+
+unsigned int view_text_width(const char *s)
+{
+	unsigned int w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static uint64_t sum(const uint64_t *v, unsigned int n)
+{
+	uint64_t t = 0;
+
+	while (n--)
+		t += v[n];
+	return t;
+}
+
+/* Both the rate (over dt) and the run total of a counter. */
+static void counter(struct view_row *o, enum view_col c, bool present, uint64_t delta,
+		    uint64_t run, double dt)
+{
+	o->present[c] = present;
+	o->rate[c] = dt > 0 ? (double)delta / dt : 0;
+	o->total[c] = (double)run;
+}
+
+static void gauge(struct view_row *o, enum view_col c, bool present, double v)
+{
+	o->present[c] = present;
+	o->rate[c] = o->total[c] = v;
+}
+
+void view_row_build(const struct vm_entry *e, unsigned int vm, const struct avail *a, double dt,
+		    struct view_row *o)
+{
+	const struct vm_counters *n = &e->now;
+	const struct vm_gauges *g = &e->gauges;
+	struct vm_counters d;
+	double huge, mapped;
+	enum dlog_op clr;
+
+	memset(o, 0, sizeof(*o));
+	vm_counters_delta(&e->now, &e->prev, &d);
+	o->vm = vm;
+	o->pid = e->pid;
+	o->alive = e->alive;
+	o->dirty_logging = g->memslots_dirty > 0;
+	view_sanitize(o->name, sizeof(o->name), e->name);
+
+	gauge(o, VC_NAME, true, 0);
+	gauge(o, VC_PID, true, e->pid);
+	gauge(o, VC_VCPUS, true, g->vcpus);
+	gauge(o, VC_MEM, true, (double)(g->mem_pages * 4096 >> 20));
+	gauge(o, VC_DLOG, g->memslots_dirty >= 0, g->memslots_dirty > 0);
+	counter(o, VC_SPLITS, a->splits, sum(&d.splits[0][0], SPLIT_SIZES * SPLIT_CAUSES),
+		sum(&n->splits[0][0], SPLIT_SIZES * SPLIT_CAUSES), dt);
+	gauge(o, VC_SPLITS_RUN, a->splits, (double)sum(&n->splits[0][0], SPLIT_SIZES * SPLIT_CAUSES));
+	counter(o, VC_DEMOT, a->faults, sum(d.demotions, SPLIT_SIZES), sum(n->demotions, SPLIT_SIZES), dt);
+	counter(o, VC_FAULTS, a->faults, sum(d.faults, FAULT_CLASSES), sum(n->faults, FAULT_CLASSES), dt);
+	counter(o, VC_HUGE_WP, a->faults, d.faults[FAULT_HUGE_WP], n->faults[FAULT_HUGE_WP], dt);
+	counter(o, VC_NONPRESENT, a->faults, d.faults[FAULT_NONPRESENT], n->faults[FAULT_NONPRESENT], dt);
+	counter(o, VC_4K_WP, a->faults, d.faults[FAULT_4K_WP], n->faults[FAULT_4K_WP], dt);
+	counter(o, VC_WAIT, a->lock_wait, sum(d.lock_wait_ns, MMU_LOCK_MODES),
+		sum(n->lock_wait_ns, MMU_LOCK_MODES), dt);
+	o->present[VC_WAIT_MAX] = a->lock_wait;
+	o->rate[VC_WAIT_MAX] = (double)g->lock_wait_max_ns;
+	o->total[VC_WAIT_MAX] = (double)e->lock_wait_max_run_ns;
+	gauge(o, VC_ENABLE, a->dlog_toggle && n->dlog_count[DLOG_ENABLE],
+	      (double)g->dlog_last_ns[DLOG_ENABLE]);
+	/* A VMM either gets (and clears) the log in one call or clears it in
+	 * chunks: show whichever this VM uses. */
+	clr = n->dlog_count[DLOG_CLEAR] ? DLOG_CLEAR : DLOG_GET;
+	gauge(o, VC_CLEAR, a->dlog && n->dlog_count[clr], (double)g->dlog_last_ns[clr]);
+	huge = (double)g->pages[1] * 512 + (double)g->pages[2] * 512 * 512;
+	mapped = huge + (double)g->pages[0];
+	gauge(o, VC_HUGE_PCT, mapped > 0, mapped > 0 ? 100 * huge / mapped : 0);
+	gauge(o, VC_P4K, true, (double)g->pages[0]);
+	gauge(o, VC_P2M, true, (double)g->pages[1]);
+	gauge(o, VC_P1G, true, (double)g->pages[2]);
+}
+
+void fmt_count(char *buf, size_t n, double v)
+{
+	static const char unit[] = "kMGTP";
+	unsigned int u = 0;
+
+	if (v < 0)
+		v = 0;
+	if (v < 10 && v != (double)(uint64_t)v) {
+		snprintf(buf, n, "%.1f", v);
+		return;
+	}
+	if (v < 10000) {
+		snprintf(buf, n, "%.0f", v);
+		return;
+	}
+	v /= 1000;
+	while (v >= 999.5 && u < sizeof(unit) - 2) {
+		v /= 1000;
+		u++;
+	}
+	if (v >= 999.5)
+		snprintf(buf, n, ">999%c", unit[u]);
+	else if (v < 9.995)
+		snprintf(buf, n, "%.2f%c", v, unit[u]);
+	else if (v < 99.95)
+		snprintf(buf, n, "%.1f%c", v, unit[u]);
+	else
+		snprintf(buf, n, "%.0f%c", v, unit[u]);
+}
+
+void fmt_ns(char *buf, size_t n, double ns)
+{
+	static const char *const unit[] = { "ns", "us", "ms", "s" };
+	unsigned int u = 0;
+
+	if (ns <= 0) {
+		snprintf(buf, n, "0");
+		return;
+	}
+	while (ns >= 999.5 && u < 3) {
+		ns /= 1000;
+		u++;
+	}
+	if (u == 0 || ns >= 99.95)
+		snprintf(buf, n, "%.0f%s", ns, unit[u]);
+	else if (ns >= 9.995)
+		snprintf(buf, n, "%.1f%s", ns, unit[u]);
+	else
+		snprintf(buf, n, "%.2f%s", ns, unit[u]);
+}
+
+void fmt_mib(char *buf, size_t n, double mib)
+{
+	double gib = mib / 1024;
+
+	if (mib < 1024)
+		snprintf(buf, n, "%.0fM", mib);
+	else if (gib < 9.95 && gib != (double)(uint64_t)gib)
+		snprintf(buf, n, "%.1fG", gib);
+	else if (gib < 10240)
+		snprintf(buf, n, "%.0fG", gib);
+	else
+		snprintf(buf, n, "%.0fT", gib / 1024);
+}
+
+void view_cell(char *buf, size_t n, const struct view_row *r, enum view_col c, bool totals,
+	       unsigned int width)
+{
+	double v = totals ? r->total[c] : r->rate[c];
+	char s[32];
+
+	if (c == VC_NAME) {
+		/* Pad by display cells, cut by code points: names may be UTF-8. */
+		unsigned int w = 0;
+		size_t o = 0;
+		const char *p = r->name;
+
+		while (*p && w < width && o + 5 < n) {
+			do
+				buf[o++] = *p++;
+			while (*p && ((unsigned char)*p & 0xc0) == 0x80 && o + 1 < n);
+			w++;
+		}
+		while (w++ < width && o + 1 < n)
+			buf[o++] = ' ';
+		buf[o] = '\0';
+		return;
+	}
+	if (!r->present[c]) {
+		snprintf(s, sizeof(s), "-");
+	} else {
+		switch (c) {
+		case VC_PID:
+		case VC_VCPUS:
+			snprintf(s, sizeof(s), "%.0f", v);
+			break;
+		case VC_MEM:
+			fmt_mib(s, sizeof(s), v);
+			break;
+		case VC_DLOG:
+			snprintf(s, sizeof(s), "%s", v ? "on" : "off");
+			break;
+		case VC_WAIT:
+		case VC_WAIT_MAX:
+		case VC_ENABLE:
+		case VC_CLEAR:
+			fmt_ns(s, sizeof(s), v);
+			break;
+		case VC_HUGE_PCT:
+			snprintf(s, sizeof(s), "%.0f%%", v);
+			break;
+		default:
+			fmt_count(s, sizeof(s), v);
+			break;
+		}
+	}
+	snprintf(buf, n, "%*.*s", (int)width, (int)width, s);
+}
+
+unsigned int view_fit(unsigned int width, bool on[NR_VIEW_COLS])
+{
+	unsigned int used, p, c, name;
+
+	memset(on, 0, sizeof(bool) * NR_VIEW_COLS);
+	on[VC_NAME] = true;
+	if (width <= view_cols[VC_NAME].width)
+		return width;
+	used = view_cols[VC_NAME].width;
+	/* Add columns by priority; stop at the first that does not fit, so a
+	 * column is never shown while a more important one is hidden. */
+	for (p = 1; p < NR_VIEW_COLS; p++) {
+		for (c = 0; c < NR_VIEW_COLS; c++)
+			if (view_cols[c].priority == p)
+				break;
+		if (c == NR_VIEW_COLS)
+			continue;
+		if (used + 1 + view_cols[c].width > width)
+			break;
+		on[c] = true;
+		used += 1 + view_cols[c].width;
+	}
+	name = view_cols[VC_NAME].width + (width - used);
+	return name > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : name;
+}
+
+struct sort_key {
+	enum view_col by;
+	bool totals, reverse;
+};
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct view_row *a = pa, *b = pb;
+	const struct sort_key *k = arg;
+	int r = 0;
+
+	if (k->by != VC_NAME) {
+		double va = !a->present[k->by] ? -1 : k->totals ? a->total[k->by] : a->rate[k->by];
+		double vb = !b->present[k->by] ? -1 : k->totals ? b->total[k->by] : b->rate[k->by];
+
+		r = va < vb ? 1 : va > vb ? -1 : 0;	/* largest first */
+	}
+	if (!r)
+		r = strcmp(a->name, b->name);
+	if (!r)
+		r = a->pid < b->pid ? -1 : a->pid > b->pid;
+	if (!r)
+		r = a->vm < b->vm ? -1 : a->vm > b->vm;
+	return k->reverse ? -r : r;
+}
+
+void view_sort(struct view_row *rows, unsigned int n, enum view_col by, bool totals, bool reverse)
+{
+	struct sort_key k = { by, totals, reverse };
+
+	qsort_r(rows, n, sizeof(*rows), cmp_rows, &k);
+}
+
+bool view_match(const struct view_row *r, const char *filter)
+{
+	char pid[16];
+
+	if (!filter || !*filter)
+		return true;
+	snprintf(pid, sizeof(pid), "%u", r->pid);
+	return !strcmp(pid, filter) || strcasestr(r->name, filter);
+}
+
+double view_sparkline(char *buf, size_t bufsz, const double *v, unsigned int n, bool utf8)
+{
+	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char ascii[8] = { '.', ',', '-', '~', '=', '+', '*', '#' };
+	double max = 0;
+	unsigned int i;
+	size_t o = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	for (i = 0; i < n; i++) {
+		int level = -1;
+		const char *s;
+		char one[2] = { 0 };
+
+		if (v[i] > 0 && max > 0) {
+			level = (int)(v[i] / max * 8 + 0.999999) - 1;
+			if (level < 0)
+				level = 0;
+			if (level > 7)
+				level = 7;
+		}
+		if (level < 0) {
+			s = " ";
+		} else if (utf8) {
+			s = blocks[level];
+		} else {
+			one[0] = ascii[level];
+			s = one;
+		}
+		if (o + strlen(s) + 1 > bufsz)
+			break;
+		memcpy(buf + o, s, strlen(s));
+		o += strlen(s);
+	}
+	if (bufsz)
+		buf[o] = '\0';
+	return max;
+}
+
+/* Detail pane text. */
+
+static int add(struct view_lines *l, enum view_style st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int add(struct view_lines *l, enum view_style st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 64;
+		struct view_line *nl = realloc(l->line, cap * sizeof(*nl));
+
+		if (!nl)
+			return -ENOMEM;
+		l->line = nl;
+		l->cap = cap;
+	}
+	l->line[l->n].style = st;
+	va_start(ap, fmt);
+	vsnprintf(l->line[l->n].text, sizeof(l->line[l->n].text), fmt, ap);
+	va_end(ap);
+	l->n++;
+	return 0;
+}
+
+/* prefix then text, broken at spaces into lines of at most width cells;
+ * continuation lines are indented. */
+static int add_wrapped(struct view_lines *l, enum view_style st, const char *prefix,
+		       const char *text, unsigned int width)
+{
+	char buf[512];
+	const char *p;
+	unsigned int room;
+	int err = 0;
+
+	snprintf(buf, sizeof(buf), "%s%s", prefix, text);
+	p = buf;
+	if (width < 20)
+		width = 20;
+	room = width;
+	while (!err && *p) {
+		unsigned int len = strlen(p), cut = len;
+
+		if (len > room) {
+			for (cut = room; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (!cut)
+				cut = room;
+		}
+		err = add(l, st, "%s%.*s", p == buf ? "" : "    ", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		room = width - 4;
+	}
+	return err;
+}
+
+void view_lines_free(struct view_lines *l)
+{
+	free(l->line);
+	*l = (struct view_lines){ 0 };
+}
+
+static const char *const dlog_label[DLOG_OPS] = { "enable", "disable", "get", "clear" };
+
+static int detail_history(const struct detail_input *in, struct view_lines *l)
+{
+	static const char *const label[NR_VIEW_SERIES] = { "splits/s", "faults/s", "pages_2m" };
+	const struct view_history *h = in->hist;
+	unsigned int n = h ? h->len : 0, w, s, i, first = 0;
+	double v[VIEW_HISTORY];
+	char spark[VIEW_HISTORY * 3 + 1], now[16], max[16];
+	int err;
+
+	/* Room for the label (12) and the two numbers (16). */
+	w = in->width > 30 ? in->width - 30 : 1;
+	if (n > w)
+		first = n - w;
+	err = add(l, VS_HEAD, "Last %u intervals (oldest left)%*s%8s %8s", n - first,
+		  (int)(w > 18 ? w - 18 : 1), "", "now", "max");
+	for (s = 0; s < NR_VIEW_SERIES && !err; s++) {
+		double m;
+
+		for (i = first; i < n; i++)
+			v[i - first] = view_history_get(h, s, i);
+		m = view_sparkline(spark, sizeof(spark), v, n - first, in->utf8);
+		fmt_count(now, sizeof(now), n ? v[n - first - 1] : 0);
+		fmt_count(max, sizeof(max), m);
+		err = add(l, VS_TEXT, "  %-10s%-*s %8s %8s", label[s], (int)w, spark, now, max);
+		/* %-*s pads by bytes: with block characters, fix up the width. */
+		if (!err && in->utf8) {
+			unsigned int cells = view_text_width(spark), bytes = strlen(spark);
+			struct view_line *ln = &l->line[l->n - 1];
+
+			if (bytes > cells && cells < w)
+				snprintf(ln->text, sizeof(ln->text), "  %-10s%s%*s %8s %8s", label[s],
+					 spark, (int)(w - cells), "", now, max);
+		}
+	}
+	return err;
+}
+
+/* A count as a rate over dt, or exactly when totals are shown. */
+static void fmt_fault(char *buf, size_t n, uint64_t v, const struct detail_input *in)
+{
+	/* Exact while it fits the column's 10 digits. */
+	if (in->totals && v < 10000000000ULL)
+		snprintf(buf, n, "%" PRIu64, v);
+	else if (in->totals)
+		fmt_count(buf, n, (double)v);
+	else
+		fmt_count(buf, n, in->dt > 0 ? (double)v / in->dt : 0);
+}
+
+static int detail_faults(const struct detail_input *in, const struct vm_counters *d,
+			 struct view_lines *l)
+{
+	const struct vm_counters *c = in->totals ? &in->e->now : d;
+	unsigned int v, k, nv = in->e->gauges.vcpus;
+	char cell[FAULT_CLASSES + 1][24], label[16];
+	uint64_t tot;
+	int err;
+
+	err = add(l, VS_HEAD, "%-18s %10s %10s %10s %10s %10s",
+		  in->totals ? "Faults since start" : "Faults per second", "huge_wp", "nonpresent",
+		  "4k_wp", "other", "all");
+	if (!in->avail->faults)
+		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
+	for (v = 0; v <= ST_MAX_VCPUS && !err; v++) {
+		const uint64_t *f = v == 0 ? c->faults : c->vcpu_faults[v - 1];
+		bool any;
+
+		if (v > 0) {
+			for (any = false, k = 0; k < FAULT_CLASSES; k++)
+				any |= f[k] != 0;
+			if (v - 1 >= nv && !any)
+				continue;
+			/* The last slot is shared by every vCPU at or past it. */
+			if (v == ST_MAX_VCPUS)
+				snprintf(label, sizeof(label), "vCPU >=%u", v - 1);
+			else
+				snprintf(label, sizeof(label), "vCPU %u", v - 1);
+		} else {
+			snprintf(label, sizeof(label), "all vCPUs");
+		}
+		for (tot = 0, k = 0; k < FAULT_CLASSES; k++) {
+			fmt_fault(cell[k], sizeof(cell[k]), f[k], in);
+			tot += f[k];
+		}
+		fmt_fault(cell[FAULT_CLASSES], sizeof(cell[0]), tot, in);
+		err = add(l, VS_TEXT, "  %-16s %10s %10s %10s %10s %10s", label, cell[0], cell[1],
+			  cell[2], cell[3], cell[4]);
+	}
+	return err;
+}
+
+static int detail_splits(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	static const char *const size[SPLIT_SIZES] = { "2M", "1G" };
+	unsigned int s, i;
+	char buf[256];
+	size_t o = 0;
+	int err;
+
+	err = add(l, VS_HEAD, "Splits since start %10s %10s %10s", "eager", "by fault", "demoted");
+	if (!in->avail->splits)
+		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
+	for (s = 0; s < SPLIT_SIZES && !err; s++)
+		err = add(l, VS_TEXT, "  %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64, size[s],
+			  n->splits[s][CAUSE_EAGER], n->splits[s][CAUSE_FAULT], n->demotions[s]);
+	if (err)
+		return err;
+	if (!n->split_errors)
+		return add(l, VS_TEXT, "  failed splits: 0");
+	/* Bucket 0 holds the errnos too large for a bucket of their own. */
+	for (i = 1; i <= ST_SPLIT_ERRNOS; i++) {
+		unsigned int b = i % ST_SPLIT_ERRNOS;
+		const char *name = b ? strerrorname_np(b) : NULL;
+
+		if (!n->split_errno[b])
+			continue;
+		if (b)
+			o += snprintf(buf + o, sizeof(buf) - o, " %s %" PRIu64,
+				      name ? name : "errno", n->split_errno[b]);
+		else
+			o += snprintf(buf + o, sizeof(buf) - o, " errno>=%u %" PRIu64,
+				      ST_SPLIT_ERRNOS, n->split_errno[b]);
+		if (o >= sizeof(buf))
+			break;
+	}
+	buf[sizeof(buf) - 1] = '\0';
+	return add(l, VS_WARN, "  failed splits: %" PRIu64 ":%s", n->split_errors, o ? buf : "");
+}
+
+static int detail_lock(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	const uint64_t *h = n->lock_wait_hist;
+	uint64_t hmax = 0, waits;
+	unsigned int b, lo = ST_HIST_BUCKETS, hi = 0, barw;
+	char p50[16], p99[16], tot[16], mx[16], from[16], to[16], bar[64];
+	int err;
+
+	if (!in->avail->lock_wait)
+		return add(l, VS_HEAD, "mmu_lock waits: unavailable on this kernel (see --list-sources)");
+	waits = n->lock_waits[MMU_LOCK_READ] + n->lock_waits[MMU_LOCK_WRITE];
+	fmt_ns(tot, sizeof(tot), (double)(n->lock_wait_ns[MMU_LOCK_READ] + n->lock_wait_ns[MMU_LOCK_WRITE]));
+	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5));
+	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99));
+	fmt_ns(mx, sizeof(mx), (double)in->e->lock_wait_max_run_ns);
+	err = add(l, VS_HEAD, "mmu_lock waits since start");
+	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " waits (read %" PRIu64 ", write %" PRIu64 "), %s in all",
+			 waits, n->lock_waits[MMU_LOCK_READ], n->lock_waits[MMU_LOCK_WRITE], tot);
+	err = err ?: add(l, VS_TEXT, "  p50 <=%s  p99 <=%s  max %s", p50, p99, mx);
+	for (b = 0; b < ST_HIST_BUCKETS; b++) {
+		if (!h[b])
+			continue;
+		if (b < lo)
+			lo = b;
+		hi = b;
+		if (h[b] > hmax)
+			hmax = h[b];
+	}
+	barw = in->width > 50 ? in->width - 40 : 10;
+	if (barw > sizeof(bar) - 1)
+		barw = sizeof(bar) - 1;
+	for (b = lo; b <= hi && b < ST_HIST_BUCKETS && !err; b++) {
+		unsigned int len = (unsigned int)((double)h[b] / (double)hmax * barw + 0.5);
+
+		if (h[b] && !len)
+			len = 1;
+		memset(bar, '#', len);
+		bar[len] = '\0';
+		fmt_ns(from, sizeof(from), b ? (double)(1ULL << b) : 0);
+		fmt_ns(to, sizeof(to), (double)(2ULL << b));
+		err = add(l, VS_TEXT, "  %7s .. %-7s %10" PRIu64 " |%s", from, to, h[b], bar);
+	}
+	if (!err && in->hold_why)
+		err = add_wrapped(l, VS_DIM, "mmu_lock hold time: unavailable: ", in->hold_why, in->width);
+	if (!err && in->latency_why)
+		err = add_wrapped(l, VS_DIM, "fault latency: unavailable: ", in->latency_why, in->width);
+	return err;
+}
+
+static int detail_dlog(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	const struct vm_gauges *g = &in->e->gauges;
+	char last[16], mean[16];
+	unsigned int op;
+	int err;
+
+	err = add(l, VS_HEAD, "Dirty-log operations %7s %9s %9s %14s %12s", "count", "last", "mean",
+		  "splits (last)", "splits (all)");
+	if (!in->avail->dlog)
+		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
+	for (op = 0; op < DLOG_OPS && !err; op++) {
+		if ((op == DLOG_ENABLE || op == DLOG_DISABLE) && !in->avail->dlog_toggle) {
+			err = add(l, VS_DIM, "  %-18s unavailable on this kernel", dlog_label[op]);
+			continue;
+		}
+		fmt_ns(last, sizeof(last), n->dlog_count[op] ? (double)g->dlog_last_ns[op] : 0);
+		fmt_ns(mean, sizeof(mean), n->dlog_count[op] ?
+		       (double)n->dlog_ns[op] / (double)n->dlog_count[op] : 0);
+		err = add(l, VS_TEXT, "  %-18s %7" PRIu64 " %9s %9s %14" PRIu64 " %12" PRIu64,
+			  dlog_label[op], n->dlog_count[op], n->dlog_count[op] ? last : "-",
+			  n->dlog_count[op] ? mean : "-", g->dlog_last_splits[op], n->dlog_splits[op]);
+	}
+	return err;
+}
+
+int view_detail(const struct detail_input *in, struct view_lines *out)
+{
+	const struct vm_entry *e = in->e;
+	struct vm_counters d;
+	char mem[16];
+	int err;
+
+	vm_counters_delta(&e->now, &e->prev, &d);
+	fmt_mib(mem, sizeof(mem), in->row->total[VC_MEM]);
+	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s", in->row->name,
+		  e->pid, e->gauges.vcpus, mem,
+		  e->gauges.memslots_dirty < 0 ? "unknown" : e->gauges.memslots_dirty ? "ON" : "off",
+		  e->alive ? "" : "  (exited)");
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	err = err ?: detail_history(in, out);
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	err = err ?: detail_faults(in, &d, out);
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	err = err ?: detail_splits(in, out);
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	err = err ?: detail_lock(in, out);
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	err = err ?: detail_dlog(in, out);
+	return err;
+}

@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The live view, driven for real: splittop on a tmux terminal, real dirtyvm
+VMs, keys sent with send-keys, the screen read with capture-pane."""
+import json
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+import time
+
+from harness import DIRTYVM, SPLITTOP, Skip, need_kvm, run, spawn
+from test_splittop import expected, traced_dirtyvm
+
+
+def fmt_count(v):
+    """The view's number format (view.c fmt_count), for integer counts."""
+    if v < 10000:
+        return "%d" % v
+    v /= 1000.0
+    units = "kMGTP"
+    u = 0
+    while v >= 999.5 and u < len(units) - 1:
+        v /= 1000.0
+        u += 1
+    if v < 9.995:
+        return "%.2f%s" % (v, units[u])
+    if v < 99.95:
+        return "%.1f%s" % (v, units[u])
+    return "%.0f%s" % (v, units[u])
+
+
+class Term:
+    """One tmux session running a shell command line on its own server."""
+
+    def __init__(self, command, width=80, height=24, env=None):
+        if subprocess.run(["which", "tmux"], capture_output=True).returncode:
+            raise Skip("needs tmux")
+        self.dir = tempfile.mkdtemp(prefix="splittop-tui.")
+        self.sock = os.path.join(self.dir, "tmux.sock")
+        self.status = os.path.join(self.dir, "status")
+        self.stderr = os.path.join(self.dir, "stderr")
+        envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in (env or {}).items())
+        line = "%s %s 2>%s; echo $? > %s; sleep 600" % (envs, command, self.stderr, self.status)
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), line)
+
+    def tmux(self, *args):
+        p = subprocess.run(["tmux", "-S", self.sock] + list(args), capture_output=True, text=True)
+        assert p.returncode == 0, "tmux %s: %s" % (args, p.stderr)
+        return p.stdout
+
+    def screen(self, escapes=False):
+        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "t")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "t", *keys)
+
+    def wait(self, pred, what, timeout=60):
+        """Capture until pred(screen) holds; return that screen."""
+        deadline = time.monotonic() + timeout
+        s = ""
+        while time.monotonic() < deadline:
+            s = self.screen()
+            if pred(s):
+                return s
+            time.sleep(0.1)
+        raise AssertionError("screen never showed %s; last screen:\n%s\nstderr: %s"
+                             % (what, s, self.read(self.stderr)))
+
+    def exit_status(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.read(self.status)
+            if s.strip():
+                return int(s)
+            time.sleep(0.1)
+        raise AssertionError("splittop did not exit; screen:\n" + self.screen())
+
+    def alternate_screen(self):
+        return self.tmux("display-message", "-p", "-t", "t", "#{alternate_on}").strip() == "1"
+
+    @staticmethod
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def close(self):
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], capture_output=True)
+
+
+def table(screen):
+    """The VM table as {name: {column: cell}}, and the header's sort column."""
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("NAME") or line.startswith("*NAME"):
+            break
+    else:
+        return {}, None
+    cols = line.split()
+    sort = next((c[1:] for c in cols if c.startswith("*")), None)
+    cols = [c.lstrip("*") for c in cols]
+    rows = {}
+    for line in lines[i + 1:]:
+        cells = line.split()
+        if len(cells) != len(cols):
+            break
+        rows[cells[0]] = dict(zip(cols, cells))
+    return rows, sort
+
+
+def dirtyvms(tag):
+    """Pids of running dirtyvm processes whose command line has tag."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"dirtyvm" and tag.encode() in argv:
+            pids.append(int(pid))
+    return pids
+
+
+def header(screen):
+    """The table's column names, sort marker removed."""
+    for line in screen.splitlines():
+        if line.lstrip("*").startswith("NAME"):
+            return [c.lstrip("*") for c in line.split()]
+    return []
+
+
+def row_order(screen):
+    rows, _ = table(screen)
+    return list(rows)
+
+
+def test_tui_totals_agree_with_csv():
+    """A whole dirtyvm run in the view: its last screen, its detail pane and
+    the CSV it prints at the end all agree with a --csv run of the same
+    configuration and with the workload's arithmetic."""
+    need_kvm()
+    args = ["--vcpus", "2", "--mem", "64M", "--rounds", "3"]
+    t = Term("%s -i 0.3 -- %s --json --name tuitest %s" % (SPLITTOP, DIRTYVM, " ".join(args)),
+             width=100, height=30)
+    try:
+        s = t.wait(lambda s: "exited with status 0" in s, "the end-of-run banner")
+        rows, _ = table(s)
+        assert "tuitest" in rows, s
+        r = rows["tuitest"]
+        # The reference: the same configuration under splittop --csv.
+        totals, _, summary = traced_dirtyvm(*args)
+        want = expected(summary, summary["vms"][0])
+        ref = totals[0]
+        for key in want:
+            assert int(ref[key]) == want[key], (key, ref[key], want[key])
+        faults = sum(int(ref[k]) for k in ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp",
+                                           "faults_other"))
+        assert r["DEMOTS"] == fmt_count(int(ref["demotions_2m"])), (r, ref)
+        assert r["FAULTS"] == fmt_count(faults), (r, faults)
+        assert r["HWP"] == fmt_count(int(ref["faults_huge_wp"])), (r, ref)
+        assert r["VCPU"] == "2" and r["DLOG"] == "off" and r["SPLITS"] == "0", r
+        assert "[TOTALS]" in s, s
+
+        t.keys("Enter")
+        d = t.wait(lambda s: "Faults since start" in s, "the detail pane")
+        m = re.search(r"all vCPUs\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", d)
+        assert m, d
+        assert [int(x) for x in m.groups()[:4]] == [int(ref["faults_huge_wp"]), int(ref["faults_nonpresent"]),
+                                                    int(ref["faults_4k_wp"]), int(ref["faults_other"])], (m.groups(), ref)
+        vcpu = [int(x) for x in re.findall(r"vCPU \d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)", d)]
+        assert len(vcpu) == 2 and sum(vcpu) == faults, (vcpu, faults)
+        m = re.search(r"  2M\s+(\d+)\s+(\d+)\s+(\d+)", d)
+        assert m and int(m.group(3)) == int(ref["demotions_2m"]), d
+        t.keys("End")
+        d = t.wait(lambda s: "Dirty-log operations" in s, "the end of the detail pane")
+        m = re.search(r"  get\s+(\d+)", d)
+        assert m and int(m.group(1)) == int(ref["dirty_log_gets"]), d
+        t.keys("Escape")
+        t.wait(lambda s: "tuitest" in table(s)[0], "the table again")
+
+        t.keys("q")
+        assert t.exit_status() == 0, t.read(t.stderr)
+        assert not t.alternate_screen(), "terminal left in the alternate screen"
+        out = t.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
+        total = [l for l in out.splitlines() if ",total," in l]
+        assert len(total) == 1, out
+        cells = total[0].split(",")
+        header = next(l for l in out.splitlines() if l.startswith("time_unix_s,")).split(",")
+        row = dict(zip(header, cells))
+        for key in want:
+            assert row[key] == ref[key], (key, row[key], ref[key])
+        # The command's own output is held back, then shown after the view.
+        err = t.read(t.stderr)
+        summary_line = [l for l in err.splitlines() if l.startswith("{")]
+        assert summary_line and json.loads(summary_line[-1])["status"] == "completed", err
+    finally:
+        t.close()
+
+
+def test_tui_keys_layout_and_live_rates():
+    """Watching two looping VMs: the view appears, rates are live, and every
+    key does what the help says; resizes keep the layout."""
+    need_kvm()
+    t = Term("%s -i 0.5" % SPLITTOP)
+    vms = []
+    try:
+        t.wait(lambda s: "No KVM virtual machine is running" in s, "the no-VM message")
+        for name in ("alpha", "beta"):
+            vms.append(spawn([DIRTYVM, "--loop", "--name", name, "--vcpus", "1", "--mem", "64M"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        t.wait(lambda s: {"alpha", "beta"} <= set(table(s)[0]), "both VMs' rows")
+
+        # Live rates during dirty-log rounds: faults every interval while
+        # logging, demotions in the interval of each cycle's first round.
+        seen = {"FAULT/s": False, "DEMOT/s": False, "DLOG": False}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(seen.values()):
+            r = table(t.screen())[0].get("alpha")
+            if r:
+                seen["FAULT/s"] |= r["FAULT/s"] not in ("0", "-")
+                seen["DEMOT/s"] |= r["DEMOT/s"] not in ("0", "-")
+                seen["DLOG"] |= r["DLOG"] == "on"
+            time.sleep(0.15)
+        assert all(seen.values()), seen
+
+        s = t.screen()
+        assert table(s)[1] == "FAULT/s", "default sort is faults per second"
+        assert all(len(l) <= 80 for l in s.splitlines()), s
+        assert len(s.splitlines()) <= 24
+        colored = t.screen(escapes=True)
+        assert re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7])[;m]", colored), "no colors on a color terminal"
+
+        # Sort by name, both ways.
+        for _ in range(25):
+            if table(t.screen())[1] == "NAME":
+                break
+            t.keys("<")
+            time.sleep(0.05)
+        s = t.wait(lambda s: table(s)[1] == "NAME", "the name sort marker")
+        assert row_order(s) == ["alpha", "beta"], s
+        t.keys("r")
+        s = t.wait(lambda s: row_order(s) == ["beta", "alpha"], "the reversed order")
+        t.keys("r", "s")
+        t.wait(lambda s: table(s)[1] not in (None, "NAME"), "the next sort column")
+
+        # Filter by name, then by pid; Esc clears.
+        t.keys("/", "bet", "Enter")
+        s = t.wait(lambda s: row_order(s) == ["beta"], "the filtered table")
+        t.keys("Escape")
+        t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
+        t.keys("/", str(vms[0].pid), "Enter")
+        t.wait(lambda s: row_order(s) == ["alpha"], "the pid filter")
+        t.keys("Escape")
+        t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
+
+        # Help overlay; any key closes it.
+        t.keys("h")
+        t.wait(lambda s: "splittop keys" in s and "pause / resume" in s, "the help overlay")
+        t.keys("x")
+        t.wait(lambda s: "splittop keys" not in s, "the help closed")
+        t.keys("u")
+        t.wait(lambda s: "Where each metric comes from" in s, "the sources overlay")
+        t.keys("Escape")
+
+        # Detail pane of the selected VM, with its time series.
+        t.keys("Home", "Enter")
+        d = t.wait(lambda s: "Faults per second" in s and "faults/s" in s, "the detail pane")
+        assert re.search(r"(alpha|beta)  pid \d+  vCPUs 1", d), d
+        t.keys("Escape")
+        t.wait(lambda s: len(row_order(s)) == 2, "the table after Esc")
+
+        # Pause freezes the numbers; space resumes.
+        t.keys("Space")
+        a = t.wait(lambda s: "[PAUSED]" in s, "the paused marker")
+        time.sleep(1.6)
+        b = t.screen()
+        assert table(a)[0] == table(b)[0], "numbers changed while paused"
+        t.keys("Space")
+        t.wait(lambda s: "[PAUSED]" not in s, "resumed")
+        t.keys("+")
+        t.wait(lambda s: "interval 1s" in s or "every 1s" in s, "the longer interval")
+
+        # Resize: wider shows every column, 80x24 again fits.
+        t.tmux("resize-window", "-t", "t", "-x", "200", "-y", "60")
+        s = t.wait(lambda s: "1G" in header(s), "all columns at 200x60")
+        assert all(len(l) <= 200 for l in s.splitlines()) and len(s.splitlines()) <= 60
+        assert {"alpha", "beta"} <= set(table(s)[0]), s
+        t.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+        s = t.wait(lambda s: header(s) and "1G" not in header(s) and
+                   {"alpha", "beta"} <= set(table(s)[0]), "the 80x24 layout")
+        assert all(len(l) <= 80 for l in s.splitlines()) and len(s.splitlines()) <= 24
+
+        # A VM that exits leaves the table.
+        vms[1].terminate()
+        vms[1].wait(timeout=30)
+        t.wait(lambda s: row_order(s) == ["alpha"], "the exited VM gone")
+
+        t.keys("q")
+        assert t.exit_status() == 0
+        assert not t.alternate_screen()
+        assert vms[0].poll() is None, "q stopped a VM splittop did not start"
+    finally:
+        t.close()
+        for p in vms:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=30)
+
+
+def test_tui_quit_stops_command_and_signals_restore():
+    """q before COMMAND ends stops it (exit 0); SIGTERM and SIGHUP restore
+    the terminal; --no-color and NO_COLOR draw without colors."""
+    need_kvm()
+    cmd = "%s -i 0.5 %%s -- %s --loop --name quitme --vcpus 1 --mem 64M" % (SPLITTOP, DIRTYVM)
+    t = Term(cmd % "--no-color")
+    try:
+        t.wait(lambda s: "quitme" in table(s)[0], "the VM row")
+        plain = t.screen(escapes=True)
+        assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7])[;m]", plain), "colors despite --no-color"
+        t.keys("q")
+        assert t.exit_status() == 0
+        assert not t.alternate_screen()
+        assert not dirtyvms("quitme"), "dirtyvm still runs after q"
+    finally:
+        t.close()
+    for sig in ("TERM", "HUP"):
+        t = Term(cmd % "", env={"NO_COLOR": "1"})
+        try:
+            t.wait(lambda s: "quitme" in table(s)[0], "the VM row")
+            assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7])[;m]", t.screen(escapes=True)), "NO_COLOR ignored"
+            pid = run(["pgrep", "-x", "splittop"]).stdout.split()
+            assert len(pid) == 1, pid
+            os.kill(int(pid[0]), getattr(__import__("signal"), "SIG" + sig))
+            status = t.exit_status()
+            # The signal is forwarded to dirtyvm, whose status is splittop's.
+            assert status == 128 + getattr(__import__("signal"), "SIG" + sig), status
+            assert not t.alternate_screen(), "SIG%s left the alternate screen on" % sig
+            assert not dirtyvms("quitme"), "dirtyvm still runs after SIG" + sig
+        finally:
+            t.close()
