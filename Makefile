@@ -3,6 +3,7 @@
 # make              build everything into $(OUT)
 # make test         install missing packages, build, run every test
 # make demo         install missing packages, build, watch a looping migration
+# make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
 # make deps         install missing Debian packages (says what it installs)
 # make install      PREFIX=/usr/local DESTDIR=
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -62,7 +63,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test demo install vmlinux check-arch
+.PHONY: all clean deps test demo bench install vmlinux check-arch
 
 all: check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
 
@@ -148,6 +149,17 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/demo.sh $(OUT)
+
+# The peers splittop is compared with; a missing one is skipped, not fatal.
+BENCH_PKGS := bpftrace linux-perf
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@for p in $(BENCH_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
+		echo "make bench: could not install $$p; it is skipped" >&2; \
+	done
+	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8

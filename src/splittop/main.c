@@ -34,6 +34,7 @@ struct options {
 	const char *output;
 	unsigned int max_vms;
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color;
+	const char *force[NR_METRICS];	/* --source METRIC=KIND */
 	char **command;		/* after "--" */
 	char selection[160];	/* -p/--vm as text, for the live view's header */
 };
@@ -65,6 +66,8 @@ static const char usage[] =
 "      --list-sources    print where each metric comes from on this kernel\n"
 "                        (or why it is unavailable) and exit\n"
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
+"      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf or raw_tp)\n"
+"                        or fail: e.g. kvm_ioctls=tp_btf (repeatable)\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (not while the\n"
 "                        live view is on the screen)\n"
@@ -95,16 +98,43 @@ static int usage_error(const char *fmt, ...)
 	return -1;
 }
 
+/* --source METRIC=KIND */
+static int parse_source(char *arg, struct options *o)
+{
+	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp" };
+	char *eq = strchr(arg, '=');
+	unsigned int i;
+	int m;
+
+	if (!eq || eq == arg || !eq[1])
+		return usage_error("invalid --source '%s': expected METRIC=KIND", arg);
+	*eq = '\0';
+	m = tracer_metric_by_name(arg);
+	*eq = '=';
+	if (m < 0)
+		return usage_error("invalid --source '%s': %s", arg, m == -ENOENT ?
+				   "no such metric; --list-sources names them" :
+				   "that metric has a single source");
+	for (i = 0; i < 3; i++)
+		if (!strcmp(eq + 1, kinds[i]))
+			break;
+	if (i == 3)
+		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf or raw_tp", arg);
+	o->force[m] = kinds[i];
+	return 0;
+}
+
 /* 0: run, 1: help printed, -1: usage error printed. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR };
+	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
 	static const struct option longopts[] = {
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "list-sources", no_argument, NULL, OPT_LIST },
 		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -133,6 +163,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_COLOR:
 			o->no_color = true;
+			break;
+		case OPT_SOURCE:
+			if (parse_source(optarg, o))
+				return -1;
 			break;
 		case OPT_LIST:
 			o->list_sources = true;
@@ -510,6 +544,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	topts = (struct tracer_opts){ .max_vms = o.max_vms, .raw_tracepoints = o.raw_tracepoints };
+	memcpy(topts.force, o.force, sizeof(topts.force));
 	err = tracer_open(&t, &topts);
 	if (err) {
 		tracer_close(&t);
@@ -547,8 +582,11 @@ int main(int argc, char **argv)
 			return err == -ENOENT ? 127 : 126;
 		}
 	}
-	if (!live)
+	if (!live) {
+		/* Flushed now: a script waiting for the header knows tracing is on. */
 		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
+		fflush(k.out);
+	}
 	err = run(&k, &t, &o, &cmd, &user_quit);
 	if (live) {
 		tui_stop(k.ui);

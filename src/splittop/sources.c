@@ -4,9 +4,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int kernel_btf_load(struct kernel_btf *k)
@@ -68,6 +73,73 @@ long kernel_member_offset(const struct kernel_btf *k, const char *sname, const c
 bool kernel_has_member(const struct kernel_btf *k, const char *sname, const char *mname)
 {
 	return kernel_member_offset(k, sname, mname) >= 0;
+}
+
+static long read_id(const char *root, const char *tp)
+{
+	char path[256], buf[32];
+	long id;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/events/%s/id", root, tp);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	id = strtol(buf, NULL, 10);
+	return id > 0 ? id : -EIO;
+}
+
+static bool tracefs_mounted(const char *root)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events", root);
+	return access(path, F_OK) == 0;
+}
+
+long tracepoint_id(const char *tp)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	unsigned int i;
+	long id;
+	int pipefd[2], status;
+	pid_t pid;
+
+	for (i = 0; i < 2; i++)
+		if (tracefs_mounted(roots[i]))
+			return read_id(roots[i], tp);
+	/* Not mounted: look in a child with its own mount namespace. */
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		id = -EOPNOTSUPP;
+		if (!unshare(CLONE_NEWNS) && !mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) &&
+		    !mount("tracefs", roots[0], "tracefs", 0, NULL))
+			id = read_id(roots[0], tp);
+		else
+			id = -errno;
+		if (write(pipefd[1], &id, sizeof(id)) != sizeof(id))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &id, sizeof(id)) != sizeof(id))
+		id = -EIO;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return id;
 }
 
 bool kernel_has_kprobes(void)

@@ -22,6 +22,10 @@ bool kernel_has_btf_tracepoint(const struct kernel_btf *k, const char *tp);
 /* struct sname has a member mname; its byte offset, or -1. */
 bool kernel_has_member(const struct kernel_btf *k, const char *sname, const char *mname);
 long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname);
+/* The perf id of tracepoint "category/name", or -errno.  When tracefs is not
+ * mounted, it is mounted in a short-lived child's private mount namespace,
+ * so the host's mounts stay as they were. */
+long tracepoint_id(const char *tp);
 /* kprobes exist: the kprobe PMU is registered. */
 bool kernel_has_kprobes(void);
 void host_info_read(struct host_info *h);

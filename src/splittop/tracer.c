@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ static void *map_mmap(struct bpf_map *map, size_t len)
  * Each metric's programs are all attached or none.
  */
 struct source_choice {
-	const char *kind;		/* "tp_btf" or "raw_tp" */
+	const char *kind;		/* "tracepoint", "tp_btf" or "raw_tp" */
 	const char *tp[2];		/* tracepoints, NULL-terminated */
 	struct bpf_program **(*progs)(struct splittop_bpf *s, unsigned int i);
 };
@@ -46,6 +47,7 @@ static struct bpf_program **fn(struct splittop_bpf *s, unsigned int i)	\
 	struct bpf_program **p[2] = { &s->progs.a, b };			\
 	return i < 2 ? p[i] : NULL;						\
 }
+PROGS(progs_ioctl_tp, on_ioctl_enter, &s->progs.on_ioctl_exit)
 PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
 PROGS(progs_faults, on_spte_requested, NULL)
 PROGS(progs_split, on_split, NULL)
@@ -54,7 +56,11 @@ PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
 
 static const struct source_choice choices[][2] = {
-	[M_ATTRIBUTION] = { { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
+	/* The ioctl tracepoints cost nothing to other syscalls; raw_syscalls
+	 * runs a program for every syscall of the host. */
+	[M_ATTRIBUTION] = { { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
+			      progs_ioctl_tp },
+			    { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
 	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
 	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
 		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
@@ -68,6 +74,16 @@ static const char *const metric_names[NR_METRICS] = {
 	[M_CENSUS] = "census", [M_LOCK_HOLD] = "mmu_lock_hold", [M_FAULT_LATENCY] = "fault_latency",
 };
 
+int tracer_metric_by_name(const char *name)
+{
+	unsigned int m;
+
+	for (m = 0; m < NR_METRICS; m++)
+		if (!strcmp(metric_names[m], name))
+			return m <= M_LOCK_WAIT ? (int)m : -EOPNOTSUPP;
+	return -ENOENT;
+}
+
 static void set_autoload_all(struct splittop_bpf *s, bool on)
 {
 	struct bpf_program *p;
@@ -78,24 +94,42 @@ static void set_autoload_all(struct splittop_bpf *s, bool on)
 
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */
 static const struct source_choice *choose(struct tracer *t, const struct kernel_btf *k,
-					  enum metric m, bool prefer_raw)
+					  enum metric m, bool prefer_raw, const char *force)
 {
 	const struct source_choice *c, *pick = NULL;
 	struct metric_source *src = &t->sources[m];
 	unsigned int i, j;
 
+	if (force)
+		snprintf(src->why, sizeof(src->why), "--source %s=%s: not a source of this metric",
+			 metric_names[m], force);
 	for (i = 0; i < 2; i++) {
 		bool ok = true;
 
 		c = &choices[m][i];
 		if (!c->kind)
 			break;
+		if (force && strcmp(c->kind, force))
+			continue;
 		if (!strcmp(c->kind, "tp_btf"))
 			for (j = 0; j < 2 && c->tp[j]; j++)
 				ok &= kernel_has_btf_tracepoint(k, c->tp[j]);
 		if (!ok) {
 			snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
 			continue;
+		}
+		if (!strcmp(c->kind, "tracepoint")) {
+			for (j = 0; j < 2 && c->tp[j] && ok; j++) {
+				long id = tracepoint_id(c->tp[j]);
+
+				ok = id > 0;
+				t->tp_ids[m][j] = id;
+				if (!ok)
+					snprintf(src->why, sizeof(src->why), "tracepoint %s: %s",
+						 c->tp[j], strerror((int)-id));
+			}
+			if (!ok)
+				continue;
 		}
 		if (!pick)
 			pick = c;
@@ -113,14 +147,43 @@ static const struct source_choice *choose(struct tracer *t, const struct kernel_
 	return pick;
 }
 
+/* By perf id: libbpf would look the id up in tracefs, which may be mounted
+ * only in the private namespace tracepoint_id() used. */
+static struct bpf_link *attach_tracepoint(struct bpf_program *p, long id)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr), .config = (__u64)id,
+		.sample_period = 1, .wakeup_events = 1,
+	};
+	struct bpf_link *l;
+	int pfd, err;
+
+	/* One event on CPU 0 is enough: the program runs for the tracepoint on
+	 * every CPU. */
+	pfd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	l = bpf_program__attach_perf_event(p, pfd);
+	if (!l) {
+		err = errno;
+		close(pfd);
+		errno = err;
+	}
+	return l;
+}
+
 static int attach(struct tracer *t, enum metric m, const struct source_choice *c)
 {
 	unsigned int j;
 
 	for (j = 0; c->progs(t->skel, j); j++) {
 		struct bpf_program *p = *c->progs(t->skel, j);
-		struct bpf_link *l = bpf_program__attach(p);
+		struct bpf_link *l;
 
+		if (!strcmp(c->kind, "tracepoint"))
+			l = attach_tracepoint(p, t->tp_ids[m][j]);
+		else
+			l = bpf_program__attach(p);
 		if (!l) {
 			int err = -errno;
 
@@ -178,8 +241,15 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	 * kernel lacks would fail the whole load. */
 	set_autoload_all(s, false);
 	bpf_program__set_autoload(s->progs.census, true);
-	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++)
-		picked[m] = choose(t, &k, m, o->raw_tracepoints);
+	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++) {
+		picked[m] = choose(t, &k, m, o->raw_tracepoints, o->force[m]);
+		if (o->force[m] && !picked[m]) {
+			/* Asked for by name: no silent fallback. */
+			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
+			err = -ENOENT;
+			goto out;
+		}
+	}
 	if (!picked[M_ATTRIBUTION] || !picked[M_FAULTS]) {
 		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
 			t->sources[picked[M_ATTRIBUTION] ? M_FAULTS : M_ATTRIBUTION].why);

@@ -27,7 +27,12 @@ enum metric {
 struct tracer_opts {
 	unsigned int max_vms;
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
+	const char *force[NR_METRICS];	/* --source: this kind of source or none */
 };
+
+/* The metric --source can set by this name, -ENOENT for no such metric,
+ * -EOPNOTSUPP for one without a choice of tracepoints. */
+int tracer_metric_by_name(const char *name);
 
 struct tracer {
 	struct splittop_bpf *skel;
@@ -41,6 +46,7 @@ struct tracer {
 	struct avail avail;
 	struct metric_source sources[NR_METRICS];
 	char source_names[NR_METRICS][96];
+	long tp_ids[NR_METRICS][2];	/* perf ids of "tracepoint" sources */
 	struct bpf_link *links[8];
 	unsigned int nlinks;
 	struct host_info host;

@@ -181,7 +181,11 @@ def test_cli_bad_input():
                          (["--max-vms", "0"], "--max-vms"), (["--max-vms", "99999"], "--max-vms"),
                          (["--vm", ""], "--vm"), (["--bogus"], "unknown option"),
                          (["-i"], "needs a value"), (["--"], "needs a command"),
-                         (["stray"], "unexpected argument")):
+                         (["stray"], "unexpected argument"),
+                         (["--source", "kvm_ioctls"], "METRIC=KIND"),
+                         (["--source", "bogus=tp_btf"], "no such metric"),
+                         (["--source", "census=tp_btf"], "single source"),
+                         (["--source", "splits=kprobe"], "KIND is")):
         expect_usage_error([SPLITTOP] + args, needle)
     p = run([SPLITTOP, "--help"], timeout=10)
     assert p.returncode == 0 and "Usage: splittop" in p.stdout
@@ -235,12 +239,51 @@ def test_raw_tracepoints_same_exact_counts():
     assert totals[0]["mmu_lock_waits"] > 0
 
 
+def test_ioctls_from_raw_syscalls_same_exact_counts():
+    """The fallback for KVM ioctls (raw_syscalls via tp_btf) counts the same."""
+    need_kvm()
+    totals, rows, s = traced_dirtyvm("--vcpus", 2, "--mem", "64M", "--rounds", 2,
+                                     splittop_args=("--json", "--source", "kvm_ioctls=tp_btf"))
+    sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
+    assert sources["kvm_ioctls"] == "tp_btf/sys_enter,sys_exit", sources
+    check_vm(totals[0], s, s["vms"][0])
+
+
+def test_source_not_offered_is_an_error():
+    need_kvm()
+    p = run([SPLITTOP, "--source", "faults=raw_tp", "--list-sources"], timeout=60)
+    assert p.returncode == 1 and "faults=raw_tp: not a source of this metric" in p.stderr, p
+
+
+def test_works_without_tracefs_and_mounts_nothing():
+    """tracefs unmounted (in a private mount namespace, so the host keeps
+    its own): the ioctl tracepoints are still used, counts stay exact, and
+    splittop leaves no tracefs mount behind."""
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.csv")
+        script = ("umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null;"
+                  " grep -c tracefs /proc/self/mounts;"
+                  " %s --list-sources | grep kvm_ioctls;"
+                  " %s -i 0.2 -o %s -- %s --json --vcpus 1 --mem 64M --rounds 2 || exit 9;"
+                  " grep -c tracefs /proc/self/mounts") % (SPLITTOP, SPLITTOP, out, DIRTYVM)
+        p = run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], timeout=300)
+        assert p.returncode == 1, (p.returncode, p.stderr)   # the last grep -c finds none
+        lines = p.stdout.splitlines()
+        assert lines[0] == "0" and lines[-1] == "0", lines
+        assert "tracepoint/syscalls/sys_enter_ioctl" in lines[1], lines
+        summary = json.loads(lines[-2])
+        totals = [r for r in read_csv(out) if r["scope"] == "total"]
+    check_vm(totals[0], summary, summary["vms"][0])
+
+
 def test_list_sources():
     need_kvm()
     p = run([SPLITTOP, "--list-sources"], timeout=60)
     assert p.returncode == 0, p.stderr
     lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
     assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested", lines
+    assert lines["kvm_ioctls"] == "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl", lines
     assert lines["census"] == "iter/task_file"
     assert lines["mmu_lock_hold"].startswith("needs function probes"), lines
 
