@@ -421,6 +421,17 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 	}
 }
 
+/* After the memslot update is complete: a vCPU's cached "no huge page
+ * here" may be stale from now on (even a failed ioctl may have changed
+ * something: never trust the cache across one). */
+static __always_inline void memslot_changed(struct task_ctx *tc)
+{
+	struct vm_slot *slot = bpf_map_lookup_elem(&vm_slots, &tc->idx);
+
+	if (slot && slot->kvm == tc->kvm)
+		__sync_fetch_and_add(&slot->memslot_gen, 1);
+}
+
 /* The ioctl returns ret: account the dirty-log operation it was, or
  * register the VM it created. */
 static __always_inline int ioctl_exit(long ret)
@@ -443,6 +454,8 @@ static __always_inline int ioctl_exit(long ret)
 		}
 		tc->file = 0;	/* the next ioctl looks its file up afresh */
 	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_CLEAR) {
+		if (tc->kind == KIND_MEMSLOT)
+			memslot_changed(tc);
 		account_dlog(tc, ret);
 	}
 	tc->kind = KIND_NONE;
@@ -535,17 +548,41 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 	} else if (!fault->write || !fault->slot) {
 		cls = FAULT_OTHER;
 	} else {
-		level = huge_level(fault->slot, fault->gfn);
+		struct kvm_memory_slot *ms = fault->slot;
+		struct vm_slot *vsl = bpf_map_lookup_elem(&vm_slots, &tc->idx);
+		__u64 region = fault->gfn >> 9;
+		bool logged = ms->dirty_bitmap && vsl;
+
+		if (logged && tc->nohuge_slot == (__u64)ms && tc->nohuge_region == region &&
+		    tc->nohuge_gen == vsl->memslot_gen) {
+			level = 0;
+		} else {
+			level = huge_level(ms, fault->gfn);
+			if (!level && logged) {
+				tc->nohuge_slot = (__u64)ms;
+				tc->nohuge_region = region;
+				tc->nohuge_gen = vsl->memslot_gen;
+			}
+		}
 		cls = level ? FAULT_HUGE_WP : FAULT_4K_WP;
 	}
 	key = tc->idx * ST_MAX_VCPUS + (tc->vcpu < ST_MAX_VCPUS ? tc->vcpu : ST_MAX_VCPUS - 1);
 	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
 	if (!vs)
 		return 0;
-	__sync_fetch_and_add(&vs->faults[cls], 1);
-	/* The fault maps below the huge level: the huge mapping is dropped. */
-	if (level && fault->goal_level < level)
-		__sync_fetch_and_add(&vs->demotions[level - 2], 1);
+	/* A vCPU's slot has one writer, its own thread (KVM runs a vCPU in one
+	 * thread at a time): a plain add, not a locked one.  Only the last slot,
+	 * shared by the vCPUs at or past it, needs the atomic. */
+	if (tc->vcpu < ST_MAX_VCPUS - 1) {
+		vs->faults[cls]++;
+		/* The fault maps below the huge level: the huge mapping is dropped. */
+		if (level && fault->goal_level < level)
+			vs->demotions[(level - 2) & 1]++;
+	} else {
+		__sync_fetch_and_add(&vs->faults[cls], 1);
+		if (level && fault->goal_level < level)
+			__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
+	}
 	return 0;
 }
 

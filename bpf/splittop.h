@@ -95,7 +95,7 @@ struct vm_slot {
 	__u64 dlog_last_ns[DLOG_OPS];	/* the latest operation of each kind */
 	__u64 dlog_last_splits[DLOG_OPS];
 	__u32 cmdline_len;	/* bytes of cmdline read at registration */
-	__u32 pad;
+	__u32 memslot_gen;	/* bumped after each memslot ioctl of the VM */
 	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
 };
 
@@ -115,6 +115,13 @@ struct task_ctx {
 	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl */
 	__u32 lock_idx;
 	__u32 lock_mode;
+	/* The last 2 MiB region this vCPU found mapped without a huge page in
+	 * a dirty-logged memslot: KVM maps nothing huge there until the
+	 * memslot changes, so its other write faults skip the rmap reads. */
+	__u64 nohuge_slot;	/* struct kvm_memory_slot * */
+	__u64 nohuge_region;	/* gfn >> 9 */
+	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
+	__u32 pad;
 };
 
 /* splittop's own failures, kept in BPF and shown to the user: never silent. */
