@@ -31,6 +31,10 @@ enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
 /* Set by user space before load. */
 const volatile __u32 ioctl_nr = 16;
 const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
+/* KVM's RET_PF_FIXED and RET_PF_SPURIOUS: an anonymous enum whose values
+ * moved between kernel versions, so user space looks them up in BTF. */
+const volatile int ret_pf_fixed = -1000;
+const volatile int ret_pf_spurious = -1000;
 
 /* Shared with user space through the skeleton's mmap of .bss. */
 __u64 epoch;				/* interval number, bumped by user space */
@@ -46,6 +50,17 @@ struct {
 	__type(key, int);
 	__type(value, struct task_ctx);
 } task_ctx_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fault_cache);
+} fault_cache_map SEC(".maps");
+
+/* Bumped whenever a task starts running a different vCPU: every CPU's
+ * fault cache entry filled before is stale from then on. */
+__u64 binding_gen;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -362,6 +377,11 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd)
 	}
 	if (tc->vcpu_file) {
 		tc->kind = nr == NR_RUN ? KIND_RUN : KIND_OTHER;
+		if (tc->kind == KIND_RUN && (tc->bound_idx != tc->idx + 1 || tc->bound_vcpu != tc->vcpu + 1)) {
+			tc->bound_idx = tc->idx + 1;
+			tc->bound_vcpu = tc->vcpu + 1;
+			__sync_fetch_and_add(&binding_gen, 1);
+		}
 		return 0;
 	}
 	switch (nr) {
@@ -530,16 +550,95 @@ static __always_inline int huge_level(struct kvm_memory_slot *slot, __u64 gfn)
 	return 0;
 }
 
+/* The vCPU the current task runs, from this CPU's cache, else from the
+ * task's context (which fills the cache); NULL outside a known KVM_RUN. */
+static __always_inline struct fault_cache *vcpu_cache(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fault_cache *c;
+	struct task_ctx *tc;
+	__u32 zero = 0;
+	__u64 gen = binding_gen;
+
+	c = bpf_map_lookup_elem(&fault_cache_map, &zero);
+	if (!c)
+		return NULL;
+	if (c->task == (__u64)task && c->gen == gen)
+		return c;
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (!tc || tc->kind != KIND_RUN)
+		return NULL;
+	c->task = (__u64)task;
+	c->gen = gen;
+	c->idx = tc->idx;
+	c->vcpu = tc->vcpu;
+	c->fault_cls = FAULT_OTHER;
+	c->nohuge_slot = 0;
+	return c;
+}
+
+static __always_inline struct vcpu_stats *vcpu_counters(struct fault_cache *c)
+{
+	__u32 key = c->idx * ST_MAX_VCPUS + (c->vcpu < ST_MAX_VCPUS ? c->vcpu : ST_MAX_VCPUS - 1);
+
+	return bpf_map_lookup_elem(&vcpu_stats, &key);
+}
+
+/* Count one fault of class cls (and a demotion at level, if any). */
+static __always_inline void count_fault(struct fault_cache *c, int cls, int demoted_level)
+{
+	struct vcpu_stats *vs = vcpu_counters(c);
+
+	c->fault_cls = cls;
+	if (!vs)
+		return;
+	/* A vCPU's slot has one writer, its own thread (KVM runs a vCPU in one
+	 * thread at a time): a plain add, not a locked one.  Only the last slot,
+	 * shared by the vCPUs at or past it, needs the atomic. */
+	if (c->vcpu < ST_MAX_VCPUS - 1) {
+		vs->faults[cls & 3]++;
+		if (demoted_level)
+			vs->demotions[(demoted_level - 2) & 1]++;
+	} else {
+		__sync_fetch_and_add(&vs->faults[cls & 3], 1);
+		if (demoted_level)
+			__sync_fetch_and_add(&vs->demotions[(demoted_level - 2) & 1], 1);
+	}
+}
+
+/* The latest fault, counted as a write fault on a 4K mapping, turned out to
+ * be on a huge one (a TDP MMU, which keeps no rmaps to tell beforehand).  It
+ * runs in that fault, under mmu_lock, so on the CPU whose cache counted it. */
+static __always_inline void reclassify_huge(int level, bool demoted)
+{
+	struct fault_cache *c = vcpu_cache();
+	struct vcpu_stats *vs;
+
+	/* Once per fault, and never for one already known to be huge. */
+	if (!c || c->fault_cls != FAULT_4K_WP)
+		return;
+	c->fault_cls = FAULT_HUGE_WP;
+	vs = vcpu_counters(c);
+	if (!vs)
+		return;
+	__sync_fetch_and_add(&vs->faults[FAULT_4K_WP], -1);
+	__sync_fetch_and_add(&vs->faults[FAULT_HUGE_WP], 1);
+	if (demoted)
+		__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
+}
+
+/* Every fault that reaches KVM's page fault handler proper. */
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 {
-	struct task_ctx *tc;
-	struct vcpu_stats *vs;
+	struct fault_cache *c;
 	int cls, level = 0;
-	__u32 key;
 
-	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
-	if (!tc || tc->kind != KIND_RUN) {
+#ifdef ST_EXPERIMENT_FLOOR
+	return 0;	/* benchmark only: the cost of the attachment itself */
+#endif
+	c = vcpu_cache();
+	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
@@ -549,40 +648,59 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 		cls = FAULT_OTHER;
 	} else {
 		struct kvm_memory_slot *ms = fault->slot;
-		struct vm_slot *vsl = bpf_map_lookup_elem(&vm_slots, &tc->idx);
+		struct vm_slot *vsl = bpf_map_lookup_elem(&vm_slots, &c->idx);
 		__u64 region = fault->gfn >> 9;
 		bool logged = ms->dirty_bitmap && vsl;
 
-		if (logged && tc->nohuge_slot == (__u64)ms && tc->nohuge_region == region &&
-		    tc->nohuge_gen == vsl->memslot_gen) {
+		if (logged && c->nohuge_slot == (__u64)ms && c->nohuge_region == region &&
+		    c->nohuge_gen == vsl->memslot_gen) {
 			level = 0;
 		} else {
 			level = huge_level(ms, fault->gfn);
 			if (!level && logged) {
-				tc->nohuge_slot = (__u64)ms;
-				tc->nohuge_region = region;
-				tc->nohuge_gen = vsl->memslot_gen;
+				c->nohuge_slot = (__u64)ms;
+				c->nohuge_region = region;
+				c->nohuge_gen = vsl->memslot_gen;
 			}
 		}
 		cls = level ? FAULT_HUGE_WP : FAULT_4K_WP;
 	}
-	key = tc->idx * ST_MAX_VCPUS + (tc->vcpu < ST_MAX_VCPUS ? tc->vcpu : ST_MAX_VCPUS - 1);
-	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
-	if (!vs)
+	/* The fault maps below the huge level: the huge mapping is dropped. */
+	count_fault(c, cls, level && fault->goal_level < level ? level : 0);
+	return 0;
+}
+
+/* Faults KVM fixes without its handler proper (a TDP MMU making a
+ * write-protected 4K mapping writable again): they fire no spte_requested. */
+SEC("tp_btf/fast_page_fault")
+int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, __u64 *sptep,
+	     __u64 old_spte, int ret)
+{
+	struct fault_cache *c;
+
+	if (ret != ret_pf_fixed && ret != ret_pf_spurious)
+		return 0;	/* not fixed here: the handler proper follows */
+	c = vcpu_cache();
+	if (!c) {
+		SELF_INC(unattributed_faults);
 		return 0;
-	/* A vCPU's slot has one writer, its own thread (KVM runs a vCPU in one
-	 * thread at a time): a plain add, not a locked one.  Only the last slot,
-	 * shared by the vCPUs at or past it, needs the atomic. */
-	if (tc->vcpu < ST_MAX_VCPUS - 1) {
-		vs->faults[cls]++;
-		/* The fault maps below the huge level: the huge mapping is dropped. */
-		if (level && fault->goal_level < level)
-			vs->demotions[(level - 2) & 1]++;
-	} else {
-		__sync_fetch_and_add(&vs->faults[cls], 1);
-		if (level && fault->goal_level < level)
-			__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
 	}
+	count_fault(c, ret == ret_pf_fixed && fault->write ? FAULT_4K_WP : FAULT_OTHER, 0);
+	return 0;
+}
+
+#define SPTE_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
+#define SPTE_LARGE	(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
+
+/* TDP MMU only: a vCPU's fault zapping a huge leaf to map 4K in its place
+ * (kernels that do not split in the fault path) is a demotion. */
+SEC("tp_btf/kvm_tdp_mmu_spte_changed")
+int BPF_PROG(on_tdp_spte_changed, int as_id, __u64 gfn, int level, __u64 old_spte, __u64 new_spte)
+{
+	if (level < 2 || level > 3 || (old_spte & (SPTE_PRESENT | SPTE_LARGE)) != (SPTE_PRESENT | SPTE_LARGE) ||
+	    (new_spte & SPTE_PRESENT))
+		return 0;
+	reclassify_huge(level, true);
 	return 0;
 }
 
@@ -618,6 +736,8 @@ static __always_inline int account_split(int level, int err)
 	st->splits[level >= 3 ? SPLIT_1G : SPLIT_2M][cause]++;
 	if (cause == CAUSE_EAGER)
 		tc->splits_in_op++;
+	else
+		reclassify_huge(level, false);	/* split in the fault path */
 	return 0;
 }
 

@@ -115,13 +115,27 @@ struct task_ctx {
 	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl */
 	__u32 lock_idx;
 	__u32 lock_mode;
-	/* The last 2 MiB region this vCPU found mapped without a huge page in
-	 * a dirty-logged memslot: KVM maps nothing huge there until the
-	 * memslot changes, so its other write faults skip the rmap reads. */
+	__u32 bound_idx;	/* the VM slot and vCPU of its latest KVM_RUN, */
+	__u32 bound_vcpu;	/* + 1 (0: none yet) */
+};
+
+/*
+ * Per CPU: which vCPU the task last seen faulting on this CPU runs, so that
+ * a fault costs a per-CPU array lookup instead of a task storage lookup.
+ * Valid while task matches and gen equals the global binding generation,
+ * bumped whenever any task starts running a different vCPU.
+ */
+struct fault_cache {
+	__u64 task;		/* struct task_struct * */
+	__u64 gen;
+	__u32 idx, vcpu;
+	__u32 fault_cls;	/* class given to this task's latest fault */
+	/* The last 2 MiB region the task found mapped without a huge page in a
+	 * dirty-logged memslot: KVM maps nothing huge there until the memslot
+	 * changes, so the region's other write faults skip the rmap reads. */
+	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
 	__u64 nohuge_slot;	/* struct kvm_memory_slot * */
 	__u64 nohuge_region;	/* gfn >> 9 */
-	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
-	__u32 pad;
 };
 
 /* splittop's own failures, kept in BPF and shown to the user: never silent. */

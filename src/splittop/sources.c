@@ -53,6 +53,35 @@ bool kernel_has_btf_tracepoint(const struct kernel_btf *k, const char *tp)
 	return find(k, name, BTF_KIND_TYPEDEF, &in) > 0;
 }
 
+/* Search one BTF (types from first_id on) for an enumerator called name. */
+static bool enum_in(const struct btf *b, int first_id, const char *name, long *value)
+{
+	int id, n = (int)btf__type_cnt(b), i;
+
+	for (id = first_id; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, e++)
+			if (!strcmp(btf__name_by_offset(b, e->name_off), name)) {
+				*value = e->val;
+				return true;
+			}
+	}
+	return false;
+}
+
+bool kernel_enum_value(const struct kernel_btf *k, const char *name, long *value)
+{
+	/* KVM's own enums live in its module's BTF when KVM is a module. */
+	if (k->kvm && enum_in(k->kvm, (int)btf__type_cnt(k->vmlinux), name, value))
+		return true;
+	return enum_in(k->vmlinux, 1, name, value);
+}
+
 long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname)
 {
 	const struct btf_member *m;

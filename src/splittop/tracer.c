@@ -49,7 +49,7 @@ static struct bpf_program **fn(struct splittop_bpf *s, unsigned int i)	\
 }
 PROGS(progs_ioctl_tp, on_ioctl_enter, &s->progs.on_ioctl_exit)
 PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
-PROGS(progs_faults, on_spte_requested, NULL)
+PROGS(progs_faults, on_spte_requested, &s->progs.on_fast_page_fault)
 PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
@@ -61,7 +61,8 @@ static const struct source_choice choices[][2] = {
 	[M_ATTRIBUTION] = { { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
 			    { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
-	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
+	/* fast_page_fault: faults a TDP MMU fixes without its handler proper. */
+	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested", "fast_page_fault" }, progs_faults } },
 	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
 		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
 	[M_LOCK_WAIT] = { { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
@@ -256,6 +257,24 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		err = -ENOENT;
 		goto out;
 	}
+	if (picked[M_FAULTS]) {
+		long fixed, spurious;
+
+		if (kernel_enum_value(&k, "RET_PF_FIXED", &fixed) &&
+		    kernel_enum_value(&k, "RET_PF_SPURIOUS", &spurious)) {
+			s->rodata->ret_pf_fixed = (int)fixed;
+			s->rodata->ret_pf_spurious = (int)spurious;
+		}
+		/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
+		 * demotion the rmaps cannot foresee: watch the SPTE change. */
+		if (!strcmp(t->host.mmu, "tdp") && kernel_has_btf_tracepoint(&k, "kvm_tdp_mmu_spte_changed")) {
+			bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
+			t->tdp_demotions = true;
+			snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
+				 sizeof(t->source_names[M_FAULTS]) - strlen(t->source_names[M_FAULTS]),
+				 ",kvm_tdp_mmu_spte_changed");
+		}
+	}
 	if (kernel_has_member(&k, "kvm", "nr_memslots_dirty_logging")) {
 		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
 	} else {
@@ -282,6 +301,16 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 			goto out;
 		}
 		err = 0;
+	}
+	if (t->tdp_demotions) {
+		struct bpf_link *l = bpf_program__attach(s->progs.on_tdp_spte_changed);
+
+		if (!l) {
+			err = -errno;
+			fprintf(stderr, "splittop: attaching tp_btf/kvm_tdp_mmu_spte_changed: %s\n", strerror(errno));
+			goto out;
+		}
+		t->links[t->nlinks++] = l;
 	}
 	t->avail = (struct avail){
 		.faults = t->sources[M_FAULTS].source, .splits = t->sources[M_SPLITS].source,

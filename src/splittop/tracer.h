@@ -47,10 +47,11 @@ struct tracer {
 	struct metric_source sources[NR_METRICS];
 	char source_names[NR_METRICS][96];
 	long tp_ids[NR_METRICS][2];	/* perf ids of "tracepoint" sources */
-	struct bpf_link *links[8];
+	struct bpf_link *links[12];
 	unsigned int nlinks;
 	struct host_info host;
 	bool scanned_all;		/* the first, all-process census is done */
+	bool tdp_demotions;		/* kvm_tdp_mmu_spte_changed attached */
 
 	/* Every VM seen during the run, in registration order. */
 	struct vm_entry *vms;

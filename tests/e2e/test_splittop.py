@@ -206,7 +206,7 @@ def test_json_same_exact_counts_and_detail():
     host = rows[0]
     assert host["type"] == "host" and host["mmu"] in ("shadow", "tdp", "legacy-tdp"), host
     sources = {m["metric"]: m for m in host["sources"]}
-    assert sources["faults"]["source"] == "tp_btf/kvm_mmu_spte_requested", sources
+    assert sources["faults"]["source"] == "tp_btf/kvm_mmu_spte_requested,fast_page_fault", sources
     assert sources["mmu_lock_hold"]["source"] is None and sources["mmu_lock_hold"]["why"], sources
     assert len(totals) == 1
     t = totals[0]
@@ -282,7 +282,7 @@ def test_list_sources():
     p = run([SPLITTOP, "--list-sources"], timeout=60)
     assert p.returncode == 0, p.stderr
     lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
-    assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested", lines
+    assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested,fast_page_fault", lines
     assert lines["kvm_ioctls"] == "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl", lines
     assert lines["census"] == "iter/task_file"
     assert lines["mmu_lock_hold"].startswith("needs function probes"), lines

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The stock-kernel tier: one boot of Debian's kernel (TDP MMU, eager page
+splitting, KVM as a module) under emulation, the same splittop binary, exact
+numbers.  Run by `make test-kernel` and, as part of `make test`, by
+tests/run.py (it boots once and checks every scenario)."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as kernel_tier   # noqa: E402
+
+MEM = 32          # MiB per vCPU: 16 regions of 2 MiB; emulation is slow
+SCENARIOS = """
+scenario eager_thp --vcpus 1 --mem 32M --rounds 2
+scenario eager_hugetlb --vcpus 1 --mem 32M --rounds 2 --backing hugetlb
+scenario eager_2vcpus --vcpus 2 --mem 32M --rounds 2
+scenario clear --vcpus 1 --mem 32M --rounds 2 --mode clear
+scenario lazy --vcpus 1 --mem 32M --rounds 2 --eager-split n
+"""
+
+_result = None
+
+
+def booted():
+    """Boot once per test run; every test reads the same results."""
+    global _result
+    if _result is None:
+        _result = kernel_tier.boot(SCENARIOS)
+    return _result
+
+
+def scenario(name):
+    r = booted()
+    assert r["rc"].get(name) == 0, "scenario %s: exit %s\n%s\n%s" % (
+        name, r["rc"].get(name), r["files"].get(name + ".out", "")[-2000:], r["files"].get(name + ".json", "")[-500:])
+    lines = kernel_tier.json_lines(r["files"][name + ".json"])
+    host = lines[0]
+    total = [vm for l in lines if l["type"] == "total" for vm in l["vms"]]
+    out = [l for l in r["files"][name + ".out"].splitlines() if l.startswith("{")]
+    summary = json.loads(out[-1])
+    assert len(total) == len(summary["vms"]), (total, summary)
+    return host, total, summary
+
+
+def common(total, summary):
+    """What holds in every scenario: the workload's own arithmetic."""
+    g = summary["regions_2m"]
+    rounds = summary["params"]["rounds"]
+    for t, vm in zip(total, summary["vms"]):
+        assert vm["before"]["pages_2m"] == g, vm
+        assert t["faults_nonpresent"] >= g + summary["system_pages"], t
+        assert t["dirty_log_enables"] == 1 and t["dirty_log_disables"] == 1, t
+        assert t["dirty_log_gets"] == rounds, t
+        assert t["split_errors"] == 0, t
+        assert t["vcpus"] == summary["params"]["vcpus"], t
+
+
+def test_kernel_boots_with_tdp_mmu_and_svm():
+    r = booted()
+    assert {"svm", "npt"} <= r["cpu"], r["cpu"]
+    assert r["param"].get("tdp_mmu") == "Y" and r["param"].get("eager_page_split") == "Y", r["param"]
+    assert r["rc"].get("sources") == 0, r["files"].get("sources.out")
+    src = dict(l.split(None, 1) for l in r["files"]["sources.out"].splitlines()[1:])
+    assert "mmu tdp" in r["files"]["sources.out"].splitlines()[0], r["files"]["sources.out"]
+    # One binary, two kernels: the same CO-RE object loads against module BTF.
+    assert src["faults"].startswith("tp_btf/kvm_mmu_spte_requested"), src
+    assert src["splits"] == "tp_btf/kvm_mmu_split_huge_page", src
+    assert src["kvm_ioctls"].startswith("tracepoint/syscalls/sys_enter_ioctl"), src
+
+
+def test_kernel_without_kvm_loaded_says_so():
+    r = booted()
+    assert r["rc"].get("nokvm") == 1, r["rc"]
+    assert "KVM is not in this kernel, or its module is not loaded" in r["files"]["nokvm.out"], r["files"]["nokvm.out"]
+
+
+def check_eager(name):
+    host, total, s = scenario(name)
+    common(total, s)
+    g = s["regions_2m"]
+    for t, vm in zip(total, s["vms"]):
+        d = t["detail"]
+        # Every region split once, eagerly, by the thread enabling dirty logging.
+        assert t["splits_2m"] == g and t["splits_eager"] == g and t["splits_fault"] == 0, t
+        assert d["dirty_log"]["enable"]["splits"] == g, d["dirty_log"]
+        assert vm["enabled"]["pages_2m"] == 0, vm["enabled"]
+        assert t["demotions_2m"] == 0 and t["faults_huge_wp"] == 0, t
+        # After the split every page is mapped 4K and write-protected: each
+        # round's writes are 4K write faults, fixed on KVM's fast path.
+        assert t["faults_4k_wp"] == g * 512 * s["params"]["rounds"], t
+    return total, s
+
+
+def test_kernel_eager_split_thp():
+    check_eager("eager_thp")
+
+
+def test_kernel_eager_split_hugetlb():
+    check_eager("eager_hugetlb")
+
+
+def test_kernel_eager_split_2vcpus():
+    total, s = check_eager("eager_2vcpus")
+    t = total[0]
+    assert sum(sum(v[k] for k in v if k.startswith("faults_")) for v in t["detail"]["vcpus"]) == t["faults"]
+
+
+def test_kernel_clear_mode_splits_in_first_clear():
+    host, total, s = scenario("clear")
+    common(total, s)
+    g = s["regions_2m"]
+    t = total[0]
+    d = t["detail"]["dirty_log"]
+    # initially-all-set: enabling protects nothing; the first clear splits.
+    assert d["enable"]["splits"] == 0, d
+    assert t["splits_eager"] == g and d["clear"]["splits"] == g, (t, d)
+    assert t["splits_fault"] == 0 and t["demotions_2m"] == 0, t
+
+
+def test_kernel_lazy_split_by_faults():
+    host, total, s = scenario("lazy")
+    common(total, s)
+    g = s["regions_2m"]
+    t = total[0]
+    assert s["params"]["eager_page_split"] == "N", s["params"]
+    assert t["splits_eager"] == 0, t
+    # This kernel zaps the huge mapping in the fault path (a demotion);
+    # newer ones split it there (the tracepoint, from the vCPU): either way
+    # every region is counted once.
+    assert t["splits_fault"] + t["demotions_2m"] == g, t
+    assert t["faults_huge_wp"] == g, t
+    assert t["faults_nonpresent"] == g + s["system_pages"] + 511 * g, t
