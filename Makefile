@@ -2,6 +2,7 @@
 #
 # make              build everything into $(OUT)
 # make test         install missing packages, build, run every test
+# make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make demo         install missing packages, build, watch a looping migration
 # make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
 # make deps         install missing Debian packages (says what it installs)
@@ -63,7 +64,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test demo bench install vmlinux check-arch
+.PHONY: all clean deps test test-kernel demo bench install vmlinux check-arch
 
 all: check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
 
@@ -145,6 +146,11 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/run.py $(TESTFLAGS)
+
+# Only the stock-kernel tier (also part of make test).
+test-kernel: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) python3 tests/run.py -k test_kernel/
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -325,7 +325,52 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 /* ---- syscalls: which VM and vCPU a task works for ------------------------ */
 
 /* An ioctl(fd, cmd) starts: remember which VM (and vCPU) it is for. */
-static __always_inline int ioctl_enter(int fd, unsigned int cmd)
+/* The flags of memslot id (as_id << 16 | slot) as KVM has them now, or -1
+ * when there is no such memslot: a walk of its bucket of the id hash. */
+static __always_inline int memslot_flags(__u64 kvm, __u32 id)
+{
+	struct kvm_memslots *slots;
+	struct hlist_node *n;
+	__u64 off;
+	__u32 b;
+	int i, node;
+
+	slots = BPF_CORE_READ((struct kvm *)kvm, memslots[(id >> 16) & 1]);
+	if (!slots)
+		return -1;
+	node = BPF_CORE_READ(slots, node_idx);
+	off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
+	      (node & 1) * bpf_core_type_size(struct hlist_node);
+	id &= 0xffff;
+	b = (id * 0x61C88647u) >> 25;	/* hash_min(id, 7): the kernel's hash_32 */
+	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
+	for (i = 0; i < 16 && n; i++) {
+		struct kvm_memory_slot *ms = (void *)n - off;
+
+		if ((__u32)BPF_CORE_READ(ms, id) == id)
+			return BPF_CORE_READ(ms, flags);
+		n = BPF_CORE_READ(n, next);
+	}
+	return -1;
+}
+
+/* Dirty logging of the memslot this memslot ioctl sets: before (from KVM)
+ * and as asked (from the ioctl's argument).  For kernels without
+ * kvm->nr_memslots_dirty_logging. */
+static __always_inline void memslot_logging(struct task_ctx *tc, unsigned long arg)
+{
+	struct { __u32 slot, flags; } r;
+	int old;
+
+	tc->logging_before = -1;
+	if (bpf_probe_read_user(&r, sizeof(r), (void *)arg))
+		return;
+	old = memslot_flags(tc->kvm, r.slot);
+	tc->logging_before = old > 0 && (old & 1);	/* KVM_MEM_LOG_DIRTY_PAGES */
+	tc->logging_asked = r.flags & 1;
+}
+
+static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long arg)
 {
 	struct task_struct *task;
 	struct task_ctx *tc;
@@ -394,7 +439,10 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd)
 	case NR_SET_MEMORY_REGION:
 	case NR_SET_MEMORY_REGION2:
 		tc->kind = KIND_MEMSLOT;
-		tc->logging_before = memslots_dirty(tc->kvm);
+		if (bpf_core_field_exists(((struct kvm *)0)->nr_memslots_dirty_logging))
+			tc->logging_before = memslots_dirty(tc->kvm);
+		else
+			memslot_logging(tc, arg);
 		break;
 	default:
 		tc->kind = KIND_OTHER;
@@ -419,7 +467,10 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 	} else if (tc->kind == KIND_CLEAR) {
 		op = DLOG_CLEAR;
 	} else {
-		after = memslots_dirty(tc->kvm);
+		if (bpf_core_field_exists(((struct kvm *)0)->nr_memslots_dirty_logging))
+			after = memslots_dirty(tc->kvm);
+		else
+			after = tc->logging_asked;	/* the ioctl succeeded */
 		if (after < 0 || tc->logging_before < 0 || after == tc->logging_before)
 			return;
 		op = after > tc->logging_before ? DLOG_ENABLE : DLOG_DISABLE;
@@ -491,7 +542,7 @@ static __always_inline int ioctl_exit(long ret)
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int on_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return ioctl_enter((int)ctx->args[0], (unsigned int)ctx->args[1]);
+	return ioctl_enter((int)ctx->args[0], (unsigned int)ctx->args[1], ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
@@ -506,7 +557,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	if (id != ioctl_nr)
 		return 0;
 	return ioctl_enter((int)PT_REGS_PARM1_CORE_SYSCALL(regs),
-			   (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs));
+			   (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			   (unsigned long)PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
 SEC("tp_btf/sys_exit")

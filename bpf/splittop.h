@@ -112,7 +112,9 @@ struct task_ctx {
 	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */
 	__u32 kind;		/* enum ioctl_kind */
 	__u32 vcpu_file;	/* the fd is a vCPU, not the VM */
-	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl */
+	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl,
+				 * or the memslot's own logging flag */
+	__s32 logging_asked;	/* the flag the ioctl sets (when no such counter) */
 	__u32 lock_idx;
 	__u32 lock_mode;
 	__u32 bound_idx;	/* the VM slot and vCPU of its latest KVM_RUN, */

@@ -3,7 +3,8 @@
 """splittop's test runner.
 
 Runs the unit test binaries (build/tests/test_*) and every test_* function of
-tests/e2e/*.py, then prints one closing line: "N passed, N failed, N skipped".
+tests/e2e/*.py and tests/kernel/test_*.py (the stock kernel under emulation,
+booted once), then prints one closing line: "N passed, N failed, N skipped".
 A test skips (with its reason) when what it needs is absent: root, /dev/kvm.
 Under CI (CI=true) every capability is present, so any skip fails the run.
 
@@ -37,8 +38,8 @@ def unit_tests(out):
             yield "unit/" + name, run
 
 
-def e2e_tests():
-    d = os.path.join(HERE, "e2e")
+def e2e_tests(sub):
+    d = os.path.join(HERE, sub)
     for fname in sorted(os.listdir(d)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
             continue
@@ -57,7 +58,7 @@ def main():
     out = os.environ.get("OUT", "build")
     passed = failed = skipped = 0
     skips = []
-    tests = list(unit_tests(out)) + list(e2e_tests())
+    tests = list(unit_tests(out)) + list(e2e_tests("e2e")) + list(e2e_tests("kernel"))
     for name, fn in tests:
         if pattern not in name:
             continue

@@ -275,12 +275,10 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 				 ",kvm_tdp_mmu_spte_changed");
 		}
 	}
-	if (kernel_has_member(&k, "kvm", "nr_memslots_dirty_logging")) {
+	if (kernel_has_member(&k, "kvm", "nr_memslots_dirty_logging"))
 		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
-	} else {
-		snprintf(t->sources[M_DLOG_TOGGLE].why, sizeof(t->sources[M_DLOG_TOGGLE].why),
-			 "struct kvm has no nr_memslots_dirty_logging in this kernel");
-	}
+	else
+		t->sources[M_DLOG_TOGGLE].source = "memslot flags: KVM's before, the ioctl's argument after";
 	t->sources[M_CENSUS].source = "iter/task_file";
 	for (m = M_LOCK_HOLD; m <= M_FAULT_LATENCY; m++)
 		snprintf(t->sources[m].why, sizeof(t->sources[m].why),

@@ -10,7 +10,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t debugfs none /sys/kernel/debug
 # tracefs is left unmounted on purpose: splittop must cope without it.
-mkdir -p /tmp
+mkdir -p /tmp /run
 echo "@@STEP booted $(uname -r)"
 # An in-guest watchdog: never hang the host's test run.
 ( sleep "${WATCHDOG:-900}"; echo "@@WATCHDOG"; poweroff -f ) &

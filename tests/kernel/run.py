@@ -89,9 +89,9 @@ def static_build():
     step("make STATIC=1", ["make", "-C", ROOT, "--no-print-directory", "STATIC=1", "OUT=" + STATIC_OUT,
                            os.path.join(STATIC_OUT, "splittop"), os.path.join(STATIC_OUT, "dirtyvm")], 900)
     for b in ("splittop", "dirtyvm"):
-        out = subprocess.run(["file", os.path.join(STATIC_OUT, b)], capture_output=True, text=True).stdout
-        if "statically linked" not in out and "static-pie" not in out:
-            raise StepFailed("step 'make STATIC=1': %s is not static: %s" % (b, out))
+        p = subprocess.run(["ldd", os.path.join(STATIC_OUT, b)], capture_output=True, text=True)
+        if "not a dynamic executable" not in p.stdout + p.stderr:
+            raise StepFailed("step 'make STATIC=1': %s is not static: %s" % (b, p.stdout))
 
 
 def initramfs(path, mods, scenarios):
