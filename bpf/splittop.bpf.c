@@ -898,6 +898,180 @@ int BPF_PROG(on_contention_end_raw, void *lock, int ret)
 	return contention_end(lock);
 }
 
+/* ---- function probes: mmu_lock hold time, page fault latency ------------- */
+
+/*
+ * Only where the kernel allows fentry/fexit (a stock kernel; not the
+ * development machine's).  A hold starts when _raw_{read,write}_lock
+ * returns with the lock taken and ends at the unlock: every rwlock of the
+ * host passes here, so the filter (is it a tracked VM's mmu_lock?) comes
+ * first.  Read holds are per holder: concurrent readers each add theirs.
+ */
+static __always_inline int holder_of(__u32 kind)
+{
+	switch (kind) {
+	case KIND_RUN:
+		return HOLDER_FAULT;
+	case KIND_MEMSLOT:
+		return HOLDER_MEMSLOT;
+	case KIND_GET:
+	case KIND_CLEAR:
+		return HOLDER_DIRTY_LOG;
+	default:
+		return HOLDER_OTHER;
+	}
+}
+
+static __always_inline int hold_begin(void *lock, int mode)
+{
+	__u64 kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_ctx *tc;
+	__u32 idx, *pidx;
+	int holder;
+
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
+		idx = tc->idx;
+		holder = holder_of(tc->kind);
+	} else {
+		pidx = bpf_map_lookup_elem(&vm_index, &kvm);
+		if (!pidx)
+			return 0;
+		idx = *pidx;
+		holder = HOLDER_OTHER;
+		tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!tc) {
+			SELF_INC(task_storage_fail);
+			return 0;
+		}
+	}
+	tc->hold_lock = (__u64)lock;
+	tc->hold_idx = idx;
+	tc->hold_mode = mode;
+	tc->hold_holder = holder;
+	tc->hold_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int hold_end(void *lock)
+{
+	struct task_ctx *tc;
+	struct vm_stats *st;
+	__u32 mode, holder;
+	__u64 d;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || tc->hold_lock != (__u64)lock)
+		return 0;
+	tc->hold_lock = 0;
+	d = bpf_ktime_get_ns() - tc->hold_start_ns;
+	st = bpf_map_lookup_elem(&vm_stats, &tc->hold_idx);
+	if (!st)
+		return 0;
+	mode = tc->hold_mode & 1;
+	holder = tc->hold_holder & 3;
+	st->hold_count[mode][holder]++;
+	st->hold_ns[mode][holder] += d;
+	st->hold_hist[mode][log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
+	if (d > st->hold_max_ns[mode])
+		st->hold_max_ns[mode] = d;
+	return 0;
+}
+
+SEC("fexit/_raw_read_lock")
+int BPF_PROG(on_read_locked, rwlock_t *lock)
+{
+	return hold_begin(lock, MMU_LOCK_READ);
+}
+
+SEC("fexit/_raw_write_lock")
+int BPF_PROG(on_write_locked, rwlock_t *lock)
+{
+	return hold_begin(lock, MMU_LOCK_WRITE);
+}
+
+SEC("fentry/_raw_read_unlock")
+int BPF_PROG(on_read_unlock, rwlock_t *lock)
+{
+	return hold_end(lock);
+}
+
+SEC("fentry/_raw_write_unlock")
+int BPF_PROG(on_write_unlock, rwlock_t *lock)
+{
+	return hold_end(lock);
+}
+
+/* Page fault latency: KVM's whole handler, per vCPU.  A fault may sleep
+ * and move to another CPU: its start lives in the task's context. */
+static __always_inline int fault_begin(void)
+{
+	struct task_ctx *tc;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (tc && tc->kind == KIND_RUN)
+		tc->fault_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int fault_end(void)
+{
+	struct vcpu_stats *vs;
+	struct vm_stats *st;
+	struct task_ctx *tc;
+	__u32 key, b;
+	__u64 d;
+
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->fault_start_ns)
+		return 0;
+	d = bpf_ktime_get_ns() - tc->fault_start_ns;
+	tc->fault_start_ns = 0;
+	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
+	if (st) {
+		st->fault_lat_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
+		st->fault_lat_count++;
+		st->fault_lat_ns += d;
+	}
+	key = tc->idx * ST_MAX_VCPUS + (tc->vcpu < ST_MAX_VCPUS ? tc->vcpu : ST_MAX_VCPUS - 1);
+	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
+	if (!vs)
+		return 0;
+	b = log2_bucket(d);
+	b = b < 8 ? 0 : b - 8;
+	if (b >= ST_VCPU_LAT_BUCKETS)
+		b = ST_VCPU_LAT_BUCKETS - 1;
+	__sync_fetch_and_add(&vs->lat_count, 1);
+	__sync_fetch_and_add(&vs->lat_ns, d);
+	__sync_fetch_and_add(&vs->lat_hist[b & (ST_VCPU_LAT_BUCKETS - 1)], 1);
+	return 0;
+}
+
+SEC("fentry/kvm_mmu_page_fault")
+int BPF_PROG(on_fault_entry, struct kvm_vcpu *vcpu)
+{
+	return fault_begin();
+}
+
+SEC("fexit/kvm_mmu_page_fault")
+int BPF_PROG(on_fault_exit, struct kvm_vcpu *vcpu)
+{
+	return fault_end();
+}
+
+SEC("kprobe/kvm_mmu_page_fault")
+int BPF_KPROBE(on_fault_entry_kp)
+{
+	return fault_begin();
+}
+
+SEC("kretprobe/kvm_mmu_page_fault")
+int BPF_KRETPROBE(on_fault_exit_kp)
+{
+	return fault_end();
+}
+
 /* ---- census: the VMs that exist, and KVM's own gauges ------------------------ */
 
 SEC("iter/task_file")

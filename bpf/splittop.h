@@ -44,12 +44,25 @@ enum ioctl_kind {
 	KIND_OTHER,		/* any other ioctl on a VM or vCPU */
 };
 
-/* Per-vCPU counters: array map, max_vms * ST_MAX_VCPUS entries, updated
- * with atomics (a vCPU is one thread, so there is no contention). */
+/* Who holds kvm->mmu_lock, by what the holding thread is doing. */
+enum lock_holder {
+	HOLDER_FAULT,		/* a vCPU, in KVM_RUN */
+	HOLDER_MEMSLOT,		/* a memslot ioctl: enabling dirty logging splits eagerly */
+	HOLDER_DIRTY_LOG,	/* KVM_GET_DIRTY_LOG or KVM_CLEAR_DIRTY_LOG */
+	HOLDER_OTHER,		/* zaps (MMU notifiers), other ioctls, other threads */
+	LOCK_HOLDERS,
+};
+
+#define ST_VCPU_LAT_BUCKETS	16	/* per vCPU: bucket i holds [2^(i+8), 2^(i+9)) ns */
+
+/* Per-vCPU counters: array map, max_vms * ST_MAX_VCPUS entries.  A vCPU
+ * runs in one thread at a time: one writer per entry. */
 struct vcpu_stats {
 	__u64 faults[FAULT_CLASSES];
 	__u64 demotions[SPLIT_SIZES];	/* huge mappings dropped for 4 KiB by a fault */
-	__u64 pad[2];
+	__u64 lat_count;		/* KVM page faults timed (function probes) */
+	__u64 lat_ns;
+	__u32 lat_hist[ST_VCPU_LAT_BUCKETS];
 };
 
 /* Per-VM counters that several threads update: per-CPU array, max_vms. */
@@ -67,6 +80,14 @@ struct vm_stats {
 	__u64 dlog_count[DLOG_OPS];
 	__u64 dlog_ns[DLOG_OPS];
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
+	/* Function probes only: mmu_lock holds and page fault latency. */
+	__u64 hold_count[MMU_LOCK_MODES][LOCK_HOLDERS];
+	__u64 hold_ns[MMU_LOCK_MODES][LOCK_HOLDERS];
+	__u64 hold_hist[MMU_LOCK_MODES][ST_HIST_BUCKETS];
+	__u64 hold_max_ns[MMU_LOCK_MODES];
+	__u64 fault_lat_hist[ST_HIST_BUCKETS];
+	__u64 fault_lat_count;
+	__u64 fault_lat_ns;
 };
 
 /* One VM as the census iterator sees it (written with bpf_seq_write). */
@@ -119,6 +140,13 @@ struct task_ctx {
 	__u32 lock_mode;
 	__u32 bound_idx;	/* the VM slot and vCPU of its latest KVM_RUN, */
 	__u32 bound_vcpu;	/* + 1 (0: none yet) */
+	/* Function probes: the mmu_lock this task holds, and its fault. */
+	__u64 hold_lock;	/* rwlock_t *, 0 if none */
+	__u64 hold_start_ns;
+	__u32 hold_idx;
+	__u16 hold_mode;
+	__u16 hold_holder;
+	__u64 fault_start_ns;
 };
 
 /*

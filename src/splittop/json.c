@@ -8,6 +8,16 @@
 
 static const char *const fault_names[FAULT_CLASSES] = { "huge_wp", "nonpresent", "4k_wp", "other" };
 static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear" };
+static const char *const holder_names[LOCK_HOLDERS] = { "vcpu_fault", "memslot", "dirty_log", "other" };
+static const char *const mode_names[MMU_LOCK_MODES] = { "read", "write" };
+
+/* A per-vCPU latency quantile: its buckets start at 256 ns. */
+static uint64_t vcpu_lat_quantile(const uint64_t *h, double q)
+{
+	uint64_t v = hist_quantile_ns(h, ST_VCPU_LAT_BUCKETS, q);
+
+	return v ? ((v + 1) << 8) - 1 : 0;
+}
 
 int utf8_seq_len(const unsigned char *s)
 {
@@ -131,6 +141,31 @@ static void json_vm(FILE *f, const struct frame *fr, const struct vm_entry *e, c
 		json_u64s(f, "wait_hist_log2_ns", c->lock_wait_hist, ST_HIST_BUCKETS);
 		fputs("},", f);
 	}
+	if (a->lock_hold) {
+		unsigned int m, h;
+
+		fputs("\"mmu_lock_hold\":{", f);
+		for (m = 0; m < MMU_LOCK_MODES; m++) {
+			fprintf(f, "%s\"%s\":{\"max_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 ",\"holders\":{",
+				m ? "," : "", mode_names[m], e->hold_max_run_ns[m],
+				hist_quantile_ns(c->hold_hist[m], ST_HIST_BUCKETS, 0.99));
+			for (h = 0; h < LOCK_HOLDERS; h++)
+				fprintf(f, "%s\"%s\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 "}", h ? "," : "",
+					holder_names[h], c->hold_count[m][h], c->hold_ns[m][h]);
+			fputs("},", f);
+			json_u64s(f, "hist_log2_ns", c->hold_hist[m], ST_HIST_BUCKETS);
+			fputc('}', f);
+		}
+		fputs("},", f);
+	}
+	if (a->fault_latency) {
+		fprintf(f, "\"fault_latency\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64
+			",\"p99_ns\":%" PRIu64 ",", c->fault_lat_count, c->fault_lat_ns,
+			hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.5),
+			hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
+		json_u64s(f, "hist_log2_ns", c->fault_lat_hist, ST_HIST_BUCKETS);
+		fputs("},", f);
+	}
 	fputs("\"dirty_log\":{", f);
 	for (i = 0; i < DLOG_OPS; i++)
 		fprintf(f, "%s\"%s\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"splits\":%" PRIu64
@@ -156,6 +191,11 @@ static void json_vm(FILE *f, const struct frame *fr, const struct vm_entry *e, c
 			fprintf(f, "%u", i);
 		for (k = 0; k < FAULT_CLASSES; k++)
 			fprintf(f, ",\"faults_%s\":%" PRIu64, fault_names[k], c->vcpu_faults[i][k]);
+		if (a->fault_latency)
+			fprintf(f, ",\"fault_latency\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64
+				",\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 "}", c->vcpu_lat_count[i],
+				c->vcpu_lat_ns[i], vcpu_lat_quantile(c->vcpu_lat_hist[i], 0.5),
+				vcpu_lat_quantile(c->vcpu_lat_hist[i], 0.99));
 		fputc('}', f);
 	}
 	fputs("]}}", f);

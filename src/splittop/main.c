@@ -66,8 +66,9 @@ static const char usage[] =
 "      --list-sources    print where each metric comes from on this kernel\n"
 "                        (or why it is unavailable) and exit\n"
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
-"      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf or raw_tp)\n"
-"                        or fail: e.g. kvm_ioctls=tp_btf (repeatable)\n"
+"      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
+"                        fentry, kprobe) or fail; none turns it off: e.g.\n"
+"                        kvm_ioctls=tp_btf, mmu_lock_hold=none (repeatable)\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (not while the\n"
 "                        live view is on the screen)\n"
@@ -101,7 +102,7 @@ static int usage_error(const char *fmt, ...)
 /* --source METRIC=KIND */
 static int parse_source(char *arg, struct options *o)
 {
-	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp" };
+	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "none" };
 	char *eq = strchr(arg, '=');
 	unsigned int i;
 	int m;
@@ -115,11 +116,11 @@ static int parse_source(char *arg, struct options *o)
 		return usage_error("invalid --source '%s': %s", arg, m == -ENOENT ?
 				   "no such metric; --list-sources names them" :
 				   "that metric has a single source");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 6; i++)
 		if (!strcmp(eq + 1, kinds[i]))
 			break;
-	if (i == 3)
-		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf or raw_tp", arg);
+	if (i == 6)
+		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
 	o->force[m] = kinds[i];
 	return 0;
 }

@@ -82,6 +82,13 @@ bool kernel_enum_value(const struct kernel_btf *k, const char *name, long *value
 	return enum_in(k->vmlinux, 1, name, value);
 }
 
+bool kernel_has_btf_func(const struct kernel_btf *k, const char *fn)
+{
+	const struct btf *in;
+
+	return find(k, fn, BTF_KIND_FUNC, &in) > 0;
+}
+
 long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname)
 {
 	const struct btf_member *m;

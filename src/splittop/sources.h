@@ -19,6 +19,8 @@ int kernel_btf_load(struct kernel_btf *k);
 void kernel_btf_free(struct kernel_btf *k);
 /* The kernel has BTF for tracepoint tp (btf_trace_<tp>): tp_btf can attach. */
 bool kernel_has_btf_tracepoint(const struct kernel_btf *k, const char *tp);
+/* The kernel has BTF for function fn: fentry/fexit can attach to it. */
+bool kernel_has_btf_func(const struct kernel_btf *k, const char *fn);
 /* The value of enumerator name (in any enum, named or not). */
 bool kernel_enum_value(const struct kernel_btf *k, const char *name, long *value);
 /* struct sname has a member mname; its byte offset, or -1. */

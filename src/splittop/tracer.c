@@ -37,7 +37,7 @@ static void *map_mmap(struct bpf_map *map, size_t len)
  */
 struct source_choice {
 	const char *kind;		/* "tracepoint", "tp_btf" or "raw_tp" */
-	const char *tp[2];		/* tracepoints, NULL-terminated */
+	const char *tp[4];		/* tracepoints or functions, NULL-terminated */
 	struct bpf_program **(*progs)(struct splittop_bpf *s, unsigned int i);
 };
 
@@ -48,6 +48,15 @@ static struct bpf_program **fn(struct splittop_bpf *s, unsigned int i)	\
 	return i < 2 ? p[i] : NULL;						\
 }
 PROGS(progs_ioctl_tp, on_ioctl_enter, &s->progs.on_ioctl_exit)
+PROGS(progs_lat_fentry, on_fault_entry, &s->progs.on_fault_exit)
+PROGS(progs_lat_kprobe, on_fault_entry_kp, &s->progs.on_fault_exit_kp)
+
+static struct bpf_program **progs_hold(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[4] = { &s->progs.on_read_locked, &s->progs.on_write_locked,
+				      &s->progs.on_read_unlock, &s->progs.on_write_unlock };
+	return i < 4 ? p[i] : NULL;
+}
 PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
 PROGS(progs_faults, on_spte_requested, &s->progs.on_fast_page_fault)
 PROGS(progs_split, on_split, NULL)
@@ -67,6 +76,12 @@ static const struct source_choice choices[][2] = {
 		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
 	[M_LOCK_WAIT] = { { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
 			  { "raw_tp", { "contention_begin", "contention_end" }, progs_lock_raw } },
+	/* Function probes.  No kprobe twin for holds: a kprobe on the lock
+	 * function would time the wait as well as the hold. */
+	[M_LOCK_HOLD] = { { "fentry", { "_raw_read_lock", "_raw_write_lock", "_raw_read_unlock",
+					"_raw_write_unlock" }, progs_hold } },
+	[M_FAULT_LATENCY] = { { "fentry", { "kvm_mmu_page_fault" }, progs_lat_fentry },
+			      { "kprobe", { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
 };
 
 static const char *const metric_names[NR_METRICS] = {
@@ -81,7 +96,7 @@ int tracer_metric_by_name(const char *name)
 
 	for (m = 0; m < NR_METRICS; m++)
 		if (!strcmp(metric_names[m], name))
-			return m <= M_LOCK_WAIT ? (int)m : -EOPNOTSUPP;
+			return choices[m][0].kind ? (int)m : -EOPNOTSUPP;
 	return -ENOENT;
 }
 
@@ -95,7 +110,8 @@ static void set_autoload_all(struct splittop_bpf *s, bool on)
 
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */
 static const struct source_choice *choose(struct tracer *t, const struct kernel_btf *k,
-					  enum metric m, bool prefer_raw, const char *force)
+					  enum metric m, bool prefer_raw, const char *force,
+					  bool probes, const char *probes_why)
 {
 	const struct source_choice *c, *pick = NULL;
 	struct metric_source *src = &t->sources[m];
@@ -112,12 +128,40 @@ static const struct source_choice *choose(struct tracer *t, const struct kernel_
 			break;
 		if (force && strcmp(c->kind, force))
 			continue;
+		if (force)
+			src->why[0] = '\0';	/* the reason will be this source's */
 		if (!strcmp(c->kind, "tp_btf"))
 			for (j = 0; j < 2 && c->tp[j]; j++)
 				ok &= kernel_has_btf_tracepoint(k, c->tp[j]);
 		if (!ok) {
 			snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
 			continue;
+		}
+		if (!strcmp(c->kind, "fentry")) {
+			for (j = 0; j < 4 && c->tp[j] && ok; j++)
+				ok = kernel_has_btf_func(k, c->tp[j]);
+			if (!ok) {
+				snprintf(src->why, sizeof(src->why), "fentry: no BTF for function %s", c->tp[j - 1]);
+				continue;
+			}
+			if (!probes) {
+				snprintf(src->why, sizeof(src->why), "%s", probes_why);
+				continue;
+			}
+		}
+		if (!strcmp(c->kind, "kprobe")) {
+			if (!kernel_has_kprobes()) {
+				size_t n = strlen(src->why);
+
+				/* Append to the fentry reason, if any. */
+				snprintf(src->why + n, sizeof(src->why) - n, "%skprobes: not in this kernel",
+					 n ? "; " : "");
+				continue;
+			}
+			if (!probes) {
+				snprintf(src->why, sizeof(src->why), "%s", probes_why);
+				continue;
+			}
 		}
 		if (!strcmp(c->kind, "tracepoint")) {
 			for (j = 0; j < 2 && c->tp[j] && ok; j++) {
@@ -140,8 +184,13 @@ static const struct source_choice *choose(struct tracer *t, const struct kernel_
 	if (pick) {
 		for (j = 0; pick->progs(t->skel, j); j++)
 			bpf_program__set_autoload(*pick->progs(t->skel, j), true);
-		snprintf(t->source_names[m], sizeof(t->source_names[m]), "%s/%s%s%s", pick->kind,
-			 pick->tp[0], pick->tp[1] ? "," : "", pick->tp[1] ? pick->tp[1] : "");
+		int n = snprintf(t->source_names[m], sizeof(t->source_names[m]), "%s/%s", pick->kind,
+				 pick->tp[0]);
+
+		for (j = 1; j < 4 && pick->tp[j] && n < (int)sizeof(t->source_names[m]); j++)
+			if (strcmp(pick->tp[j], pick->tp[j - 1]))
+				n += snprintf(t->source_names[m] + n, sizeof(t->source_names[m]) - n, ",%s",
+					      pick->tp[j]);
 		src->source = t->source_names[m];
 		src->why[0] = '\0';
 	}
@@ -183,8 +232,15 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 
 		if (!strcmp(c->kind, "tracepoint"))
 			l = attach_tracepoint(p, t->tp_ids[m][j]);
+		else if (!strcmp(c->kind, "kprobe"))
+			l = bpf_program__attach_kprobe(p, j == 1, c->tp[0]);
 		else
 			l = bpf_program__attach(p);
+		if (l && t->nlinks == sizeof(t->links) / sizeof(t->links[0])) {
+			bpf_link__destroy(l);
+			l = NULL;
+			errno = ENOSPC;	/* a programming error: links[] too small */
+		}
 		if (!l) {
 			int err = -errno;
 
@@ -196,6 +252,87 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 		t->links[t->nlinks++] = l;
 	}
 	return 0;
+}
+
+/* Open the skeleton, pick each metric's source and load what was picked.
+ * probes: whether function probes may be tried (a kernel that refuses them
+ * fails the whole load: the caller retries without). */
+static int open_and_load(struct tracer *t, const struct tracer_opts *o, const struct kernel_btf *k,
+			 const struct source_choice **picked, bool probes, const char *probes_why)
+{
+	struct splittop_bpf *s;
+	unsigned int m;
+	int err;
+
+	s = splittop_bpf__open();
+	if (!s) {
+		err = -errno;
+		fprintf(stderr, "splittop: opening the BPF object: %s\n", strerror(errno));
+		return err;
+	}
+	t->skel = s;
+	t->tdp_demotions = false;
+	s->rodata->ioctl_nr = SYS_ioctl;
+	s->rodata->max_vms = o->max_vms;
+	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
+	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vms * ST_MAX_VCPUS);
+	/* Read without a syscall per entry each interval. */
+	bpf_map__set_map_flags(s->maps.vm_slots, BPF_F_MMAPABLE);
+	bpf_map__set_map_flags(s->maps.vcpu_stats, BPF_F_MMAPABLE);
+
+	/* Only the chosen programs are loaded: a program for a tracepoint this
+	 * kernel lacks would fail the whole load. */
+	set_autoload_all(s, false);
+	bpf_program__set_autoload(s->progs.census, true);
+	for (m = 0; m < NR_METRICS; m++) {
+		t->sources[m].source = NULL;
+		t->sources[m].why[0] = '\0';
+		picked[m] = NULL;
+		if (!choices[m][0].kind)
+			continue;
+		if (o->force[m] && !strcmp(o->force[m], "none")) {
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off (--source %s=none)",
+				 metric_names[m]);
+			continue;
+		}
+		picked[m] = choose(t, k, m, o->raw_tracepoints, o->force[m], probes, probes_why);
+		if (o->force[m] && !picked[m]) {
+			/* Asked for by name: no silent fallback. */
+			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
+			return -ENOENT;
+		}
+	}
+	if (!picked[M_ATTRIBUTION] || !picked[M_FAULTS]) {
+		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
+			t->sources[picked[M_ATTRIBUTION] ? M_FAULTS : M_ATTRIBUTION].why);
+		return -ENOENT;
+	}
+	{
+		long fixed, spurious;
+
+		if (kernel_enum_value(k, "RET_PF_FIXED", &fixed) &&
+		    kernel_enum_value(k, "RET_PF_SPURIOUS", &spurious)) {
+			s->rodata->ret_pf_fixed = (int)fixed;
+			s->rodata->ret_pf_spurious = (int)spurious;
+		}
+		/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
+		 * demotion the rmaps cannot foresee: watch the SPTE change. */
+		if (!strcmp(t->host.mmu, "tdp") && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
+			bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
+			t->tdp_demotions = true;
+			snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
+				 sizeof(t->source_names[M_FAULTS]) - strlen(t->source_names[M_FAULTS]),
+				 ",kvm_tdp_mmu_spte_changed");
+		}
+	}
+	if (kernel_has_member(k, "kvm", "nr_memslots_dirty_logging"))
+		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
+	else
+		t->sources[M_DLOG_TOGGLE].source = "memslot flags: KVM's before, the ioctl's argument after";
+	t->sources[M_CENSUS].source = "iter/task_file";
+	return splittop_bpf__load(s);
 }
 
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
@@ -221,76 +358,24 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		fprintf(stderr, "splittop: reading the kernel's BTF: %s\n", strerror(-err));
 		return err;
 	}
-	s = splittop_bpf__open();
-	if (!s) {
-		err = -errno;
-		fprintf(stderr, "splittop: opening the BPF object: %s\n", strerror(errno));
-		goto out;
-	}
-	t->skel = s;
-	s->rodata->ioctl_nr = SYS_ioctl;
-	s->rodata->max_vms = o->max_vms;
-	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
-	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
-	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
-	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vms * ST_MAX_VCPUS);
-	/* Read without a syscall per entry each interval. */
-	bpf_map__set_map_flags(s->maps.vm_slots, BPF_F_MMAPABLE);
-	bpf_map__set_map_flags(s->maps.vcpu_stats, BPF_F_MMAPABLE);
+	err = open_and_load(t, o, &k, picked, true, "");
+	if (err && err != -ENOENT && (picked[M_LOCK_HOLD] || picked[M_FAULT_LATENCY])) {
+		/* This kernel refuses function probes: go on without them. */
+		char why[160];
 
-	/* Only the chosen programs are loaded: a program for a tracepoint this
-	 * kernel lacks would fail the whole load. */
-	set_autoload_all(s, false);
-	bpf_program__set_autoload(s->progs.census, true);
-	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++) {
-		picked[m] = choose(t, &k, m, o->raw_tracepoints, o->force[m]);
-		if (o->force[m] && !picked[m]) {
-			/* Asked for by name: no silent fallback. */
-			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
-			err = -ENOENT;
-			goto out;
-		}
+		snprintf(why, sizeof(why), "function probes refused by this kernel (loading them: %s)",
+			 strerror(-err));
+		splittop_bpf__destroy(t->skel);
+		t->skel = NULL;
+		err = open_and_load(t, o, &k, picked, false, why);
 	}
-	if (!picked[M_ATTRIBUTION] || !picked[M_FAULTS]) {
-		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
-			t->sources[picked[M_ATTRIBUTION] ? M_FAULTS : M_ATTRIBUTION].why);
-		err = -ENOENT;
-		goto out;
-	}
-	if (picked[M_FAULTS]) {
-		long fixed, spurious;
-
-		if (kernel_enum_value(&k, "RET_PF_FIXED", &fixed) &&
-		    kernel_enum_value(&k, "RET_PF_SPURIOUS", &spurious)) {
-			s->rodata->ret_pf_fixed = (int)fixed;
-			s->rodata->ret_pf_spurious = (int)spurious;
-		}
-		/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
-		 * demotion the rmaps cannot foresee: watch the SPTE change. */
-		if (!strcmp(t->host.mmu, "tdp") && kernel_has_btf_tracepoint(&k, "kvm_tdp_mmu_spte_changed")) {
-			bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
-			t->tdp_demotions = true;
-			snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
-				 sizeof(t->source_names[M_FAULTS]) - strlen(t->source_names[M_FAULTS]),
-				 ",kvm_tdp_mmu_spte_changed");
-		}
-	}
-	if (kernel_has_member(&k, "kvm", "nr_memslots_dirty_logging"))
-		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
-	else
-		t->sources[M_DLOG_TOGGLE].source = "memslot flags: KVM's before, the ioctl's argument after";
-	t->sources[M_CENSUS].source = "iter/task_file";
-	for (m = M_LOCK_HOLD; m <= M_FAULT_LATENCY; m++)
-		snprintf(t->sources[m].why, sizeof(t->sources[m].why),
-			 "needs function probes (fentry or kprobe), not used by this version; kprobes on this kernel: %s",
-			 kernel_has_kprobes() ? "yes" : "no");
-
-	err = splittop_bpf__load(s);
 	if (err) {
-		fprintf(stderr, "splittop: loading BPF programs: %s\n", strerror(-err));
+		if (err != -ENOENT)
+			fprintf(stderr, "splittop: loading BPF programs: %s\n", strerror(-err));
 		goto out;
 	}
-	for (m = M_ATTRIBUTION; m <= M_LOCK_WAIT; m++) {
+	s = t->skel;
+	for (m = 0; m < NR_METRICS; m++) {
 		if (!picked[m])
 			continue;
 		err = attach(t, m, picked[m]);
@@ -314,6 +399,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		.faults = t->sources[M_FAULTS].source, .splits = t->sources[M_SPLITS].source,
 		.lock_wait = t->sources[M_LOCK_WAIT].source, .dlog = t->sources[M_ATTRIBUTION].source,
 		.dlog_toggle = t->sources[M_DLOG_TOGGLE].source,
+		.lock_hold = t->sources[M_LOCK_HOLD].source, .fault_latency = t->sources[M_FAULT_LATENCY].source,
 	};
 
 	t->slot_map_len = page_round(sizeof(struct vm_slot) * o->max_vms);
@@ -455,7 +541,7 @@ static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uin
 }
 
 static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c, uint64_t epoch,
-			  uint64_t *wait_max)
+			  uint64_t *wait_max, uint64_t hold_max[MMU_LOCK_MODES])
 {
 	const struct vm_stats *per = t->percpu_buf;
 	const struct vcpu_stats *vs = &t->vcpu_map[(size_t)idx * ST_MAX_VCPUS];
@@ -485,6 +571,22 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c,
 				c->dlog_ns[k] += p->dlog_ns[k];
 				c->dlog_splits[k] += p->dlog_splits[k];
 			}
+			for (k = 0; k < MMU_LOCK_MODES; k++) {
+				unsigned int h, b;
+
+				for (h = 0; h < LOCK_HOLDERS; h++) {
+					c->hold_count[k][h] += p->hold_count[k][h];
+					c->hold_ns[k][h] += p->hold_ns[k][h];
+				}
+				for (b = 0; b < ST_HIST_BUCKETS; b++)
+					c->hold_hist[k][b] += p->hold_hist[k][b];
+				if (p->hold_max_ns[k] > hold_max[k])
+					hold_max[k] = p->hold_max_ns[k];
+			}
+			for (k = 0; k < ST_HIST_BUCKETS; k++)
+				c->fault_lat_hist[k] += p->fault_lat_hist[k];
+			c->fault_lat_count += p->fault_lat_count;
+			c->fault_lat_ns += p->fault_lat_ns;
 			/* The closed interval's slot, if it was written in it. */
 			if (p->lock_wait_max_epoch[epoch & 1] == epoch &&
 			    p->lock_wait_max_ns[epoch & 1] > *wait_max)
@@ -500,6 +602,10 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c,
 		}
 		for (k = 0; k < SPLIT_SIZES; k++)
 			c->demotions[k] += __atomic_load_n(&vs[v].demotions[k], __ATOMIC_RELAXED);
+		c->vcpu_lat_count[v] = __atomic_load_n(&vs[v].lat_count, __ATOMIC_RELAXED);
+		c->vcpu_lat_ns[v] = __atomic_load_n(&vs[v].lat_ns, __ATOMIC_RELAXED);
+		for (k = 0; k < ST_VCPU_LAT_BUCKETS; k++)
+			c->vcpu_lat_hist[v][k] = __atomic_load_n(&vs[v].lat_hist[k], __ATOMIC_RELAXED);
 	}
 }
 
@@ -638,7 +744,7 @@ int tracer_sample(struct tracer *t)
 		if (!in_census && s->snap.kvm == s->kvm)
 			set_gauges(e, &s->snap);
 		e->prev = e->now;
-		read_counters(t, i, &e->now, epoch, &wait_max);
+		read_counters(t, i, &e->now, epoch, &wait_max, e->hold_max_run_ns);
 		e->gauges.lock_wait_max_ns = wait_max;
 		memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
 		memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));

@@ -47,7 +47,7 @@ struct tracer {
 	struct metric_source sources[NR_METRICS];
 	char source_names[NR_METRICS][96];
 	long tp_ids[NR_METRICS][2];	/* perf ids of "tracepoint" sources */
-	struct bpf_link *links[12];
+	struct bpf_link *links[24];
 	unsigned int nlinks;
 	struct host_info host;
 	bool scanned_all;		/* the first, all-process census is done */

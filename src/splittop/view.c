@@ -587,26 +587,15 @@ static int detail_splits(const struct detail_input *in, struct view_lines *l)
 	return add(l, VS_WARN, "  failed splits: %" PRIu64 ":%s", n->split_errors, o ? buf : "");
 }
 
-static int detail_lock(const struct detail_input *in, struct view_lines *l)
+/* A log2(ns) histogram, one line per bucket from the first to the last
+ * non-empty one, bars scaled to the largest. */
+static int detail_hist(const struct detail_input *in, const uint64_t *h, struct view_lines *l)
 {
-	const struct vm_counters *n = &in->e->now;
-	const uint64_t *h = n->lock_wait_hist;
-	uint64_t hmax = 0, waits;
 	unsigned int b, lo = ST_HIST_BUCKETS, hi = 0, barw;
-	char p50[16], p99[16], tot[16], mx[16], from[16], to[16], bar[64];
-	int err;
+	char from[16], to[16], bar[64];
+	uint64_t hmax = 0;
+	int err = 0;
 
-	if (!in->avail->lock_wait)
-		return add(l, VS_HEAD, "mmu_lock waits: unavailable on this kernel (see --list-sources)");
-	waits = n->lock_waits[MMU_LOCK_READ] + n->lock_waits[MMU_LOCK_WRITE];
-	fmt_ns(tot, sizeof(tot), (double)(n->lock_wait_ns[MMU_LOCK_READ] + n->lock_wait_ns[MMU_LOCK_WRITE]));
-	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5));
-	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99));
-	fmt_ns(mx, sizeof(mx), (double)in->e->lock_wait_max_run_ns);
-	err = add(l, VS_HEAD, "mmu_lock waits since start");
-	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " waits (read %" PRIu64 ", write %" PRIu64 "), %s in all",
-			 waits, n->lock_waits[MMU_LOCK_READ], n->lock_waits[MMU_LOCK_WRITE], tot);
-	err = err ?: add(l, VS_TEXT, "  p50 <=%s  p99 <=%s  max %s", p50, p99, mx);
 	for (b = 0; b < ST_HIST_BUCKETS; b++) {
 		if (!h[b])
 			continue;
@@ -630,10 +619,81 @@ static int detail_lock(const struct detail_input *in, struct view_lines *l)
 		fmt_ns(to, sizeof(to), (double)(2ULL << b));
 		err = add(l, VS_TEXT, "  %7s .. %-7s %10" PRIu64 " |%s", from, to, h[b], bar);
 	}
+	return err;
+}
+
+static int detail_holds(const struct detail_input *in, struct view_lines *l)
+{
+	static const char *const holder[LOCK_HOLDERS] = { "vCPU faults", "memslot (enable)",
+							  "dirty log get/clear", "zap/other" };
+	static const char *const mode[MMU_LOCK_MODES] = { "read", "write" };
+	const struct vm_counters *n = &in->e->now;
+	char ns[16], mx[16], p99[16];
+	unsigned int m, h;
+	int err;
+
+	err = add(l, VS_HEAD, "mmu_lock holds since start %8s %10s", "count", "held");
+	for (m = 0; m < MMU_LOCK_MODES && !err; m++) {
+		for (h = 0; h < LOCK_HOLDERS && !err; h++) {
+			if (!n->hold_count[m][h])
+				continue;
+			fmt_ns(ns, sizeof(ns), (double)n->hold_ns[m][h]);
+			err = add(l, VS_TEXT, "  %-5s %-20s %8" PRIu64 " %10s", mode[m], holder[h],
+				  n->hold_count[m][h], ns);
+		}
+	}
+	for (m = 0; m < MMU_LOCK_MODES && !err; m++) {
+		fmt_ns(mx, sizeof(mx), (double)in->e->hold_max_run_ns[m]);
+		fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->hold_hist[m], ST_HIST_BUCKETS, 0.99));
+		err = add(l, VS_TEXT, "  %s holds: p99 <=%s  max %s", mode[m], p99, mx);
+		err = err ?: detail_hist(in, n->hold_hist[m], l);
+	}
+	return err;
+}
+
+static int detail_latency(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	char p50[16], p99[16], mean[16];
+	int err;
+
+	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(n->fault_lat_hist, ST_HIST_BUCKETS, 0.5));
+	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
+	fmt_ns(mean, sizeof(mean), n->fault_lat_count ? (double)n->fault_lat_ns / (double)n->fault_lat_count : 0);
+	err = add(l, VS_HEAD, "KVM page fault latency since start");
+	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " faults, mean %s, p50 <=%s, p99 <=%s", n->fault_lat_count,
+			 mean, p50, p99);
+	return err ?: detail_hist(in, n->fault_lat_hist, l);
+}
+
+static int detail_lock(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	const uint64_t *h = n->lock_wait_hist;
+	uint64_t waits;
+	char p50[16], p99[16], tot[16], mx[16];
+	int err;
+
+	if (!in->avail->lock_wait)
+		return add(l, VS_HEAD, "mmu_lock waits: unavailable on this kernel (see --list-sources)");
+	waits = n->lock_waits[MMU_LOCK_READ] + n->lock_waits[MMU_LOCK_WRITE];
+	fmt_ns(tot, sizeof(tot), (double)(n->lock_wait_ns[MMU_LOCK_READ] + n->lock_wait_ns[MMU_LOCK_WRITE]));
+	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5));
+	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99));
+	fmt_ns(mx, sizeof(mx), (double)in->e->lock_wait_max_run_ns);
+	err = add(l, VS_HEAD, "mmu_lock waits since start");
+	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " waits (read %" PRIu64 ", write %" PRIu64 "), %s in all",
+			 waits, n->lock_waits[MMU_LOCK_READ], n->lock_waits[MMU_LOCK_WRITE], tot);
+	err = err ?: add(l, VS_TEXT, "  p50 <=%s  p99 <=%s  max %s", p50, p99, mx);
+	err = err ?: detail_hist(in, h, l);
 	if (!err && in->hold_why)
 		err = add_wrapped(l, VS_DIM, "mmu_lock hold time: unavailable: ", in->hold_why, in->width);
+	else if (!err)
+		err = detail_holds(in, l);
 	if (!err && in->latency_why)
 		err = add_wrapped(l, VS_DIM, "fault latency: unavailable: ", in->latency_why, in->width);
+	else if (!err)
+		err = detail_latency(in, l);
 	return err;
 }
 

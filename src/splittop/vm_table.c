@@ -33,6 +33,15 @@ void vm_counters_delta(const struct vm_counters *now, const struct vm_counters *
 		o[i] = sub(n[i], p[i]);
 }
 
+static uint64_t sum_u64(const uint64_t *v, unsigned int n)
+{
+	uint64_t t = 0;
+
+	while (n--)
+		t += v[n];
+	return t;
+}
+
 static void set(struct row *r, enum column c, bool present, uint64_t v)
 {
 	r->present[c] = present;
@@ -65,8 +74,9 @@ void row_build(const struct vm_gauges *g, const struct vm_counters *c, uint64_t 
 	set(r, COL_LOCK_WAITS, a->lock_wait, c->lock_waits[MMU_LOCK_READ] + c->lock_waits[MMU_LOCK_WRITE]);
 	set(r, COL_LOCK_WAIT_NS, a->lock_wait, c->lock_wait_ns[MMU_LOCK_READ] + c->lock_wait_ns[MMU_LOCK_WRITE]);
 	set(r, COL_LOCK_WAIT_MAX_NS, a->lock_wait, lock_wait_max_ns);
-	set(r, COL_LOCK_HOLD_NS, a->lock_hold, 0);
-	set(r, COL_FAULT_LAT_P99_NS, a->fault_latency, 0);
+	set(r, COL_LOCK_HOLD_NS, a->lock_hold, sum_u64(&c->hold_ns[0][0], MMU_LOCK_MODES * LOCK_HOLDERS));
+	set(r, COL_FAULT_LAT_P99_NS, a->fault_latency,
+	    hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
 	set(r, COL_DLOG_ENABLES, a->dlog_toggle, c->dlog_count[DLOG_ENABLE]);
 	set(r, COL_DLOG_ENABLE_NS, a->dlog_toggle, c->dlog_ns[DLOG_ENABLE]);
 	set(r, COL_DLOG_DISABLES, a->dlog_toggle, c->dlog_count[DLOG_DISABLE]);

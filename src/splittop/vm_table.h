@@ -25,6 +25,15 @@ struct vm_counters {
 	uint64_t dlog_ns[DLOG_OPS];
 	uint64_t dlog_splits[DLOG_OPS];
 	uint64_t vcpu_faults[ST_MAX_VCPUS][FAULT_CLASSES];
+	/* Function probes (zero where unavailable). */
+	uint64_t hold_count[MMU_LOCK_MODES][LOCK_HOLDERS];
+	uint64_t hold_ns[MMU_LOCK_MODES][LOCK_HOLDERS];
+	uint64_t hold_hist[MMU_LOCK_MODES][ST_HIST_BUCKETS];
+	uint64_t fault_lat_hist[ST_HIST_BUCKETS];
+	uint64_t fault_lat_count, fault_lat_ns;
+	uint64_t vcpu_lat_count[ST_MAX_VCPUS];
+	uint64_t vcpu_lat_ns[ST_MAX_VCPUS];
+	uint64_t vcpu_lat_hist[ST_MAX_VCPUS][ST_VCPU_LAT_BUCKETS];
 };
 
 /* Values at the end of an interval, not summed. */
@@ -46,6 +55,7 @@ struct vm_entry {
 	struct vm_counters now, prev;	/* at this tick, at the previous one */
 	struct vm_gauges gauges;
 	uint64_t lock_wait_max_run_ns;
+	uint64_t hold_max_run_ns[MMU_LOCK_MODES];	/* longest hold seen, by mode */
 };
 
 /* Which metric groups this kernel and run provide. */

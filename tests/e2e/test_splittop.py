@@ -185,7 +185,7 @@ def test_cli_bad_input():
                          (["--source", "kvm_ioctls"], "METRIC=KIND"),
                          (["--source", "bogus=tp_btf"], "no such metric"),
                          (["--source", "census=tp_btf"], "single source"),
-                         (["--source", "splits=kprobe"], "KIND is")):
+                         (["--source", "splits=uprobe"], "KIND is")):
         expect_usage_error([SPLITTOP] + args, needle)
     p = run([SPLITTOP, "--help"], timeout=10)
     assert p.returncode == 0 and "Usage: splittop" in p.stdout

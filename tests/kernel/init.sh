@@ -38,16 +38,19 @@ done
 echo "@@PARAM npt $(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
 [ -e /dev/kvm ] && echo "@@STEP kvm-loaded"
 
+grep -E " (_raw_(read|write)_(un)?lock|kvm_mmu_page_fault|queued_(read|write)_lock_slowpath)$" /proc/kallsyms > /tmp/syms.out
+dump /tmp/syms.out
 /splittop --list-sources >/tmp/sources.out 2>&1
 echo "@@RC sources $?"
 dump /tmp/sources.out
 
-# scenario NAME DIRTYVM-ARGS...: one traced dirtyvm run, JSON lines out.
+# scenario NAME DIRTYVM-ARGS...: one traced dirtyvm run, JSON lines out
+# (SPLITTOP_ARGS, if set, adds splittop options).
 scenario() {
 	name=$1
 	shift
 	echo "@@STEP scenario $name"
-	/splittop --json -i 0.5 -o /tmp/$name.json -- /dirtyvm --json "$@" >/tmp/$name.out 2>&1
+	/splittop --json -i 0.5 $SPLITTOP_ARGS -o /tmp/$name.json -- /dirtyvm --json "$@" >/tmp/$name.out 2>&1
 	echo "@@RC $name $?"
 	dump /tmp/$name.json
 	dump /tmp/$name.out

@@ -17,6 +17,8 @@ scenario eager_hugetlb --vcpus 1 --mem 32M --rounds 2 --backing hugetlb
 scenario eager_2vcpus --vcpus 2 --mem 32M --rounds 2
 scenario clear --vcpus 1 --mem 32M --rounds 2 --mode clear
 scenario lazy --vcpus 1 --mem 32M --rounds 2 --eager-split n
+SPLITTOP_ARGS="--source fault_latency=kprobe" scenario kprobe --vcpus 1 --mem 32M --rounds 2
+SPLITTOP_ARGS="--source mmu_lock_hold=none --source fault_latency=none" scenario basic --vcpus 1 --mem 32M --rounds 2
 """
 
 _result = None
@@ -67,6 +69,9 @@ def test_kernel_boots_with_tdp_mmu_and_svm():
     assert src["faults"].startswith("tp_btf/kvm_mmu_spte_requested"), src
     assert src["splits"] == "tp_btf/kvm_mmu_split_huge_page", src
     assert src["kvm_ioctls"].startswith("tracepoint/syscalls/sys_enter_ioctl"), src
+    # Function probes are allowed here: the precision tier is on.
+    assert src["mmu_lock_hold"] == "fentry/_raw_read_lock,_raw_write_lock,_raw_read_unlock,_raw_write_unlock", src
+    assert src["fault_latency"] == "fentry/kvm_mmu_page_fault", src
 
 
 def test_kernel_without_kvm_loaded_says_so():
@@ -137,3 +142,59 @@ def test_kernel_lazy_split_by_faults():
     _, eager, _ = scenario("eager_thp")
     assert t["faults_nonpresent"] == eager[0]["faults_nonpresent"] + 511 * g, (t, eager[0])
     assert t["dirty_log_enables"] == 1 and t["detail"]["dirty_log"]["enable"]["splits"] == 0, t
+
+
+def check_precision(t, s, elapsed_s):
+    """Lock holds and fault latency: filled, and consistent with what else
+    is measured of the same run."""
+    d = t["detail"]
+    hold, lat = d["mmu_lock_hold"], d["fault_latency"]
+    assert t["mmu_lock_hold_ns"] > 0, t
+    assert t["mmu_lock_hold_ns"] == sum(h["ns"] for m in hold.values() for h in m["holders"].values())
+    # Enabling dirty logging splits under mmu_lock: its holds fit in the
+    # memslot ioctls that took them.
+    memslot = sum(m["holders"]["memslot"]["ns"] for m in hold.values())
+    ops = d["dirty_log"]["enable"]["ns"] + d["dirty_log"]["disable"]["ns"]
+    assert 0 < memslot <= ops, (memslot, ops, hold)
+    assert sum(m["holders"]["memslot"]["count"] for m in hold.values()) >= 1
+    for m in hold.values():
+        assert sum(m["hist_log2_ns"]) == sum(h["count"] for h in m["holders"].values()), m
+    # Every fault splittop counts went through KVM's handler (plus the
+    # guest's MMIO exits, which are page faults too); their time fits in
+    # the time the vCPUs existed.
+    assert lat["count"] >= t["faults"], (lat, t["faults"])
+    assert sum(lat["hist_log2_ns"]) == lat["count"]
+    assert 0 < lat["ns"] <= elapsed_s * 1e9 * t["vcpus"], (lat, elapsed_s)
+    assert 0 < lat["p50_ns"] <= lat["p99_ns"]
+    assert t["fault_latency_p99_ns"] == lat["p99_ns"]
+    assert sum(v["fault_latency"]["count"] for v in d["vcpus"]) == lat["count"]
+
+
+def total_line(name):
+    lines = kernel_tier.json_lines(booted()["files"][name + ".json"])
+    return [l for l in lines if l["type"] == "total"][0]
+
+
+def test_kernel_lock_hold_and_fault_latency_fentry():
+    for name in ("eager_thp", "eager_2vcpus", "lazy"):
+        _, total, s = scenario(name)
+        check_precision(total[0], s, total_line(name)["elapsed_s"])
+
+
+def test_kernel_fault_latency_kprobe_same_count():
+    _, total, s = scenario("kprobe")
+    _, eager, _ = scenario("eager_thp")
+    t = total[0]
+    assert t["detail"]["fault_latency"]["count"] == eager[0]["detail"]["fault_latency"]["count"], (
+        t["detail"]["fault_latency"], eager[0]["detail"]["fault_latency"])
+    check_precision(t, s, total_line("kprobe")["elapsed_s"])
+
+
+def test_kernel_precision_tier_can_be_turned_off():
+    host, total, s = scenario("basic")
+    src = {m["metric"]: m for m in host["sources"]}
+    assert src["mmu_lock_hold"]["source"] is None and "turned off" in src["mmu_lock_hold"]["why"], src
+    t = total[0]
+    assert t["mmu_lock_hold_ns"] is None and t["fault_latency_p99_ns"] is None, t
+    _, eager, _ = scenario("eager_thp")
+    assert t["faults"] == eager[0]["faults"] and t["splits_eager"] == eager[0]["splits_eager"]
