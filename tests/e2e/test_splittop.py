@@ -285,7 +285,8 @@ def test_list_sources():
     assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested,fast_page_fault", lines
     assert lines["kvm_ioctls"] == "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl", lines
     assert lines["census"] == "iter/task_file"
-    assert lines["mmu_lock_hold"].startswith("needs function probes"), lines
+    assert lines["mmu_lock_hold"].startswith("function probes refused by this kernel"), lines
+    assert lines["fault_latency"].endswith("kprobes: not in this kernel"), lines
 
 
 def test_max_vms_overflow_is_counted_and_tracked_vm_stays_exact():
