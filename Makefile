@@ -24,7 +24,7 @@ ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 # Debian packages needed to build and test.
-DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev \
+DEB_PKGS := clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev \
 	    pkg-config gcc make tmux python3 git
 
 ifeq ($(V),1)
@@ -56,7 +56,7 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/vm_table.c src/splittop/vm_name.c \
-		src/splittop/view.c src/splittop/tui.c src/splittop/command.c
+		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
@@ -64,7 +64,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-kernel demo bench install vmlinux check-arch
+.PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch
 
 all: check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
 
@@ -143,8 +143,33 @@ deps:
 			|| { echo "make deps: apt-get failed for:$$missing" >&2; exit 1; }; \
 	fi
 
+# libFuzzer targets (clang), with ASan and UBSan.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
+FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name
+
+$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c \
+		src/splittop/sources.c src/splittop/vm_name.c src/common/parse.c $(OUT)/splittop.skel.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
+
+$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c src/splittop/vm_name.c src/splittop/view.c \
+		src/splittop/json.c src/splittop/csv.c src/splittop/vm_table.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+fuzz: $(FUZZERS)
+
+# Everything again with AddressSanitizer and UBSan, into $(OUT)/asan.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all fuzz asan
 	$(Q)OUT=$(OUT) python3 tests/run.py $(TESTFLAGS)
 
 # Only the stock-kernel tier (also part of make test).

@@ -58,6 +58,23 @@ struct {
 	__type(value, struct fault_cache);
 } fault_cache_map SEC(".maps");
 
+/* A wait for a tracked mmu_lock in progress on this CPU.  mmu_lock is an
+ * rwlock_t: a waiter spins with preemption off, so the wait begins and ends
+ * on one CPU, and contention_end (which runs with the lock just taken, on
+ * the critical path of every vCPU behind it) needs only this lookup. */
+struct lock_pending {
+	__u64 lock;
+	__u64 start_ns;
+	__u32 idx, mode;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock_pending);
+} lock_pending_map SEC(".maps");
+
 /* Bumped whenever a task starts running a different vCPU: every CPU's
  * fault cache entry filled before is stale from then on. */
 __u64 binding_gen;
@@ -811,54 +828,52 @@ int BPF_PROG(on_split_raw, __u64 gfn, __u64 spte, int level, int err)
 
 static __always_inline int contention_begin(void *lock, unsigned int flags)
 {
-	struct task_struct *task;
+	struct lock_pending *lp;
 	struct task_ctx *tc;
+	__u32 idx, *pidx, zero = 0;
 	__u64 kvm;
-	__u32 idx, *pidx;
 
 	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
 	 * drops spinlocks and mutexes, and the rwlock's own queue spinlock. */
 	if (!(flags & (LCB_F_READ | LCB_F_WRITE)))
 		return 0;
 	kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
-	task = bpf_get_current_task_btf();
-	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
 	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
 		idx = tc->idx;
 	} else {
+		/* Another thread (an MMU notifier, a VMM thread): by address. */
 		pidx = bpf_map_lookup_elem(&vm_index, &kvm);
 		if (!pidx)
 			return 0;
 		idx = *pidx;
-		tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!tc) {
-			SELF_INC(task_storage_fail);
-			return 0;
-		}
 	}
-	tc->lock = (__u64)lock;
-	tc->lock_idx = idx;
-	tc->lock_mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
-	tc->lock_start_ns = bpf_ktime_get_ns();
+	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
+	if (!lp)
+		return 0;
+	lp->lock = (__u64)lock;
+	lp->idx = idx;
+	lp->mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
+	lp->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int contention_end(void *lock)
 {
-	struct task_ctx *tc;
+	struct lock_pending *lp;
 	struct vm_stats *st;
+	__u32 zero = 0, slot, mode;
 	__u64 d, e;
-	__u32 slot, mode;
 
-	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
-	if (!tc || tc->lock != (__u64)lock)
+	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
+	if (!lp || lp->lock != (__u64)lock)
 		return 0;
-	tc->lock = 0;
-	d = bpf_ktime_get_ns() - tc->lock_start_ns;
-	st = bpf_map_lookup_elem(&vm_stats, &tc->lock_idx);
+	lp->lock = 0;
+	d = bpf_ktime_get_ns() - lp->start_ns;
+	st = bpf_map_lookup_elem(&vm_stats, &lp->idx);
 	if (!st)
 		return 0;
-	mode = tc->lock_mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
+	mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
 	st->lock_waits[mode]++;
 	st->lock_wait_ns[mode] += d;
 	st->lock_wait_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;

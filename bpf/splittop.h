@@ -126,8 +126,6 @@ struct task_ctx {
 	__u64 file;		/* struct file * of the fd, to reuse the lookup */
 	__u64 start_ns;
 	__u64 splits_in_op;
-	__u64 lock;		/* lock being waited for, 0 if none */
-	__u64 lock_start_ns;
 	__s32 fd;
 	__u32 idx;		/* VM slot */
 	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */
@@ -136,8 +134,6 @@ struct task_ctx {
 	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl,
 				 * or the memslot's own logging flag */
 	__s32 logging_asked;	/* the flag the ioctl sets (when no such counter) */
-	__u32 lock_idx;
-	__u32 lock_mode;
 	__u32 bound_idx;	/* the VM slot and vCPU of its latest KVM_RUN, */
 	__u32 bound_vcpu;	/* + 1 (0: none yet) */
 	/* Function probes: the mmu_lock this task holds, and its fault. */

@@ -12,7 +12,9 @@ usage: run.py [-k SUBSTRING] [-v]
 """
 import importlib.util
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import traceback
@@ -38,6 +40,42 @@ def unit_tests(out):
             yield "unit/" + name, run
 
 
+def sanitized_unit_tests(out):
+    """The same unit tests built with ASan and UBSan (make asan)."""
+    for name, fn in unit_tests(os.path.join(out, "asan")):
+        yield "asan-" + name, fn
+
+
+def fuzz_tests(out):
+    """Each libFuzzer target for a bounded time (FUZZ_SECONDS, default 20)."""
+    d = os.path.join(out, "fuzz")
+    secs = os.environ.get("FUZZ_SECONDS", "20")
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        path = os.path.join(d, name)
+        if not (name.startswith("fuzz_") and os.access(path, os.X_OK)):
+            continue
+
+        def run(path=path):
+            corpus = tempfile.mkdtemp(prefix="splittop-corpus.")
+            try:
+                # close_fd_mask: the target's own prints (usage errors) are
+                # not the fuzzer's report.
+                p = subprocess.run([path, "-max_total_time=" + secs, "-timeout=10", "-rss_limit_mb=1024",
+                                    "-close_fd_mask=3", "-artifact_prefix=" + corpus + "/", corpus], capture_output=True, text=True, timeout=int(secs) + 120)
+                crashes = [os.path.join(corpus, f) for f in os.listdir(corpus) if f.startswith(("crash-", "leak-", "timeout-"))]
+                if crashes:
+                    with open(crashes[0], "rb") as f:
+                        p.stderr += "\nreproducer %s: %r" % (os.path.basename(crashes[0]), f.read()[:300])
+            finally:
+                shutil.rmtree(corpus, ignore_errors=True)
+            if p.returncode:
+                raise AssertionError(p.stderr[-3000:])
+            runs = [l for l in p.stderr.splitlines() if l.startswith("Done ")]
+            if not runs:
+                raise AssertionError("no 'Done N runs' from libFuzzer: " + p.stderr[-1000:])
+        yield "fuzz/" + name, run
+
+
 def e2e_tests(sub):
     d = os.path.join(HERE, sub)
     for fname in sorted(os.listdir(d)):
@@ -58,7 +96,8 @@ def main():
     out = os.environ.get("OUT", "build")
     passed = failed = skipped = 0
     skips = []
-    tests = list(unit_tests(out)) + list(e2e_tests("e2e")) + list(e2e_tests("kernel"))
+    tests = (list(unit_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) +
+             list(e2e_tests("e2e")) + list(e2e_tests("kernel")))
     for name, fn in tests:
         if pattern not in name:
             continue

@@ -65,6 +65,11 @@ static void check_dirty_log(const struct dvm_options *o, const uint64_t *bitmap,
 	r->missing = missing;
 }
 
+static struct vm_result *res_of(struct run_ctx *ctx, struct dvm_vm *vm)
+{
+	return &ctx->results[vm->index];
+}
+
 static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result *r,
 		     uint64_t *bitmap, unsigned int n)
 {
@@ -87,6 +92,7 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 	r->get_s = dvm_now() - t;
 	if (err)
 		return err;
+	res_of(ctx, vm)->total.gets++;
 	snprintf(fmt, sizeof(fmt), "Iteration %u get dirty log time: %%.6fs", n);
 	phase(ctx, vm->index, fmt, r->get_s);
 	check_dirty_log(o, bitmap, r);
@@ -98,6 +104,7 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 		r->clear_s = dvm_now() - t;
 		if (err)
 			return err;
+		res_of(ctx, vm)->total.clears += (vm->data_size + (64ULL << 20) - 1) / (64ULL << 20);
 		snprintf(fmt, sizeof(fmt), "Iteration %u clear dirty log time: %%.6fs", n);
 		phase(ctx, vm->index, fmt, r->clear_s);
 	}
@@ -140,6 +147,7 @@ static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *r
 	if (err)
 		return err;
 	res->logging = true;
+	res->total.enables++;
 	phase(ctx, vm->index, "Enabling dirty logging time: %.6fs", res->enable_s);
 	err = dvm_vm_page_stats(vm, res->pages_enabled);
 	if (err)
@@ -158,6 +166,10 @@ static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *r
 	if (err)
 		return err;
 	res->logging = false;
+	res->total.disables++;
+	/* Logging never adds 2M mappings: the drop since enabling is what the
+	 * cycle split or demoted. */
+	res->total.lost_2m += res->pages_before[1] - res->rounds[o->rounds - 1].pages[1];
 	phase(ctx, vm->index, "Disabling dirty logging time: %.6fs", res->disable_s);
 	res->cycles++;
 	return 0;
@@ -185,8 +197,12 @@ static void *vm_main(void *arg)
 	}
 	if (!err)
 		err = dvm_vm_page_stats(vm, res->pages_end);
-	else if (!dvm_vm_page_stats(vm, res->pages_end) && res->logging)
-		dvm_vm_set_dirty_logging(vm, false);
+	else if (!dvm_vm_page_stats(vm, res->pages_end) && res->logging) {
+		/* Stopped inside a cycle: count what it did up to here. */
+		res->total.lost_2m += res->pages_before[1] - res->pages_end[1];
+		if (!dvm_vm_set_dirty_logging(vm, false))
+			res->total.disables++;
+	}
 	res->err = err;
 	free(bitmap);
 	return NULL;

@@ -121,7 +121,9 @@ void report_json(FILE *f, const struct summary *s)
 			json_pages(f, "after", rr->pages);
 			fputc('}', f);
 		}
-		fprintf(f, "]}");
+		fprintf(f, "],\"total\":{\"enables\":%" PRIu64 ",\"disables\":%" PRIu64 ",\"gets\":%" PRIu64
+			",\"clears\":%" PRIu64 ",\"lost_2m\":%" PRIu64 "}}", res->total.enables,
+			res->total.disables, res->total.gets, res->total.clears, res->total.lost_2m);
 	}
 	fprintf(f, "]}\n");
 }

@@ -26,6 +26,11 @@ struct vm_result {
 	uint64_t pages_end[3];
 	unsigned int rounds_done;	/* in the last cycle */
 	struct round_result *rounds;
+	/* Over every cycle (--loop), ioctls that succeeded, and KVM's own count
+	 * of 2M mappings lost (split or demoted) while dirty logging was on. */
+	struct {
+		uint64_t enables, disables, gets, clears, lost_2m;
+	} total;
 };
 
 struct summary {

@@ -4,7 +4,7 @@
  * contention while KVM dirty-logs guest memory.
  */
 #include "command.h"
-#include "common/parse.h"
+#include "options.h"
 #include "render.h"
 #include "tracer.h"
 #include "tui.h"
@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,211 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PIDS 16
-
-struct options {
-	double interval, duration;
-	uint64_t count;
-	uint32_t pids[MAX_PIDS];
-	unsigned int npids;
-	const char *vm_name;
-	const char *output;
-	unsigned int max_vms;
-	bool verbose, json, csv, list_sources, raw_tracepoints, no_color;
-	const char *force[NR_METRICS];	/* --source METRIC=KIND */
-	char **command;		/* after "--" */
-	char selection[160];	/* -p/--vm as text, for the live view's header */
-};
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static const char usage[] =
-"Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
-"Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
-"huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
-"dirty-log operations.  On a terminal: a live view (h lists its keys), and\n"
-"each VM's total row as CSV when it ends.  Otherwise, or with --csv, --json\n"
-"or -o: one row per VM per interval, then one 'total' row per VM at exit.\n"
-"\n"
-"  --csv                 CSV output, even on a terminal\n"
-"  --json                one JSON object per line: host, each interval, total\n"
-"  -o, --output FILE     write to FILE instead of standard output\n"
-"  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
-"  -d, --duration SECS   stop after SECS\n"
-"  -c, --count N         stop after N intervals\n"
-"  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
-"      --vm NAME         only VMs called NAME\n"
-"      --max-vms N       VMs tracked at once, 1..4096 (default 64)\n"
-"      --list-sources    print where each metric comes from on this kernel\n"
-"                        (or why it is unavailable) and exit\n"
-"      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
-"      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
-"                        fentry, kprobe) or fail; none turns it off: e.g.\n"
-"                        kvm_ioctls=tp_btf, mmu_lock_hold=none (repeatable)\n"
-"      --no-color        live view without colors (also: NO_COLOR set)\n"
-"  -v, --verbose         libbpf's messages on standard error (not while the\n"
-"                        live view is on the screen)\n"
-"  -h, --help            show this help\n"
-"\n"
-"With '-- COMMAND', tracing starts before COMMAND runs and stops when it\n"
-"exits; splittop then exits with COMMAND's status.  In the live view the\n"
-"command's output is held back and printed when the view ends, the last\n"
-"screen stays until q, and q before the end stops the command (exit 0).\n"
-"\n"
-"Examples:\n"
-"  splittop                                 the live view of every VM\n"
-"  splittop -i 0.5 --csv                    every VM, CSV on stdout\n"
-"  splittop -o run.csv -- dirtyvm --mem 256M\n"
-"  splittop -p $(pidof qemu-system-x86_64) -d 60 -o migration.csv\n"
-"\n"
-"Exit status: 0 ok, 1 runtime error, 2 usage error; with a COMMAND, its status.\n";
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("splittop: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see --help)\n", stderr);
-	return -1;
-}
-
-/* --source METRIC=KIND */
-static int parse_source(char *arg, struct options *o)
-{
-	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "none" };
-	char *eq = strchr(arg, '=');
-	unsigned int i;
-	int m;
-
-	if (!eq || eq == arg || !eq[1])
-		return usage_error("invalid --source '%s': expected METRIC=KIND", arg);
-	*eq = '\0';
-	m = tracer_metric_by_name(arg);
-	*eq = '=';
-	if (m < 0)
-		return usage_error("invalid --source '%s': %s", arg, m == -ENOENT ?
-				   "no such metric; --list-sources names them" :
-				   "that metric has a single source");
-	for (i = 0; i < 6; i++)
-		if (!strcmp(eq + 1, kinds[i]))
-			break;
-	if (i == 6)
-		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
-	o->force[m] = kinds[i];
-	return 0;
-}
-
-/* 0: run, 1: help printed, -1: usage error printed. */
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
-	static const struct option longopts[] = {
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "list-sources", no_argument, NULL, OPT_LIST },
-		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
-		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "output", required_argument, NULL, 'o' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "vm", required_argument, NULL, OPT_VM },
-		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT };
-	opterr = 0;
-	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CSV:
-			o->json = false;
-			o->csv = true;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			o->csv = false;
-			break;
-		case OPT_NO_COLOR:
-			o->no_color = true;
-			break;
-		case OPT_SOURCE:
-			if (parse_source(optarg, o))
-				return -1;
-			break;
-		case OPT_LIST:
-			o->list_sources = true;
-			break;
-		case OPT_RAW:
-			o->raw_tracepoints = true;
-			break;
-		case 'o':
-			if (!optarg[0])
-				return usage_error("invalid --output ''");
-			o->output = optarg;
-			break;
-		case 'i':
-			if (parse_seconds(optarg, 0.01, 86400, &o->interval))
-				return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
-			break;
-		case 'd':
-			if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
-				return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
-			break;
-		case 'c':
-			if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
-				return usage_error("invalid --count '%s': expected a number > 0", optarg);
-			break;
-		case 'p':
-			if (o->npids == MAX_PIDS)
-				return usage_error("too many --pid options (at most %d)", MAX_PIDS);
-			if (parse_u32(optarg, 1, 4194304, &o->pids[o->npids]))
-				return usage_error("invalid --pid '%s'", optarg);
-			o->npids++;
-			break;
-		case OPT_VM:
-			if (!optarg[0])
-				return usage_error("invalid --vm ''");
-			o->vm_name = optarg;
-			break;
-		case OPT_MAX_VMS:
-			if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
-				return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--"))
-			return usage_error("unexpected argument '%s'", argv[optind]);
-		o->command = &argv[optind];
-	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
-		return usage_error("'--' needs a command after it");
-	}
-	return 0;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -290,7 +90,7 @@ static void render_frame(FILE *out, const struct renderer *rd, const struct opti
 		struct vm_entry *e = &t->vms[i];
 		const struct vm_counters *c = &e->now;
 
-		if (!selected(o, e) || (!total && e->reported))
+		if (!e->seq || !selected(o, e) || (!total && e->reported))
 			continue;
 		if (!total) {
 			vm_counters_delta(&e->now, &e->prev, &d);
@@ -335,17 +135,6 @@ static void report_self(const struct tracer *t, unsigned int max_vms)
 	if (s.task_storage_fail || s.rmap_read_fail)
 		fprintf(stderr, "splittop: internal misses: %llu task contexts not created, %llu rmap reads failed\n",
 			(unsigned long long)s.task_storage_fail, (unsigned long long)s.rmap_read_fail);
-}
-
-static void describe_selection(struct options *o)
-{
-	size_t n = 0, cap = sizeof(o->selection);
-	unsigned int i;
-
-	for (i = 0; i < o->npids && n < cap; i++)
-		n += snprintf(o->selection + n, cap - n, "%s%u", i ? "," : "pid ", o->pids[i]);
-	if (o->vm_name && n < cap)
-		snprintf(o->selection + n, cap - n, "%svm %s", n ? " " : "", o->vm_name);
 }
 
 /* While the live view owns the terminal, anything written to stderr (ours,
@@ -395,7 +184,7 @@ struct sink {
 /* Wait until the next sample is due, handling keys in the live view.
  * Returns true when the run should end (a key, a signal, the command). */
 static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, double *interval,
-		      double last_sample, double *next, bool *quit)
+		      double last_sample, double *next, bool *quit, bool *out_gone)
 {
 	double now;
 
@@ -417,9 +206,14 @@ static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, dou
 			}
 			command_drain(cmd);
 		} else {
-			struct timespec ts = { 0, ms * 1000000L };
+			/* Sleep, but wake when the reader of a pipe goes away: with
+			 * no VM there is nothing to write that would tell us. */
+			struct pollfd p = { .fd = fileno(k->out), .events = 0 };
 
-			nanosleep(&ts, NULL);
+			if (poll(&p, 1, ms) > 0 && (p.revents & (POLLERR | POLLHUP))) {
+				*out_gone = true;
+				return true;
+			}
 		}
 		if (cmd->pid > 0 && command_reap(cmd))
 			return true;
@@ -435,6 +229,7 @@ static void hold_last_screen(struct sink *k, struct tracer *t, const struct opti
 
 	snprintf(banner, sizeof(banner), "%s exited with status %d: totals since splittop started. q quits.",
 		 o->command[0], command_exit_status(cmd));
+	tracer_restore_finished(t);
 	tui_finish(k->ui, banner);
 	tui_update(k->ui, t, 0, selected, o);
 	tui_draw(k->ui, t);
@@ -460,9 +255,12 @@ static int run(struct sink *k, struct tracer *t, struct options *o, struct comma
 	}
 	next = start + interval;
 	for (;;) {
-		bool last = wait_tick(k, t, cmd, &interval, last_sample, &next, user_quit);
+		bool out_gone = false;
+		bool last = wait_tick(k, t, cmd, &interval, last_sample, &next, user_quit, &out_gone);
 		double now;
 
+		if (out_gone)
+			return -EPIPE;	/* nobody reads: no totals to write either */
 		if (cmd->pid > 0 && (stop_signal || *user_quit)) {
 			/* Forward, then wait for the command: its status is ours. */
 			command_stop(cmd, *user_quit ? SIGTERM : stop_signal);
@@ -482,6 +280,9 @@ static int run(struct sink *k, struct tracer *t, struct options *o, struct comma
 		} else {
 			render_frame(k->out, k->rd, o, t, "interval", now - start);
 			if (fflush(k->out) || ferror(k->out)) {
+				/* The reader is gone (splittop | head): stop quietly. */
+				if (errno == EPIPE)
+					return -EPIPE;
 				fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
 				return -EIO;
 			}
@@ -512,11 +313,25 @@ int main(int argc, char **argv)
 	double start;
 	bool live, user_quit = false;
 	int rc, err, saved_stderr = -1;
+	sigset_t stops;
 
-	rc = parse_options(argc, argv, &o);
+	/* First of all: a stop request at any moment ends the run cleanly,
+	 * even one that came before we could take it (a parent may have left
+	 * it blocked, and pending). */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
+
+	rc = options_parse(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	describe_selection(&o);
+	options_describe_selection(&o);
 	if (geteuid() != 0) {
 		fprintf(stderr, "splittop: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) to load BPF programs\n");
 		return 1;
@@ -539,10 +354,6 @@ int main(int argc, char **argv)
 		}
 	}
 	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	topts = (struct tracer_opts){ .max_vms = o.max_vms, .raw_tracepoints = o.raw_tracepoints };
 	memcpy(topts.force, o.force, sizeof(topts.force));
@@ -595,10 +406,20 @@ int main(int argc, char **argv)
 		stderr_release(held, saved_stderr);
 		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
 	}
-	render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start);
-	if (fflush(k.out) && !err) {
-		fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
-		err = -EIO;
+	if (err != -EPIPE) {
+		if (tracer_restore_finished(&t) && !err) {
+			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(errno));
+			err = -EIO;
+		}
+		render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start);
+		if (fflush(k.out) && !err) {
+			if (errno == EPIPE) {
+				err = -EPIPE;
+			} else {
+				fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
+				err = -EIO;
+			}
+		}
 	}
 	if (k.out != stdout)
 		fclose(k.out);
@@ -607,6 +428,8 @@ int main(int argc, char **argv)
 	command_stop(&cmd, SIGTERM);
 	if (o.command)
 		command_flush(&cmd, o.command[0]);
+	if (err == -EPIPE)
+		return 0;
 	if (err)
 		return 1;
 	if (o.command && !user_quit)

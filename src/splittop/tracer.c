@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,9 @@ void tracer_close(struct tracer *t)
 	/* Destroying the skeleton closes every program and map. */
 	splittop_bpf__destroy(t->skel);
 	free(t->vms);
+	free(t->pidv);
+	if (t->finished)
+		fclose(t->finished);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -520,6 +524,11 @@ static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uin
 	for (i = 0; i < t->nvms; i++)
 		if (t->vms[i].seq == s->seq && t->vms[i].alive)
 			return &t->vms[i];
+	for (i = 0; i < t->nvms; i++)
+		if (!t->vms[i].seq) {
+			e = &t->vms[i];
+			goto fill;
+		}
 	if (t->nvms == t->cap) {
 		unsigned int cap = t->cap ? t->cap * 2 : 16;
 		void *p = realloc(t->vms, cap * sizeof(*e));
@@ -530,6 +539,7 @@ static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uin
 		t->cap = cap;
 	}
 	e = &t->vms[t->nvms++];
+fill:
 	memset(e, 0, sizeof(*e));
 	e->kvm = s->kvm;
 	e->seq = s->seq;
@@ -627,7 +637,107 @@ static void free_slot(struct tracer *t, uint32_t idx)
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
 }
 
-static void name_vm(struct vm_entry *e, const struct tracer *t, const struct vm_slot *s)
+/* The number of VMs process pid registered before this one. */
+static unsigned int pid_next_vm(struct tracer *t, uint32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->npidv; i++)
+		if (t->pidv[i].pid == pid)
+			return t->pidv[i].n++;
+	if (t->npidv == t->pidv_cap) {
+		unsigned int cap = t->pidv_cap ? t->pidv_cap * 2 : 16;
+		void *p = realloc(t->pidv, cap * sizeof(*t->pidv));
+
+		if (!p)
+			return 0;
+		t->pidv = p;
+		t->pidv_cap = cap;
+	}
+	t->pidv[t->npidv].pid = pid;
+	t->pidv[t->npidv++].n = 1;
+	return 0;
+}
+
+/* Forget the counts of processes that are gone and have no VM left here. */
+static void pid_prune(struct tracer *t)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < t->npidv;) {
+		for (j = 0; j < t->nvms; j++)
+			if (t->vms[j].seq && t->vms[j].pid == t->pidv[i].pid)
+				break;
+		if (j == t->nvms && kill((pid_t)t->pidv[i].pid, 0) && errno == ESRCH)
+			t->pidv[i] = t->pidv[--t->npidv];
+		else
+			i++;
+	}
+}
+
+/* Move the VMs that died before the last sample (and were shown dying
+ * then) to the finished file. */
+static int spill_finished(struct tracer *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nvms; i++) {
+		struct vm_entry *e = &t->vms[i];
+
+		if (!e->seq || e->alive)
+			continue;
+		if (!t->finished) {
+			t->finished = tmpfile();
+			if (!t->finished)
+				return -errno;
+		}
+		if (fwrite(e, sizeof(*e), 1, t->finished) != 1)
+			return -EIO;
+		t->nfinished++;
+		memset(e, 0, sizeof(*e));	/* seq 0: free */
+	}
+	pid_prune(t);
+	return 0;
+}
+
+int tracer_restore_finished(struct tracer *t)
+{
+	struct vm_entry tmp;
+	unsigned int i;
+
+	if (!t->finished)
+		return 0;
+	rewind(t->finished);
+	for (i = 0; i < t->nfinished; i++) {
+		struct vm_entry *e = NULL;
+		unsigned int j;
+
+		if (fread(&tmp, sizeof(tmp), 1, t->finished) != 1)
+			return -EIO;
+		for (j = 0; j < t->nvms && !e; j++)
+			if (!t->vms[j].seq)
+				e = &t->vms[j];
+		if (!e) {
+			if (t->nvms == t->cap) {
+				unsigned int cap = t->cap ? t->cap * 2 : 16;
+				void *p = realloc(t->vms, cap * sizeof(*e));
+
+				if (!p)
+					return -ENOMEM;
+				t->vms = p;
+				t->cap = cap;
+			}
+			e = &t->vms[t->nvms++];
+		}
+		*e = tmp;
+	}
+	fclose(t->finished);
+	t->finished = NULL;
+	t->nfinished = 0;
+	return 0;
+}
+
+static void name_vm(struct vm_entry *e, struct tracer *t, const struct vm_slot *s)
 {
 	char path[64], buf[4096];
 	unsigned int i, k = 0, n = 0;
@@ -652,13 +762,10 @@ static void name_vm(struct vm_entry *e, const struct tracer *t, const struct vm_
 	else
 		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
 	/* Several VMs in one process: number them in creation order. */
-	for (i = 0; i < t->nvms; i++) {
-		if (t->vms[i].pid != e->pid)
-			continue;
-		n++;
-		if (t->vms[i].seq < e->seq)
-			k++;
-	}
+	k = pid_next_vm(t, e->pid);
+	for (i = 0; i < t->nvms; i++)
+		if (t->vms[i].seq && t->vms[i].pid == e->pid)
+			n++;
 	if (n > 1 || k)
 		snprintf(e->name + strlen(e->name), 8, "#%u", k);
 }
@@ -680,6 +787,11 @@ int tracer_sample(struct tracer *t)
 	bool full = !t->scanned_all;
 	int err = 0;
 
+	err = spill_finished(t);
+	if (err) {
+		fprintf(stderr, "splittop: keeping finished VMs aside: %s\n", strerror(-err));
+		return err;
+	}
 	/* Close the interval: BPF starts the next max-wait slot now. */
 	epoch = __atomic_fetch_add(&t->skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
 

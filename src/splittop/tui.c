@@ -195,8 +195,13 @@ void tui_update(struct tui *ui, const struct tracer *t, double dt,
 		struct view_row *r;
 
 		/* The live table shows running VMs; a finished run shows all. */
-		if (!sel_wanted(selected, arg, e) || (!e->alive && !ui->finished))
+		if (!e->seq || !sel_wanted(selected, arg, e) || (!e->alive && !ui->finished))
 			continue;
+		/* An entry reused for another VM starts a new history. */
+		if (ui->hist[i].seq != e->seq) {
+			memset(&ui->hist[i], 0, sizeof(ui->hist[i]));
+			ui->hist[i].seq = e->seq;
+		}
 		r = &ui->rows[ui->nrows++];
 		view_row_build(e, i, &t->avail, dt, r);
 		if (e->alive && dt > 0) {

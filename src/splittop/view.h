@@ -50,6 +50,7 @@ enum view_series { VS_SPLITS, VS_FAULTS, VS_PAGES_2M, NR_VIEW_SERIES };
 struct view_history {
 	double v[NR_VIEW_SERIES][VIEW_HISTORY];
 	unsigned int len, head;		/* head: the next slot written */
+	uint64_t seq;			/* the VM it is for */
 };
 
 void view_history_push(struct view_history *h, const double v[NR_VIEW_SERIES]);

@@ -49,8 +49,11 @@ void vm_name_from_cmdline(const char *cmdline, size_t len, char *out, size_t out
 		arg += n + 1;
 	}
 	if (len && cmdline[0]) {
-		base = strrchr(cmdline, '/');
-		base = base && base < cmdline + strnlen(cmdline, len) ? base + 1 : cmdline;
-		copy(out, outlen, base, strnlen(base, len - (base - cmdline)));
+		/* argv[0]'s basename, within len: the buffer may lack a NUL. */
+		size_t n0 = strnlen(cmdline, len);
+		const char *slash = memrchr(cmdline, '/', n0);
+
+		base = slash ? slash + 1 : cmdline;
+		copy(out, outlen, base, n0 - (size_t)(base - cmdline));
 	}
 }

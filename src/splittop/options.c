@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "options.h"
+#include "common/parse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+"Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
+"Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
+"huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
+"dirty-log operations.  On a terminal: a live view (h lists its keys), and\n"
+"each VM's total row as CSV when it ends.  Otherwise, or with --csv, --json\n"
+"or -o: one row per VM per interval, then one 'total' row per VM at exit.\n"
+"\n"
+"  --csv                 CSV output, even on a terminal\n"
+"  --json                one JSON object per line: host, each interval, total\n"
+"  -o, --output FILE     write to FILE instead of standard output\n"
+"  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
+"  -d, --duration SECS   stop after SECS\n"
+"  -c, --count N         stop after N intervals\n"
+"  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
+"      --vm NAME         only VMs called NAME\n"
+"      --max-vms N       VMs tracked at once, 1..4096 (default 64)\n"
+"      --list-sources    print where each metric comes from on this kernel\n"
+"                        (or why it is unavailable) and exit\n"
+"      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
+"      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
+"                        fentry, kprobe) or fail; none turns it off: e.g.\n"
+"                        kvm_ioctls=tp_btf, mmu_lock_hold=none (repeatable)\n"
+"      --no-color        live view without colors (also: NO_COLOR set)\n"
+"  -v, --verbose         libbpf's messages on standard error (not while the\n"
+"                        live view is on the screen)\n"
+"  -h, --help            show this help\n"
+"\n"
+"With '-- COMMAND', tracing starts before COMMAND runs and stops when it\n"
+"exits; splittop then exits with COMMAND's status.  In the live view the\n"
+"command's output is held back and printed when the view ends, the last\n"
+"screen stays until q, and q before the end stops the command (exit 0).\n"
+"\n"
+"Examples:\n"
+"  splittop                                 the live view of every VM\n"
+"  splittop -i 0.5 --csv                    every VM, CSV on stdout\n"
+"  splittop -o run.csv -- dirtyvm --mem 256M\n"
+"  splittop -p $(pidof qemu-system-x86_64) -d 60 -o migration.csv\n"
+"\n"
+"Exit status: 0 ok, 1 runtime error, 2 usage error; with a COMMAND, its status.\n";
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("splittop: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	return -1;
+}
+
+/* --source METRIC=KIND */
+static int parse_source(char *arg, struct options *o)
+{
+	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "none" };
+	char *eq = strchr(arg, '=');
+	unsigned int i;
+	int m;
+
+	if (!eq || eq == arg || !eq[1])
+		return usage_error("invalid --source '%s': expected METRIC=KIND", arg);
+	*eq = '\0';
+	m = tracer_metric_by_name(arg);
+	*eq = '=';
+	if (m < 0)
+		return usage_error("invalid --source '%s': %s", arg, m == -ENOENT ?
+				   "no such metric; --list-sources names them" :
+				   "that metric has a single source");
+	for (i = 0; i < 6; i++)
+		if (!strcmp(eq + 1, kinds[i]))
+			break;
+	if (i == 6)
+		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
+	o->force[m] = kinds[i];
+	return 0;
+}
+
+/* 0: run, 1: help printed, -1: usage error printed. */
+int options_parse(int argc, char **argv, struct options *o)
+{
+	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
+	static const struct option longopts[] = {
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "list-sources", no_argument, NULL, OPT_LIST },
+		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "vm", required_argument, NULL, OPT_VM },
+		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT };
+	opterr = 0;
+	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
+	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
+	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CSV:
+			o->json = false;
+			o->csv = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			o->csv = false;
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = true;
+			break;
+		case OPT_SOURCE:
+			if (parse_source(optarg, o))
+				return -1;
+			break;
+		case OPT_LIST:
+			o->list_sources = true;
+			break;
+		case OPT_RAW:
+			o->raw_tracepoints = true;
+			break;
+		case 'o':
+			if (!optarg[0])
+				return usage_error("invalid --output ''");
+			o->output = optarg;
+			break;
+		case 'i':
+			if (parse_seconds(optarg, 0.01, 86400, &o->interval))
+				return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
+			break;
+		case 'd':
+			if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
+				return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
+			break;
+		case 'c':
+			if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
+				return usage_error("invalid --count '%s': expected a number > 0", optarg);
+			break;
+		case 'p':
+			if (o->npids == MAX_PIDS)
+				return usage_error("too many --pid options (at most %d)", MAX_PIDS);
+			if (parse_u32(optarg, 1, 4194304, &o->pids[o->npids]))
+				return usage_error("invalid --pid '%s'", optarg);
+			o->npids++;
+			break;
+		case OPT_VM:
+			if (!optarg[0])
+				return usage_error("invalid --vm ''");
+			o->vm_name = optarg;
+			break;
+		case OPT_MAX_VMS:
+			if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
+				return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--"))
+			return usage_error("unexpected argument '%s'", argv[optind]);
+		o->command = &argv[optind];
+	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
+		return usage_error("'--' needs a command after it");
+	}
+	return 0;
+}
+
+void options_describe_selection(struct options *o)
+{
+	size_t n = 0, cap = sizeof(o->selection);
+	unsigned int i;
+
+	for (i = 0; i < o->npids && n < cap; i++)
+		n += snprintf(o->selection + n, cap - n, "%s%u", i ? "," : "pid ", o->pids[i]);
+	if (o->vm_name && n < cap)
+		snprintf(o->selection + n, cap - n, "%svm %s", n ? " " : "", o->vm_name);
+}
+

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* splittop's command line: parsed into struct options, or a usage error.
+ * Kept apart from main so that it can be fuzzed on its own. */
+#ifndef SPLITTOP_OPTIONS_H
+#define SPLITTOP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tracer.h"
+
+#define MAX_PIDS 16
+
+struct options {
+	double interval, duration;
+	uint64_t count;
+	uint32_t pids[MAX_PIDS];
+	unsigned int npids;
+	const char *vm_name;
+	const char *output;
+	unsigned int max_vms;
+	bool verbose, json, csv, list_sources, raw_tracepoints, no_color;
+	const char *force[NR_METRICS];	/* --source METRIC=KIND */
+	char **command;		/* after "--" */
+	char selection[160];	/* -p/--vm as text, for the live view's header */
+};
+
+/* 0: run, 1: help printed, -1: usage error printed (one line on stderr).
+ * May be called again: it resets getopt. */
+int options_parse(int argc, char **argv, struct options *o);
+/* -p and --vm as text, for the live view's header. */
+void options_describe_selection(struct options *o);
+
+#endif

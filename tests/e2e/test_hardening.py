@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Hardening: VM churn, signals at any moment, pipes, two instances, odd
+command lines, and splittop under AddressSanitizer, each against real VMs
+and exact counts."""
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from harness import DIRTYVM, OUT, SPLITTOP, need_kvm, run, spawn
+from test_splittop import check_vm, expected, read_csv, traced_dirtyvm
+
+
+def splittop_bpf_objects():
+    """Programs and links of any splittop on the host (bpftool), by name."""
+    names = set()
+    for kind in ("prog", "link"):
+        p = run(["bpftool", "-j", kind, "show"], timeout=60)
+        for o in json.loads(p.stdout or "[]"):
+            name = o.get("name") or o.get("prog_name") or ""
+            if name.startswith("on_") or name == "census":
+                names.add((kind, o.get("id")))
+    return names
+
+
+def fdinfo(pid, kind):
+    """fdinfo of the BPF maps (kind "map") the process holds."""
+    out = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:bpf-" + kind:
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                out.append(dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l))
+        except OSError:
+            pass
+    return out
+
+
+def vm_index_entries(pid):
+    """Entries of splittop's kvm -> slot hash (its occupancy)."""
+    for m in fdinfo(pid, "map"):
+        if m.get("map_type") == "1" and m.get("key_size") == "8" and m.get("value_size") == "4":
+            p = run(["bpftool", "-j", "map", "dump", "id", m["map_id"]], timeout=60)
+            return len(json.loads(p.stdout or "[]"))
+    raise AssertionError("no vm_index map in splittop %d" % pid)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def test_vm_churn_200_vms_exact_and_bounded():
+    """200 VMs from 40 dirtyvm processes (5 VMs each, two processes at a
+    time) under one splittop at 0.2 s: one exact total row per VM, map
+    entries back to none, memory flat."""
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "churn.csv")
+        st = spawn([SPLITTOP, "-i", "0.2", "-o", out], stdout=subprocess.DEVNULL)
+        while not os.path.exists(out) or not open(out).read():
+            time.sleep(0.05)
+        summaries, rss, errors = [], {}, []
+
+        def stream(first):
+            for n in range(first, 40, 2):
+                p = run([DIRTYVM, "--json", "--vms", "5", "--vcpus", "1", "--mem", "8M", "--rounds", "1",
+                         "--name", "churn%02d" % n], timeout=300)
+                if p.returncode:
+                    errors.append(p.stderr)
+                    return
+                summaries.append((n, json.loads(p.stdout.strip().splitlines()[-1])))
+                if len(summaries) == 2:
+                    time.sleep(0.5)
+                    rss["after10"] = rss_kib(st.pid)
+
+        threads = [threading.Thread(target=stream, args=(k,)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:1]
+        time.sleep(1.0)   # a few intervals: every exit seen, every slot freed
+        rss["after200"] = rss_kib(st.pid)
+        occupancy = vm_index_entries(st.pid)
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=60)
+        assert st.returncode == 0
+        rows = read_csv(out)
+    totals = [r for r in rows if r["scope"] == "total"]
+    assert occupancy == 0, "vm_index still holds %d entries after every VM exited" % occupancy
+    assert len(summaries) == 40
+    by_name = {}
+    for r in totals:
+        assert r["vm"] not in by_name, "two total rows for %s" % r["vm"]
+        by_name[r["vm"]] = r
+    assert len(by_name) == 200, sorted(by_name)[:10]
+    for n, s in summaries:
+        for vm in s["vms"]:
+            check_vm(by_name["churn%02d#%d" % (n, vm["vm"])], s, vm)
+    # Finished VMs leave memory: 190 more VMs cost almost nothing.
+    assert rss["after200"] - rss["after10"] < 1024, rss
+    # And every interval row of a VM adds up to its total.
+    for name in ("churn00#0", "churn39#4"):
+        ivals = [r for r in rows if r["scope"] == "interval" and r["vm"] == name]
+        assert sum(int(r["faults"]) for r in ivals) == int(by_name[name]["faults"]), name
+
+
+def test_signals_at_any_moment_leave_totals_and_nothing_attached():
+    """SIGINT and SIGTERM before attach, while sampling and while a VM runs:
+    exit 0, a complete CSV (header, and the total rows of VMs seen), no BPF
+    program or link left behind."""
+    need_kvm()
+    before = splittop_bpf_objects()
+    vm = spawn([DIRTYVM, "--loop", "--vcpus", "1", "--mem", "16M", "--name", "sigvm"],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            for delay in (0, 0.02, 0.1, 0.35, 1.2):
+                # Delay 0: the signal comes before splittop can take it (the
+                # parent blocked it), and is pending when splittop starts.
+                block = (lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {sig})) if delay == 0 else None
+                p = subprocess.Popen([SPLITTOP, "--csv", "-i", "0.1"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, preexec_fn=block)
+                time.sleep(delay)
+                p.send_signal(sig)
+                out, err = p.communicate(timeout=60)
+                what = "%s after %ss" % (signal.Signals(sig).name, delay)
+                assert p.returncode == 0, (what, p.returncode, err)
+                rows = list(csv.DictReader(io.StringIO(out)))
+                if out:
+                    assert out.startswith("time_unix_s,"), (what, out[:200])
+                    totals = [r for r in rows if r["scope"] == "total"]
+                    # Once the VM has been seen it has exactly one total row.
+                    if any(r["vm"] == "sigvm" for r in rows):
+                        assert [r["vm"] for r in totals].count("sigvm") == 1, (what, totals)
+                assert "Traceback" not in err and "rror" not in err.replace("unattributed", ""), (what, err)
+    finally:
+        vm.send_signal(signal.SIGINT)
+        vm.wait(timeout=60)
+    assert splittop_bpf_objects() <= before, "BPF programs or links left behind"
+
+
+def test_command_mode_forwards_signal_and_returns_its_status():
+    need_kvm()
+    p = subprocess.Popen([SPLITTOP, "--csv", "-i", "0.2", "--", DIRTYVM, "--loop", "--vcpus", "1",
+                          "--mem", "16M"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, (p.returncode, err)   # dirtyvm's own exit on SIGTERM
+    assert sum(1 for l in out.splitlines() if ",total," in l) == 1, out[-500:]
+
+
+def test_pipe_closed_exits_quietly():
+    """splittop --csv | head -1: no error message, no hang."""
+    need_kvm()
+    p = subprocess.run(["bash", "-c", "set -o pipefail; %s --csv -i 0.1 | head -1" % SPLITTOP],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    assert p.stdout.startswith("time_unix_s,") and p.stdout.count("\n") == 1, p.stdout
+    assert p.stderr == "", p.stderr
+    p = subprocess.run(["bash", "-c", "set -o pipefail; %s --json -i 0.1 -- %s --vcpus 1 --mem 16M --rounds 50 2>/dev/null | head -2"
+                        % (SPLITTOP, DIRTYVM)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stderr == "", (p.returncode, p.stderr)
+
+
+def test_two_instances_count_the_same():
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        other = os.path.join(d, "other.csv")
+        second = spawn([SPLITTOP, "-i", "0.3", "-o", other], stdout=subprocess.DEVNULL)
+        while not os.path.exists(other) or not open(other).read():
+            time.sleep(0.05)
+        totals, _, s = traced_dirtyvm("--vcpus", 2, "--mem", "64M", "--rounds", 2, "--name", "twice")
+        time.sleep(0.8)
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=60)
+        theirs = [r for r in read_csv(other) if r["scope"] == "total" and r["vm"] == "twice"]
+    assert len(totals) == 1 and len(theirs) == 1, (totals, theirs)
+    check_vm(totals[0], s, s["vms"][0])
+    for key in expected(s, s["vms"][0]):
+        assert totals[0][key] == theirs[0][key], (key, totals[0][key], theirs[0][key])
+    for key in ("faults", "mmu_lock_waits", "dirty_log_gets"):
+        assert totals[0][key] == theirs[0][key], key
+
+
+def test_huge_and_non_utf8_command_line():
+    """A VM name that is not UTF-8 and has a comma, a quote and a newline;
+    then a VMM whose command line is 100 KB: CSV and JSON stay valid,
+    counts exact."""
+    need_kvm()
+    # dirtyvm takes an option again and again; 100 KB of them, then a name
+    # far past what splittop reads of a command line (its basename it is).
+    padding = [b"--writes", b"100"] * 8500
+    for extra, name, want in (([], b"bad\xff\xfe,\"name\nx", "bad\ufffd\ufffd,\"name\nx"),
+                              (padding, b"far", "dirtyvm")):
+        with tempfile.TemporaryDirectory() as d:
+            js, cs = os.path.join(d, "out.json"), os.path.join(d, "out.csv")
+            for fmt, path in (("--json", js), ("--csv", cs)):
+                p = subprocess.run([SPLITTOP, fmt, "-i", "0.2", "-o", path, "--", DIRTYVM, "--json",
+                                    "--vcpus", "1", "--mem", "32M", "--rounds", "2"] + extra + ["--name", name],
+                                   capture_output=True, timeout=300)
+                assert p.returncode == 0, p.stderr[-1000:]
+            with open(js, encoding="utf-8") as f:      # valid UTF-8, one JSON value per line
+                lines = [json.loads(l) for l in f]
+            with open(cs, "rb") as f:
+                rows = list(csv.DictReader(io.StringIO(f.read().decode("utf-8", errors="surrogateescape"))))
+        s = json.loads(p.stdout.decode(errors="replace").strip().splitlines()[-1])
+        totals = [vm for l in lines if l["type"] == "total" for vm in l["vms"]]
+        assert len(totals) == 1 and totals[0]["vm"] == want, (totals[0]["vm"][:100], want[:100])
+        for key, value in expected(s, s["vms"][0]).items():
+            assert totals[0][key] == value, (key, totals[0][key], value)
+        # The CSV has the same rows, the name quoted, the columns intact.
+        ctotal = [r for r in rows if r["scope"] == "total"]
+        assert len(ctotal) == 1 and int(ctotal[0]["faults"]) == totals[0]["faults"], ctotal
+
+
+def test_asan_ubsan_end_to_end():
+    """splittop built with AddressSanitizer and UBSan, a real VM, its CSV
+    exact, zero sanitizer reports (the build is part of make test)."""
+    need_kvm()
+    asan = os.path.join(OUT, "asan")
+    assert os.access(os.path.join(asan, "splittop"), os.X_OK), "make test builds %s/splittop" % asan
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98")
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.csv")
+        p = subprocess.run([os.path.join(asan, "splittop"), "-i", "0.2", "-o", out, "--",
+                            os.path.join(asan, "dirtyvm"), "--json", "--vcpus", "2", "--mem", "64M",
+                            "--rounds", "2"], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, (p.returncode, p.stderr[-3000:])
+        assert "runtime error" not in p.stderr and "Sanitizer" not in p.stderr, p.stderr[-3000:]
+        totals = [r for r in read_csv(out) if r["scope"] == "total"]
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    check_vm(totals[0], s, s["vms"][0])
