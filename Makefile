@@ -5,6 +5,8 @@
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make demo         install missing packages, build, watch a looping migration
 # make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
+# make soak         10 minutes of the live view on a looping VM (root)
+# make fuzz asan    libFuzzer targets; an ASan+UBSan build in $(OUT)/asan
 # make deps         install missing Debian packages (says what it installs)
 # make install      PREFIX=/usr/local DESTDIR=
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -171,6 +173,11 @@ asan:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all fuzz asan
 	$(Q)OUT=$(OUT) python3 tests/run.py $(TESTFLAGS)
+
+# 10 minutes of the live view on a looping VM (not part of make test).
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) python3 tests/soak.py
 
 # Only the stock-kernel tier (also part of make test).
 test-kernel: deps

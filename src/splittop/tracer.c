@@ -516,6 +516,26 @@ out:
 
 /* ---- sampling --------------------------------------------------------------- */
 
+/* A free entry of vms[] (seq 0), else a new one at the end. */
+static struct vm_entry *vm_entry_alloc(struct tracer *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nvms; i++)
+		if (!t->vms[i].seq)
+			return &t->vms[i];
+	if (t->nvms == t->cap) {
+		unsigned int cap = t->cap ? t->cap * 2 : 16;
+		void *p = realloc(t->vms, cap * sizeof(*t->vms));
+
+		if (!p)
+			return NULL;
+		t->vms = p;
+		t->cap = cap;
+	}
+	return &t->vms[t->nvms++];
+}
+
 static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uint32_t idx)
 {
 	struct vm_entry *e;
@@ -524,22 +544,9 @@ static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uin
 	for (i = 0; i < t->nvms; i++)
 		if (t->vms[i].seq == s->seq && t->vms[i].alive)
 			return &t->vms[i];
-	for (i = 0; i < t->nvms; i++)
-		if (!t->vms[i].seq) {
-			e = &t->vms[i];
-			goto fill;
-		}
-	if (t->nvms == t->cap) {
-		unsigned int cap = t->cap ? t->cap * 2 : 16;
-		void *p = realloc(t->vms, cap * sizeof(*e));
-
-		if (!p)
-			return NULL;
-		t->vms = p;
-		t->cap = cap;
-	}
-	e = &t->vms[t->nvms++];
-fill:
+	e = vm_entry_alloc(t);
+	if (!e)
+		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->kvm = s->kvm;
 	e->seq = s->seq;
@@ -709,26 +716,13 @@ int tracer_restore_finished(struct tracer *t)
 		return 0;
 	rewind(t->finished);
 	for (i = 0; i < t->nfinished; i++) {
-		struct vm_entry *e = NULL;
-		unsigned int j;
+		struct vm_entry *e;
 
 		if (fread(&tmp, sizeof(tmp), 1, t->finished) != 1)
 			return -EIO;
-		for (j = 0; j < t->nvms && !e; j++)
-			if (!t->vms[j].seq)
-				e = &t->vms[j];
-		if (!e) {
-			if (t->nvms == t->cap) {
-				unsigned int cap = t->cap ? t->cap * 2 : 16;
-				void *p = realloc(t->vms, cap * sizeof(*e));
-
-				if (!p)
-					return -ENOMEM;
-				t->vms = p;
-				t->cap = cap;
-			}
-			e = &t->vms[t->nvms++];
-		}
+		e = vm_entry_alloc(t);
+		if (!e)
+			return -ENOMEM;
 		*e = tmp;
 	}
 	fclose(t->finished);

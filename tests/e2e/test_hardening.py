@@ -56,6 +56,16 @@ def rss_kib(pid):
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
 
 
+def headless(out, interval):
+    """A splittop writing CSV to out, returned once it traces (its header
+    is flushed when it has attached)."""
+    p = spawn([SPLITTOP, "-i", str(interval), "-o", out], stdout=subprocess.DEVNULL)
+    while not os.path.exists(out) or not open(out).read():
+        assert p.poll() is None, "splittop exited %s" % p.returncode
+        time.sleep(0.05)
+    return p
+
+
 def test_vm_churn_200_vms_exact_and_bounded():
     """200 VMs from 40 dirtyvm processes (5 VMs each, two processes at a
     time) under one splittop at 0.2 s: one exact total row per VM, map
@@ -63,9 +73,7 @@ def test_vm_churn_200_vms_exact_and_bounded():
     need_kvm()
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "churn.csv")
-        st = spawn([SPLITTOP, "-i", "0.2", "-o", out], stdout=subprocess.DEVNULL)
-        while not os.path.exists(out) or not open(out).read():
-            time.sleep(0.05)
+        st = headless(out, 0.2)
         summaries, rss, errors = [], {}, []
 
         def stream(first):
@@ -176,9 +184,7 @@ def test_two_instances_count_the_same():
     need_kvm()
     with tempfile.TemporaryDirectory() as d:
         other = os.path.join(d, "other.csv")
-        second = spawn([SPLITTOP, "-i", "0.3", "-o", other], stdout=subprocess.DEVNULL)
-        while not os.path.exists(other) or not open(other).read():
-            time.sleep(0.05)
+        second = headless(other, 0.3)
         totals, _, s = traced_dirtyvm("--vcpus", 2, "--mem", "64M", "--rounds", 2, "--name", "twice")
         time.sleep(0.8)
         second.send_signal(signal.SIGINT)

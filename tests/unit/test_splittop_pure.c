@@ -91,6 +91,14 @@ int main(void)
 	name_of("/usr/bin/qemu\0-name\0web\0", 24, "web", "QEMU plain -name");
 	name_of("qemu\0-name\0process=x,guest=g2\0", 31, "g2", "guest= not first");
 	name_of("./build/dirtyvm\0--loop\0--name\0demo\0", 35, "demo", "dirtyvm --name");
+	/* A command line cut at the buffer's end has no NUL: stay inside it. */
+	{
+		char cut[8] = { '/', 'a', '/', 'b', 'c', 'd', 'e', 'f' };
+		char out[16];
+
+		vm_name_from_cmdline(cut, sizeof(cut), out, sizeof(out));
+		CHECK_STR(out, "bcdef", "unterminated argv[0]: basename within the buffer");
+	}
 	name_of("dirtyvm\0--name=alpha\0", 21, "alpha", "--name=");
 	name_of("/usr/sbin/vmm\0--fast\0", 21, "vmm", "no name: argv[0] basename");
 	name_of("qemu\0-name\0", 11, "qemu", "-name without a value");
