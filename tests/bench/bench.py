@@ -161,7 +161,9 @@ def self_cost(nvms, seconds, tmp):
                            "--name", "bench"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(2)
-        out = os.path.join(tmp, "self.csv")
+        out = os.path.join(tmp, "self-%d.csv" % nvms)
+        if os.path.exists(out):
+            os.unlink(out)      # a stale file would look like an instant start
         t0 = time.monotonic()
         p = subprocess.Popen([SPLITTOP, "--csv", "-i", "1", "-o", out])
         wait_file(out, "time_unix_s,", 30, p)
