@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def main():
         t.keys("q")
         status = t.exit_status(timeout=60)
         pane = t.tmux("capture-pane", "-p", "-J", "-S", "-500", "-t", "t")
+        err = t.read(t.stderr)
     finally:
         t.close()
         ref.send_signal(signal.SIGINT)
@@ -79,8 +81,9 @@ def main():
     head = next(i for i, l in enumerate(lines) if l.startswith("time_unix_s,"))
     tui_rows = list(csv.DictReader(io.StringIO("\n".join(lines[head:]))))
     tui_total = next(r for r in tui_rows if r.get("scope") == "total" and r["vm"] == "soak")
-    ref_total = next(r for r in csv.DictReader(open(ref_out)) if r["scope"] == "total" and r["vm"] == "soak")
-    err = open(t.stderr).read()
+    with open(ref_out) as f:
+        ref_total = next(r for r in csv.DictReader(f) if r["scope"] == "total" and r["vm"] == "soak")
+    shutil.rmtree(d, ignore_errors=True)
     summary = json.loads([l for l in err.splitlines() if l.startswith("{")][-1])
     vm = summary["vms"][0]
     fails = []
