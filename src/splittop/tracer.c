@@ -840,7 +840,9 @@ int tracer_sample(struct tracer *t)
 		if (!e->name[0])
 			name_vm(e, t, s);
 		e->reported = false;
-		for (j = 0; j < c.n; j++) {
+		/* A retired slot's address now belongs to a new VM: a census
+		 * record for it is the new VM's, not this one's. */
+		for (j = 0; j < c.n && !s->dead; j++) {
 			if (c.recs[j].kvm != s->kvm)
 				continue;
 			in_census = true;
