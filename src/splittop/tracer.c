@@ -757,11 +757,23 @@ static void name_vm(struct vm_entry *e, struct tracer *t, const struct vm_slot *
 		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
 	/* Several VMs in one process: number them in creation order. */
 	k = pid_next_vm(t, e->pid);
+	e->vm_no = k;
 	for (i = 0; i < t->nvms; i++)
 		if (t->vms[i].seq && t->vms[i].pid == e->pid)
 			n++;
-	if (n > 1 || k)
+	if (n > 1 || k) {
 		snprintf(e->name + strlen(e->name), 8, "#%u", k);
+		e->numbered = true;
+	}
+	/* The process's first VM was named before a second one existed. */
+	for (i = 0; k && i < t->nvms; i++) {
+		struct vm_entry *o = &t->vms[i];
+
+		if (o->seq && o->pid == e->pid && !o->vm_no && !o->numbered && o->name[0]) {
+			snprintf(o->name + strlen(o->name), 8, "#0");
+			o->numbered = true;
+		}
+	}
 }
 
 static void set_gauges(struct vm_entry *e, const struct vm_census *r)

@@ -52,6 +52,8 @@ struct vm_entry {
 	uint32_t idx, pid;
 	char name[96];
 	bool alive, pre_census, reported;
+	bool numbered;			/* the name carries its "#k" */
+	uint32_t vm_no;			/* k: VMs its process registered before it */
 	struct vm_counters now, prev;	/* at this tick, at the previous one */
 	struct vm_gauges gauges;
 	uint64_t lock_wait_max_run_ns;
