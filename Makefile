@@ -27,7 +27,7 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 # Debian packages needed to build and test.
 DEB_PKGS := clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev \
-	    pkg-config gcc make tmux python3 git
+	    pkg-config gcc make tmux python3 git procps
 
 ifeq ($(V),1)
 Q =

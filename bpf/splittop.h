@@ -170,7 +170,6 @@ struct self_stats {
 	__u64 unattributed_faults;	/* fault outside a known vCPU's KVM_RUN */
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */
-	__u64 lock_end_unmatched;	/* contention_end whose begin we did not see */
 	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
 };
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
-from harness import DIRTYVM, SPLITTOP  # noqa: E402
+from harness import DIRTYVM, SPLITTOP, bpf_map_bytes, rss_kib  # noqa: E402
 from test_tui import Term  # noqa: E402
 
 COUNTS = ["splits_2m", "splits_eager", "splits_fault", "demotions_2m", "faults", "faults_huge_wp",
@@ -26,23 +26,6 @@ COUNTS = ["splits_2m", "splits_eager", "splits_fault", "demotions_2m", "faults",
 # Durations each instance times with its own clock reads, its programs
 # running one after the other on the same events: close, not equal.
 DURATIONS = ["mmu_lock_wait_ns", "dirty_log_get_ns"]
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-
-
-def map_bytes(pid):
-    total = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:bpf-map":
-                with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                    total += next(int(l.split()[1]) for l in f if l.startswith("memlock:"))
-        except (OSError, StopIteration):
-            pass
-    return total
 
 
 def main():
@@ -66,7 +49,7 @@ def main():
         t0 = time.monotonic()
         while time.monotonic() - t0 < secs:
             time.sleep(min(30, secs / 10))
-            samples.append((round(time.monotonic() - t0), rss_kib(pid), map_bytes(pid)))
+            samples.append((round(time.monotonic() - t0), rss_kib(pid), bpf_map_bytes(pid)))
             print("soak: %4d s  RSS %d KiB  BPF maps %d bytes" % samples[-1], flush=True)
         screen = t.screen()
         t.keys("q")

@@ -27,6 +27,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from harness import bpf_fdinfo, bpf_map_bytes, rss_kib  # noqa: E402
 OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
 DIRTYVM = os.path.join(OUT, "dirtyvm")
 SPLITTOP = os.path.join(OUT, "splittop")
@@ -127,34 +129,6 @@ def ab_runs(config, args, reps, obs, tmp, rows):
                 % (config, rep + 1, o.name, r["round1_s"], r["round3_s"], r["enable_s"]))
 
 
-def bpf_fds(pid):
-    """fdinfo of each BPF map and program the process holds: (kind, fields)."""
-    out = []
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            if target not in ("anon_inode:bpf-map", "anon_inode:bpf-prog"):
-                continue
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        out.append((target.split("-")[-1], {k.strip(): v.strip() for k, v in info.items()}))
-    return out
-
-
-def bpf_map_bytes(pid):
-    return sum(int(i.get("memlock", 0)) for kind, i in bpf_fds(pid) if kind == "map")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def self_cost(nvms, seconds, tmp):
     """splittop --csv -i 1 for `seconds` while nvms looping VMs run."""
     vm = subprocess.Popen([DIRTYVM, "--loop", "--vms", str(nvms), "--vcpus", "1", "--mem", "32M",
@@ -207,9 +181,7 @@ def prog_stats(args, tmp):
         wait_file(out, "time_unix_s,", 30, p)
         dirtyvm(args)
         mine = []
-        for kind, i in bpf_fds(p.pid):
-            if kind != "prog":
-                continue
+        for i in bpf_fdinfo(p.pid, "prog"):
             show = subprocess.run(["bpftool", "-j", "prog", "show", "id", i["prog_id"]],
                                   capture_output=True, text=True).stdout
             mine.append({"name": json.loads(show).get("name", "?") if show else "?",

@@ -85,3 +85,30 @@ def stop(p, sig=signal.SIGINT, timeout=30):
     p.send_signal(sig)
     out, err = p.communicate(timeout=timeout)
     return p.returncode, out, err
+
+
+def rss_kib(pid):
+    """A process's resident memory, from /proc."""
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def bpf_fdinfo(pid, kind):
+    """The fdinfo fields of each BPF object of kind ("map" or "prog") the
+    process holds open."""
+    out = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:bpf-" + kind:
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                out.append({k.strip(): v.strip() for k, v in
+                            (l.split(":", 1) for l in f.read().splitlines() if ":" in l)})
+        except OSError:
+            pass
+    return out
+
+
+def bpf_map_bytes(pid):
+    """Memory of the BPF maps the process holds (their memlock)."""
+    return sum(int(m.get("memlock", 0)) for m in bpf_fdinfo(pid, "map"))

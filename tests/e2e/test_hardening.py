@@ -12,48 +12,28 @@ import tempfile
 import threading
 import time
 
-from harness import DIRTYVM, OUT, SPLITTOP, need_kvm, run, spawn
+from harness import DIRTYVM, OUT, SPLITTOP, bpf_fdinfo, need_kvm, rss_kib, run, spawn
 from test_splittop import check_vm, expected, read_csv, traced_dirtyvm
 
 
 def splittop_bpf_objects():
-    """Programs and links of any splittop on the host (bpftool), by name."""
-    names = set()
-    for kind in ("prog", "link"):
-        p = run(["bpftool", "-j", kind, "show"], timeout=60)
-        for o in json.loads(p.stdout or "[]"):
-            name = o.get("name") or o.get("prog_name") or ""
-            if name.startswith("on_") or name == "census":
-                names.add((kind, o.get("id")))
-    return names
-
-
-def fdinfo(pid, kind):
-    """fdinfo of the BPF maps (kind "map") the process holds."""
-    out = []
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:bpf-" + kind:
-                continue
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                out.append(dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l))
-        except OSError:
-            pass
-    return out
+    """Programs of any splittop on the host (by their names), and the links
+    holding them (bpftool)."""
+    p = run(["bpftool", "-j", "prog", "show"], timeout=60)
+    progs = {o["id"] for o in json.loads(p.stdout or "[]")
+             if o.get("name", "").startswith("on_") or o.get("name") == "census"}
+    p = run(["bpftool", "-j", "link", "show"], timeout=60)
+    links = {o["id"] for o in json.loads(p.stdout or "[]") if o.get("prog_id") in progs}
+    return {("prog", i) for i in progs} | {("link", i) for i in links}
 
 
 def vm_index_entries(pid):
     """Entries of splittop's kvm -> slot hash (its occupancy)."""
-    for m in fdinfo(pid, "map"):
+    for m in bpf_fdinfo(pid, "map"):
         if m.get("map_type") == "1" and m.get("key_size") == "8" and m.get("value_size") == "4":
             p = run(["bpftool", "-j", "map", "dump", "id", m["map_id"]], timeout=60)
             return len(json.loads(p.stdout or "[]"))
     raise AssertionError("no vm_index map in splittop %d" % pid)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
 
 
 def headless(out, interval):
@@ -143,13 +123,14 @@ def test_signals_at_any_moment_leave_totals_and_nothing_attached():
                 what = "%s after %ss" % (signal.Signals(sig).name, delay)
                 assert p.returncode == 0, (what, p.returncode, err)
                 rows = list(csv.DictReader(io.StringIO(out)))
-                if out:
-                    assert out.startswith("time_unix_s,"), (what, out[:200])
-                    totals = [r for r in rows if r["scope"] == "total"]
-                    # Once the VM has been seen it has exactly one total row.
-                    if any(r["vm"] == "sigvm" for r in rows):
-                        assert [r["vm"] for r in totals].count("sigvm") == 1, (what, totals)
-                assert "Traceback" not in err and "rror" not in err.replace("unattributed", ""), (what, err)
+                assert out.startswith("time_unix_s,"), (what, out[:200])
+                # The first sample (the census) finds the running VM, so even
+                # a signal pending at start ends with its one total row.
+                totals = [r for r in rows if r["scope"] == "total"]
+                assert [r["vm"] for r in totals].count("sigvm") == 1, (what, totals)
+                # The only message: faults of a vCPU already in the guest.
+                other = [l for l in err.splitlines() if "outside any KVM_RUN" not in l]
+                assert not other, (what, err)
     finally:
         vm.send_signal(signal.SIGINT)
         vm.wait(timeout=60)
