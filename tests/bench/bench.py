@@ -131,6 +131,7 @@ def ab_runs(config, args, reps, obs, tmp, rows):
 
 def self_cost(nvms, seconds, tmp):
     """splittop --csv -i 1 for `seconds` while nvms looping VMs run."""
+    p = None
     vm = subprocess.Popen([DIRTYVM, "--loop", "--vms", str(nvms), "--vcpus", "1", "--mem", "32M",
                            "--name", "bench"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -160,6 +161,9 @@ def self_cost(nvms, seconds, tmp):
         if len(rows) != nvms:
             raise RuntimeError("%d total rows for %d VMs" % (len(rows), nvms))
     finally:
+        if p and p.poll() is None:
+            p.kill()    # failed part way: leave no tracer behind
+            p.wait()
         vm.send_signal(signal.SIGINT)
         vm.wait(timeout=60)
     cpu = ru.ru_utime + ru.ru_stime
@@ -176,6 +180,7 @@ def prog_stats(args, tmp):
     out = os.path.join(tmp, "prof.csv")
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
+    p = None
     try:
         p = subprocess.Popen([SPLITTOP, "--csv", "-i", "1", "-o", out])
         wait_file(out, "time_unix_s,", 30, p)
@@ -186,9 +191,10 @@ def prog_stats(args, tmp):
                                   capture_output=True, text=True).stdout
             mine.append({"name": json.loads(show).get("name", "?") if show else "?",
                          "run_cnt": int(i.get("run_cnt", 0)), "run_time_ns": int(i.get("run_time_ns", 0))})
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=60)
     finally:
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=60)
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(old)
     return [{"program": q.get("name", "?"), "events": q.get("run_cnt", 0),

@@ -334,7 +334,9 @@ def test_tui_quit_stops_command_and_signals_restore():
         try:
             t.wait(lambda s: "quitme" in table(s)[0], "the VM row")
             assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7])[;m]", t.screen(escapes=True)), "NO_COLOR ignored"
-            pid = run(["pgrep", "-x", "splittop"]).stdout.split()
+            # This terminal's splittop: a child of the pane's shell.
+            shell = t.tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
+            pid = run(["pgrep", "-P", shell, "-x", "splittop"]).stdout.split()
             assert len(pid) == 1, pid
             os.kill(int(pid[0]), getattr(__import__("signal"), "SIG" + sig))
             status = t.exit_status()
