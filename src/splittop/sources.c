@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,25 +132,36 @@ static long read_id(const char *root, const char *tp)
 	return id > 0 ? id : -EIO;
 }
 
-static bool tracefs_mounted(const char *root)
+/*
+ * Where tracefs is mounted, from the mount table: probing a path instead
+ * (access("/sys/kernel/debug/tracing/...")) would itself mount tracefs on
+ * kernels that automount it under a mounted debugfs, and leave it there.
+ */
+static bool tracefs_mount(char *root, size_t len)
 {
-	char path[256];
+	struct mntent *m;
+	bool found = false;
+	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/events", root);
-	return access(path, F_OK) == 0;
+	f = setmntent("/proc/self/mounts", "re");
+	if (!f)
+		return false;
+	while (!found && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "tracefs"))
+			found = snprintf(root, len, "%s", m->mnt_dir) < (int)len;
+	endmntent(f);
+	return found;
 }
 
 long tracepoint_id(const char *tp)
 {
-	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-	unsigned int i;
+	char root[256];
 	long id;
 	int pipefd[2], status;
 	pid_t pid;
 
-	for (i = 0; i < 2; i++)
-		if (tracefs_mounted(roots[i]))
-			return read_id(roots[i], tp);
+	if (tracefs_mount(root, sizeof(root)))
+		return read_id(root, tp);
 	/* Not mounted: look in a child with its own mount namespace. */
 	if (pipe2(pipefd, O_CLOEXEC))
 		return -errno;
@@ -162,8 +174,8 @@ long tracepoint_id(const char *tp)
 	if (pid == 0) {
 		id = -EOPNOTSUPP;
 		if (!unshare(CLONE_NEWNS) && !mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) &&
-		    !mount("tracefs", roots[0], "tracefs", 0, NULL))
-			id = read_id(roots[0], tp);
+		    !mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+			id = read_id("/sys/kernel/tracing", tp);
 		else
 			id = -errno;
 		if (write(pipefd[1], &id, sizeof(id)) != sizeof(id))
