@@ -126,12 +126,13 @@ $(OUT)/tests/test_parse: tests/unit/test_parse.c $(OUT)/obj/common/parse.o
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
 
 $(OUT)/tests/test_dirtyvm_options: tests/unit/test_dirtyvm_options.c $(OUT)/obj/dirtyvm/options.o \
-		$(OUT)/obj/dirtyvm/report.o $(OUT)/obj/common/parse.o
+		$(OUT)/obj/dirtyvm/report.o $(OUT)/obj/dirtyvm/kvm_stats.o $(OUT)/obj/common/parse.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
 
-$(OUT):
+# Everything built waits for this directory, and so for the package check.
+$(OUT): | check-deps
 	$(Q)mkdir -p $@
 
 # Install whatever Debian package is missing, and say which.

@@ -7,6 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const dvm_fault_stat_names[DVM_FAULT_STATS] = {
+	[DVM_PF_TAKEN] = "pf_taken",
+	[DVM_PF_FIXED] = "pf_fixed",
+	[DVM_PF_SPURIOUS] = "pf_spurious",
+	[DVM_PF_FAST] = "pf_fast",
+	[DVM_PF_EMULATE] = "pf_emulate",
+	[DVM_PF_MMIO_SPTE_CREATED] = "pf_mmio_spte_created",
+};
+
 /* The layout is self-describing (Documentation/virt/kvm/api.rst, "KVM_GET_STATS_FD"):
  * a header, then descriptors of sizeof(desc) + name_size bytes, then the data. */
 int kvm_stats_read(int stats_fd, const char *const *names, uint64_t *values, unsigned int n)

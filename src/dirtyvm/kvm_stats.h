@@ -9,4 +9,18 @@
  * Returns 0, -ENOENT if a name is missing, or another negative errno. */
 int kvm_stats_read(int stats_fd, const char *const *names, uint64_t *values, unsigned int n);
 
+/* KVM's own per-vCPU page fault counters (arch/x86/kvm/x86.c), summed over
+ * a VM's vCPUs: the ground truth for the faults splittop counts. */
+enum dvm_fault_stat {
+	DVM_PF_TAKEN,		/* every fault KVM's MMU handled */
+	DVM_PF_FIXED,		/* ... that installed a mapping */
+	DVM_PF_SPURIOUS,	/* ... that found it installed already */
+	DVM_PF_FAST,		/* ... fixed without mmu_lock (fast_page_fault) */
+	DVM_PF_EMULATE,		/* ... sent to the instruction emulator */
+	DVM_PF_MMIO_SPTE_CREATED, /* ... that installed an MMIO SPTE */
+	DVM_FAULT_STATS,
+};
+extern const char *const dvm_fault_stat_names[DVM_FAULT_STATS];
+#define DVM_STAT_MISSING UINT64_MAX	/* the kernel lacks that statistic */
+
 #endif

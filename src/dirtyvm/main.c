@@ -195,6 +195,8 @@ static void *vm_main(void *arg)
 		if (!ctx->opt->loop || ctx->stop)
 			break;
 	}
+	if (!dvm_vm_fault_stats(vm, res->faults))
+		res->have_faults = true;
 	if (!err)
 		err = dvm_vm_page_stats(vm, res->pages_end);
 	else if (!dvm_vm_page_stats(vm, res->pages_end) && res->logging) {

@@ -110,6 +110,19 @@ void report_json(FILE *f, const struct summary *s)
 		json_pages(f, "enabled", res->pages_enabled);
 		fputc(',', f);
 		json_pages(f, "end", res->pages_end);
+		if (res->have_faults) {
+			unsigned int k;
+
+			fprintf(f, ",\"kvm_faults\":{");
+			for (k = 0; k < DVM_FAULT_STATS; k++) {
+				fprintf(f, "%s\"%s\":", k ? "," : "", dvm_fault_stat_names[k]);
+				if (res->faults[k] == DVM_STAT_MISSING)
+					fprintf(f, "null");
+				else
+					fprintf(f, "%" PRIu64, res->faults[k]);
+			}
+			fputc('}', f);
+		}
 		fprintf(f, ",\"rounds\":[");
 		for (r = 0; r < res->rounds_done; r++) {
 			const struct round_result *rr = &res->rounds[r];

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "options.h"
+#include "kvm_stats.h"
 
 struct round_result {
 	double dirty_s, get_s, clear_s;
@@ -24,6 +25,8 @@ struct vm_result {
 	uint64_t pages_before[3];	/* before enabling dirty logging */
 	uint64_t pages_enabled[3];	/* right after enabling it */
 	uint64_t pages_end[3];
+	bool have_faults;
+	uint64_t faults[DVM_FAULT_STATS]; /* KVM's fault counters at the end */
 	unsigned int rounds_done;	/* in the last cycle */
 	struct round_result *rounds;
 	/* Over every cycle (--loop), ioctls that succeeded, and KVM's own count

@@ -280,7 +280,7 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	for (i = 0; i < DVM_MAX_VCPUS; i++)
-		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
 
 	if (vm->data_size > MAX_DATA_GIB << 30) {
 		fprintf(stderr, "dirtyvm: %llu GiB of guest memory is more than the %llu GiB supported\n",
@@ -359,6 +359,12 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 			fprintf(stderr, "dirtyvm: KVM_CREATE_VCPU %u: %s\n", i, strerror(errno));
 			return err;
 		}
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+		if (v->stats_fd < 0) {
+			err = -errno;
+			fprintf(stderr, "dirtyvm: KVM_GET_STATS_FD of vCPU %u: %s\n", i, strerror(errno));
+			return err;
+		}
 		v->run_size = mmap_size;
 		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED) {
@@ -399,8 +405,11 @@ void dvm_vm_destroy(struct dvm_vm *vm)
 			pthread_join(v->thread, NULL);
 		if (v->run)
 			munmap(v->run, v->run_size);
+		if (v->stats_fd >= 0)
+			close(v->stats_fd);
 		if (v->fd >= 0)
 			close(v->fd);
+		v->fd = v->stats_fd = -1;
 	}
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
@@ -548,4 +557,27 @@ int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3])
 	if (err)
 		fprintf(stderr, "dirtyvm: reading KVM statistics: %s\n", strerror(-err));
 	return err;
+}
+
+int dvm_vm_fault_stats(struct dvm_vm *vm, uint64_t stats[DVM_FAULT_STATS])
+{
+	unsigned int i, k;
+
+	for (k = 0; k < DVM_FAULT_STATS; k++) {
+		stats[k] = 0;
+		for (i = 0; i < vm->nvcpus && stats[k] != DVM_STAT_MISSING; i++) {
+			uint64_t v;
+			int err = kvm_stats_read(vm->vcpus[i].stats_fd, &dvm_fault_stat_names[k], &v, 1);
+
+			if (err == -ENOENT) {
+				stats[k] = DVM_STAT_MISSING;
+			} else if (err) {
+				fprintf(stderr, "dirtyvm: reading vCPU %u statistics: %s\n", i, strerror(-err));
+				return err;
+			} else {
+				stats[k] += v;
+			}
+		}
+	}
+	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kvm_stats.h"
+
 #define DVM_MAX_VCPUS		64
 #define DVM_PAGE_SIZE		4096ULL
 #define DVM_HUGE_SIZE		(2ULL << 20)
@@ -16,12 +18,14 @@
 
 enum dvm_backing { BACKING_THP, BACKING_HUGETLB, BACKING_4K };
 
+
 struct dvm_vm;
 
 struct dvm_vcpu {
 	struct dvm_vm *vm;
 	unsigned int id;
 	int fd;
+	int stats_fd;		/* KVM_GET_STATS_FD of the vCPU */
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;
@@ -86,6 +90,9 @@ int dvm_vm_get_dirty_log(struct dvm_vm *vm, uint64_t *bitmap);
 int dvm_vm_clear_dirty_log(struct dvm_vm *vm, uint64_t *bitmap, uint64_t chunk_pages);
 /* KVM's own mapping counters for this VM, from its binary stats fd. */
 int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3]);
+/* KVM's fault counters summed over the VM's vCPUs; DVM_STAT_MISSING where
+ * the kernel has no such statistic. */
+int dvm_vm_fault_stats(struct dvm_vm *vm, uint64_t stats[DVM_FAULT_STATS]);
 
 double dvm_now(void);
 
