@@ -25,9 +25,9 @@ UNAME_M := $(shell uname -m)
 ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
-# Debian packages needed to build and test.
-DEB_PKGS := clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev \
-	    pkg-config gcc make tmux python3 git procps
+# Debian packages needed to build, and to test (the bed: qemu, busybox, cpio).
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config gcc make
+DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio
 
 ifeq ($(V),1)
 Q =
@@ -66,9 +66,18 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch
+.PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
-all: check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
+all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
+
+# Name the missing build packages before the compiler stumbles on a header.
+check-deps:
+	@command -v dpkg-query >/dev/null || exit 0; missing=""; for p in $(BUILD_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "error: missing build packages:$$missing; 'make deps' (as root) installs them" >&2; exit 1; \
+	fi
 
 check-arch:
 	@test -f $(VMLINUX_H) || { echo "error: no CO-RE header for arch '$(UNAME_M)' ($(VMLINUX_H)); run 'make vmlinux' on a kernel with BTF" >&2; exit 1; }

@@ -2,13 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """splittop's test runner.
 
-Runs the unit test binaries (build/tests/test_*) and every test_* function of
-tests/e2e/*.py and tests/kernel/test_*.py (the stock kernel under emulation,
-booted once), then prints one closing line: "N passed, N failed, N skipped".
-A test skips (with its reason) when what it needs is absent: root, /dev/kvm.
-Under CI (CI=true) every capability is present, so any skip fails the run.
+Runs the unit test binaries (build/tests/test_*), their ASan builds, the
+fuzzers, every test_* function of tests/e2e/*.py, and tests/kernel/test_*.py
+(the stock-kernel tier, booted once), then prints one closing line:
+"N passed, N failed, N skipped".
 
-usage: run.py [-k SUBSTRING] [-v]
+Tests marked @vm_test run a real VM.  They run on the host when it has
+/dev/kvm, and always in the bed (tests/vm: the stock Debian kernel under
+QEMU emulation, a real KVM on any machine), once per boot of BEDS: their
+names there start with bed/, bed-lazy/ and bed-legacy/.  On a
+host without /dev/kvm the host copies are not run at all (the bed's are
+their twins), so they are neither passed nor skipped.  Under CI (CI=true)
+any skip fails the run.
+
+usage: run.py [-k SUBSTRING] [-v] [--no-bed]
+       run.py --inner tdp|tdp-lazy|legacy-tdp [-k SUBSTRING]   (inside the bed)
 """
 import importlib.util
 import os
@@ -21,8 +29,25 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "e2e"))
+sys.path.insert(0, os.path.join(HERE, "vm"))
 
 import harness  # noqa: E402  (tests/e2e/harness.py)
+ROOT = harness.ROOT
+import bed  # noqa: E402  (tests/vm/bed.py)
+
+# The bed's boots: name prefix, kvm module parameters, wall-clock limit (a
+# boot's tests take about 5 minutes here).  Each runs every VM test on a
+# different MMU: the TDP MMU with eager splitting; the TDP MMU splitting
+# lazily (eager_page_split=0: faults demote huge mappings, as on the shadow
+# MMU); and KVM's older TDP code (tdp_mmu=N), whose faults take mmu_lock for
+# write, so that vCPUs wait for each other.  All emulate one CPU at a time
+# (-accel tcg,thread=single): a vCPU that emulation preempts while it holds
+# mmu_lock makes the other wait, as a host that preempts a vCPU thread does,
+# so waits are real.  Multi-threaded emulation hung 2 of 4 boots here (while
+# creating VMs), so it is not used.
+BEDS = {"tdp": ("bed/", (), 1500),
+        "tdp-lazy": ("bed-lazy/", ("eager_page_split=0",), 1500),
+        "legacy-tdp": ("bed-legacy/", ("tdp_mmu=N",), 1500)}
 
 
 def unit_tests(out):
@@ -89,41 +114,103 @@ def e2e_tests(sub):
                 yield "%s/%s" % (fname[:-3], attr), fn
 
 
-def main():
-    args = sys.argv[1:]
-    pattern = args[args.index("-k") + 1] if "-k" in args else ""
-    verbose = "-v" in args
-    out = os.environ.get("OUT", "build")
-    passed = failed = skipped = 0
-    skips = []
-    tests = (list(unit_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) +
-             list(e2e_tests("e2e")) + list(e2e_tests("kernel")))
+def run_bed(mode, pattern, counts, skips):
+    """One boot of the bed running this boot's VM tests with this same
+    script (--inner); their PASS/FAIL/SKIP lines stream through and count
+    here.  A boot that fails counts as one failed test, prefix + "boot"."""
+    prefix, kvm_params, limit = BEDS[mode]
+    argv = ["python3", "tests/run.py", "--inner", mode] + (["-k", pattern] if pattern else [])
+    env = {k: os.environ[k] for k in ("CI", "OUT", "FUZZ_SECONDS") if k in os.environ}
+    env["SPLITTOP_BED"] = mode
+    try:
+        r = bed.run(argv, cwd=ROOT, timeout=limit, kvm_params=kvm_params, env=env, echo=True)
+        inner = [l for l in r.stdout.splitlines() if l.startswith("inner: ")]
+        if not inner:
+            raise bed.BedError("the bed's run printed no counts (exit %d):\n%s" % (r.returncode, r.stderr[-3000:]))
+    except bed.BedError as e:
+        counts["failed"] += 1
+        print("FAIL %sboot" % prefix)
+        for line in str(e).rstrip().splitlines()[-40:]:
+            print("     " + line)
+        return
+    p, f, sk = (int(x) for x in inner[-1].split()[1:4])
+    counts["passed"] += p
+    counts["failed"] += f
+    counts["skipped"] += sk
+    skips += [l.split()[1] for l in r.stdout.splitlines() if l.startswith("SKIP ")]
+    print("%s: %d passed, %d failed, %d skipped in %.0f s (%d boot%s)" % (
+        prefix.rstrip("/"), p, f, sk, r.elapsed_s, r.boots, "s" if r.boots > 1 else ""), flush=True)
+
+
+def select(tests, pattern):
+    return [(n, fn) for n, fn in tests if pattern in n]
+
+
+def run_tests(tests, counts, skips):
     for name, fn in tests:
-        if pattern not in name:
-            continue
         t0 = time.monotonic()
         try:
             fn()
         except harness.Skip as e:
-            skipped += 1
+            counts["skipped"] += 1
             skips.append(name)
             print("SKIP %s (%s)" % (name, e), flush=True)
             continue
         except Exception as e:  # a test failure is any exception, with its story
-            failed += 1
+            counts["failed"] += 1
             print("FAIL %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
             detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
             for line in detail.rstrip().splitlines()[-40:]:
                 print("     " + line)
             continue
-        passed += 1
+        counts["passed"] += 1
         print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
+
+
+def inner(mode, pattern):
+    """Inside the bed: this boot's VM tests, named with its prefix."""
+    prefix = BEDS[mode][0]
+    tests = [(prefix + n, fn) for n, fn in e2e_tests("e2e") if getattr(fn, "vm_test", False)]
+    counts, skips = {"passed": 0, "failed": 0, "skipped": 0}, []
+    run_tests(select(tests, pattern), counts, skips)
     harness.cleanup_all()
-    strict = os.environ.get("CI") == "true" and skipped
-    if strict:
-        print("CI: these tests skipped, but every capability is present on CI: " + ", ".join(skips))
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed or strict else 0
+    print("inner: %(passed)d %(failed)d %(skipped)d" % counts)
+    return 0
+
+
+def main():
+    args = sys.argv[1:]
+    pattern = args[args.index("-k") + 1] if "-k" in args else ""
+    if "--inner" in args:
+        return inner(args[args.index("--inner") + 1], pattern)
+    use_bed = "--no-bed" not in args
+    out = os.environ.get("OUT", "build")
+    counts, skips = {"passed": 0, "failed": 0, "skipped": 0}, []
+    e2e = list(e2e_tests("e2e"))
+    vm = [(n, fn) for n, fn in e2e if getattr(fn, "vm_test", False)]
+    if not harness.host_has_kvm():
+        # Their twins run in the bed; here they would only skip.
+        e2e = [(n, fn) for n, fn in e2e if not getattr(fn, "vm_test", False)]
+        print("no /dev/kvm on this host: its %d VM tests run in the bed only" % len(vm), flush=True)
+    run_tests(select(list(unit_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) + e2e,
+                     pattern), counts, skips)
+    for mode in BEDS if use_bed else ():
+        prefix = BEDS[mode][0]
+        # Boot only if a test of this boot matches the pattern.
+        if select([(prefix + n, fn) for n, fn in vm], pattern):
+            run_bed(mode, pattern, counts, skips)
+    run_tests(select(list(e2e_tests("kernel")), pattern), counts, skips)
+    harness.cleanup_all()
+    strict = False
+    if os.environ.get("CI") == "true":
+        if counts["skipped"]:
+            print("CI: these tests skipped, but every capability is present on CI: " + ", ".join(skips))
+            strict = True
+        if not use_bed:
+            print("CI: --no-bed leaves out the VM tests' runs in the bed")
+            strict = True
+    print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+    return 1 if counts["failed"] or strict else 0
 
 
 if __name__ == "__main__":

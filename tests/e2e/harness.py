@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Helpers shared by the end-to-end tests: what the machine offers, running
-dirtyvm and splittop, and killing whatever a failed test left running."""
+dirtyvm and splittop, and killing whatever a failed test left running.
+
+The same tests run on the host (when it has /dev/kvm) and in the bed
+(tests/vm: the stock kernel under emulation, SPLITTOP_BED set): what they
+expect follows the kernel they run on (kernel()), and memory sizes shrink
+in the bed (mem()), where emulation is slow; the arithmetic stays exact."""
+import fcntl
+import functools
 import json
 import os
 import signal
@@ -13,17 +20,97 @@ DIRTYVM = os.path.join(OUT, "dirtyvm")
 SPLITTOP = os.path.join(OUT, "splittop")
 
 _procs = []
+# Inside the bed (tests/vm/bed.py), which boot of tests/run.py's BEDS: "tdp",
+# "tdp-lazy" or "legacy-tdp"; empty on the host.
+BED = os.environ.get("SPLITTOP_BED", "")
 
 
 class Skip(Exception):
     """Raised by a test whose requirement is absent; the reason is printed."""
 
 
+def host_has_kvm():
+    """A working /dev/kvm: it opens and answers KVM_GET_API_VERSION (12).
+    A PVM guest's kernel may have the node and no KVM behind it."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return fcntl.ioctl(fd, 0xAE00) == 12   # KVM_GET_API_VERSION
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def need_kvm():
     if os.geteuid() != 0:
         raise Skip("needs root")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+    if not host_has_kvm():
         raise Skip("needs /dev/kvm")
+
+
+def vm_test():
+    """Marks a test that runs a real VM: tests/run.py runs it on the host
+    (when it has /dev/kvm) and in each of the bed's boots."""
+    def mark(fn):
+        @functools.wraps(fn)
+        def test():
+            need_kvm()
+            return fn()
+        test.vm_test = True
+        return test
+    return mark
+
+
+def mem(mib):
+    """--mem for a test written with mib MiB per vCPU: the same on the
+    host, an eighth in the bed (at least one 2 MiB region)."""
+    if BED:
+        mib = max(2, mib // 8 // 2 * 2)
+    return "%dM" % mib
+
+
+_kernel = None
+
+
+def kernel():
+    """What the running kernel's KVM is: {"mmu": "tdp"|"legacy-tdp"|"shadow",
+    "eager": bool, "sources": {metric: source or None}} from KVM's
+    parameters and splittop --list-sources (what splittop will use)."""
+    global _kernel
+    if _kernel is None:
+        def param(name):
+            try:
+                with open("/sys/module/kvm/parameters/" + name) as f:
+                    return f.read().strip()
+            except OSError:
+                return ""
+        p = run([SPLITTOP, "--list-sources"], timeout=60)
+        assert p.returncode == 0, "splittop --list-sources: %s" % p.stderr
+        sources = {}
+        for line in p.stdout.splitlines()[1:]:
+            metric, src = line.split(None, 1)
+            # A source starts with its kind (tp_btf/, fentry/, ...); a
+            # reason why there is none does not.
+            sources[metric] = src if "/" in src.split(" ")[0] or src.startswith(
+                ("kvm->", "memslot")) else None
+        # tdp_mmu=N with nested paging on is KVM's older TDP code.
+        hw_tdp = "Y" in (param("../../kvm_amd/parameters/npt"), param("../../kvm_intel/parameters/ept"))
+        _kernel = {"mmu": "tdp" if param("tdp_mmu") == "Y" else "legacy-tdp" if hw_tdp else "shadow",
+                   "eager": param("eager_page_split") == "Y", "sources": sources,
+                   "header": p.stdout.splitlines()[0]}
+    return _kernel
+
+
+def contention_expected():
+    """Whether vCPUs faulting at once wait for each other's mmu_lock: where
+    faults take it for write (the shadow MMU, KVM's older TDP code with
+    tdp_mmu=N), not on the TDP MMU, which fixes faults under the read lock.
+    In the bed, emulation preempts vCPUs that hold the lock, and the others
+    wait (tests/run.py)."""
+    return kernel()["mmu"] != "tdp"
 
 
 def spawn(argv, **kw):

@@ -2,24 +2,14 @@
 """The stock-kernel tier: one boot of Debian's kernel (TDP MMU, eager page
 splitting, KVM as a module) under emulation, the same splittop binary, exact
 numbers.  Run by `make test-kernel` and, as part of `make test`, by
-tests/run.py (it boots once and checks every scenario)."""
+tests/run.py (it boots once, runs tests/kernel/scenarios.sh and checks
+every scenario)."""
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as kernel_tier   # noqa: E402
-
-MEM = 32          # MiB per vCPU: 16 regions of 2 MiB; emulation is slow
-SCENARIOS = """
-scenario eager_thp --vcpus 1 --mem 32M --rounds 2
-scenario eager_hugetlb --vcpus 1 --mem 32M --rounds 2 --backing hugetlb
-scenario eager_2vcpus --vcpus 2 --mem 32M --rounds 2
-scenario clear --vcpus 1 --mem 32M --rounds 2 --mode clear
-scenario lazy --vcpus 1 --mem 32M --rounds 2 --eager-split n
-SPLITTOP_ARGS="--source fault_latency=kprobe" scenario kprobe --vcpus 1 --mem 32M --rounds 2
-SPLITTOP_ARGS="--source mmu_lock_hold=none --source fault_latency=none" scenario basic --vcpus 1 --mem 32M --rounds 2
-"""
 
 _result = None
 
@@ -28,7 +18,7 @@ def booted():
     """Boot once per test run; every test reads the same results."""
     global _result
     if _result is None:
-        _result = kernel_tier.boot(SCENARIOS)
+        _result = kernel_tier.boot()
     return _result
 
 
