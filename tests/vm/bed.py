@@ -94,10 +94,13 @@ def kernel(cache=None):
             print("bed: downloading %s (once, into %s)" % (pkg, cache), file=sys.stderr, flush=True)
             step("download " + pkg, ["apt-get", "download", pkg], 900, cwd=cache)
             debs = glob.glob(os.path.join(cache, pkg + "_*.deb"))
-        tmp = extract + ".tmp"
+        tmp = "%s.%d.tmp" % (extract, os.getpid())
         shutil.rmtree(tmp, ignore_errors=True)
         step("unpack " + pkg, ["dpkg-deb", "-x", debs[0], tmp], 300)
-        os.rename(tmp, extract)
+        try:
+            os.rename(tmp, extract)
+        except OSError:   # another run unpacked it first
+            shutil.rmtree(tmp, ignore_errors=True)
     vmlinuz = glob.glob(os.path.join(extract, "boot", "vmlinuz-*"))[0]
     mods = glob.glob(os.path.join(extract, "lib", "modules", "*", "kernel"))[0]
     return pkg, vmlinuz, mods
@@ -137,7 +140,7 @@ def initramfs(pkg, mods):
                 step("unzstd " + name, ["sh", "-c", "zstd -dc '%s' > '%s'" % (src, dst)], 60)
             else:
                 shutil.copy(src, dst)
-        tmp = path + ".tmp"
+        tmp = "%s.%d.tmp" % (path, os.getpid())   # two runs at once build their own
         step("initramfs", ["sh", "-c", "find . | cpio -o -H newc --quiet | gzip -1 > '%s'" % tmp], 300,
              cwd=root)
         os.rename(tmp, path)
