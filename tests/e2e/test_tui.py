@@ -11,7 +11,7 @@ import tempfile
 import time
 
 from harness import DIRTYVM, OUT, ROOT, SPLITTOP, Skip, kernel, mem, run, spawn, vm_test
-from test_splittop import check_vm, expected, traced_dirtyvm
+from test_splittop import check_vm
 
 
 def fmt_count(v):
@@ -142,9 +142,10 @@ def row_order(screen):
 
 @vm_test()
 def test_tui_totals_agree_with_csv():
-    """A whole dirtyvm run in the view: its last screen, its detail pane and
-    the CSV it prints at the end all agree with a --csv run of the same
-    configuration and with the workload's arithmetic."""
+    """A whole dirtyvm run in the view: its last screen and its detail pane
+    agree with the CSV total row it prints at the end, and that row with the
+    workload's arithmetic and KVM's own counters of the same run (two runs
+    of the same configuration may differ where vCPUs race: the TDP MMU)."""
     args = ["--vcpus", "2", "--mem", mem(64), "--rounds", "3"]
     t = Term("%s -i 0.3 -- %s --json --name tuitest %s" % (SPLITTOP, DIRTYVM, " ".join(args)),
              width=100, height=30)
@@ -153,36 +154,19 @@ def test_tui_totals_agree_with_csv():
         rows, _ = table(s)
         assert "tuitest" in rows, s
         r = rows["tuitest"]
-        # The reference: the same configuration under splittop --csv.
-        totals, _, summary = traced_dirtyvm(*args)
-        want = expected(summary, summary["vms"][0])
-        ref = totals[0]
-        check_vm(ref, summary, summary["vms"][0])
-        faults = sum(int(ref[k]) for k in ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp",
-                                           "faults_other"))
-        assert r["DEMOTS"] == fmt_count(int(ref["demotions_2m"])), (r, ref)
-        assert r["FAULTS"] == fmt_count(faults), (r, faults)
-        assert r["HWP"] == fmt_count(int(ref["faults_huge_wp"])), (r, ref)
-        # DLOG as the CSV says it: "-" where the kernel cannot tell (6.1 has
-        # no kvm->nr_memslots_dirty_logging).
-        assert r["VCPU"] == "2" and r["DLOG"] == ("off" if ref["dirty_logging"] else "-"), (r, ref)
-        assert r["SPLITS"] == fmt_count(int(ref["splits_2m"]) + int(ref["splits_1g"])), (r, ref)
         assert "[TOTALS]" in s, s
 
         t.keys("Enter")
         d = t.wait(lambda s: "Faults since start" in s, "the detail pane")
-        m = re.search(r"all vCPUs\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", d)
-        assert m, d
-        assert [int(x) for x in m.groups()[:4]] == [int(ref["faults_huge_wp"]), int(ref["faults_nonpresent"]),
-                                                    int(ref["faults_4k_wp"]), int(ref["faults_other"])], (m.groups(), ref)
+        classes = re.search(r"all vCPUs\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", d)
+        assert classes, d
         vcpu = [int(x) for x in re.findall(r"vCPU \d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)", d)]
-        assert len(vcpu) == 2 and sum(vcpu) == faults, (vcpu, faults)
-        m = re.search(r"  2M\s+(\d+)\s+(\d+)\s+(\d+)", d)
-        assert m and int(m.group(3)) == int(ref["demotions_2m"]), d
+        splits = re.search(r"  2M\s+(\d+)\s+(\d+)\s+(\d+)", d)
+        assert splits, d
         t.keys("End")
         d = t.wait(lambda s: "Dirty-log operations" in s, "the end of the detail pane")
-        m = re.search(r"  get\s+(\d+)", d)
-        assert m and int(m.group(1)) == int(ref["dirty_log_gets"]), d
+        gets = re.search(r"  get\s+(\d+)", d)
+        assert gets, d
         t.keys("Escape")
         t.wait(lambda s: "tuitest" in table(s)[0], "the table again")
 
@@ -192,17 +176,31 @@ def test_tui_totals_agree_with_csv():
         out = t.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
         total = [l for l in out.splitlines() if ",total," in l]
         assert len(total) == 1, out
-        cells = total[0].split(",")
         header = next(l for l in out.splitlines() if l.startswith("time_unix_s,")).split(",")
-        row = dict(zip(header, cells))
-        for key in want:
-            assert row[key] == ref[key], (key, row[key], ref[key])
+        row = dict(zip(header, total[0].split(",")))
         # The command's own output is held back, then shown after the view.
         err = t.read(t.stderr)
         summary_line = [l for l in err.splitlines() if l.startswith("{")]
-        assert summary_line and json.loads(summary_line[-1])["status"] == "completed", err
+        assert summary_line, err
+        summary = json.loads(summary_line[-1])
+        assert summary["status"] == "completed", err
     finally:
         t.close()
+    check_vm(row, summary, summary["vms"][0])
+    faults = int(row["faults"])
+    assert r["DEMOTS"] == fmt_count(int(row["demotions_2m"])), (r, row)
+    assert r["FAULTS"] == fmt_count(faults), (r, faults)
+    assert r["HWP"] == fmt_count(int(row["faults_huge_wp"])), (r, row)
+    # DLOG as the CSV says it: "-" where the kernel cannot tell (6.1 has
+    # no kvm->nr_memslots_dirty_logging).
+    assert r["VCPU"] == "2" and r["DLOG"] == ("off" if row["dirty_logging"] else "-"), (r, row)
+    assert r["SPLITS"] == fmt_count(int(row["splits_2m"]) + int(row["splits_1g"])), (r, row)
+    assert [int(x) for x in classes.groups()[:4]] == [int(row["faults_huge_wp"]), int(row["faults_nonpresent"]),
+                                                      int(row["faults_4k_wp"]), int(row["faults_other"])], (
+        classes.groups(), row)
+    assert len(vcpu) == 2 and sum(vcpu) == faults, (vcpu, faults)
+    assert int(splits.group(3)) == int(row["demotions_2m"]), (splits.groups(), row)
+    assert int(gets.group(1)) == int(row["dirty_log_gets"]) == summary["params"]["rounds"], (gets.groups(), row)
 
 
 @vm_test()
