@@ -36,7 +36,7 @@ ROOT = harness.ROOT
 import bed  # noqa: E402  (tests/vm/bed.py)
 
 # The bed's boots: name prefix, kvm module parameters, wall-clock limit (a
-# boot's tests take about 5 minutes here).  Each runs every VM test on a
+# boot's tests take about 7 minutes here).  Each runs every VM test on a
 # different MMU: the TDP MMU with eager splitting; the TDP MMU splitting
 # lazily (eager_page_split=0: faults demote huge mappings, as on the shadow
 # MMU); and KVM's older TDP code (tdp_mmu=N), whose faults take mmu_lock for
