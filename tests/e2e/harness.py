@@ -99,8 +99,7 @@ def kernel():
         # tdp_mmu=N with nested paging on is KVM's older TDP code.
         hw_tdp = "Y" in (param("../../kvm_amd/parameters/npt"), param("../../kvm_intel/parameters/ept"))
         _kernel = {"mmu": "tdp" if param("tdp_mmu") == "Y" else "legacy-tdp" if hw_tdp else "shadow",
-                   "eager": param("eager_page_split") == "Y", "sources": sources,
-                   "header": p.stdout.splitlines()[0]}
+                   "eager": param("eager_page_split") == "Y", "sources": sources}
     return _kernel
 
 

@@ -9,7 +9,7 @@ import os
 import tempfile
 
 from harness import (DIRTYVM, SPLITTOP, Skip, contention_expected, expect_usage_error, kernel, mem,
-                     need_kvm, run, spawn, stop, vm_test, wait_for_line)
+                     run, spawn, stop, vm_test, wait_for_line)
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
 
@@ -446,7 +446,6 @@ def test_odd_vm_name_keeps_csv_and_json_valid():
 def test_not_root_says_which_capabilities():
     import shutil
     if not shutil.which("setpriv"):
-        from harness import Skip
         raise Skip("needs setpriv (util-linux)")
     p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SPLITTOP, "-c", "1"],
             timeout=30)
