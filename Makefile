@@ -57,12 +57,12 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
-		src/splittop/csv.c src/splittop/json.c src/splittop/vm_table.c src/splittop/vm_name.c \
+		src/splittop/csv.c src/splittop/json.c src/splittop/record.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
-	      $(OUT)/tests/test_view \
+	      $(OUT)/tests/test_view $(OUT)/tests/golden_replay \
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
@@ -109,6 +109,12 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 
 $(OUT)/tests/test_view: tests/unit/test_view.c $(OUT)/obj/splittop/view.o \
 		$(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/json.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
+
+$(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(OUT)/obj/splittop/csv.o \
+		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/record.o $(OUT)/obj/splittop/vm_table.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)

@@ -65,6 +65,31 @@ def unit_tests(out):
             yield "unit/" + name, run
 
 
+def golden_tests(out):
+    """Recordings of real runs (SPLITTOP_RECORD, see tests/golden/README) rendered
+    again: the bytes must equal what the run itself printed."""
+    d = os.path.join(ROOT, "tests", "golden")
+    for name in sorted(os.listdir(d)):
+        stem, ext = os.path.splitext(name)
+        if ext not in (".csv", ".json"):
+            continue
+        def run(stem=stem, ext=ext):
+            want = open(os.path.join(d, stem + ext), "rb").read()
+            p = subprocess.run([os.path.join(out, "tests", "golden_replay"), ext[1:],
+                                os.path.join(d, stem + ".rec")], capture_output=True, timeout=60)
+            if p.returncode:
+                raise AssertionError(p.stderr.decode(errors="replace"))
+            if p.stdout != want:
+                got, exp = p.stdout.decode(errors="replace").splitlines(), want.decode(errors="replace").splitlines()
+                for i, (a, b) in enumerate(zip(got, exp)):
+                    if a != b:
+                        k = next(j for j in range(min(len(a), len(b)) + 1) if a[j:j + 1] != b[j:j + 1])
+                        raise AssertionError("%s%s line %d differs at byte %d:\n  got  ...%s\n  want ...%s"
+                                             % (stem, ext, i + 1, k, a[max(0, k - 60):k + 60], b[max(0, k - 60):k + 60]))
+                raise AssertionError("%s%s: %d lines, want %d" % (stem, ext, len(got), len(exp)))
+        yield "golden/" + stem + ext, run
+
+
 def sanitized_unit_tests(out):
     """The same unit tests built with ASan and UBSan (make asan)."""
     for name, fn in unit_tests(os.path.join(out, "asan")):
@@ -192,7 +217,7 @@ def main():
         # Their twins run in the bed; here they would only skip.
         e2e = [(n, fn) for n, fn in e2e if not getattr(fn, "vm_test", False)]
         print("no /dev/kvm on this host: its %d VM tests run in the bed only" % len(vm), flush=True)
-    run_tests(select(list(unit_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) + e2e,
+    run_tests(select(list(unit_tests(out)) + list(golden_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) + e2e,
                      pattern), counts, skips)
     for mode in BEDS if use_bed else ():
         prefix = BEDS[mode][0]

@@ -5,6 +5,7 @@
  */
 #include "command.h"
 #include "options.h"
+#include "record.h"
 #include "render.h"
 #include "tracer.h"
 #include "tui.h"
@@ -75,7 +76,7 @@ static double now_unix(void)
 
 /* Render one frame: every selected VM's interval deltas, or its totals. */
 static void render_frame(FILE *out, const struct renderer *rd, const struct options *o,
-			 struct tracer *t, const char *scope, double elapsed)
+			 struct tracer *t, const char *scope, double elapsed, FILE *rec)
 {
 	bool total = !strcmp(scope, "total");
 	struct self_stats self;
@@ -85,6 +86,8 @@ static void render_frame(FILE *out, const struct renderer *rd, const struct opti
 	unsigned int i;
 
 	tracer_self(t, &self);
+	if (rec)
+		record_frame(rec, scope, fr.time_unix, elapsed, &self, &t->avail);
 	rd->begin(out, &fr);
 	for (i = 0; i < t->nvms; i++) {
 		struct vm_entry *e = &t->vms[i];
@@ -92,6 +95,8 @@ static void render_frame(FILE *out, const struct renderer *rd, const struct opti
 
 		if (!e->seq || !selected(o, e) || (!total && e->reported))
 			continue;
+		if (rec)
+			record_vm(rec, e);
 		if (!total) {
 			vm_counters_delta(&e->now, &e->prev, &d);
 			c = &d;
@@ -179,6 +184,7 @@ struct sink {
 	struct tui *ui;			/* NULL: headless */
 	FILE *out;
 	const struct renderer *rd;
+	FILE *rec;			/* SPLITTOP_RECORD: the frames' input, for golden tests */
 };
 
 /* Wait until the next sample is due, handling keys in the live view.
@@ -278,7 +284,7 @@ static int run(struct sink *k, struct tracer *t, struct options *o, struct comma
 			tui_update(k->ui, t, now - last_sample, selected, o);
 			tui_draw(k->ui, t);
 		} else {
-			render_frame(k->out, k->rd, o, t, "interval", now - start);
+			render_frame(k->out, k->rd, o, t, "interval", now - start, k->rec);
 			if (fflush(k->out) || ferror(k->out)) {
 				/* The reader is gone (splittop | head): stop quietly. */
 				if (errno == EPIPE)
@@ -399,6 +405,14 @@ int main(int argc, char **argv)
 		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
 		fflush(k.out);
 	}
+	if (getenv("SPLITTOP_RECORD")) {
+		k.rec = fopen(getenv("SPLITTOP_RECORD"), "w");
+		if (k.rec)
+			record_start(k.rec, &t.host, t.sources, NR_METRICS, o.interval);
+		else
+			fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n",
+				getenv("SPLITTOP_RECORD"), strerror(errno));
+	}
 	err = run(&k, &t, &o, &cmd, &user_quit);
 	if (live) {
 		tui_stop(k.ui);
@@ -411,7 +425,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(errno));
 			err = -EIO;
 		}
-		render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start);
+		render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start, k.rec);
 		if (fflush(k.out) && !err) {
 			if (errno == EPIPE) {
 				err = -EPIPE;
@@ -423,6 +437,8 @@ int main(int argc, char **argv)
 	}
 	if (k.out != stdout)
 		fclose(k.out);
+	if (k.rec)
+		fclose(k.rec);
 	report_self(&t, o.max_vms);
 	tracer_close(&t);
 	command_stop(&cmd, SIGTERM);

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Text, one item per line; strings hex-encoded (prefix "x") so that a VM
+ * name with spaces or bytes that are not UTF-8 survives; doubles as C99 hex
+ * floats so that times are replayed exactly.  Counters are written by name
+ * and only where non-zero: a field added later reads as 0 from an older
+ * recording, and a recording stays small.
+ */
+#include "record.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD(f) { #f, offsetof(struct vm_counters, f), sizeof(((struct vm_counters *)0)->f) / 8 }
+
+static const struct counter_field {
+	const char *name;
+	size_t off, n;
+} fields[] = {
+	FIELD(splits), FIELD(split_errors), FIELD(split_errno), FIELD(demotions), FIELD(faults),
+	FIELD(lock_waits), FIELD(lock_wait_ns), FIELD(lock_wait_hist), FIELD(dlog_count),
+	FIELD(dlog_ns), FIELD(dlog_splits), FIELD(vcpu_faults), FIELD(hold_count), FIELD(hold_ns),
+	FIELD(hold_hist), FIELD(fault_lat_hist), FIELD(fault_lat_count), FIELD(fault_lat_ns),
+	FIELD(vcpu_lat_count), FIELD(vcpu_lat_ns), FIELD(vcpu_lat_hist),
+};
+
+static void put_str(FILE *f, const char *s)
+{
+	fputc('x', f);
+	for (; *s; s++)
+		fprintf(f, "%02x", (unsigned char)*s);
+}
+
+static int get_str(const char *tok, char *out, size_t n)
+{
+	size_t i, len;
+
+	if (!tok || tok[0] != 'x' || (strlen(tok) - 1) % 2 || (strlen(tok) - 1) / 2 >= n)
+		return -1;
+	len = (strlen(tok) - 1) / 2;
+	for (i = 0; i < len; i++) {
+		unsigned int b;
+
+		if (sscanf(tok + 1 + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (char)b;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+void record_start(FILE *f, const struct host_info *h, const struct metric_source *m,
+		  unsigned int nm, double interval)
+{
+	unsigned int i;
+
+	fprintf(f, "host %a ", interval);
+	put_str(f, h->kernel);
+	fputc(' ', f);
+	put_str(f, h->mmu);
+	fputc(' ', f);
+	put_str(f, h->eager_split);
+	fputc('\n', f);
+	for (i = 0; i < nm; i++) {
+		fputs("source ", f);
+		put_str(f, m[i].metric);
+		fprintf(f, " %d ", m[i].source != NULL);
+		put_str(f, m[i].source ? m[i].source : "");
+		fputc(' ', f);
+		put_str(f, m[i].why);
+		fputc('\n', f);
+	}
+}
+
+void record_frame(FILE *f, const char *scope, double time_unix, double elapsed,
+		  const struct self_stats *s, const struct avail *a)
+{
+	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d\n", scope, time_unix,
+		elapsed, (unsigned long long)s->vm_table_full,
+		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
+		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
+		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
+		a->fault_latency);
+}
+
+static void put_counters(FILE *f, const char *which, const struct vm_counters *c)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const uint64_t *v = (const uint64_t *)((const char *)c + fields[i].off);
+		bool any = false;
+
+		for (k = 0; k < fields[i].n; k++) {
+			if (!v[k])
+				continue;
+			if (!any)
+				fprintf(f, "%s %s", which, fields[i].name);
+			any = true;
+			fprintf(f, " %u=%" PRIu64, k, v[k]);
+		}
+		if (any)
+			fputc('\n', f);
+	}
+}
+
+void record_vm(FILE *f, const struct vm_entry *e)
+{
+	const struct vm_gauges *g = &e->gauges;
+	unsigned int i;
+
+	fprintf(f, "vm %u %d ", e->pid, e->alive);
+	put_str(f, e->name);
+	fputc('\n', f);
+	put_counters(f, "now", &e->now);
+	put_counters(f, "prev", &e->prev);
+	fprintf(f, "gauges %u %" PRIu64 " %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, g->vcpus,
+		g->mem_pages, g->memslots_dirty, g->pages[0], g->pages[1], g->pages[2],
+		g->lock_wait_max_ns);
+	for (i = 0; i < DLOG_OPS; i++)
+		fprintf(f, " %" PRIu64 " %" PRIu64, g->dlog_last_ns[i], g->dlog_last_splits[i]);
+	fprintf(f, "\nmax %" PRIu64 " %" PRIu64 " %" PRIu64 "\nend\n", e->lock_wait_max_run_ns,
+		e->hold_max_run_ns[0], e->hold_max_run_ns[1]);
+}
+
+static int read_counters_line(struct vm_counters *c, char *save)
+{
+	const char *name = strtok_r(NULL, " \n", &save);
+	char *tok;
+	unsigned int i;
+
+	for (i = 0; name && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(fields[i].name, name))
+			break;
+	if (!name || i == sizeof(fields) / sizeof(fields[0]))
+		return -1;
+	while ((tok = strtok_r(NULL, " \n", &save))) {
+		unsigned long k;
+		unsigned long long v;
+
+		if (sscanf(tok, "%lu=%llu", &k, &v) != 2 || k >= fields[i].n)
+			return -1;
+		((uint64_t *)((char *)c + fields[i].off))[k] = v;
+	}
+	return 0;
+}
+
+int record_read_line(struct record_reader *r, char *line)
+{
+	char *save = NULL, *kind = strtok_r(line, " \n", &save);
+	struct vm_gauges *g = &r->vm.gauges;
+	unsigned long long s[5];
+	char bits[16];
+	unsigned int i;
+	int n = 0;
+
+	if (!kind)
+		return 0;
+	if (!strcmp(kind, "host")) {
+		char *iv = strtok_r(NULL, " ", &save);
+
+		if (!iv || sscanf(iv, "%la", &r->interval) != 1 ||
+		    get_str(strtok_r(NULL, " ", &save), r->host.kernel, sizeof(r->host.kernel)) ||
+		    get_str(strtok_r(NULL, " ", &save), r->host.mmu, sizeof(r->host.mmu)) ||
+		    get_str(strtok_r(NULL, " \n", &save), r->host.eager_split, sizeof(r->host.eager_split)))
+			return -1;
+		return 'H';
+	}
+	if (!strcmp(kind, "source")) {
+		struct metric_source *m = &r->src[r->nsrc];
+		char *has;
+
+		if (r->nsrc >= sizeof(r->src) / sizeof(r->src[0]) ||
+		    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][0], sizeof(r->src_text[0][0])) ||
+		    !(has = strtok_r(NULL, " ", &save)) ||
+		    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][1], sizeof(r->src_text[0][1])) ||
+		    get_str(strtok_r(NULL, " \n", &save), m->why, sizeof(m->why)))
+			return -1;
+		m->metric = r->src_text[r->nsrc][0];
+		m->source = *has == '1' ? r->src_text[r->nsrc][1] : NULL;
+		r->nsrc++;
+		return 'S';
+	}
+	if (!strcmp(kind, "frame")) {
+		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %7s", r->scope, &r->time_unix,
+			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 || strlen(bits) != 7)
+			return -1;
+		r->self = (struct self_stats){ s[0], s[1], s[2], s[3], s[4] };
+		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
+					   bits[4] == '1', bits[5] == '1', bits[6] == '1' };
+		return 'F';
+	}
+	if (!strcmp(kind, "vm")) {
+		int alive;
+
+		memset(&r->vm, 0, sizeof(r->vm));
+		r->vm.seq = 1;
+		if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)
+			return -1;
+		r->vm.alive = alive;
+		return get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)) ? -1 : 0;
+	}
+	if (!strcmp(kind, "now"))
+		return read_counters_line(&r->vm.now, save);
+	if (!strcmp(kind, "prev"))
+		return read_counters_line(&r->vm.prev, save);
+	if (!strcmp(kind, "gauges")) {
+		if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
+			   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],
+			   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
+			return -1;
+		save += n;
+		for (i = 0; i < DLOG_OPS; i++) {
+			if (sscanf(save, " %" SCNu64 " %" SCNu64 "%n", &g->dlog_last_ns[i],
+				   &g->dlog_last_splits[i], &n) != 2)
+				return -1;
+			save += n;
+		}
+		return 0;
+	}
+	if (!strcmp(kind, "max"))
+		return sscanf(save, "%" SCNu64 " %" SCNu64 " %" SCNu64, &r->vm.lock_wait_max_run_ns,
+			      &r->vm.hold_max_run_ns[0], &r->vm.hold_max_run_ns[1]) == 3 ? 0 : -1;
+	if (!strcmp(kind, "end"))
+		return 'V';
+	return -1;
+}
