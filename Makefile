@@ -114,7 +114,7 @@ $(OUT)/tests/test_view: tests/unit/test_view.c $(OUT)/obj/splittop/view.o \
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(OUT)/obj/splittop/csv.o \
-		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/record.o $(OUT)/obj/splittop/vm_table.o
+		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/view.o $(OUT)/obj/splittop/record.o $(OUT)/obj/splittop/vm_table.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)

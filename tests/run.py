@@ -71,7 +71,7 @@ def golden_tests(out):
     d = os.path.join(ROOT, "tests", "golden")
     for name in sorted(os.listdir(d)):
         stem, ext = os.path.splitext(name)
-        if ext not in (".csv", ".json"):
+        if ext not in (".csv", ".json", ".view"):
             continue
         def run(stem=stem, ext=ext):
             want = open(os.path.join(d, stem + ext), "rb").read()
