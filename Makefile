@@ -57,12 +57,13 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
-		src/splittop/csv.c src/splittop/json.c src/splittop/record.c src/splittop/vm_table.c src/splittop/vm_name.c \
+		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
+		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
-	      $(OUT)/tests/test_view $(OUT)/tests/golden_replay \
+	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
@@ -92,7 +93,7 @@ $(OUT)/obj/%.o: src/%.S | $(OUT)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -c $< -o $@
 
-$(OUT)/splittop.bpf.o: bpf/splittop.bpf.c bpf/splittop.h $(VMLINUX_H) | $(OUT)
+$(OUT)/splittop.bpf.o: bpf/splittop.bpf.c bpf/splittop.h $(wildcard bpf/*.bpf.h) $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -107,20 +108,27 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES)
 
-$(OUT)/tests/test_view: tests/unit/test_view.c $(OUT)/obj/splittop/view.o \
-		$(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/json.o
+# The parts of splittop that need neither root nor BPF nor a terminal.
+SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
+		     vm_table vm_name view keys)
+
+$(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
-$(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(OUT)/obj/splittop/csv.o \
-		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/view.o $(OUT)/obj/splittop/record.o $(OUT)/obj/splittop/vm_table.o
+$(OUT)/tests/test_vm_table: tests/unit/test_vm_table.c $(OUT)/obj/splittop/vm_table.o \
+		$(OUT)/obj/splittop/vm_name.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
-$(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(OUT)/obj/splittop/csv.o \
-		$(OUT)/obj/splittop/json.o $(OUT)/obj/splittop/vm_table.o $(OUT)/obj/splittop/vm_name.o
+$(OUT)/tests/test_view: tests/unit/test_view.c $(SPLITTOP_PURE_OBJ)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
+
+$(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
@@ -167,13 +175,14 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name
 
 $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c \
-		src/splittop/sources.c src/splittop/vm_name.c src/common/parse.c $(OUT)/splittop.skel.h
+		src/splittop/sources.c src/splittop/vm_name.c src/splittop/vm_table.c src/common/parse.c \
+		$(OUT)/splittop.skel.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
 
-$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c src/splittop/vm_name.c src/splittop/view.c \
-		src/splittop/json.c src/splittop/csv.c src/splittop/vm_table.c
+$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name view json \
+		json_writer csv vm_table metrics snapshot)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@

@@ -11,6 +11,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "splittop.h"
+#include "bits.bpf.h"
+#include "memslots.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -116,19 +118,6 @@ struct {
 } untracked_vms SEC(".maps");
 
 #define SELF_INC(field) __sync_fetch_and_add(&self.field, 1)
-
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
-}
 
 /* ---- VM table ---------------------------------------------------------- */
 
@@ -280,16 +269,6 @@ static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)
 	return f;
 }
 
-static __always_inline int memslots_dirty(__u64 kvm)
-{
-	struct kvm *k = (struct kvm *)kvm;
-
-	/* nr_memslots_dirty_logging: x86, since the eager page splitting work. */
-	if (!bpf_core_field_exists(k->nr_memslots_dirty_logging))
-		return -1;
-	return BPF_CORE_READ(k, nr_memslots_dirty_logging.counter);
-}
-
 /* ---- KVM's own gauges for one VM ----------------------------------------- */
 
 struct slot_walk {
@@ -300,13 +279,12 @@ struct slot_walk {
 
 static long sum_bucket(__u64 b, struct slot_walk *w)
 {
-	struct kvm_memslots *slots = (void *)w->slots;
-	struct hlist_node *n;
+	struct hlist_node *n = memslot_bucket((void *)w->slots, b);
 	int i;
 
-	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
-	for (i = 0; i < 16 && n; i++) {
-		struct kvm_memory_slot *ms = (void *)n - w->id_node_off;
+	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
+		/* Out of BPF_CORE_READ: w is our type, not the kernel's. */
+		struct kvm_memory_slot *ms = memslot_of(n, w->id_node_off);
 
 		w->pages += BPF_CORE_READ(ms, npages);
 		n = BPF_CORE_READ(n, next);
@@ -318,7 +296,6 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 {
 	struct slot_walk w = {};
 	struct kvm_memslots *slots;
-	int node;
 
 	rec->kvm = (__u64)kvm;
 	rec->online_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
@@ -331,10 +308,8 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 	slots = BPF_CORE_READ(kvm, memslots[0]);
 	if (slots) {
 		w.slots = (__u64)slots;
-		node = BPF_CORE_READ(slots, node_idx);
-		w.id_node_off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
-				(node & 1) * bpf_core_type_size(struct hlist_node);
-		bpf_loop(128, sum_bucket, &w, 0);
+		w.id_node_off = memslot_id_node_off(slots);
+		bpf_loop(MEMSLOT_ID_BUCKETS, sum_bucket, &w, 0);
 	}
 	rec->mem_pages = w.pages;
 }
@@ -349,20 +324,16 @@ static __always_inline int memslot_flags(__u64 kvm, __u32 id)
 	struct kvm_memslots *slots;
 	struct hlist_node *n;
 	__u64 off;
-	__u32 b;
-	int i, node;
+	int i;
 
 	slots = BPF_CORE_READ((struct kvm *)kvm, memslots[(id >> 16) & 1]);
 	if (!slots)
 		return -1;
-	node = BPF_CORE_READ(slots, node_idx);
-	off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
-	      (node & 1) * bpf_core_type_size(struct hlist_node);
+	off = memslot_id_node_off(slots);
 	id &= 0xffff;
-	b = (id * 0x61C88647u) >> 25;	/* hash_min(id, 7): the kernel's hash_32 */
-	n = BPF_CORE_READ(slots, id_hash[b & 127].first);
-	for (i = 0; i < 16 && n; i++) {
-		struct kvm_memory_slot *ms = (void *)n - off;
+	n = memslot_bucket(slots, memslot_id_bucket(id));
+	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
+		struct kvm_memory_slot *ms = memslot_of(n, off);
 
 		if ((__u32)BPF_CORE_READ(ms, id) == id)
 			return BPF_CORE_READ(ms, flags);
@@ -648,7 +619,7 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 
 static __always_inline struct vcpu_stats *vcpu_counters(struct fault_cache *c)
 {
-	__u32 key = c->idx * ST_MAX_VCPUS + (c->vcpu < ST_MAX_VCPUS ? c->vcpu : ST_MAX_VCPUS - 1);
+	__u32 key = vcpu_key(c->idx, c->vcpu);
 
 	return bpf_map_lookup_elem(&vcpu_stats, &key);
 }
@@ -826,11 +797,29 @@ int BPF_PROG(on_split_raw, __u64 gfn, __u64 spte, int level, int err)
 
 /* ---- kvm->mmu_lock contention ---------------------------------------------- */
 
+/* The VM slot of the kvm whose mmu_lock the current task takes: from its
+ * ioctl context when it works for that VM, else (an MMU notifier, another
+ * VMM thread) by the kvm's address.  false: not a VM splittop tracks. */
+static __always_inline bool lock_vm(__u64 kvm, struct task_ctx *tc, __u32 *idx)
+{
+	__u32 *pidx;
+
+	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
+		*idx = tc->idx;
+		return true;
+	}
+	pidx = bpf_map_lookup_elem(&vm_index, &kvm);
+	if (!pidx)
+		return false;
+	*idx = *pidx;
+	return true;
+}
+
 static __always_inline int contention_begin(void *lock, unsigned int flags)
 {
 	struct lock_pending *lp;
 	struct task_ctx *tc;
-	__u32 idx, *pidx, zero = 0;
+	__u32 idx, zero = 0;
 	__u64 kvm;
 
 	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
@@ -839,15 +828,8 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 		return 0;
 	kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
 	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
-	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
-		idx = tc->idx;
-	} else {
-		/* Another thread (an MMU notifier, a VMM thread): by address. */
-		pidx = bpf_map_lookup_elem(&vm_index, &kvm);
-		if (!pidx)
-			return 0;
-		idx = *pidx;
-	}
+	if (!lock_vm(kvm, tc, &idx))
+		return 0;
 	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
 	if (!lp)
 		return 0;
@@ -942,7 +924,7 @@ static __always_inline int hold_begin(void *lock, int mode)
 	__u64 kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_ctx *tc;
-	__u32 idx, *pidx;
+	__u32 idx;
 	int holder;
 
 	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
@@ -950,10 +932,8 @@ static __always_inline int hold_begin(void *lock, int mode)
 		idx = tc->idx;
 		holder = holder_of(tc->kind);
 	} else {
-		pidx = bpf_map_lookup_elem(&vm_index, &kvm);
-		if (!pidx)
+		if (!lock_vm(kvm, NULL, &idx))
 			return 0;
-		idx = *pidx;
 		holder = HOLDER_OTHER;
 		tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!tc) {
@@ -1049,7 +1029,7 @@ static __always_inline int fault_end(void)
 		st->fault_lat_count++;
 		st->fault_lat_ns += d;
 	}
-	key = tc->idx * ST_MAX_VCPUS + (tc->vcpu < ST_MAX_VCPUS ? tc->vcpu : ST_MAX_VCPUS - 1);
+	key = vcpu_key(tc->idx, tc->vcpu);
 	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
 	if (!vs)
 		return 0;

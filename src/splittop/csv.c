@@ -19,25 +19,29 @@ void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void csv_header(FILE *f)
+static void csv_start(FILE *f, const struct snapshot *s, double interval)
 {
 	unsigned int i;
 
+	(void)s; (void)interval;
 	fputs("time_unix_s,elapsed_s,scope,pid,vm", f);
 	for (i = 0; i < NR_COLUMNS; i++)
-		fprintf(f, ",%s", column_names[i]);
+		if (metrics[i].name)
+			fprintf(f, ",%s", metrics[i].name);
 	fputc('\n', f);
 }
 
-void csv_row(FILE *f, double time_unix, double elapsed, const char *scope,
-	     const struct vm_entry *e, const struct row *r)
+void csv_row(FILE *f, double time_unix, double elapsed, enum scope sc, const struct vm_entry *e,
+	     const struct row *r)
 {
 	unsigned int i;
 
-	fprintf(f, "%.3f,%.3f,%s,%u,", time_unix, elapsed, scope, e->pid);
+	fprintf(f, "%.3f,%.3f,%s,%u,", time_unix, elapsed, scope_name(sc), e->pid);
 	csv_field(f, e->name);
 	/* An unavailable metric is an empty field, never 0. */
 	for (i = 0; i < NR_COLUMNS; i++) {
+		if (!metrics[i].name)
+			continue;
 		if (r->present[i])
 			fprintf(f, ",%" PRIu64, r->v[i]);
 		else
@@ -46,25 +50,12 @@ void csv_row(FILE *f, double time_unix, double elapsed, const char *scope,
 	fputc('\n', f);
 }
 
-static void csv_start(FILE *f, const struct host_info *h, const struct metric_source *m,
-		      unsigned int nm, double interval)
+static void csv_frame(FILE *f, const struct snapshot *s, enum scope sc)
 {
-	(void)h; (void)m; (void)nm; (void)interval;
-	csv_header(f);
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		csv_row(f, s->time_unix, s->elapsed, sc, s->vms[i].e, &s->vms[i].row[sc]);
 }
 
-static void csv_nothing(FILE *f, const struct frame *fr)
-{
-	(void)f; (void)fr;
-}
-
-static void csv_vm(FILE *f, const struct frame *fr, const struct vm_entry *e, const struct row *r,
-		   const struct vm_counters *c, const struct avail *a)
-{
-	(void)c; (void)a;
-	csv_row(f, fr->time_unix, fr->elapsed, fr->scope, e, r);
-}
-
-const struct renderer csv_renderer = {
-	.start = csv_start, .begin = csv_nothing, .vm = csv_vm, .end = csv_nothing,
-};
+const struct renderer csv_renderer = { .start = csv_start, .frame = csv_frame };

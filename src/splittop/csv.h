@@ -6,14 +6,12 @@
 #include <stdio.h>
 
 #include "render.h"
-#include "vm_table.h"
 
 /* Write s as one RFC 4180 field: quoted (with "" for ") when it holds a
  * comma, quote, CR or LF. */
 void csv_field(FILE *f, const char *s);
-void csv_header(FILE *f);
-/* scope: "interval" or "total"; r from row_build(). */
-void csv_row(FILE *f, double time_unix, double elapsed, const char *scope,
-	     const struct vm_entry *e, const struct row *r);
+/* One VM's row of the metric table, in scope sc. */
+void csv_row(FILE *f, double time_unix, double elapsed, enum scope sc, const struct vm_entry *e,
+	     const struct row *r);
 
 #endif

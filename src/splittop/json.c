@@ -1,218 +1,237 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* One JSON object per line: a "host" line, then one "interval" line per
  * interval, then one "total" line. */
+#include "json_writer.h"
 #include "render.h"
 
-#include <inttypes.h>
-#include <string.h>
+#include <stdio.h>
 
 static const char *const fault_names[FAULT_CLASSES] = { "huge_wp", "nonpresent", "4k_wp", "other" };
 static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear" };
 static const char *const holder_names[LOCK_HOLDERS] = { "vcpu_fault", "memslot", "dirty_log", "other" };
 static const char *const mode_names[MMU_LOCK_MODES] = { "read", "write" };
+static const char *const size_names[SPLIT_SIZES] = { "2m", "1g" };
 
 /* A per-vCPU latency quantile: its buckets start at 256 ns. */
-static uint64_t vcpu_lat_quantile(const uint64_t *h, double q)
+static uint64_t vcpu_lat_quantile(const __u64 *h, double q)
 {
 	uint64_t v = hist_quantile_ns(h, ST_VCPU_LAT_BUCKETS, q);
 
 	return v ? ((v + 1) << 8) - 1 : 0;
 }
 
-int utf8_seq_len(const unsigned char *s)
+static void json_start(FILE *f, const struct snapshot *s, double interval)
 {
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-void json_string(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	fputc('"', f);
-	while (*s) {
-		int n = utf8_seq_len(s);
-
-		if (!n) {
-			fputs("\\ufffd", f);
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			fprintf(f, "\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			fprintf(f, "\\u%04x", *s++);
-		} else {
-			fwrite(s, 1, n, f);
-			s += n;
-		}
-	}
-	fputc('"', f);
-}
-
-static void json_start(FILE *f, const struct host_info *h, const struct metric_source *m,
-		       unsigned int nm, double interval)
-{
+	struct jw w;
 	unsigned int i;
 
-	fputs("{\"type\":\"host\",\"kernel\":", f);
-	json_string(f, h->kernel);
-	fprintf(f, ",\"mmu\":\"%s\",\"eager_page_split\":\"%s\",\"interval_s\":%g,\"sources\":[",
-		h->mmu, h->eager_split, interval);
-	for (i = 0; i < nm; i++) {
-		fprintf(f, "%s{\"metric\":\"%s\",\"source\":", i ? "," : "", m[i].metric);
-		if (m[i].source) {
-			json_string(f, m[i].source);
+	jw_begin(&w, f);
+	jw_object(&w, NULL);
+	jw_str(&w, "type", "host");
+	jw_str(&w, "kernel", s->host->kernel);
+	jw_str(&w, "mmu", s->host->mmu);
+	jw_str(&w, "eager_page_split", s->host->eager_split);
+	jw_num(&w, "interval_s", "%g", interval);
+	jw_array(&w, "sources");
+	for (i = 0; i < s->nsources; i++) {
+		const struct metric_source *m = &s->sources[i];
+
+		jw_object(&w, NULL);
+		jw_str(&w, "metric", m->metric);
+		if (m->source) {
+			jw_str(&w, "source", m->source);
 		} else {
-			fputs("null,\"why\":", f);
-			json_string(f, m[i].why);
+			jw_null(&w, "source");
+			jw_str(&w, "why", m->why);
 		}
-		fputc('}', f);
+		jw_close(&w, '}');
 	}
-	fputs("]}\n", f);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	jw_end(&w);
 }
 
-static void json_begin(FILE *f, const struct frame *fr)
+static void json_splits(struct jw *w, const struct vm_counters *c)
 {
-	fprintf(f, "{\"type\":\"%s\",\"time_unix_s\":%.3f,\"elapsed_s\":%.3f,\"vms\":[",
-		fr->scope, fr->time_unix, fr->elapsed);
-}
+	char key[16];
+	unsigned int s, i;
 
-static void json_u64s(FILE *f, const char *key, const uint64_t *v, unsigned int n)
-{
-	unsigned int i;
-
-	fprintf(f, "\"%s\":[", key);
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%" PRIu64, i ? "," : "", v[i]);
-	fputc(']', f);
-}
-
-static void json_vm(FILE *f, const struct frame *fr, const struct vm_entry *e, const struct row *r,
-		    const struct vm_counters *c, const struct avail *a)
-{
-	unsigned int i, k, nv;
-	bool first = true;
-
-	fprintf(f, "%s{\"pid\":%u,\"vm\":", fr->count > 1 ? "," : "", e->pid);
-	json_string(f, e->name);
-	for (i = 0; i < NR_COLUMNS; i++) {
-		if (r->present[i])
-			fprintf(f, ",\"%s\":%" PRIu64, column_names[i], r->v[i]);
-		else
-			fprintf(f, ",\"%s\":null", column_names[i]);
+	jw_object(w, "splits");
+	for (s = 0; s < SPLIT_SIZES; s++) {
+		jw_object(w, size_names[s]);
+		jw_u64(w, "eager", c->vm.splits[s][CAUSE_EAGER]);
+		jw_u64(w, "fault", c->vm.splits[s][CAUSE_FAULT]);
+		jw_close(w, '}');
 	}
-	fputs(",\"detail\":{", f);
-	if (a->splits) {
-		fprintf(f, "\"splits\":{\"2m\":{\"eager\":%" PRIu64 ",\"fault\":%" PRIu64 "},"
-			"\"1g\":{\"eager\":%" PRIu64 ",\"fault\":%" PRIu64 "}},\"split_errno\":{",
-			c->splits[SPLIT_2M][CAUSE_EAGER], c->splits[SPLIT_2M][CAUSE_FAULT],
-			c->splits[SPLIT_1G][CAUSE_EAGER], c->splits[SPLIT_1G][CAUSE_FAULT]);
-		/* errno 0 is the bucket of errnos >= ST_SPLIT_ERRNOS. */
-		for (i = 0; i < ST_SPLIT_ERRNOS; i++) {
-			if (!c->split_errno[i])
-				continue;
-			fprintf(f, "%s\"%s%u\":%" PRIu64, first ? "" : ",", i ? "" : ">=",
-				i ? i : ST_SPLIT_ERRNOS, c->split_errno[i]);
-			first = false;
-		}
-		fputs("},", f);
-	}
-	if (a->lock_wait) {
-		fprintf(f, "\"mmu_lock\":{\"read_waits\":%" PRIu64 ",\"write_waits\":%" PRIu64
-			",\"read_wait_ns\":%" PRIu64 ",\"write_wait_ns\":%" PRIu64
-			",\"wait_p50_ns\":%" PRIu64 ",\"wait_p99_ns\":%" PRIu64 ",",
-			c->lock_waits[MMU_LOCK_READ], c->lock_waits[MMU_LOCK_WRITE],
-			c->lock_wait_ns[MMU_LOCK_READ], c->lock_wait_ns[MMU_LOCK_WRITE],
-			hist_quantile_ns(c->lock_wait_hist, ST_HIST_BUCKETS, 0.5),
-			hist_quantile_ns(c->lock_wait_hist, ST_HIST_BUCKETS, 0.99));
-		json_u64s(f, "wait_hist_log2_ns", c->lock_wait_hist, ST_HIST_BUCKETS);
-		fputs("},", f);
-	}
-	if (a->lock_hold) {
-		unsigned int m, h;
-
-		fputs("\"mmu_lock_hold\":{", f);
-		for (m = 0; m < MMU_LOCK_MODES; m++) {
-			fprintf(f, "%s\"%s\":{\"max_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 ",\"holders\":{",
-				m ? "," : "", mode_names[m], e->hold_max_run_ns[m],
-				hist_quantile_ns(c->hold_hist[m], ST_HIST_BUCKETS, 0.99));
-			for (h = 0; h < LOCK_HOLDERS; h++)
-				fprintf(f, "%s\"%s\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 "}", h ? "," : "",
-					holder_names[h], c->hold_count[m][h], c->hold_ns[m][h]);
-			fputs("},", f);
-			json_u64s(f, "hist_log2_ns", c->hold_hist[m], ST_HIST_BUCKETS);
-			fputc('}', f);
-		}
-		fputs("},", f);
-	}
-	if (a->fault_latency) {
-		fprintf(f, "\"fault_latency\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"p50_ns\":%" PRIu64
-			",\"p99_ns\":%" PRIu64 ",", c->fault_lat_count, c->fault_lat_ns,
-			hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.5),
-			hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
-		json_u64s(f, "hist_log2_ns", c->fault_lat_hist, ST_HIST_BUCKETS);
-		fputs("},", f);
-	}
-	fputs("\"dirty_log\":{", f);
-	for (i = 0; i < DLOG_OPS; i++)
-		fprintf(f, "%s\"%s\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"splits\":%" PRIu64
-			",\"last_ns\":%" PRIu64 ",\"last_splits\":%" PRIu64 "}", i ? "," : "",
-			dlog_names[i], c->dlog_count[i], c->dlog_ns[i], c->dlog_splits[i],
-			e->gauges.dlog_last_ns[i], e->gauges.dlog_last_splits[i]);
-	fputs("},\"vcpus\":[", f);
-	/* vCPUs at or past the last slot share it: label it as a range. */
-	nv = e->gauges.vcpus < ST_MAX_VCPUS ? e->gauges.vcpus : ST_MAX_VCPUS;
-	first = true;
-	for (i = 0; i < ST_MAX_VCPUS; i++) {
-		bool any = false;
-
-		for (k = 0; k < FAULT_CLASSES; k++)
-			any |= c->vcpu_faults[i][k] != 0;
-		if (i >= nv && !any)
+	jw_close(w, '}');
+	/* errno 0 is the bucket of errnos >= ST_SPLIT_ERRNOS. */
+	jw_object(w, "split_errno");
+	for (i = 0; i < ST_SPLIT_ERRNOS; i++) {
+		if (!c->vm.split_errno[i])
 			continue;
-		fprintf(f, "%s{\"vcpu\":", first ? "" : ",");
-		first = false;
-		if (i == ST_MAX_VCPUS - 1)
-			fprintf(f, "\">=%u\"", i);
-		else
-			fprintf(f, "%u", i);
-		for (k = 0; k < FAULT_CLASSES; k++)
-			fprintf(f, ",\"faults_%s\":%" PRIu64, fault_names[k], c->vcpu_faults[i][k]);
-		if (a->fault_latency)
-			fprintf(f, ",\"fault_latency\":{\"count\":%" PRIu64 ",\"ns\":%" PRIu64
-				",\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 "}", c->vcpu_lat_count[i],
-				c->vcpu_lat_ns[i], vcpu_lat_quantile(c->vcpu_lat_hist[i], 0.5),
-				vcpu_lat_quantile(c->vcpu_lat_hist[i], 0.99));
-		fputc('}', f);
+		snprintf(key, sizeof(key), "%s%u", i ? "" : ">=", i ? i : ST_SPLIT_ERRNOS);
+		jw_u64(w, key, c->vm.split_errno[i]);
 	}
-	fputs("]}}", f);
+	jw_close(w, '}');
 }
 
-static void json_end(FILE *f, const struct frame *fr)
+static void json_lock(struct jw *w, const struct vm_counters *c)
 {
-	const struct self_stats *s = fr->self;
-
-	fprintf(f, "],\"self\":{\"vm_table_full\":%" PRIu64 ",\"unattributed_faults\":%" PRIu64
-		",\"unattributed_splits\":%" PRIu64 ",\"task_storage_fail\":%" PRIu64
-		",\"rmap_read_fail\":%" PRIu64 "}}\n",
-		(uint64_t)s->vm_table_full, (uint64_t)s->unattributed_faults,
-		(uint64_t)s->unattributed_splits, (uint64_t)s->task_storage_fail,
-		(uint64_t)s->rmap_read_fail);
+	jw_object(w, "mmu_lock");
+	jw_u64(w, "read_waits", c->vm.lock_waits[MMU_LOCK_READ]);
+	jw_u64(w, "write_waits", c->vm.lock_waits[MMU_LOCK_WRITE]);
+	jw_u64(w, "read_wait_ns", c->vm.lock_wait_ns[MMU_LOCK_READ]);
+	jw_u64(w, "write_wait_ns", c->vm.lock_wait_ns[MMU_LOCK_WRITE]);
+	jw_u64(w, "wait_p50_ns", hist_quantile_ns(c->vm.lock_wait_hist, ST_HIST_BUCKETS, 0.5));
+	jw_u64(w, "wait_p99_ns", hist_quantile_ns(c->vm.lock_wait_hist, ST_HIST_BUCKETS, 0.99));
+	jw_u64s(w, "wait_hist_log2_ns", c->vm.lock_wait_hist, ST_HIST_BUCKETS);
+	jw_close(w, '}');
 }
 
-const struct renderer json_renderer = {
-	.start = json_start, .begin = json_begin, .vm = json_vm, .end = json_end,
-};
+static void json_holds(struct jw *w, const struct vm_entry *e, const struct vm_counters *c)
+{
+	unsigned int m, h;
+
+	jw_object(w, "mmu_lock_hold");
+	for (m = 0; m < MMU_LOCK_MODES; m++) {
+		jw_object(w, mode_names[m]);
+		jw_u64(w, "max_ns", e->hold_max_run_ns[m]);
+		jw_u64(w, "p99_ns", hist_quantile_ns(c->vm.hold_hist[m], ST_HIST_BUCKETS, 0.99));
+		jw_object(w, "holders");
+		for (h = 0; h < LOCK_HOLDERS; h++) {
+			jw_object(w, holder_names[h]);
+			jw_u64(w, "count", c->vm.hold_count[m][h]);
+			jw_u64(w, "ns", c->vm.hold_ns[m][h]);
+			jw_close(w, '}');
+		}
+		jw_close(w, '}');
+		jw_u64s(w, "hist_log2_ns", c->vm.hold_hist[m], ST_HIST_BUCKETS);
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
+}
+
+static void json_latency(struct jw *w, const struct vm_counters *c)
+{
+	jw_object(w, "fault_latency");
+	jw_u64(w, "count", c->vm.fault_lat_count);
+	jw_u64(w, "ns", c->vm.fault_lat_ns);
+	jw_u64(w, "p50_ns", hist_quantile_ns(c->vm.fault_lat_hist, ST_HIST_BUCKETS, 0.5));
+	jw_u64(w, "p99_ns", hist_quantile_ns(c->vm.fault_lat_hist, ST_HIST_BUCKETS, 0.99));
+	jw_u64s(w, "hist_log2_ns", c->vm.fault_lat_hist, ST_HIST_BUCKETS);
+	jw_close(w, '}');
+}
+
+static void json_dlog(struct jw *w, const struct vm_entry *e, const struct vm_counters *c)
+{
+	unsigned int i;
+
+	jw_object(w, "dirty_log");
+	for (i = 0; i < DLOG_OPS; i++) {
+		jw_object(w, dlog_names[i]);
+		jw_u64(w, "count", c->vm.dlog_count[i]);
+		jw_u64(w, "ns", c->vm.dlog_ns[i]);
+		jw_u64(w, "splits", c->vm.dlog_splits[i]);
+		jw_u64(w, "last_ns", e->gauges.dlog_last_ns[i]);
+		jw_u64(w, "last_splits", e->gauges.dlog_last_splits[i]);
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
+}
+
+static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vm_counters *c,
+		       const struct avail *a)
+{
+	/* vCPUs at or past the last slot share it: label it as a range. */
+	unsigned int nv = e->gauges.vcpus < ST_MAX_VCPUS ? e->gauges.vcpus : ST_MAX_VCPUS;
+	char key[24], label[16];
+	unsigned int i, k;
+
+	jw_array(w, "vcpus");
+	for (i = 0; i < ST_MAX_VCPUS; i++) {
+		const struct vcpu_counts *v = &c->vcpu[i];
+
+		if (i >= nv && !sum_u64(v->faults, FAULT_CLASSES))
+			continue;
+		jw_object(w, NULL);
+		if (i == ST_MAX_VCPUS - 1) {
+			snprintf(label, sizeof(label), ">=%u", i);
+			jw_str(w, "vcpu", label);
+		} else {
+			jw_u64(w, "vcpu", i);
+		}
+		for (k = 0; k < FAULT_CLASSES; k++) {
+			snprintf(key, sizeof(key), "faults_%s", fault_names[k]);
+			jw_u64(w, key, v->faults[k]);
+		}
+		if (a->fault_latency) {
+			jw_object(w, "fault_latency");
+			jw_u64(w, "count", v->lat_count);
+			jw_u64(w, "ns", v->lat_ns);
+			jw_u64(w, "p50_ns", vcpu_lat_quantile(v->lat_hist, 0.5));
+			jw_u64(w, "p99_ns", vcpu_lat_quantile(v->lat_hist, 0.99));
+			jw_close(w, '}');
+		}
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const struct avail *a)
+{
+	const struct vm_counters *c = sc == SCOPE_TOTAL ? &v->e->now : &v->delta;
+	const struct row *r = &v->row[sc];
+	unsigned int i;
+
+	jw_object(w, NULL);
+	jw_u64(w, "pid", v->e->pid);
+	jw_str(w, "vm", v->e->name);
+	for (i = 0; i < NR_COLUMNS; i++) {
+		if (!metrics[i].name)
+			continue;
+		if (r->present[i])
+			jw_u64(w, metrics[i].name, r->v[i]);
+		else
+			jw_null(w, metrics[i].name);
+	}
+	jw_object(w, "detail");
+	if (a->splits)
+		json_splits(w, c);
+	if (a->lock_wait)
+		json_lock(w, c);
+	if (a->lock_hold)
+		json_holds(w, v->e, c);
+	if (a->fault_latency)
+		json_latency(w, c);
+	json_dlog(w, v->e, c);
+	json_vcpus(w, v->e, c, a);
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
+static void json_frame(FILE *f, const struct snapshot *s, enum scope sc)
+{
+	struct jw w;
+	unsigned int i;
+
+	jw_begin(&w, f);
+	jw_object(&w, NULL);
+	jw_str(&w, "type", scope_name(sc));
+	jw_num(&w, "time_unix_s", "%.3f", s->time_unix);
+	jw_num(&w, "elapsed_s", "%.3f", s->elapsed);
+	jw_array(&w, "vms");
+	for (i = 0; i < s->n; i++)
+		json_vm(&w, &s->vms[i], sc, &s->avail);
+	jw_close(&w, ']');
+	jw_object(&w, "self");
+	jw_u64(&w, "vm_table_full", s->self.vm_table_full);
+	jw_u64(&w, "unattributed_faults", s->self.unattributed_faults);
+	jw_u64(&w, "unattributed_splits", s->self.unattributed_splits);
+	jw_u64(&w, "task_storage_fail", s->self.task_storage_fail);
+	jw_u64(&w, "rmap_read_fail", s->self.rmap_read_fail);
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+const struct renderer json_renderer = { .start = json_start, .frame = json_frame };

@@ -74,41 +74,56 @@ static double now_unix(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Render one frame: every selected VM's interval deltas, or its totals. */
-static void render_frame(FILE *out, const struct renderer *rd, const struct options *o,
-			 struct tracer *t, const char *scope, double elapsed, FILE *rec)
+/* How the run is shown: a live view, or frames on a stream. */
+struct sink {
+	struct tui *ui;			/* NULL: headless */
+	FILE *out;
+	const struct renderer *rd;
+	FILE *rec;			/* SPLITTOP_RECORD: the frames' input, for golden tests */
+};
+
+/* The VMs an interval frame shows: selected, and not yet shown dead (a VM
+ * that died gets its last interval, then only its total). */
+static bool interval_wanted(const void *arg, const struct vm_entry *e)
 {
-	bool total = !strcmp(scope, "total");
-	struct self_stats self;
-	struct frame fr = { .scope = scope, .time_unix = now_unix(), .elapsed = elapsed, .self = &self };
-	struct vm_counters d;
-	struct row r;
+	return selected(arg, e) && !e->reported;
+}
+
+/* Fill the snapshot from the tracer: selected VMs (want), dt seconds after
+ * the previous sample.  0 or -ENOMEM (printed). */
+static int snapshot_take(struct snapshot *s, struct tracer *t, vm_filter want,
+			 const struct options *o, double elapsed, double dt)
+{
+	int err;
+
+	tracer_self(t, &s->self);
+	s->avail = t->avail;
+	s->time_unix = now_unix();
+	s->elapsed = elapsed;
+	s->dt = dt;
+	err = snapshot_fill(s, &t->vms, want, o);
+	if (err)
+		fprintf(stderr, "splittop: taking a snapshot: %s\n", strerror(-err));
+	return err;
+}
+
+/* One headless frame: each selected VM's interval, or its total. */
+static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const struct options *o,
+		enum scope sc, double elapsed, double dt)
+{
 	unsigned int i;
+	int err;
 
-	tracer_self(t, &self);
-	if (rec)
-		record_frame(rec, scope, fr.time_unix, elapsed, &self, &t->avail);
-	rd->begin(out, &fr);
-	for (i = 0; i < t->nvms; i++) {
-		struct vm_entry *e = &t->vms[i];
-		const struct vm_counters *c = &e->now;
-
-		if (!e->seq || !selected(o, e) || (!total && e->reported))
-			continue;
-		if (rec)
-			record_vm(rec, e);
-		if (!total) {
-			vm_counters_delta(&e->now, &e->prev, &d);
-			c = &d;
-			/* A VM that died gets its last interval, then only its total. */
-			e->reported = !e->alive;
-		}
-		row_build(&e->gauges, c, total ? e->lock_wait_max_run_ns : e->gauges.lock_wait_max_ns,
-			  &t->avail, &r);
-		fr.count++;
-		rd->vm(out, &fr, e, &r, c, &t->avail);
-	}
-	rd->end(out, &fr);
+	err = snapshot_take(s, t, sc == SCOPE_TOTAL ? selected : interval_wanted, o, elapsed, dt);
+	if (err)
+		return err;
+	k->rd->frame(k->out, s, sc);
+	if (k->rec)
+		record_renderer.frame(k->rec, s, sc);
+	for (i = 0; sc == SCOPE_INTERVAL && i < t->vms.n; i++)
+		if (t->vms.e[i].seq && interval_wanted(o, &t->vms.e[i]))
+			t->vms.e[i].reported = !t->vms.e[i].alive;
+	return 0;
 }
 
 static void list_sources(const struct tracer *t)
@@ -179,19 +194,26 @@ static void stderr_release(FILE *held, int saved)
 	fclose(held);
 }
 
-/* How the run is shown: a live view, or rows on a stream. */
-struct sink {
-	struct tui *ui;			/* NULL: headless */
-	FILE *out;
-	const struct renderer *rd;
-	FILE *rec;			/* SPLITTOP_RECORD: the frames' input, for golden tests */
+/* Everything one run holds, released in one place (app_close). */
+struct app {
+	struct options o;
+	struct tracer t;
+	struct snapshot snap;
+	struct sink k;
+	struct command cmd;
+	FILE *held;			/* stderr while the live view owns the screen */
+	int saved_stderr;
+	double start;
+	bool user_quit;
+	bool ran;			/* sampling began: its failure counters mean something */
 };
 
 /* Wait until the next sample is due, handling keys in the live view.
  * Returns true when the run should end (a key, a signal, the command). */
-static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, double *interval,
-		      double last_sample, double *next, bool *quit, bool *out_gone)
+static bool wait_tick(struct app *a, double *interval, double last_sample, double *next,
+		      bool *out_gone)
 {
+	struct sink *k = &a->k;
 	double now;
 
 	while ((now = now_mono()) < *next && !stop_signal) {
@@ -200,17 +222,17 @@ static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, dou
 		if (ms > 50)
 			ms = 50;	/* the command's exit is polled this often */
 		if (k->ui) {
-			enum tui_event ev = tui_poll(k->ui, t, ms, cmd->out_fd);
+			enum tui_event ev = tui_poll(k->ui, ms, a->cmd.out_fd);
 
 			if (ev == TUI_QUIT) {
-				*quit = true;
+				a->user_quit = true;
 				return true;
 			}
 			if (ev == TUI_INTERVAL) {
 				*interval = tui_interval(k->ui);
 				*next = last_sample + *interval;
 			}
-			command_drain(cmd);
+			command_drain(&a->cmd);
 		} else {
 			/* Sleep, but wake when the reader of a pipe goes away: with
 			 * no VM there is nothing to write that would tell us. */
@@ -221,80 +243,94 @@ static bool wait_tick(struct sink *k, struct tracer *t, struct command *cmd, dou
 				return true;
 			}
 		}
-		if (cmd->pid > 0 && command_reap(cmd))
+		if (a->cmd.pid > 0 && command_reap(&a->cmd))
 			return true;
 	}
 	return stop_signal != 0;
 }
 
+/* The live view's new frame: every selected VM. */
+static int show(struct app *a, double elapsed, double dt)
+{
+	int err = snapshot_take(&a->snap, &a->t, selected, &a->o, elapsed, dt);
+
+	if (err)
+		return err;
+	tui_update(a->k.ui, &a->snap);
+	tui_draw(a->k.ui);
+	return 0;
+}
+
 /* The live view after COMMAND ended: the run's totals stay until q. */
-static void hold_last_screen(struct sink *k, struct tracer *t, const struct options *o,
-			     const struct command *cmd)
+static void hold_last_screen(struct app *a)
 {
 	char banner[192];
 
 	snprintf(banner, sizeof(banner), "%s exited with status %d: totals since splittop started. q quits.",
-		 o->command[0], command_exit_status(cmd));
-	tracer_restore_finished(t);
-	tui_finish(k->ui, banner);
-	tui_update(k->ui, t, 0, selected, o);
-	tui_draw(k->ui, t);
-	while (!stop_signal && tui_poll(k->ui, t, 200, -1) != TUI_QUIT)
+		 a->o.command[0], command_exit_status(&a->cmd));
+	vm_table_restore(&a->t.vms);
+	tui_finish(a->k.ui, banner);
+	if (show(a, now_mono() - a->start, 0))
+		return;
+	while (!stop_signal && tui_poll(a->k.ui, 200, -1) != TUI_QUIT)
 		;
 }
 
-/* Sample until the run ends; returns 0 or a negative errno (printed). */
-static int run(struct sink *k, struct tracer *t, struct options *o, struct command *cmd,
-	       bool *user_quit)
+/* Write out what is buffered; the reader may be gone (splittop | head). */
+static int flush_out(FILE *out)
 {
-	double start = now_mono(), last_sample, interval = o->interval, next;
+	if (!fflush(out) && !ferror(out))
+		return 0;
+	if (errno == EPIPE)
+		return -EPIPE;
+	fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
+	return -EIO;
+}
+
+/* Sample until the run ends; returns 0 or a negative errno (printed). */
+static int run(struct app *a)
+{
+	struct sink *k = &a->k;
+	double last_sample, interval = a->o.interval, next;
 	uint64_t ticks = 0;
 	int err;
 
-	err = tracer_sample(t);		/* VMs that already run, and the baseline */
-	last_sample = start;
+	err = tracer_sample(&a->t);	/* VMs that already run, and the baseline */
+	last_sample = a->start;
+	if (!err && k->ui)
+		err = show(a, 0, 0);
 	if (err)
 		return err;
-	if (k->ui) {
-		tui_update(k->ui, t, 0, selected, o);
-		tui_draw(k->ui, t);
-	}
-	next = start + interval;
+	next = a->start + interval;
 	for (;;) {
 		bool out_gone = false;
-		bool last = wait_tick(k, t, cmd, &interval, last_sample, &next, user_quit, &out_gone);
+		bool last = wait_tick(a, &interval, last_sample, &next, &out_gone);
 		double now;
 
 		if (out_gone)
 			return -EPIPE;	/* nobody reads: no totals to write either */
-		if (cmd->pid > 0 && (stop_signal || *user_quit)) {
+		if (a->cmd.pid > 0 && (stop_signal || a->user_quit)) {
 			/* Forward, then wait for the command: its status is ours. */
-			command_stop(cmd, *user_quit ? SIGTERM : stop_signal);
+			command_stop(&a->cmd, a->user_quit ? SIGTERM : stop_signal);
 		}
 		if (k->ui && tui_paused(k->ui) && !last) {
 			next += interval;
 			continue;
 		}
-		err = tracer_sample(t);
+		err = tracer_sample(&a->t);
 		if (err)
 			return err;
 		now = now_mono();
 		ticks++;
-		if (k->ui) {
-			tui_update(k->ui, t, now - last_sample, selected, o);
-			tui_draw(k->ui, t);
-		} else {
-			render_frame(k->out, k->rd, o, t, "interval", now - start, k->rec);
-			if (fflush(k->out) || ferror(k->out)) {
-				/* The reader is gone (splittop | head): stop quietly. */
-				if (errno == EPIPE)
-					return -EPIPE;
-				fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
-				return -EIO;
-			}
-		}
+		if (k->ui)
+			err = show(a, now - a->start, now - last_sample);
+		else
+			err = emit(k, &a->snap, &a->t, &a->o, SCOPE_INTERVAL, now - a->start,
+				   now - last_sample) ?: flush_out(k->out);
+		if (err)
+			return err;
 		last_sample = now;
-		if ((o->count && ticks >= o->count) || (o->duration && now - start >= o->duration))
+		if ((a->o.count && ticks >= a->o.count) || (a->o.duration && now - a->start >= a->o.duration))
 			last = true;
 		if (last)
 			break;
@@ -302,24 +338,162 @@ static int run(struct sink *k, struct tracer *t, struct options *o, struct comma
 		if (next < now_mono())
 			next = now_mono();
 	}
-	if (k->ui && o->command && !*user_quit && !stop_signal && cmd->pid == 0)
-		hold_last_screen(k, t, o, cmd);
+	if (k->ui && a->o.command && !a->user_quit && !stop_signal && a->cmd.pid == 0)
+		hold_last_screen(a);
 	return 0;
+}
+
+/* Before anything is loaded: what splittop cannot run without.  0 or the
+ * exit status (printed). */
+static int check_host(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "splittop: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) to load BPF programs\n");
+		return 1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "splittop: the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF is needed\n");
+		return 1;
+	}
+	if (access("/sys/module/kvm", F_OK)) {
+		fprintf(stderr, "splittop: KVM is not in this kernel, or its module is not loaded\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* The live view, with stderr held off the screen.  0 or -1 (printed). */
+static int live_start(struct app *a)
+{
+	struct tui_opts uo = {
+		.color = !a->o.no_color && !getenv("NO_COLOR"), .interval = a->o.interval,
+		.filter_pid_vm = a->o.selection[0] ? a->o.selection : NULL,
+		.command = a->o.command ? a->o.command[0] : NULL,
+	};
+
+	a->k.ui = tui_start(&uo);
+	if (!a->k.ui)
+		return -1;
+	/* Nothing may write over the screen: messages wait until it ends. */
+	a->saved_stderr = stderr_hold(&a->held);
+	return 0;
+}
+
+static void live_stop(struct app *a)
+{
+	tui_stop(a->k.ui);
+	a->k.ui = NULL;
+	stderr_release(a->held, a->saved_stderr);
+	a->held = NULL;
+}
+
+static void record_open(struct app *a)
+{
+	const char *path = getenv("SPLITTOP_RECORD");
+
+	if (!path)
+		return;
+	a->k.rec = fopen(path, "w");
+	if (a->k.rec)
+		record_renderer.start(a->k.rec, &a->snap, a->o.interval);
+	else
+		fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n", path, strerror(errno));
+}
+
+/* Load, attach, run, and write the totals.  Returns the exit status. */
+static int app_main(struct app *a)
+{
+	struct options *o = &a->o;
+	struct tracer_opts topts = { .max_vms = o->max_vms, .raw_tracepoints = o->raw_tracepoints };
+	bool live = !o->json && !o->csv && !o->output && !o->list_sources && isatty(STDOUT_FILENO) &&
+		    isatty(STDIN_FILENO);
+	int err, rc;
+
+	if (o->output && !o->list_sources) {
+		a->k.out = fopen(o->output, "w");
+		if (!a->k.out) {
+			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, strerror(errno));
+			a->k.out = stdout;
+			return 1;
+		}
+	}
+	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	memcpy(topts.force, o->force, sizeof(topts.force));
+	if (tracer_open(&a->t, &topts))
+		return 1;
+	if (o->list_sources) {
+		list_sources(&a->t);
+		return 0;
+	}
+	a->snap = (struct snapshot){ .host = &a->t.host, .sources = a->t.sources,
+				     .nsources = NR_METRICS, .max_vms = a->t.max_vms };
+	/* The live view prints the totals as CSV when it ends; JSON only when asked. */
+	a->k.rd = o->json ? &json_renderer : &csv_renderer;
+	if (live && live_start(a))
+		return 1;
+	a->start = now_mono();
+	if (o->command) {
+		err = command_start(&a->cmd, o->command, live);
+		if (err)
+			return err == -ENOENT ? 127 : 126;
+	}
+	if (!live) {
+		/* Flushed now: a script waiting for the header knows tracing is on. */
+		a->k.rd->start(a->k.out, &a->snap, o->interval);
+		fflush(a->k.out);
+	}
+	record_open(a);
+	a->ran = true;
+	err = run(a);
+	if (live) {
+		live_stop(a);
+		a->k.rd->start(a->k.out, &a->snap, o->interval);
+	}
+	if (err != -EPIPE) {
+		rc = vm_table_restore(&a->t.vms);
+		if (rc && !err) {
+			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(-rc));
+			err = -EIO;
+		}
+		rc = emit(&a->k, &a->snap, &a->t, o, SCOPE_TOTAL, now_mono() - a->start, 0) ?:
+		     flush_out(a->k.out);
+		if (!err)
+			err = rc;
+	}
+	if (err == -EPIPE)
+		return 0;
+	if (err)
+		return 1;
+	command_stop(&a->cmd, SIGTERM);
+	if (o->command && !a->user_quit)
+		return command_exit_status(&a->cmd);
+	return 0;
+}
+
+/* The one cleanup path: whatever app_main got to, in reverse order. */
+static void app_close(struct app *a)
+{
+	if (a->k.ui)
+		live_stop(a);
+	if (a->k.out && a->k.out != stdout)
+		fclose(a->k.out);
+	if (a->k.rec)
+		fclose(a->k.rec);
+	if (a->ran)
+		report_self(&a->t, a->o.max_vms);
+	tracer_close(&a->t);
+	snapshot_free(&a->snap);
+	command_stop(&a->cmd, SIGTERM);
+	if (a->o.command)
+		command_flush(&a->cmd, a->o.command[0]);
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct command cmd = { .out_fd = -1 };
-	struct tracer_opts topts;
-	struct sink k = { .out = stdout };
-	struct options o;
-	struct tracer t;
-	FILE *held = NULL;
-	double start;
-	bool live, user_quit = false;
-	int rc, err, saved_stderr = -1;
+	struct app a = { .cmd = { .out_fd = -1 }, .k = { .out = stdout }, .saved_stderr = -1 };
 	sigset_t stops;
+	int rc;
 
 	/* First of all: a stop request at any moment ends the run cleanly,
 	 * even one that came before we could take it (a parent may have left
@@ -334,121 +508,13 @@ int main(int argc, char **argv)
 	sigaddset(&stops, SIGHUP);
 	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 
-	rc = options_parse(argc, argv, &o);
+	rc = options_parse(argc, argv, &a.o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	options_describe_selection(&o);
-	if (geteuid() != 0) {
-		fprintf(stderr, "splittop: needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) to load BPF programs\n");
-		return 1;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "splittop: the kernel has no BTF (/sys/kernel/btf/vmlinux): CONFIG_DEBUG_INFO_BTF is needed\n");
-		return 1;
-	}
-	if (access("/sys/module/kvm", F_OK)) {
-		fprintf(stderr, "splittop: KVM is not in this kernel, or its module is not loaded\n");
-		return 1;
-	}
-	live = !o.json && !o.csv && !o.output && !o.list_sources && isatty(STDOUT_FILENO) &&
-	       isatty(STDIN_FILENO);
-	if (o.output && !o.list_sources) {
-		k.out = fopen(o.output, "w");
-		if (!k.out) {
-			fprintf(stderr, "splittop: cannot write %s: %s\n", o.output, strerror(errno));
-			return 1;
-		}
-	}
-	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
-
-	topts = (struct tracer_opts){ .max_vms = o.max_vms, .raw_tracepoints = o.raw_tracepoints };
-	memcpy(topts.force, o.force, sizeof(topts.force));
-	err = tracer_open(&t, &topts);
-	if (err) {
-		tracer_close(&t);
-		return 1;
-	}
-	if (o.list_sources) {
-		list_sources(&t);
-		tracer_close(&t);
-		return 0;
-	}
-	/* The live view prints the totals as CSV when it ends; JSON only when asked. */
-	k.rd = o.json ? &json_renderer : &csv_renderer;
-	if (live) {
-		struct tui_opts uo = {
-			.color = !o.no_color && !getenv("NO_COLOR"), .interval = o.interval,
-			.filter_pid_vm = o.selection[0] ? o.selection : NULL,
-			.command = o.command ? o.command[0] : NULL,
-		};
-
-		k.ui = tui_start(&uo);
-		if (!k.ui) {
-			tracer_close(&t);
-			return 1;
-		}
-		/* Nothing may write over the screen: messages wait until it ends. */
-		saved_stderr = stderr_hold(&held);
-	}
-	start = now_mono();
-	if (o.command) {
-		err = command_start(&cmd, o.command, live);
-		if (err) {
-			tui_stop(k.ui);
-			stderr_release(held, saved_stderr);
-			tracer_close(&t);
-			return err == -ENOENT ? 127 : 126;
-		}
-	}
-	if (!live) {
-		/* Flushed now: a script waiting for the header knows tracing is on. */
-		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
-		fflush(k.out);
-	}
-	if (getenv("SPLITTOP_RECORD")) {
-		k.rec = fopen(getenv("SPLITTOP_RECORD"), "w");
-		if (k.rec)
-			record_start(k.rec, &t.host, t.sources, NR_METRICS, o.interval);
-		else
-			fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n",
-				getenv("SPLITTOP_RECORD"), strerror(errno));
-	}
-	err = run(&k, &t, &o, &cmd, &user_quit);
-	if (live) {
-		tui_stop(k.ui);
-		k.ui = NULL;
-		stderr_release(held, saved_stderr);
-		k.rd->start(k.out, &t.host, t.sources, NR_METRICS, o.interval);
-	}
-	if (err != -EPIPE) {
-		if (tracer_restore_finished(&t) && !err) {
-			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(errno));
-			err = -EIO;
-		}
-		render_frame(k.out, k.rd, &o, &t, "total", now_mono() - start, k.rec);
-		if (fflush(k.out) && !err) {
-			if (errno == EPIPE) {
-				err = -EPIPE;
-			} else {
-				fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
-				err = -EIO;
-			}
-		}
-	}
-	if (k.out != stdout)
-		fclose(k.out);
-	if (k.rec)
-		fclose(k.rec);
-	report_self(&t, o.max_vms);
-	tracer_close(&t);
-	command_stop(&cmd, SIGTERM);
-	if (o.command)
-		command_flush(&cmd, o.command[0]);
-	if (err == -EPIPE)
-		return 0;
-	if (err)
-		return 1;
-	if (o.command && !user_quit)
-		return command_exit_status(&cmd);
-	return 0;
+	options_describe_selection(&a.o);
+	rc = check_host();
+	if (!rc)
+		rc = app_main(&a);
+	app_close(&a);
+	return rc;
 }

@@ -13,18 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELD(f) { #f, offsetof(struct vm_counters, f), sizeof(((struct vm_counters *)0)->f) / 8 }
+/* A recorded field: n values per group, groups of them stride bytes apart
+ * (the per-vCPU arrays); value k is element k % n of group k / n.  The names
+ * are the recording format's: they stay when the structures change. */
+#define FLAT(nm, f) { nm, offsetof(struct vm_counters, f), sizeof(((struct vm_counters *)0)->f) / 8, 1, 0 }
+#define PER_VCPU(nm, f) { nm, offsetof(struct vm_counters, vcpu[0].f),				\
+			  sizeof(((struct vcpu_counts *)0)->f) / 8, ST_MAX_VCPUS, sizeof(struct vcpu_counts) }
 
 static const struct counter_field {
 	const char *name;
-	size_t off, n;
+	size_t off, n, groups, stride;
 } fields[] = {
-	FIELD(splits), FIELD(split_errors), FIELD(split_errno), FIELD(demotions), FIELD(faults),
-	FIELD(lock_waits), FIELD(lock_wait_ns), FIELD(lock_wait_hist), FIELD(dlog_count),
-	FIELD(dlog_ns), FIELD(dlog_splits), FIELD(vcpu_faults), FIELD(hold_count), FIELD(hold_ns),
-	FIELD(hold_hist), FIELD(fault_lat_hist), FIELD(fault_lat_count), FIELD(fault_lat_ns),
-	FIELD(vcpu_lat_count), FIELD(vcpu_lat_ns), FIELD(vcpu_lat_hist),
+	FLAT("splits", vm.splits), FLAT("split_errors", vm.split_errors),
+	FLAT("split_errno", vm.split_errno), FLAT("demotions", demotions), FLAT("faults", faults),
+	FLAT("lock_waits", vm.lock_waits), FLAT("lock_wait_ns", vm.lock_wait_ns),
+	FLAT("lock_wait_hist", vm.lock_wait_hist), FLAT("dlog_count", vm.dlog_count),
+	FLAT("dlog_ns", vm.dlog_ns), FLAT("dlog_splits", vm.dlog_splits),
+	PER_VCPU("vcpu_faults", faults), FLAT("hold_count", vm.hold_count),
+	FLAT("hold_ns", vm.hold_ns), FLAT("hold_hist", vm.hold_hist),
+	FLAT("fault_lat_hist", vm.fault_lat_hist), FLAT("fault_lat_count", vm.fault_lat_count),
+	FLAT("fault_lat_ns", vm.fault_lat_ns), PER_VCPU("vcpu_lat_count", lat_count),
+	PER_VCPU("vcpu_lat_ns", lat_ns), PER_VCPU("vcpu_lat_hist", lat_hist),
+	PER_VCPU("vcpu_demotions", demotions),
 };
+
+static __u64 *field_at(const struct counter_field *fd, const struct vm_counters *c, size_t k)
+{
+	return (__u64 *)((char *)c + fd->off + k / fd->n * fd->stride) + k % fd->n;
+}
 
 static void put_str(FILE *f, const char *s)
 {
@@ -51,10 +67,11 @@ static int get_str(const char *tok, char *out, size_t n)
 	return 0;
 }
 
-void record_start(FILE *f, const struct host_info *h, const struct metric_source *m,
-		  unsigned int nm, double interval)
+static void record_start(FILE *f, const struct snapshot *s, double interval)
 {
-	unsigned int i;
+	const struct host_info *h = s->host;
+	const struct metric_source *m = s->sources;
+	unsigned int i, nm = s->nsources;
 
 	fprintf(f, "host %a ", interval);
 	put_str(f, h->kernel);
@@ -74,15 +91,22 @@ void record_start(FILE *f, const struct host_info *h, const struct metric_source
 	}
 }
 
-void record_frame(FILE *f, const char *scope, double time_unix, double elapsed,
-		  const struct self_stats *s, const struct avail *a)
+static void record_vm(FILE *f, const struct vm_entry *e);
+
+static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 {
-	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d\n", scope, time_unix,
-		elapsed, (unsigned long long)s->vm_table_full,
+	const struct self_stats *s = &snap->self;
+	const struct avail *a = &snap->avail;
+	unsigned int i;
+
+	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d\n", scope_name(sc),
+		snap->time_unix, snap->elapsed, (unsigned long long)s->vm_table_full,
 		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
 		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
 		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
 		a->fault_latency);
+	for (i = 0; i < snap->n; i++)
+		record_vm(f, snap->vms[i].e);
 }
 
 static void put_counters(FILE *f, const char *which, const struct vm_counters *c)
@@ -90,23 +114,24 @@ static void put_counters(FILE *f, const char *which, const struct vm_counters *c
 	unsigned int i, k;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const uint64_t *v = (const uint64_t *)((const char *)c + fields[i].off);
 		bool any = false;
 
-		for (k = 0; k < fields[i].n; k++) {
-			if (!v[k])
+		for (k = 0; k < fields[i].n * fields[i].groups; k++) {
+			uint64_t v = *field_at(&fields[i], c, k);
+
+			if (!v)
 				continue;
 			if (!any)
 				fprintf(f, "%s %s", which, fields[i].name);
 			any = true;
-			fprintf(f, " %u=%" PRIu64, k, v[k]);
+			fprintf(f, " %u=%" PRIu64, k, v);
 		}
 		if (any)
 			fputc('\n', f);
 	}
 }
 
-void record_vm(FILE *f, const struct vm_entry *e)
+static void record_vm(FILE *f, const struct vm_entry *e)
 {
 	const struct vm_gauges *g = &e->gauges;
 	unsigned int i;
@@ -140,12 +165,14 @@ static int read_counters_line(struct vm_counters *c, char *save)
 		unsigned long k;
 		unsigned long long v;
 
-		if (sscanf(tok, "%lu=%llu", &k, &v) != 2 || k >= fields[i].n)
+		if (sscanf(tok, "%lu=%llu", &k, &v) != 2 || k >= fields[i].n * fields[i].groups)
 			return -1;
-		((uint64_t *)((char *)c + fields[i].off))[k] = v;
+		*field_at(&fields[i], c, k) = v;
 	}
 	return 0;
 }
+
+const struct renderer record_renderer = { .start = record_start, .frame = record_frame };
 
 int record_read_line(struct record_reader *r, char *line)
 {

@@ -8,14 +8,9 @@
 #include <stdio.h>
 
 #include "render.h"
-#include "vm_table.h"
 
-void record_start(FILE *f, const struct host_info *h, const struct metric_source *m,
-		  unsigned int nm, double interval);
-void record_frame(FILE *f, const char *scope, double time_unix, double elapsed,
-		  const struct self_stats *self, const struct avail *a);
-/* One VM as the frame rendered it: its entry before the frame changed it. */
-void record_vm(FILE *f, const struct vm_entry *e);
+/* A renderer like the others: it writes what it is given. */
+extern const struct renderer record_renderer;
 
 /* The reader: fills what the writer wrote, one call per line.  Returns the
  * line's kind ('H' host, 'S' source, 'F' frame, 'V' a VM complete), 0 for a

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "render.h"
+#include "snapshot.h"
 
 struct btf;
 

@@ -2,7 +2,6 @@
 #include "tracer.h"
 #include "splittop.skel.h"
 #include "sources.h"
-#include "vm_name.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -428,10 +427,7 @@ void tracer_close(struct tracer *t)
 		bpf_link__destroy(t->links[--t->nlinks]);
 	/* Destroying the skeleton closes every program and map. */
 	splittop_bpf__destroy(t->skel);
-	free(t->vms);
-	free(t->pidv);
-	if (t->finished)
-		fclose(t->finished);
+	vm_table_free(&t->vms);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -516,52 +512,15 @@ out:
 
 /* ---- sampling --------------------------------------------------------------- */
 
-/* A free entry of vms[] (seq 0), else a new one at the end. */
-static struct vm_entry *vm_entry_alloc(struct tracer *t)
-{
-	unsigned int i;
-
-	for (i = 0; i < t->nvms; i++)
-		if (!t->vms[i].seq)
-			return &t->vms[i];
-	if (t->nvms == t->cap) {
-		unsigned int cap = t->cap ? t->cap * 2 : 16;
-		void *p = realloc(t->vms, cap * sizeof(*t->vms));
-
-		if (!p)
-			return NULL;
-		t->vms = p;
-		t->cap = cap;
-	}
-	return &t->vms[t->nvms++];
-}
-
-static struct vm_entry *entry_for(struct tracer *t, const struct vm_slot *s, uint32_t idx)
-{
-	struct vm_entry *e;
-	unsigned int i;
-
-	for (i = 0; i < t->nvms; i++)
-		if (t->vms[i].seq == s->seq && t->vms[i].alive)
-			return &t->vms[i];
-	e = vm_entry_alloc(t);
-	if (!e)
-		return NULL;
-	memset(e, 0, sizeof(*e));
-	e->kvm = s->kvm;
-	e->seq = s->seq;
-	e->idx = idx;
-	e->pid = s->tgid;
-	e->alive = true;
-	e->gauges.memslots_dirty = -1;
-	return e;
-}
-
-static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c, uint64_t epoch,
-			  uint64_t *wait_max, uint64_t hold_max[MMU_LOCK_MODES])
+/* Sum the VM's per-CPU struct vm_stats as it is (u64s only: a counter added
+ * to the contract needs no code here), its per-interval maxima apart, and
+ * copy its vCPUs' counters. */
+static void read_counters(struct tracer *t, uint32_t idx, struct vm_entry *e, uint64_t epoch,
+			  uint64_t *wait_max)
 {
 	const struct vm_stats *per = t->percpu_buf;
 	const struct vcpu_stats *vs = &t->vcpu_map[(size_t)idx * ST_MAX_VCPUS];
+	struct vm_counters *c = &e->now;
 	unsigned int cpu, v, k;
 
 	memset(c, 0, sizeof(*c));
@@ -569,60 +528,39 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_counters *c,
 	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.vm_stats), &idx, t->percpu_buf)) {
 		for (cpu = 0; cpu < (unsigned int)t->ncpus; cpu++) {
 			const struct vm_stats *p = &per[cpu];
+			const uint64_t *src = (const uint64_t *)p;
+			uint64_t *dst = (uint64_t *)&c->vm;
 
-			for (k = 0; k < SPLIT_CAUSES; k++) {
-				c->splits[SPLIT_2M][k] += p->splits[SPLIT_2M][k];
-				c->splits[SPLIT_1G][k] += p->splits[SPLIT_1G][k];
-			}
-			c->split_errors += p->split_errors;
-			for (k = 0; k < ST_SPLIT_ERRNOS; k++)
-				c->split_errno[k] += p->split_errno[k];
-			for (k = 0; k < MMU_LOCK_MODES; k++) {
-				c->lock_waits[k] += p->lock_waits[k];
-				c->lock_wait_ns[k] += p->lock_wait_ns[k];
-			}
-			for (k = 0; k < ST_HIST_BUCKETS; k++)
-				c->lock_wait_hist[k] += p->lock_wait_hist[k];
-			for (k = 0; k < DLOG_OPS; k++) {
-				c->dlog_count[k] += p->dlog_count[k];
-				c->dlog_ns[k] += p->dlog_ns[k];
-				c->dlog_splits[k] += p->dlog_splits[k];
-			}
-			for (k = 0; k < MMU_LOCK_MODES; k++) {
-				unsigned int h, b;
-
-				for (h = 0; h < LOCK_HOLDERS; h++) {
-					c->hold_count[k][h] += p->hold_count[k][h];
-					c->hold_ns[k][h] += p->hold_ns[k][h];
-				}
-				for (b = 0; b < ST_HIST_BUCKETS; b++)
-					c->hold_hist[k][b] += p->hold_hist[k][b];
-				if (p->hold_max_ns[k] > hold_max[k])
-					hold_max[k] = p->hold_max_ns[k];
-			}
-			for (k = 0; k < ST_HIST_BUCKETS; k++)
-				c->fault_lat_hist[k] += p->fault_lat_hist[k];
-			c->fault_lat_count += p->fault_lat_count;
-			c->fault_lat_ns += p->fault_lat_ns;
+			for (k = 0; k < sizeof(*p) / sizeof(uint64_t); k++)
+				dst[k] += src[k];
+			for (k = 0; k < MMU_LOCK_MODES; k++)
+				if (p->hold_max_ns[k] > e->hold_max_run_ns[k])
+					e->hold_max_run_ns[k] = p->hold_max_ns[k];
 			/* The closed interval's slot, if it was written in it. */
 			if (p->lock_wait_max_epoch[epoch & 1] == epoch &&
 			    p->lock_wait_max_ns[epoch & 1] > *wait_max)
 				*wait_max = p->lock_wait_max_ns[epoch & 1];
 		}
 	}
+	/* Summed maxima mean nothing: keep them out of the counters. */
+	memset(c->vm.lock_wait_max_ns, 0, sizeof(c->vm.lock_wait_max_ns));
+	memset(c->vm.lock_wait_max_epoch, 0, sizeof(c->vm.lock_wait_max_epoch));
+	memset(c->vm.hold_max_ns, 0, sizeof(c->vm.hold_max_ns));
 	for (v = 0; v < ST_MAX_VCPUS; v++) {
-		for (k = 0; k < FAULT_CLASSES; k++) {
-			uint64_t n = __atomic_load_n(&vs[v].faults[k], __ATOMIC_RELAXED);
+		struct vcpu_counts *o = &c->vcpu[v];
 
-			c->vcpu_faults[v][k] = n;
-			c->faults[k] += n;
+		for (k = 0; k < FAULT_CLASSES; k++) {
+			o->faults[k] = __atomic_load_n(&vs[v].faults[k], __ATOMIC_RELAXED);
+			c->faults[k] += o->faults[k];
 		}
-		for (k = 0; k < SPLIT_SIZES; k++)
-			c->demotions[k] += __atomic_load_n(&vs[v].demotions[k], __ATOMIC_RELAXED);
-		c->vcpu_lat_count[v] = __atomic_load_n(&vs[v].lat_count, __ATOMIC_RELAXED);
-		c->vcpu_lat_ns[v] = __atomic_load_n(&vs[v].lat_ns, __ATOMIC_RELAXED);
+		for (k = 0; k < SPLIT_SIZES; k++) {
+			o->demotions[k] = __atomic_load_n(&vs[v].demotions[k], __ATOMIC_RELAXED);
+			c->demotions[k] += o->demotions[k];
+		}
+		o->lat_count = __atomic_load_n(&vs[v].lat_count, __ATOMIC_RELAXED);
+		o->lat_ns = __atomic_load_n(&vs[v].lat_ns, __ATOMIC_RELAXED);
 		for (k = 0; k < ST_VCPU_LAT_BUCKETS; k++)
-			c->vcpu_lat_hist[v][k] = __atomic_load_n(&vs[v].lat_hist[k], __ATOMIC_RELAXED);
+			o->lat_hist[k] = __atomic_load_n(&vs[v].lat_hist[k], __ATOMIC_RELAXED);
 	}
 }
 
@@ -644,102 +582,19 @@ static void free_slot(struct tracer *t, uint32_t idx)
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
 }
 
-/* The number of VMs process pid registered before this one. */
-static unsigned int pid_next_vm(struct tracer *t, uint32_t pid)
+static bool process_alive(uint32_t pid)
 {
-	unsigned int i;
-
-	for (i = 0; i < t->npidv; i++)
-		if (t->pidv[i].pid == pid)
-			return t->pidv[i].n++;
-	if (t->npidv == t->pidv_cap) {
-		unsigned int cap = t->pidv_cap ? t->pidv_cap * 2 : 16;
-		void *p = realloc(t->pidv, cap * sizeof(*t->pidv));
-
-		if (!p)
-			return 0;
-		t->pidv = p;
-		t->pidv_cap = cap;
-	}
-	t->pidv[t->npidv].pid = pid;
-	t->pidv[t->npidv++].n = 1;
-	return 0;
+	return !(kill((pid_t)pid, 0) && errno == ESRCH);
 }
 
-/* Forget the counts of processes that are gone and have no VM left here. */
-static void pid_prune(struct tracer *t)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < t->npidv;) {
-		for (j = 0; j < t->nvms; j++)
-			if (t->vms[j].seq && t->vms[j].pid == t->pidv[i].pid)
-				break;
-		if (j == t->nvms && kill((pid_t)t->pidv[i].pid, 0) && errno == ESRCH)
-			t->pidv[i] = t->pidv[--t->npidv];
-		else
-			i++;
-	}
-}
-
-/* Move the VMs that died before the last sample (and were shown dying
- * then) to the finished file. */
-static int spill_finished(struct tracer *t)
-{
-	unsigned int i;
-
-	for (i = 0; i < t->nvms; i++) {
-		struct vm_entry *e = &t->vms[i];
-
-		if (!e->seq || e->alive)
-			continue;
-		if (!t->finished) {
-			t->finished = tmpfile();
-			if (!t->finished)
-				return -errno;
-		}
-		if (fwrite(e, sizeof(*e), 1, t->finished) != 1)
-			return -EIO;
-		t->nfinished++;
-		memset(e, 0, sizeof(*e));	/* seq 0: free */
-	}
-	pid_prune(t);
-	return 0;
-}
-
-int tracer_restore_finished(struct tracer *t)
-{
-	struct vm_entry tmp;
-	unsigned int i;
-
-	if (!t->finished)
-		return 0;
-	rewind(t->finished);
-	for (i = 0; i < t->nfinished; i++) {
-		struct vm_entry *e;
-
-		if (fread(&tmp, sizeof(tmp), 1, t->finished) != 1)
-			return -EIO;
-		e = vm_entry_alloc(t);
-		if (!e)
-			return -ENOMEM;
-		*e = tmp;
-	}
-	fclose(t->finished);
-	t->finished = NULL;
-	t->nfinished = 0;
-	return 0;
-}
-
-static void name_vm(struct vm_entry *e, struct tracer *t, const struct vm_slot *s)
+/* Name a new VM: BPF copied the VMM's argv when it registered the VM from
+ * an ioctl; VMs found by the census (already running) are named from /proc. */
+static void name_vm(struct tracer *t, struct vm_entry *e, const struct vm_slot *s)
 {
 	char path[64], buf[4096];
-	unsigned int i, k = 0, n = 0;
 	ssize_t len = -1;
 	int fd;
 
-	/* BPF copied the VMM's argv when it registered the VM from an ioctl;
-	 * VMs found by the census (already running) are named from /proc. */
 	if (s->cmdline_len && s->cmdline_len <= sizeof(s->cmdline)) {
 		len = s->cmdline_len;
 		memcpy(buf, s->cmdline, len);
@@ -751,29 +606,7 @@ static void name_vm(struct vm_entry *e, struct tracer *t, const struct vm_slot *
 			close(fd);
 		}
 	}
-	if (len > 0)
-		vm_name_from_cmdline(buf, len, e->name, sizeof(e->name) - 8);
-	else
-		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
-	/* Several VMs in one process: number them in creation order. */
-	k = pid_next_vm(t, e->pid);
-	e->vm_no = k;
-	for (i = 0; i < t->nvms; i++)
-		if (t->vms[i].seq && t->vms[i].pid == e->pid)
-			n++;
-	if (n > 1 || k) {
-		snprintf(e->name + strlen(e->name), 8, "#%u", k);
-		e->numbered = true;
-	}
-	/* The process's first VM was named before a second one existed. */
-	for (i = 0; k && i < t->nvms; i++) {
-		struct vm_entry *o = &t->vms[i];
-
-		if (o->seq && o->pid == e->pid && !o->vm_no && !o->numbered && o->name[0]) {
-			snprintf(o->name + strlen(o->name), 8, "#0");
-			o->numbered = true;
-		}
-	}
+	vm_table_name(&t->vms, e, buf, len);
 }
 
 static void set_gauges(struct vm_entry *e, const struct vm_census *r)
@@ -793,7 +626,7 @@ int tracer_sample(struct tracer *t)
 	bool full = !t->scanned_all;
 	int err = 0;
 
-	err = spill_finished(t);
+	err = vm_table_spill(&t->vms, process_alive);
 	if (err) {
 		fprintf(stderr, "splittop: keeping finished VMs aside: %s\n", strerror(-err));
 		return err;
@@ -808,7 +641,7 @@ int tracer_sample(struct tracer *t)
 
 		if (!__atomic_load_n(&s->kvm, __ATOMIC_ACQUIRE))
 			continue;
-		e = entry_for(t, s, i);
+		e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
 		if (!e)
 			return -ENOMEM;
 		e->pre_census = true;
@@ -844,13 +677,13 @@ int tracer_sample(struct tracer *t)
 
 		if (!__atomic_load_n(&s->kvm, __ATOMIC_ACQUIRE))
 			continue;
-		e = entry_for(t, s, i);
+		e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
 		if (!e) {
 			free(c.recs);
 			return -ENOMEM;
 		}
 		if (!e->name[0])
-			name_vm(e, t, s);
+			name_vm(t, e, s);
 		e->reported = false;
 		/* A retired slot's address now belongs to a new VM: a census
 		 * record for it is the new VM's, not this one's. */
@@ -864,7 +697,7 @@ int tracer_sample(struct tracer *t)
 		if (!in_census && s->snap.kvm == s->kvm)
 			set_gauges(e, &s->snap);
 		e->prev = e->now;
-		read_counters(t, i, &e->now, epoch, &wait_max, e->hold_max_run_ns);
+		read_counters(t, i, e, epoch, &wait_max);
 		e->gauges.lock_wait_max_ns = wait_max;
 		memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
 		memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "render.h"
+#include "snapshot.h"
 #include "vm_table.h"
 
 struct splittop_bpf;
@@ -53,17 +53,7 @@ struct tracer {
 	bool scanned_all;		/* the first, all-process census is done */
 	bool tdp_demotions;		/* kvm_tdp_mmu_spte_changed attached */
 
-	/* The VMs alive now or at the last sample; an entry with seq 0 is free.
-	 * A finished VM moves to the unlinked file `finished` one sample after
-	 * it died (its last interval rendered), so memory does not grow with
-	 * the number of VMs a long run sees. */
-	struct vm_entry *vms;
-	unsigned int nvms, cap;
-	FILE *finished;
-	unsigned int nfinished;
-	/* VMs registered per VMM process so far, to number them stably. */
-	struct pid_vms { uint32_t pid, n; } *pidv;
-	unsigned int npidv, pidv_cap;
+	struct vm_table vms;		/* what the samples found */
 };
 
 /* Each returns 0 or a negative errno after printing one message. */
@@ -71,8 +61,6 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o);
 /* Read the maps and KVM's gauges; mark VMs that died and free their slots. */
 int tracer_sample(struct tracer *t);
 void tracer_close(struct tracer *t);
-/* Bring the finished VMs back into vms[] (for the run's totals, at the end). */
-int tracer_restore_finished(struct tracer *t);
 /* splittop's own failure counters (struct self_stats). */
 void tracer_self(const struct tracer *t, struct self_stats *out);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view: ncurses drawing and keys.  What to draw comes from view.c. */
+#include "keys.h"
 #include "tui.h"
 #include "view.h"
 
@@ -22,12 +23,13 @@ struct tui {
 	bool paused, totals, reverse, finished;
 	bool help, sources, detail, editing;
 	double interval, dt;
-	enum view_col sort;
+	enum column sort;
 	char filter[64], edit[64];
 	char banner[192], status[96];
 	const char *selection;		/* -p/--vm, as the user typed them */
 	time_t sampled;
 
+	const struct snapshot *snap;	/* the last sample's, until the next one */
 	struct view_row *rows;		/* the VMs of the last sample, sorted */
 	unsigned int nrows, rows_cap;
 	struct view_history *hist;	/* by tracer VM index */
@@ -63,7 +65,7 @@ struct tui *tui_start(const struct tui_opts *o)
 	cs = nl_langinfo(CODESET);
 	ui->utf8 = cs && !strcmp(cs, "UTF-8");
 	ui->interval = o->interval;
-	ui->sort = VC_FAULTS;
+	ui->sort = COL_FAULTS;
 	ui->selection = o->filter_pid_vm;
 	ui->screen = newterm(NULL, stdout, stdin);
 	if (!ui->screen) {
@@ -139,19 +141,12 @@ static int attr_of(const struct tui *ui, enum view_style st)
 /* Write s at (y, x), cut to the screen's width in cells. */
 static void put(int y, int x, int attr, const char *s)
 {
-	int room = COLS - x, cells = 0;
-	size_t bytes = 0;
+	int room = COLS - x;
 
 	if (y < 0 || y >= LINES || room <= 0)
 		return;
-	while (s[bytes] && cells < room) {
-		bytes++;
-		while (s[bytes] && ((unsigned char)s[bytes] & 0xc0) == 0x80)
-			bytes++;
-		cells++;
-	}
 	attrset(attr);
-	mvaddnstr(y, x, s, (int)bytes);
+	mvaddnstr(y, x, s, (int)view_prefix_bytes(s, (unsigned int)room));
 	attrset(A_NORMAL);
 }
 
@@ -163,21 +158,19 @@ static void bar(int y, int attr, const char *s)
 	put(y, 0, attr, s);
 }
 
-static bool sel_wanted(bool (*selected)(const void *, const struct vm_entry *), const void *arg,
-		       const struct vm_entry *e)
+void tui_update(struct tui *ui, const struct snapshot *s)
 {
-	return !selected || selected(arg, e);
-}
+	unsigned int i, need = 0;
 
-void tui_update(struct tui *ui, const struct tracer *t, double dt,
-		bool (*selected)(const void *arg, const struct vm_entry *e), const void *arg)
-{
-	unsigned int i;
-
-	ui->dt = dt;
+	ui->snap = s;
+	ui->dt = s->dt;
 	ui->sampled = time(NULL);
-	if (t->nvms > ui->rows_cap) {
-		unsigned int cap = t->nvms * 2;
+	/* History is kept by VM table index: room for the largest one. */
+	for (i = 0; i < s->n; i++)
+		if (s->vms[i].vm + 1 > need)
+			need = s->vms[i].vm + 1;
+	if (need > ui->hist_cap || s->n > ui->rows_cap) {
+		unsigned int cap = (need > s->n ? need : s->n) * 2;
 		struct view_row *r = realloc(ui->rows, cap * sizeof(*r));
 		struct view_history *h = r ? realloc(ui->hist, cap * sizeof(*h)) : NULL;
 
@@ -190,24 +183,26 @@ void tui_update(struct tui *ui, const struct tracer *t, double dt,
 		ui->rows_cap = ui->hist_cap = cap;
 	}
 	ui->nrows = 0;
-	for (i = 0; i < t->nvms; i++) {
-		const struct vm_entry *e = &t->vms[i];
+	for (i = 0; i < s->n; i++) {
+		const struct snap_vm *v = &s->vms[i];
+		struct view_history *h = &ui->hist[v->vm];
 		struct view_row *r;
 
 		/* The live table shows running VMs; a finished run shows all. */
-		if (!e->seq || !sel_wanted(selected, arg, e) || (!e->alive && !ui->finished))
+		if (!v->e->alive && !ui->finished)
 			continue;
 		/* An entry reused for another VM starts a new history. */
-		if (ui->hist[i].seq != e->seq) {
-			memset(&ui->hist[i], 0, sizeof(ui->hist[i]));
-			ui->hist[i].seq = e->seq;
+		if (h->seq != v->e->seq) {
+			memset(h, 0, sizeof(*h));
+			h->seq = v->e->seq;
 		}
 		r = &ui->rows[ui->nrows++];
-		view_row_build(e, i, &t->avail, dt, r);
-		if (e->alive && dt > 0) {
-			double v[NR_VIEW_SERIES] = { r->rate[VC_SPLITS], r->rate[VC_FAULTS], r->rate[VC_P2M] };
+		view_row_build(v, s->dt, r);
+		if (v->e->alive && s->dt > 0) {
+			double series[NR_VIEW_SERIES] = { r->rate[COL_SPLITS], r->rate[COL_FAULTS],
+							  r->rate[COL_PAGES_2M] };
 
-			view_history_push(&ui->hist[i], v);
+			view_history_push(h, series);
 		}
 	}
 }
@@ -221,17 +216,17 @@ void tui_finish(struct tui *ui, const char *banner)
 }
 
 /* Columns shown at this width, and the name column's width. */
-static unsigned int layout(bool on[NR_VIEW_COLS])
+static unsigned int layout(bool on[NR_COLUMNS])
 {
 	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, on);
 }
 
-static const char *header_of(const struct tui *ui, enum view_col c)
+static const char *header_of(const struct tui *ui, enum column c)
 {
-	return ui->totals ? view_cols[c].total_header : view_cols[c].rate_header;
+	return ui->totals ? metrics[c].total_header : metrics[c].rate_header;
 }
 
-static void draw_header(struct tui *ui, const struct tracer *t, int *y)
+static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 {
 	unsigned int i, running = 0, dirty = 0, nun = 0;
 	double splits = 0, demot = 0, faults = 0, wait = 0;
@@ -247,7 +242,7 @@ static void draw_header(struct tui *ui, const struct tracer *t, int *y)
 	/* The state flags come first: a narrow screen cuts the end. */
 	snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
 		 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
-		 t->host.kernel, t->host.mmu, t->host.eager_split, tm, when);
+		 t->host->kernel, t->host->mmu, t->host->eager_split, tm, when);
 	bar((*y)++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 
 	for (i = 0; i < ui->nrows; i++) {
@@ -256,10 +251,10 @@ static void draw_header(struct tui *ui, const struct tracer *t, int *y)
 
 		running += r->alive;
 		dirty += r->alive && r->dirty_logging;
-		splits += v[VC_SPLITS];
-		demot += v[VC_DEMOT];
-		faults += v[VC_FAULTS];
-		wait += v[VC_WAIT];
+		splits += v[COL_SPLITS];
+		demot += v[COL_DEMOTIONS];
+		faults += v[COL_FAULTS];
+		wait += v[COL_LOCK_WAIT_NS];
 	}
 	fmt_count(a, sizeof(a), splits);
 	fmt_count(b, sizeof(b), demot);
@@ -272,7 +267,7 @@ static void draw_header(struct tui *ui, const struct tracer *t, int *y)
 	put((*y)++, 0, A_BOLD, line);
 
 	line[0] = '\0';
-	for (i = 0; i < NR_METRICS; i++) {
+	for (i = 0; i < t->nsources; i++) {
 		if (t->sources[i].source)
 			continue;
 		o += snprintf(line + o, sizeof(line) - o, "%s%s", nun++ ? ", " : "unavailable: ",
@@ -286,7 +281,7 @@ static void draw_header(struct tui *ui, const struct tracer *t, int *y)
 		put((*y)++, 0, attr_of(ui, VS_DIM), line);
 	}
 
-	tracer_self(t, &s);
+	s = t->self;
 	o = 0;
 	line[0] = '\0';
 	if (s.vm_table_full)
@@ -318,42 +313,47 @@ static unsigned int visible(const struct tui *ui, unsigned int *out)
 	return n;
 }
 
-static void row_text(const struct tui *ui, const struct view_row *r, const bool on[NR_VIEW_COLS],
+static void row_text(const struct tui *ui, const struct view_row *r, const bool on[NR_COLUMNS],
 		     unsigned int namew, char *line, size_t n)
 {
+	enum column cols[NR_COLUMNS];
+	unsigned int i, nc = view_columns(cols);
 	char cell[128];
 	size_t o = 0;
-	unsigned int c;
 
 	line[0] = '\0';
-	for (c = 0; c < NR_VIEW_COLS && o < n; c++) {
+	for (i = 0; i < nc && o < n; i++) {
+		enum column c = cols[i];
+
 		if (!on[c])
 			continue;
-		view_cell(cell, sizeof(cell), r, c, ui->totals, c == VC_NAME ? namew : view_cols[c].width);
+		view_cell(cell, sizeof(cell), r, c, ui->totals, c == COL_NAME ? namew : metrics[c].width);
 		o += snprintf(line + o, n - o, "%s%s", o ? " " : "", cell);
 	}
 }
 
 static void draw_table(struct tui *ui, int y)
 {
-	unsigned int namew, c, i, n, *idx;
-	bool on[NR_VIEW_COLS];
+	enum column cols[NR_COLUMNS];
+	unsigned int namew, i, n, *idx, nc = view_columns(cols);
+	bool on[NR_COLUMNS];
 	char line[1024], cell[64];
 	size_t o = 0;
 	int rows_room, sel = 0;
 
 	namew = layout(on);
 	if (!on[ui->sort])
-		ui->sort = VC_NAME;
+		ui->sort = COL_NAME;
 	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
-	for (c = 0; c < NR_VIEW_COLS && o < sizeof(line); c++) {
-		unsigned int w = c == VC_NAME ? namew : view_cols[c].width;
+	for (i = 0; i < nc && o < sizeof(line); i++) {
+		enum column c = cols[i];
+		unsigned int w = c == COL_NAME ? namew : metrics[c].width;
 
 		if (!on[c])
 			continue;
 		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", header_of(ui, c));
 		o += snprintf(line + o, sizeof(line) - o, "%s%*s", o ? " " : "",
-			      c == VC_NAME ? -(int)w : (int)w, cell);
+			      c == COL_NAME ? -(int)w : (int)w, cell);
 	}
 	bar(y++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 
@@ -418,22 +418,45 @@ static const struct view_row *selected_row(const struct tui *ui)
 	return NULL;
 }
 
-static void draw_detail(struct tui *ui, const struct tracer *t, int y)
+/* The snapshot's data of a row's VM. */
+static const struct snap_vm *snap_of(const struct tui *ui, const struct view_row *r)
+{
+	unsigned int i;
+
+	for (i = 0; r && i < ui->snap->n; i++)
+		if (ui->snap->vms[i].vm == r->vm)
+			return &ui->snap->vms[i];
+	return NULL;
+}
+
+/* Why a metric is unavailable, or NULL. */
+static const char *why_unavailable(const struct snapshot *t, const char *metric)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nsources; i++)
+		if (!strcmp(t->sources[i].metric, metric))
+			return t->sources[i].source ? NULL : t->sources[i].why;
+	return "unknown metric";
+}
+
+static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
 {
 	const struct view_row *r = selected_row(ui);
+	const struct snap_vm *v = snap_of(ui, r);
 	struct view_lines l = { 0 };
 	struct detail_input in;
 	int room = LINES - 1 - y;
 	unsigned int i;
 
-	if (!r) {
+	if (!r || !v) {
 		put(y + 1, 2, A_NORMAL, "The selected VM is gone. Esc goes back to the list.");
 		return;
 	}
 	in = (struct detail_input){
-		.e = &t->vms[r->vm], .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
-		.hold_why = t->sources[M_LOCK_HOLD].source ? NULL : t->sources[M_LOCK_HOLD].why,
-		.latency_why = t->sources[M_FAULT_LATENCY].source ? NULL : t->sources[M_FAULT_LATENCY].why,
+		.e = v->e, .delta = &v->delta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
+		.hold_why = why_unavailable(t, "mmu_lock_hold"),
+		.latency_why = why_unavailable(t, "fault_latency"),
 		.dt = ui->dt, .totals = ui->totals, .utf8 = ui->utf8,
 		.width = COLS > 0 ? (unsigned int)COLS : 80,
 	};
@@ -478,42 +501,37 @@ static void draw_box(struct tui *ui, const char *const *lines, unsigned int n)
 		if (y >= LINES)
 			break;
 		attrset(ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE);
-		mvaddnstr(y, left + 2, lines[i], (int)w - 3 > 0 ? (int)w - 3 : 0);
+		mvaddnstr(y, left + 2, lines[i],
+			  (int)view_prefix_bytes(lines[i], (int)w - 3 > 0 ? (unsigned int)w - 3 : 0));
 	}
 	attrset(A_NORMAL);
 }
 
-static const char *const help_lines[] = {
-	"splittop keys",
-	"",
-	"q              quit (and stop COMMAND)",
-	"space          pause / resume",
-	"+ -            longer / shorter interval",
-	"s >  <         next / previous sort column (* marks it)",
-	"r              reverse the sort",
-	"t              rates per second / totals since start",
-	"/              filter by name or pid; Enter applies",
-	"Esc            back: close a pane, clear the filter",
-	"Up Down PgUp PgDn Home End   select a VM, scroll",
-	"Enter          details of the selected VM",
-	"u              unavailable metrics, and why",
-	"h ?            this help (any key closes it)",
-};
-
-static void draw_sources(struct tui *ui, const struct tracer *t)
+static void draw_help(struct tui *ui)
 {
-	const char *lines[NR_METRICS + 2];
-	char buf[NR_METRICS][288];
-	unsigned int i;
+	char text[32][96];
+	const char *lines[32];
+	unsigned int i, n = key_help_lines(text, 32);
+
+	for (i = 0; i < n; i++)
+		lines[i] = text[i];
+	draw_box(ui, lines, n);
+}
+
+static void draw_sources(struct tui *ui, const struct snapshot *t)
+{
+	const char *lines[34];
+	char buf[32][288];
+	unsigned int i, n = t->nsources < 32 ? t->nsources : 32;
 
 	lines[0] = "Where each metric comes from on this kernel";
 	lines[1] = "";
-	for (i = 0; i < NR_METRICS; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(buf[i], sizeof(buf[i]), "%-22s %s", t->sources[i].metric,
 			 t->sources[i].source ? t->sources[i].source : t->sources[i].why);
 		lines[i + 2] = buf[i];
 	}
-	draw_box(ui, lines, NR_METRICS + 2);
+	draw_box(ui, lines, n + 2);
 }
 
 static void draw_keys(struct tui *ui)
@@ -530,19 +548,17 @@ static void draw_keys(struct tui *ui)
 	curs_set(0);
 	if (ui->status[0])
 		snprintf(line, sizeof(line), "%s", ui->status);
-	else if (ui->detail)
-		snprintf(line, sizeof(line), "Esc back  Up/Down scroll  t rates/totals  space pause  q quit  h help");
 	else
-		snprintf(line, sizeof(line), "q quit  Enter detail  < > sort  / filter%s%s%s  t totals  space pause  h help",
-			 ui->filter[0] ? " '" : "", ui->filter, ui->filter[0] ? "'" : "");
+		key_footer(line, sizeof(line), ui->detail, ui->detail ? NULL : ui->filter);
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 
-void tui_draw(struct tui *ui, const struct tracer *t)
+void tui_draw(struct tui *ui)
 {
+	const struct snapshot *t = ui->snap;
 	int y = 0;
 
-	if (!ui->screen)
+	if (!ui->screen || !t)
 		return;
 	erase();
 	if (LINES < 8 || COLS < 40) {
@@ -556,7 +572,7 @@ void tui_draw(struct tui *ui, const struct tracer *t)
 	else
 		draw_table(ui, y);
 	if (ui->help)
-		draw_box(ui, help_lines, sizeof(help_lines) / sizeof(help_lines[0]));
+		draw_help(ui);
 	else if (ui->sources)
 		draw_sources(ui, t);
 	draw_keys(ui);
@@ -587,16 +603,20 @@ static void change_interval(struct tui *ui, int dir)
 /* Next (dir 1) or previous (-1) column on screen to sort by. */
 static void change_sort(struct tui *ui, int dir)
 {
-	bool on[NR_VIEW_COLS];
-	int c = ui->sort, i;
+	enum column cols[NR_COLUMNS];
+	unsigned int nc = view_columns(cols), i, pos = 0;
+	bool on[NR_COLUMNS];
 
 	layout(on);
-	for (i = 0; i < NR_VIEW_COLS; i++) {
-		c = (c + dir + NR_VIEW_COLS) % NR_VIEW_COLS;
-		if (on[c])
+	for (i = 0; i < nc; i++)
+		if (cols[i] == ui->sort)
+			pos = i;
+	for (i = 0; i < nc; i++) {
+		pos = (pos + dir + nc) % nc;
+		if (on[cols[pos]])
 			break;
 	}
-	ui->sort = c;
+	ui->sort = cols[pos];
 }
 
 static void move_sel(struct tui *ui, int by)
@@ -663,89 +683,82 @@ static enum tui_event key(struct tui *ui, int ch)
 	if (ch == KEY_RESIZE)
 		return TUI_NONE;
 	ui->status[0] = '\0';
-	if (ch == 'q' || ch == 'Q')
+	if (key_action_of(ch) == KA_QUIT)
 		return TUI_QUIT;
 	if (ui->help || ui->sources) {
 		/* Any key closes an overlay. */
 		ui->help = ui->sources = false;
 		return TUI_NONE;
 	}
-	switch (ch) {
-	case ' ':
+	switch (key_action_of(ch)) {
+	case KA_PAUSE:
 		ui->paused = !ui->paused && !ui->finished;
 		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
 		break;
-	case '+':
-	case '=':
+	case KA_LONGER:
 		change_interval(ui, 1);
 		return TUI_INTERVAL;
-	case '-':
-	case '_':
+	case KA_SHORTER:
 		change_interval(ui, -1);
 		return TUI_INTERVAL;
-	case 's':
-	case '>':
+	case KA_SORT_NEXT:
 		change_sort(ui, 1);
 		break;
-	case '<':
+	case KA_SORT_PREV:
 		change_sort(ui, -1);
 		break;
-	case 'r':
+	case KA_REVERSE:
 		ui->reverse = !ui->reverse;
 		break;
-	case 't':
+	case KA_TOTALS:
 		ui->totals = !ui->totals;
 		break;
-	case '/':
+	case KA_FILTER:
 		ui->editing = true;
 		snprintf(ui->edit, sizeof(ui->edit), "%s", ui->filter);
 		break;
-	case 27:
+	case KA_BACK:
 		if (ui->detail)
 			ui->detail = false;
 		else
 			ui->filter[0] = '\0';
 		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case KA_DETAIL:
 		ui->detail = !ui->detail && ui->have_sel;
 		ui->detail_top = 0;
 		break;
-	case KEY_UP:
-	case 'k':
+	case KA_UP:
 		move_sel(ui, -1);
 		break;
-	case KEY_DOWN:
-	case 'j':
+	case KA_DOWN:
 		move_sel(ui, 1);
 		break;
-	case KEY_PPAGE:
+	case KA_PAGE_UP:
 		move_sel(ui, -page);
 		break;
-	case KEY_NPAGE:
+	case KA_PAGE_DOWN:
 		move_sel(ui, page);
 		break;
-	case KEY_HOME:
+	case KA_HOME:
 		move_sel(ui, -1000000);
 		break;
-	case KEY_END:
+	case KA_END:
 		move_sel(ui, 1000000);
 		break;
-	case 'u':
+	case KA_SOURCES:
 		ui->sources = true;
 		break;
-	case 'h':
-	case '?':
+	case KA_HELP:
 		ui->help = true;
 		break;
-	default:
+	case KA_QUIT:
+	case KA_NONE:
 		break;
 	}
 	return TUI_NONE;
 }
 
-enum tui_event tui_poll(struct tui *ui, const struct tracer *t, int timeout_ms, int extra_fd)
+enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)
 {
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = extra_fd, .events = POLLIN } };
 	enum tui_event ev = TUI_NONE, e;
@@ -767,6 +780,6 @@ enum tui_event tui_poll(struct tui *ui, const struct tracer *t, int timeout_ms, 
 			ev = e;
 	}
 	if (keys)
-		tui_draw(ui, t);
+		tui_draw(ui);
 	return ev;
 }

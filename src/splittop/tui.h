@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "tracer.h"
+#include "snapshot.h"
 
 struct tui;
 
@@ -30,16 +30,15 @@ void tui_stop(struct tui *ui);
 
 /* Wait up to timeout_ms for one key (or a resize) and act on it.
  * extra_fd, when >= 0, also ends the wait when readable. */
-enum tui_event tui_poll(struct tui *ui, const struct tracer *t, int timeout_ms, int extra_fd);
+enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd);
 double tui_interval(const struct tui *ui);
 bool tui_paused(const struct tui *ui);
 
-/* A new sample: dt seconds after the previous one.  selected(e) says which
- * VMs -p/--vm let through. */
-void tui_update(struct tui *ui, const struct tracer *t, double dt,
-		bool (*selected)(const void *arg, const struct vm_entry *e), const void *arg);
+/* A new sample: the VMs -p/--vm let through.  s must stay valid until the
+ * next call: the view draws from it as keys come. */
+void tui_update(struct tui *ui, const struct snapshot *s);
 /* The run is over (COMMAND exited): show every VM's totals and say so. */
 void tui_finish(struct tui *ui, const char *banner);
-void tui_draw(struct tui *ui, const struct tracer *t);
+void tui_draw(struct tui *ui);
 
 #endif

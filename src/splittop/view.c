@@ -8,31 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
-/* Priorities follow what an operator asks first during a migration: which
- * VM, is it logging, is it splitting, are its vCPUs faulting and waiting. */
-const struct view_col_info view_cols[NR_VIEW_COLS] = {
-	[VC_NAME]	= { "NAME", "NAME", 10, 0 },
-	[VC_PID]	= { "PID", "PID", 7, 1 },
-	[VC_DLOG]	= { "DLOG", "DLOG", 4, 2 },
-	[VC_SPLITS]	= { "SPLIT/s", "SPLITS", 8, 3 },
-	[VC_DEMOT]	= { "DEMOT/s", "DEMOTS", 8, 4 },
-	[VC_FAULTS]	= { "FAULT/s", "FAULTS", 8, 5 },
-	[VC_WAIT]	= { "WAIT/s", "WAIT", 7, 6 },
-	[VC_VCPUS]	= { "VCPU", "VCPU", 4, 7 },
-	[VC_MEM]	= { "MEM", "MEM", 5, 8 },
-	[VC_HUGE_PCT]	= { "HUGE%", "HUGE%", 6, 9 },
-	[VC_SPLITS_RUN]	= { "SPL.TOT", "SPL.TOT", 8, 10 },
-	[VC_HUGE_WP]	= { "HWP/s", "HWP", 7, 11 },
-	[VC_NONPRESENT]	= { "NP/s", "NP", 7, 12 },
-	[VC_4K_WP]	= { "4KWP/s", "4KWP", 7, 13 },
-	[VC_WAIT_MAX]	= { "WMAX", "WMAX", 7, 14 },
-	[VC_ENABLE]	= { "ENABLE", "ENABLE", 7, 15 },
-	[VC_CLEAR]	= { "CLEAR", "CLEAR", 7, 16 },
-	[VC_P4K]	= { "4K", "4K", 7, 17 },
-	[VC_P2M]	= { "2M", "2M", 6, 18 },
-	[VC_P1G]	= { "1G", "1G", 5, 19 },
-};
+#include "json_writer.h"
+
+/* The table's columns: the metric table's entries with a header, by
+ * position.  Priorities there follow what an operator asks first during a
+ * migration: which VM, is it logging, is it splitting, are its vCPUs
+ * faulting and waiting. */
+unsigned int view_columns(enum column out[NR_COLUMNS])
+{
+	unsigned int n = 0, pos, c;
+
+	for (pos = 0; pos < NR_COLUMNS; pos++)
+		for (c = 0; c < NR_COLUMNS; c++)
+			if (metrics[c].rate_header && metrics[c].view_pos == pos)
+				out[n++] = c;
+	return n;
+}
 
 #define NAME_MAX_WIDTH 24
 
@@ -78,87 +71,110 @@ void view_sanitize(char *dst, size_t n, const char *src)
 	dst[o] = '\0';
 }
 
-unsigned int view_text_width(const char *s)
+/* Cells of the code point at s (len bytes of valid UTF-8). */
+static unsigned int char_width(const unsigned char *s, int len)
 {
+	wchar_t wc;
+	int w;
+
+	if (len == 1)
+		wc = s[0];
+	else if (len == 2)
+		wc = (wchar_t)((s[0] & 0x1f) << 6 | (s[1] & 0x3f));
+	else if (len == 3)
+		wc = (wchar_t)((s[0] & 0x0f) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f));
+	else
+		wc = (wchar_t)((s[0] & 0x07) << 18 | (s[1] & 0x3f) << 12 | (s[2] & 0x3f) << 6 | (s[3] & 0x3f));
+	w = wcwidth(wc);
+	return w < 0 ? 1 : (unsigned int)w;
+}
+
+unsigned int view_text_width(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	unsigned int w = 0;
 
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
+	while (*s) {
+		int len = utf8_seq_len(s);
+
+		if (len <= 0)
+			len = 1;
+		w += len == 1 ? 1 : char_width(s, len);
+		s += len;
+	}
 	return w;
 }
 
-static uint64_t sum(const uint64_t *v, unsigned int n)
+size_t view_prefix_bytes(const char *str, unsigned int width)
 {
-	uint64_t t = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned int w = 0;
+	size_t o = 0;
 
-	while (n--)
-		t += v[n];
-	return t;
+	while (s[o]) {
+		int len = utf8_seq_len(s + o);
+		unsigned int cw;
+
+		if (len <= 0)
+			len = 1;
+		cw = len == 1 ? 1 : char_width(s + o, len);
+		if (w + cw > width)
+			break;
+		o += len;
+		w += cw;
+	}
+	return o;
 }
 
-/* Both the rate (over dt) and the run total of a counter. */
-static void counter(struct view_row *o, enum view_col c, bool present, uint64_t delta,
-		    uint64_t run, double dt)
+void view_pad(char *buf, size_t n, const char *str, unsigned int width)
 {
-	o->present[c] = present;
-	o->rate[c] = dt > 0 ? (double)delta / dt : 0;
-	o->total[c] = (double)run;
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned int w = 0;
+	size_t o = 0;
+
+	if (!n)
+		return;
+	while (*s) {
+		int len = utf8_seq_len(s);
+		unsigned int cw;
+
+		if (len <= 0)
+			len = 1;
+		cw = len == 1 ? 1 : char_width(s, len);
+		/* A wide character that would cross the edge is left out. */
+		if (w + cw > width || o + len + 1 > n)
+			break;
+		memcpy(buf + o, s, len);
+		o += len;
+		w += cw;
+		s += len;
+	}
+	while (w++ < width && o + 1 < n)
+		buf[o++] = ' ';
+	buf[o] = '\0';
 }
 
-static void gauge(struct view_row *o, enum view_col c, bool present, double v)
+void view_row_build(const struct snap_vm *v, double dt, struct view_row *o)
 {
-	o->present[c] = present;
-	o->rate[c] = o->total[c] = v;
-}
-
-void view_row_build(const struct vm_entry *e, unsigned int vm, const struct avail *a, double dt,
-		    struct view_row *o)
-{
-	const struct vm_counters *n = &e->now;
-	const struct vm_gauges *g = &e->gauges;
-	struct vm_counters d;
-	double huge, mapped;
-	enum dlog_op clr;
+	const struct row *in = &v->row[SCOPE_INTERVAL], *run = &v->row[SCOPE_TOTAL];
+	unsigned int c;
 
 	memset(o, 0, sizeof(*o));
-	vm_counters_delta(&e->now, &e->prev, &d);
-	o->vm = vm;
-	o->pid = e->pid;
-	o->alive = e->alive;
-	o->dirty_logging = g->memslots_dirty > 0;
-	view_sanitize(o->name, sizeof(o->name), e->name);
+	o->vm = v->vm;
+	o->pid = v->e->pid;
+	o->alive = v->e->alive;
+	o->dirty_logging = v->e->gauges.memslots_dirty > 0;
+	view_sanitize(o->name, sizeof(o->name), v->e->name);
+	for (c = 0; c < NR_COLUMNS; c++) {
+		double scale = metrics[c].unit == U_PPM ? 1e-4 : 1;	/* ppm to percent */
 
-	gauge(o, VC_NAME, true, 0);
-	gauge(o, VC_PID, true, e->pid);
-	gauge(o, VC_VCPUS, true, g->vcpus);
-	gauge(o, VC_MEM, true, (double)(g->mem_pages * 4096 >> 20));
-	gauge(o, VC_DLOG, g->memslots_dirty >= 0, g->memslots_dirty > 0);
-	counter(o, VC_SPLITS, a->splits, sum(&d.splits[0][0], SPLIT_SIZES * SPLIT_CAUSES),
-		sum(&n->splits[0][0], SPLIT_SIZES * SPLIT_CAUSES), dt);
-	gauge(o, VC_SPLITS_RUN, a->splits, (double)sum(&n->splits[0][0], SPLIT_SIZES * SPLIT_CAUSES));
-	counter(o, VC_DEMOT, a->faults, sum(d.demotions, SPLIT_SIZES), sum(n->demotions, SPLIT_SIZES), dt);
-	counter(o, VC_FAULTS, a->faults, sum(d.faults, FAULT_CLASSES), sum(n->faults, FAULT_CLASSES), dt);
-	counter(o, VC_HUGE_WP, a->faults, d.faults[FAULT_HUGE_WP], n->faults[FAULT_HUGE_WP], dt);
-	counter(o, VC_NONPRESENT, a->faults, d.faults[FAULT_NONPRESENT], n->faults[FAULT_NONPRESENT], dt);
-	counter(o, VC_4K_WP, a->faults, d.faults[FAULT_4K_WP], n->faults[FAULT_4K_WP], dt);
-	counter(o, VC_WAIT, a->lock_wait, sum(d.lock_wait_ns, MMU_LOCK_MODES),
-		sum(n->lock_wait_ns, MMU_LOCK_MODES), dt);
-	o->present[VC_WAIT_MAX] = a->lock_wait;
-	o->rate[VC_WAIT_MAX] = (double)g->lock_wait_max_ns;
-	o->total[VC_WAIT_MAX] = (double)e->lock_wait_max_run_ns;
-	gauge(o, VC_ENABLE, a->dlog_toggle && n->dlog_count[DLOG_ENABLE],
-	      (double)g->dlog_last_ns[DLOG_ENABLE]);
-	/* A VMM either gets (and clears) the log in one call or clears it in
-	 * chunks: show whichever this VM uses. */
-	clr = n->dlog_count[DLOG_CLEAR] ? DLOG_CLEAR : DLOG_GET;
-	gauge(o, VC_CLEAR, a->dlog && n->dlog_count[clr], (double)g->dlog_last_ns[clr]);
-	huge = (double)g->pages[1] * 512 + (double)g->pages[2] * 512 * 512;
-	mapped = huge + (double)g->pages[0];
-	gauge(o, VC_HUGE_PCT, mapped > 0, mapped > 0 ? 100 * huge / mapped : 0);
-	gauge(o, VC_P4K, true, (double)g->pages[0]);
-	gauge(o, VC_P2M, true, (double)g->pages[1]);
-	gauge(o, VC_P1G, true, (double)g->pages[2]);
+		o->present[c] = in->present[c];
+		if (metrics[c].kind == COUNTER)
+			o->rate[c] = dt > 0 ? (double)in->v[c] / dt : 0;
+		else
+			o->rate[c] = (double)in->v[c] * scale;
+		o->total[c] = (double)run->v[c] * scale;
+	}
 }
 
 void fmt_count(char *buf, size_t n, double v)
@@ -226,50 +242,33 @@ void fmt_mib(char *buf, size_t n, double mib)
 		snprintf(buf, n, "%.0fT", gib / 1024);
 }
 
-void view_cell(char *buf, size_t n, const struct view_row *r, enum view_col c, bool totals,
+void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, bool totals,
 	       unsigned int width)
 {
 	double v = totals ? r->total[c] : r->rate[c];
 	char s[32];
 
-	if (c == VC_NAME) {
-		/* Pad by display cells, cut by code points: names may be UTF-8. */
-		unsigned int w = 0;
-		size_t o = 0;
-		const char *p = r->name;
-
-		while (*p && w < width && o + 5 < n) {
-			do
-				buf[o++] = *p++;
-			while (*p && ((unsigned char)*p & 0xc0) == 0x80 && o + 1 < n);
-			w++;
-		}
-		while (w++ < width && o + 1 < n)
-			buf[o++] = ' ';
-		buf[o] = '\0';
+	if (metrics[c].unit == U_NAME) {
+		view_pad(buf, n, r->name, width);
 		return;
 	}
 	if (!r->present[c]) {
 		snprintf(s, sizeof(s), "-");
 	} else {
-		switch (c) {
-		case VC_PID:
-		case VC_VCPUS:
+		switch (metrics[c].unit) {
+		case U_PLAIN:
 			snprintf(s, sizeof(s), "%.0f", v);
 			break;
-		case VC_MEM:
+		case U_MIB:
 			fmt_mib(s, sizeof(s), v);
 			break;
-		case VC_DLOG:
+		case U_BOOL:
 			snprintf(s, sizeof(s), "%s", v ? "on" : "off");
 			break;
-		case VC_WAIT:
-		case VC_WAIT_MAX:
-		case VC_ENABLE:
-		case VC_CLEAR:
+		case U_NS:
 			fmt_ns(s, sizeof(s), v);
 			break;
-		case VC_HUGE_PCT:
+		case U_PPM:
 			snprintf(s, sizeof(s), "%.0f%%", v);
 			break;
 		default:
@@ -280,34 +279,34 @@ void view_cell(char *buf, size_t n, const struct view_row *r, enum view_col c, b
 	snprintf(buf, n, "%*.*s", (int)width, (int)width, s);
 }
 
-unsigned int view_fit(unsigned int width, bool on[NR_VIEW_COLS])
+unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS])
 {
 	unsigned int used, p, c, name;
 
-	memset(on, 0, sizeof(bool) * NR_VIEW_COLS);
-	on[VC_NAME] = true;
-	if (width <= view_cols[VC_NAME].width)
+	memset(on, 0, sizeof(bool) * NR_COLUMNS);
+	on[COL_NAME] = true;
+	if (width <= metrics[COL_NAME].width)
 		return width;
-	used = view_cols[VC_NAME].width;
+	used = metrics[COL_NAME].width;
 	/* Add columns by priority; stop at the first that does not fit, so a
 	 * column is never shown while a more important one is hidden. */
-	for (p = 1; p < NR_VIEW_COLS; p++) {
-		for (c = 0; c < NR_VIEW_COLS; c++)
-			if (view_cols[c].priority == p)
+	for (p = 1; p < NR_COLUMNS; p++) {
+		for (c = 0; c < NR_COLUMNS; c++)
+			if (metrics[c].rate_header && metrics[c].priority == p)
 				break;
-		if (c == NR_VIEW_COLS)
+		if (c == NR_COLUMNS)
 			continue;
-		if (used + 1 + view_cols[c].width > width)
+		if (used + 1 + metrics[c].width > width)
 			break;
 		on[c] = true;
-		used += 1 + view_cols[c].width;
+		used += 1 + metrics[c].width;
 	}
-	name = view_cols[VC_NAME].width + (width - used);
+	name = metrics[COL_NAME].width + (width - used);
 	return name > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : name;
 }
 
 struct sort_key {
-	enum view_col by;
+	enum column by;
 	bool totals, reverse;
 };
 
@@ -317,7 +316,7 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	const struct sort_key *k = arg;
 	int r = 0;
 
-	if (k->by != VC_NAME) {
+	if (k->by != COL_NAME) {
 		double va = !a->present[k->by] ? -1 : k->totals ? a->total[k->by] : a->rate[k->by];
 		double vb = !b->present[k->by] ? -1 : k->totals ? b->total[k->by] : b->rate[k->by];
 
@@ -332,7 +331,7 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	return k->reverse ? -r : r;
 }
 
-void view_sort(struct view_row *rows, unsigned int n, enum view_col by, bool totals, bool reverse)
+void view_sort(struct view_row *rows, unsigned int n, enum column by, bool totals, bool reverse)
 {
 	struct sort_key k = { by, totals, reverse };
 
@@ -463,7 +462,7 @@ static int detail_history(const struct detail_input *in, struct view_lines *l)
 	const struct view_history *h = in->hist;
 	unsigned int n = h ? h->len : 0, w, s, i, first = 0;
 	double v[VIEW_HISTORY];
-	char spark[VIEW_HISTORY * 3 + 1], now[16], max[16];
+	char spark[VIEW_HISTORY * 3 + 1], padded[VIEW_HISTORY * 3 + 320], now[16], max[16];
 	int err;
 
 	/* Room for the label (12) and the two numbers (16). */
@@ -480,16 +479,9 @@ static int detail_history(const struct detail_input *in, struct view_lines *l)
 		m = view_sparkline(spark, sizeof(spark), v, n - first, in->utf8);
 		fmt_count(now, sizeof(now), n ? v[n - first - 1] : 0);
 		fmt_count(max, sizeof(max), m);
-		err = add(l, VS_TEXT, "  %-10s%-*s %8s %8s", label[s], (int)w, spark, now, max);
-		/* %-*s pads by bytes: with block characters, fix up the width. */
-		if (!err && in->utf8) {
-			unsigned int cells = view_text_width(spark), bytes = strlen(spark);
-			struct view_line *ln = &l->line[l->n - 1];
-
-			if (bytes > cells && cells < w)
-				snprintf(ln->text, sizeof(ln->text), "  %-10s%s%*s %8s %8s", label[s],
-					 spark, (int)(w - cells), "", now, max);
-		}
+		/* Padded by cells: block characters take 3 bytes each. */
+		view_pad(padded, sizeof(padded), spark, w);
+		err = add(l, VS_TEXT, "  %-10s%s %8s %8s", label[s], padded, now, max);
 	}
 	return err;
 }
@@ -521,7 +513,7 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 	if (!in->avail->faults)
 		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
 	for (v = 0; v <= ST_MAX_VCPUS && !err; v++) {
-		const uint64_t *f = v == 0 ? c->faults : c->vcpu_faults[v - 1];
+		const __u64 *f = v == 0 ? c->faults : c->vcpu[v - 1].faults;
 		bool any;
 
 		if (v > 0) {
@@ -561,35 +553,35 @@ static int detail_splits(const struct detail_input *in, struct view_lines *l)
 	if (!in->avail->splits)
 		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
 	for (s = 0; s < SPLIT_SIZES && !err; s++)
-		err = add(l, VS_TEXT, "  %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64, size[s],
-			  n->splits[s][CAUSE_EAGER], n->splits[s][CAUSE_FAULT], n->demotions[s]);
+		err = add(l, VS_TEXT, "  %-16s %10" PRIc " %10" PRIc " %10" PRIc, size[s],
+			  n->vm.splits[s][CAUSE_EAGER], n->vm.splits[s][CAUSE_FAULT], n->demotions[s]);
 	if (err)
 		return err;
-	if (!n->split_errors)
+	if (!n->vm.split_errors)
 		return add(l, VS_TEXT, "  failed splits: 0");
 	/* Bucket 0 holds the errnos too large for a bucket of their own. */
 	for (i = 1; i <= ST_SPLIT_ERRNOS; i++) {
 		unsigned int b = i % ST_SPLIT_ERRNOS;
 		const char *name = b ? strerrorname_np(b) : NULL;
 
-		if (!n->split_errno[b])
+		if (!n->vm.split_errno[b])
 			continue;
 		if (b)
-			o += snprintf(buf + o, sizeof(buf) - o, " %s %" PRIu64,
-				      name ? name : "errno", n->split_errno[b]);
+			o += snprintf(buf + o, sizeof(buf) - o, " %s %" PRIc,
+				      name ? name : "errno", n->vm.split_errno[b]);
 		else
-			o += snprintf(buf + o, sizeof(buf) - o, " errno>=%u %" PRIu64,
-				      ST_SPLIT_ERRNOS, n->split_errno[b]);
+			o += snprintf(buf + o, sizeof(buf) - o, " errno>=%u %" PRIc,
+				      ST_SPLIT_ERRNOS, n->vm.split_errno[b]);
 		if (o >= sizeof(buf))
 			break;
 	}
 	buf[sizeof(buf) - 1] = '\0';
-	return add(l, VS_WARN, "  failed splits: %" PRIu64 ":%s", n->split_errors, o ? buf : "");
+	return add(l, VS_WARN, "  failed splits: %" PRIc ":%s", n->vm.split_errors, o ? buf : "");
 }
 
 /* A log2(ns) histogram, one line per bucket from the first to the last
  * non-empty one, bars scaled to the largest. */
-static int detail_hist(const struct detail_input *in, const uint64_t *h, struct view_lines *l)
+static int detail_hist(const struct detail_input *in, const __u64 *h, struct view_lines *l)
 {
 	unsigned int b, lo = ST_HIST_BUCKETS, hi = 0, barw;
 	char from[16], to[16], bar[64];
@@ -617,7 +609,7 @@ static int detail_hist(const struct detail_input *in, const uint64_t *h, struct 
 		bar[len] = '\0';
 		fmt_ns(from, sizeof(from), b ? (double)(1ULL << b) : 0);
 		fmt_ns(to, sizeof(to), (double)(2ULL << b));
-		err = add(l, VS_TEXT, "  %7s .. %-7s %10" PRIu64 " |%s", from, to, h[b], bar);
+		err = add(l, VS_TEXT, "  %7s .. %-7s %10" PRIc " |%s", from, to, h[b], bar);
 	}
 	return err;
 }
@@ -635,18 +627,18 @@ static int detail_holds(const struct detail_input *in, struct view_lines *l)
 	err = add(l, VS_HEAD, "mmu_lock holds since start %8s %10s", "count", "held");
 	for (m = 0; m < MMU_LOCK_MODES && !err; m++) {
 		for (h = 0; h < LOCK_HOLDERS && !err; h++) {
-			if (!n->hold_count[m][h])
+			if (!n->vm.hold_count[m][h])
 				continue;
-			fmt_ns(ns, sizeof(ns), (double)n->hold_ns[m][h]);
-			err = add(l, VS_TEXT, "  %-5s %-20s %8" PRIu64 " %10s", mode[m], holder[h],
-				  n->hold_count[m][h], ns);
+			fmt_ns(ns, sizeof(ns), (double)n->vm.hold_ns[m][h]);
+			err = add(l, VS_TEXT, "  %-5s %-20s %8" PRIc " %10s", mode[m], holder[h],
+				  n->vm.hold_count[m][h], ns);
 		}
 	}
 	for (m = 0; m < MMU_LOCK_MODES && !err; m++) {
 		fmt_ns(mx, sizeof(mx), (double)in->e->hold_max_run_ns[m]);
-		fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->hold_hist[m], ST_HIST_BUCKETS, 0.99));
+		fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->vm.hold_hist[m], ST_HIST_BUCKETS, 0.99));
 		err = add(l, VS_TEXT, "  %s holds: p99 <=%s  max %s", mode[m], p99, mx);
-		err = err ?: detail_hist(in, n->hold_hist[m], l);
+		err = err ?: detail_hist(in, n->vm.hold_hist[m], l);
 	}
 	return err;
 }
@@ -657,33 +649,33 @@ static int detail_latency(const struct detail_input *in, struct view_lines *l)
 	char p50[16], p99[16], mean[16];
 	int err;
 
-	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(n->fault_lat_hist, ST_HIST_BUCKETS, 0.5));
-	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
-	fmt_ns(mean, sizeof(mean), n->fault_lat_count ? (double)n->fault_lat_ns / (double)n->fault_lat_count : 0);
+	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(n->vm.fault_lat_hist, ST_HIST_BUCKETS, 0.5));
+	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(n->vm.fault_lat_hist, ST_HIST_BUCKETS, 0.99));
+	fmt_ns(mean, sizeof(mean), n->vm.fault_lat_count ? (double)n->vm.fault_lat_ns / (double)n->vm.fault_lat_count : 0);
 	err = add(l, VS_HEAD, "KVM page fault latency since start");
-	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " faults, mean %s, p50 <=%s, p99 <=%s", n->fault_lat_count,
+	err = err ?: add(l, VS_TEXT, "  %" PRIc " faults, mean %s, p50 <=%s, p99 <=%s", n->vm.fault_lat_count,
 			 mean, p50, p99);
-	return err ?: detail_hist(in, n->fault_lat_hist, l);
+	return err ?: detail_hist(in, n->vm.fault_lat_hist, l);
 }
 
 static int detail_lock(const struct detail_input *in, struct view_lines *l)
 {
 	const struct vm_counters *n = &in->e->now;
-	const uint64_t *h = n->lock_wait_hist;
+	const __u64 *h = n->vm.lock_wait_hist;
 	uint64_t waits;
 	char p50[16], p99[16], tot[16], mx[16];
 	int err;
 
 	if (!in->avail->lock_wait)
 		return add(l, VS_HEAD, "mmu_lock waits: unavailable on this kernel (see --list-sources)");
-	waits = n->lock_waits[MMU_LOCK_READ] + n->lock_waits[MMU_LOCK_WRITE];
-	fmt_ns(tot, sizeof(tot), (double)(n->lock_wait_ns[MMU_LOCK_READ] + n->lock_wait_ns[MMU_LOCK_WRITE]));
+	waits = n->vm.lock_waits[MMU_LOCK_READ] + n->vm.lock_waits[MMU_LOCK_WRITE];
+	fmt_ns(tot, sizeof(tot), (double)(n->vm.lock_wait_ns[MMU_LOCK_READ] + n->vm.lock_wait_ns[MMU_LOCK_WRITE]));
 	fmt_ns(p50, sizeof(p50), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5));
 	fmt_ns(p99, sizeof(p99), (double)hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99));
 	fmt_ns(mx, sizeof(mx), (double)in->e->lock_wait_max_run_ns);
 	err = add(l, VS_HEAD, "mmu_lock waits since start");
-	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " waits (read %" PRIu64 ", write %" PRIu64 "), %s in all",
-			 waits, n->lock_waits[MMU_LOCK_READ], n->lock_waits[MMU_LOCK_WRITE], tot);
+	err = err ?: add(l, VS_TEXT, "  %" PRIu64 " waits (read %" PRIc ", write %" PRIc "), %s in all",
+			 waits, n->vm.lock_waits[MMU_LOCK_READ], n->vm.lock_waits[MMU_LOCK_WRITE], tot);
 	err = err ?: add(l, VS_TEXT, "  p50 <=%s  p99 <=%s  max %s", p50, p99, mx);
 	err = err ?: detail_hist(in, h, l);
 	if (!err && in->hold_why)
@@ -714,12 +706,12 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 			err = add(l, VS_DIM, "  %-18s unavailable on this kernel", dlog_label[op]);
 			continue;
 		}
-		fmt_ns(last, sizeof(last), n->dlog_count[op] ? (double)g->dlog_last_ns[op] : 0);
-		fmt_ns(mean, sizeof(mean), n->dlog_count[op] ?
-		       (double)n->dlog_ns[op] / (double)n->dlog_count[op] : 0);
-		err = add(l, VS_TEXT, "  %-18s %7" PRIu64 " %9s %9s %14" PRIu64 " %12" PRIu64,
-			  dlog_label[op], n->dlog_count[op], n->dlog_count[op] ? last : "-",
-			  n->dlog_count[op] ? mean : "-", g->dlog_last_splits[op], n->dlog_splits[op]);
+		fmt_ns(last, sizeof(last), n->vm.dlog_count[op] ? (double)g->dlog_last_ns[op] : 0);
+		fmt_ns(mean, sizeof(mean), n->vm.dlog_count[op] ?
+		       (double)n->vm.dlog_ns[op] / (double)n->vm.dlog_count[op] : 0);
+		err = add(l, VS_TEXT, "  %-18s %7" PRIc " %9s %9s %14" PRIu64 " %12" PRIc,
+			  dlog_label[op], n->vm.dlog_count[op], n->vm.dlog_count[op] ? last : "-",
+			  n->vm.dlog_count[op] ? mean : "-", g->dlog_last_splits[op], n->vm.dlog_splits[op]);
 	}
 	return err;
 }
@@ -727,12 +719,10 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 int view_detail(const struct detail_input *in, struct view_lines *out)
 {
 	const struct vm_entry *e = in->e;
-	struct vm_counters d;
 	char mem[16];
 	int err;
 
-	vm_counters_delta(&e->now, &e->prev, &d);
-	fmt_mib(mem, sizeof(mem), in->row->total[VC_MEM]);
+	fmt_mib(mem, sizeof(mem), in->row->total[COL_MEM_MIB]);
 	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s", in->row->name,
 		  e->pid, e->gauges.vcpus, mem,
 		  e->gauges.memslots_dirty < 0 ? "unknown" : e->gauges.memslots_dirty ? "ON" : "off",
@@ -740,7 +730,7 @@ int view_detail(const struct detail_input *in, struct view_lines *out)
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	err = err ?: detail_history(in, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");
-	err = err ?: detail_faults(in, &d, out);
+	err = err ?: detail_faults(in, in->delta, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	err = err ?: detail_splits(in, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");

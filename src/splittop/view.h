@@ -11,37 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "render.h"
-#include "vm_table.h"
+#include "snapshot.h"
 
 #define VIEW_HISTORY 60		/* intervals kept for the sparklines */
 
-/* Columns of the VM table, in display order. */
-enum view_col {
-	VC_NAME, VC_PID, VC_VCPUS, VC_MEM, VC_DLOG,
-	VC_SPLITS, VC_SPLITS_RUN, VC_DEMOT, VC_FAULTS, VC_HUGE_WP, VC_NONPRESENT, VC_4K_WP,
-	VC_WAIT, VC_WAIT_MAX, VC_ENABLE, VC_CLEAR, VC_HUGE_PCT, VC_P4K, VC_P2M, VC_P1G,
-	NR_VIEW_COLS,
-};
+/* The table's columns are the metric table's entries with a view header
+ * (struct metric: headers, width, priority, position), indexed by enum
+ * column.  view_columns() lists them in display order. */
+unsigned int view_columns(enum column out[NR_COLUMNS]);
 
-struct view_col_info {
-	const char *rate_header;	/* when showing rates */
-	const char *total_header;	/* when showing run totals */
-	unsigned int width;		/* the name column's minimum */
-	unsigned int priority;		/* 0 first: which columns stay on a narrow screen */
-};
-
-extern const struct view_col_info view_cols[NR_VIEW_COLS];
-
-/* One VM's numbers as the table shows them, computed once per interval. */
+/* One VM's numbers as the table shows them, from its snapshot row. */
 struct view_row {
-	unsigned int vm;		/* index into the tracer's VM list */
+	unsigned int vm;		/* index into the VM table */
 	uint32_t pid;
 	bool alive, dirty_logging;
 	char name[96];			/* printable: control and non-UTF-8 bytes are '?' */
-	double rate[NR_VIEW_COLS];	/* per second over the interval, or a gauge */
-	double total[NR_VIEW_COLS];	/* since splittop started, or a gauge */
-	bool present[NR_VIEW_COLS];	/* false: unavailable on this kernel, shown as '-' */
+	double rate[NR_COLUMNS];	/* counters per second over the interval; gauges */
+	double total[NR_COLUMNS];	/* since splittop started; gauges */
+	bool present[NR_COLUMNS];	/* false: unavailable on this kernel, shown as '-' */
 };
 
 /* Per-VM sparkline series. */
@@ -57,9 +44,8 @@ void view_history_push(struct view_history *h, const double v[NR_VIEW_SERIES]);
 /* The i-th oldest sample of series s, i < h->len. */
 double view_history_get(const struct view_history *h, enum view_series s, unsigned int i);
 
-/* e->now - e->prev over dt seconds, and e->now itself for the run totals. */
-void view_row_build(const struct vm_entry *e, unsigned int vm, const struct avail *a, double dt,
-		    struct view_row *out);
+/* The snapshot's interval row over dt seconds, and its total row. */
+void view_row_build(const struct snap_vm *v, double dt, struct view_row *out);
 
 /* Numbers in at most 6 characters: 999, 12.3k, 1.23M ... */
 void fmt_count(char *buf, size_t n, double v);
@@ -68,20 +54,25 @@ void fmt_ns(char *buf, size_t n, double ns);
 /* MiB as 512M, 1.5G, 64G. */
 void fmt_mib(char *buf, size_t n, double mib);
 /* One cell, right-aligned in the column's width (the name left-aligned). */
-void view_cell(char *buf, size_t n, const struct view_row *r, enum view_col c, bool totals,
+void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, bool totals,
 	       unsigned int width);
 /* Printable copy of a VM name: control bytes and invalid UTF-8 become '?'. */
 void view_sanitize(char *dst, size_t n, const char *src);
-/* The number of terminal cells a UTF-8 string takes (1 per code point). */
+/* The number of terminal cells a UTF-8 string takes (wcwidth: 2 for a wide
+ * character, 0 for a combining one; 1 for what the locale cannot tell). */
 unsigned int view_text_width(const char *s);
+/* The bytes of s's longest prefix that fits in width cells. */
+size_t view_prefix_bytes(const char *s, unsigned int width);
+/* At most width cells of s, then spaces up to width (left-aligned). */
+void view_pad(char *buf, size_t n, const char *s, unsigned int width);
 
 /* Which columns fit in width cells: on[c] set for each one shown, the name
  * column's width returned (0: not even the name fits). */
-unsigned int view_fit(unsigned int width, bool on[NR_VIEW_COLS]);
+unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS]);
 
 /* Sort rows by column (name: alphabetical; others numeric, largest first
  * unless reversed); ties by name then pid, so the order is stable. */
-void view_sort(struct view_row *rows, unsigned int n, enum view_col by, bool totals, bool reverse);
+void view_sort(struct view_row *rows, unsigned int n, enum column by, bool totals, bool reverse);
 /* Does the row match a filter: a substring of the name, or the pid's digits. */
 bool view_match(const struct view_row *r, const char *filter);
 
@@ -104,6 +95,7 @@ struct view_lines {
 
 struct detail_input {
 	const struct vm_entry *e;
+	const struct vm_counters *delta;	/* the interval's counts */
 	const struct view_row *row;
 	const struct view_history *hist;
 	const struct avail *avail;

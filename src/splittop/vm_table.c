@@ -1,19 +1,175 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm_table.h"
+#include "vm_name.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-const char *const column_names[NR_COLUMNS] = {
-	"vcpus", "mem_mib", "dirty_logging",
-	"splits_2m", "splits_1g", "splits_eager", "splits_fault", "split_errors",
-	"demotions_2m", "demotions_1g",
-	"faults", "faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other",
-	"mmu_lock_waits", "mmu_lock_wait_ns", "mmu_lock_wait_max_ns", "mmu_lock_hold_ns",
-	"fault_latency_p99_ns",
-	"dirty_log_enables", "dirty_log_enable_ns", "dirty_log_disables", "dirty_log_gets",
-	"dirty_log_get_ns", "dirty_log_clears", "dirty_log_clear_ns",
-	"pages_4k", "pages_2m", "pages_1g",
-};
+/* A free entry (seq 0), else a new one at the end. */
+static struct vm_entry *entry_alloc(struct vm_table *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!t->e[i].seq)
+			return &t->e[i];
+	if (t->n == t->cap) {
+		unsigned int cap = t->cap ? t->cap * 2 : 16;
+		void *p = realloc(t->e, cap * sizeof(*t->e));
+
+		if (!p)
+			return NULL;
+		t->e = p;
+		t->cap = cap;
+	}
+	return &t->e[t->n++];
+}
+
+struct vm_entry *vm_table_get(struct vm_table *t, uint64_t seq, uint64_t kvm, uint32_t idx,
+			      uint32_t pid)
+{
+	struct vm_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].seq == seq && t->e[i].alive)
+			return &t->e[i];
+	e = entry_alloc(t);
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->kvm = kvm;
+	e->seq = seq;
+	e->idx = idx;
+	e->pid = pid;
+	e->alive = true;
+	e->gauges.memslots_dirty = -1;
+	return e;
+}
+
+/* The number of VMs process pid registered before this one. */
+static unsigned int pid_next_vm(struct vm_table *t, uint32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->npidv; i++)
+		if (t->pidv[i].pid == pid)
+			return t->pidv[i].n++;
+	if (t->npidv == t->pidv_cap) {
+		unsigned int cap = t->pidv_cap ? t->pidv_cap * 2 : 16;
+		void *p = realloc(t->pidv, cap * sizeof(*t->pidv));
+
+		if (!p)
+			return 0;
+		t->pidv = p;
+		t->pidv_cap = cap;
+	}
+	t->pidv[t->npidv].pid = pid;
+	t->pidv[t->npidv++].n = 1;
+	return 0;
+}
+
+void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, long len)
+{
+	unsigned int i, k, n = 0;
+
+	/* 8 bytes stay free for the "#k". */
+	if (len > 0)
+		vm_name_from_cmdline(cmdline, len, e->name, sizeof(e->name) - 8);
+	else
+		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
+	k = pid_next_vm(t, e->pid);
+	e->vm_no = k;
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].seq && t->e[i].pid == e->pid)
+			n++;
+	if (n > 1 || k) {
+		snprintf(e->name + strlen(e->name), 8, "#%u", k);
+		e->numbered = true;
+	}
+	/* The process's first VM was named before a second one existed. */
+	for (i = 0; k && i < t->n; i++) {
+		struct vm_entry *o = &t->e[i];
+
+		if (o->seq && o->pid == e->pid && !o->vm_no && !o->numbered && o->name[0]) {
+			snprintf(o->name + strlen(o->name), 8, "#0");
+			o->numbered = true;
+		}
+	}
+}
+
+/* Forget the counts of processes that are gone and have no VM left here. */
+static void pid_prune(struct vm_table *t, bool (*alive)(uint32_t pid))
+{
+	unsigned int i, j;
+
+	for (i = 0; i < t->npidv;) {
+		for (j = 0; j < t->n; j++)
+			if (t->e[j].seq && t->e[j].pid == t->pidv[i].pid)
+				break;
+		if (j == t->n && !alive(t->pidv[i].pid))
+			t->pidv[i] = t->pidv[--t->npidv];
+		else
+			i++;
+	}
+}
+
+int vm_table_spill(struct vm_table *t, bool (*alive)(uint32_t pid))
+{
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++) {
+		struct vm_entry *e = &t->e[i];
+
+		if (!e->seq || e->alive)
+			continue;
+		if (!t->finished) {
+			t->finished = tmpfile();
+			if (!t->finished)
+				return -errno;
+		}
+		if (fwrite(e, sizeof(*e), 1, t->finished) != 1)
+			return -EIO;
+		t->nfinished++;
+		memset(e, 0, sizeof(*e));	/* seq 0: free */
+	}
+	pid_prune(t, alive);
+	return 0;
+}
+
+int vm_table_restore(struct vm_table *t)
+{
+	struct vm_entry tmp;
+	unsigned int i;
+
+	if (!t->finished)
+		return 0;
+	rewind(t->finished);
+	for (i = 0; i < t->nfinished; i++) {
+		struct vm_entry *e;
+
+		if (fread(&tmp, sizeof(tmp), 1, t->finished) != 1)
+			return -EIO;
+		e = entry_alloc(t);
+		if (!e)
+			return -ENOMEM;
+		*e = tmp;
+	}
+	fclose(t->finished);
+	t->finished = NULL;
+	t->nfinished = 0;
+	return 0;
+}
+
+void vm_table_free(struct vm_table *t)
+{
+	if (t->finished)
+		fclose(t->finished);
+	free(t->e);
+	free(t->pidv);
+	memset(t, 0, sizeof(*t));
+}
 
 /* Counters only grow while a VM lives; a smaller value would mean a reused
  * slot, which the caller never hands us, so clamp instead of wrapping. */
@@ -25,15 +181,15 @@ static uint64_t sub(uint64_t a, uint64_t b)
 void vm_counters_delta(const struct vm_counters *now, const struct vm_counters *prev,
 		       struct vm_counters *out)
 {
-	const uint64_t *n = (const uint64_t *)now, *p = (const uint64_t *)prev;
-	uint64_t *o = (uint64_t *)out;
+	const __u64 *n = (const __u64 *)now, *p = (const __u64 *)prev;
+	__u64 *o = (__u64 *)out;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(*now) / sizeof(uint64_t); i++)
+	for (i = 0; i < sizeof(*now) / sizeof(__u64); i++)
 		o[i] = sub(n[i], p[i]);
 }
 
-static uint64_t sum_u64(const uint64_t *v, unsigned int n)
+uint64_t sum_u64(const __u64 *v, unsigned int n)
 {
 	uint64_t t = 0;
 
@@ -42,54 +198,7 @@ static uint64_t sum_u64(const uint64_t *v, unsigned int n)
 	return t;
 }
 
-static void set(struct row *r, enum column c, bool present, uint64_t v)
-{
-	r->present[c] = present;
-	r->v[c] = present ? v : 0;
-}
-
-void row_build(const struct vm_gauges *g, const struct vm_counters *c, uint64_t lock_wait_max_ns,
-	       const struct avail *a, struct row *r)
-{
-	uint64_t faults = 0;
-	unsigned int i;
-
-	for (i = 0; i < FAULT_CLASSES; i++)
-		faults += c->faults[i];
-	set(r, COL_VCPUS, true, g->vcpus);
-	set(r, COL_MEM_MIB, true, g->mem_pages * 4096 >> 20);
-	set(r, COL_DIRTY_LOGGING, g->memslots_dirty >= 0, g->memslots_dirty > 0);
-	set(r, COL_SPLITS_2M, a->splits, c->splits[SPLIT_2M][CAUSE_EAGER] + c->splits[SPLIT_2M][CAUSE_FAULT]);
-	set(r, COL_SPLITS_1G, a->splits, c->splits[SPLIT_1G][CAUSE_EAGER] + c->splits[SPLIT_1G][CAUSE_FAULT]);
-	set(r, COL_SPLITS_EAGER, a->splits, c->splits[SPLIT_2M][CAUSE_EAGER] + c->splits[SPLIT_1G][CAUSE_EAGER]);
-	set(r, COL_SPLITS_FAULT, a->splits, c->splits[SPLIT_2M][CAUSE_FAULT] + c->splits[SPLIT_1G][CAUSE_FAULT]);
-	set(r, COL_SPLIT_ERRORS, a->splits, c->split_errors);
-	set(r, COL_DEMOTIONS_2M, a->faults, c->demotions[SPLIT_2M]);
-	set(r, COL_DEMOTIONS_1G, a->faults, c->demotions[SPLIT_1G]);
-	set(r, COL_FAULTS, a->faults, faults);
-	set(r, COL_FAULTS_HUGE_WP, a->faults, c->faults[FAULT_HUGE_WP]);
-	set(r, COL_FAULTS_NONPRESENT, a->faults, c->faults[FAULT_NONPRESENT]);
-	set(r, COL_FAULTS_4K_WP, a->faults, c->faults[FAULT_4K_WP]);
-	set(r, COL_FAULTS_OTHER, a->faults, c->faults[FAULT_OTHER]);
-	set(r, COL_LOCK_WAITS, a->lock_wait, c->lock_waits[MMU_LOCK_READ] + c->lock_waits[MMU_LOCK_WRITE]);
-	set(r, COL_LOCK_WAIT_NS, a->lock_wait, c->lock_wait_ns[MMU_LOCK_READ] + c->lock_wait_ns[MMU_LOCK_WRITE]);
-	set(r, COL_LOCK_WAIT_MAX_NS, a->lock_wait, lock_wait_max_ns);
-	set(r, COL_LOCK_HOLD_NS, a->lock_hold, sum_u64(&c->hold_ns[0][0], MMU_LOCK_MODES * LOCK_HOLDERS));
-	set(r, COL_FAULT_LAT_P99_NS, a->fault_latency,
-	    hist_quantile_ns(c->fault_lat_hist, ST_HIST_BUCKETS, 0.99));
-	set(r, COL_DLOG_ENABLES, a->dlog_toggle, c->dlog_count[DLOG_ENABLE]);
-	set(r, COL_DLOG_ENABLE_NS, a->dlog_toggle, c->dlog_ns[DLOG_ENABLE]);
-	set(r, COL_DLOG_DISABLES, a->dlog_toggle, c->dlog_count[DLOG_DISABLE]);
-	set(r, COL_DLOG_GETS, a->dlog, c->dlog_count[DLOG_GET]);
-	set(r, COL_DLOG_GET_NS, a->dlog, c->dlog_ns[DLOG_GET]);
-	set(r, COL_DLOG_CLEARS, a->dlog, c->dlog_count[DLOG_CLEAR]);
-	set(r, COL_DLOG_CLEAR_NS, a->dlog, c->dlog_ns[DLOG_CLEAR]);
-	set(r, COL_PAGES_4K, true, g->pages[0]);
-	set(r, COL_PAGES_2M, true, g->pages[1]);
-	set(r, COL_PAGES_1G, true, g->pages[2]);
-}
-
-uint64_t hist_quantile_ns(const uint64_t *hist, unsigned int buckets, double q)
+uint64_t hist_quantile_ns(const __u64 *hist, unsigned int buckets, double q)
 {
 	uint64_t total = 0, seen = 0, rank;
 	unsigned int b;

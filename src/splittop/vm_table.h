@@ -1,39 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The VMs splittop has seen: cumulative counters per VM, from which each
- * interval's deltas are taken, and the pure arithmetic on them.  No BPF, no
- * I/O: unit-tested without root. */
+/* The VMs splittop has seen: their counters, gauges and names; allocation,
+ * numbering of several VMs in one process, and finished VMs kept aside in a
+ * file so that memory does not grow with the VMs a long run sees.  No BPF,
+ * no I/O beyond that file: unit-tested without root. */
 #ifndef SPLITTOP_VM_TABLE_H
 #define SPLITTOP_VM_TABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "splittop.h"
 
-/* One VM's counters, summed over CPUs (monotonic while it lives).  Only
- * uint64_t members: vm_counters_delta() walks it as an array. */
+/* printf's conversion for a counter (__u64 is unsigned long long). */
+#define PRIc "llu"
+
+/* One vCPU's counters (struct vcpu_stats, widened). */
+struct vcpu_counts {
+	__u64 faults[FAULT_CLASSES];
+	__u64 demotions[SPLIT_SIZES];
+	__u64 lat_count, lat_ns;
+	__u64 lat_hist[ST_VCPU_LAT_BUCKETS];
+};
+
+/* One VM's counters (monotonic while it lives).  Only __u64 members:
+ * vm_counters_delta() walks it as an array.  vm is struct vm_stats summed
+ * over CPUs as it is, so that a counter added to it in the contract is here
+ * without a line of user space code; its per-interval maxima (lock_wait_max_*,
+ * hold_max_ns) are not counters and are read into vm_entry instead. */
 struct vm_counters {
-	uint64_t splits[SPLIT_SIZES][SPLIT_CAUSES];
-	uint64_t split_errors;
-	uint64_t split_errno[ST_SPLIT_ERRNOS];
-	uint64_t demotions[SPLIT_SIZES];
-	uint64_t faults[FAULT_CLASSES];
-	uint64_t lock_waits[MMU_LOCK_MODES];
-	uint64_t lock_wait_ns[MMU_LOCK_MODES];
-	uint64_t lock_wait_hist[ST_HIST_BUCKETS];
-	uint64_t dlog_count[DLOG_OPS];
-	uint64_t dlog_ns[DLOG_OPS];
-	uint64_t dlog_splits[DLOG_OPS];
-	uint64_t vcpu_faults[ST_MAX_VCPUS][FAULT_CLASSES];
-	/* Function probes (zero where unavailable). */
-	uint64_t hold_count[MMU_LOCK_MODES][LOCK_HOLDERS];
-	uint64_t hold_ns[MMU_LOCK_MODES][LOCK_HOLDERS];
-	uint64_t hold_hist[MMU_LOCK_MODES][ST_HIST_BUCKETS];
-	uint64_t fault_lat_hist[ST_HIST_BUCKETS];
-	uint64_t fault_lat_count, fault_lat_ns;
-	uint64_t vcpu_lat_count[ST_MAX_VCPUS];
-	uint64_t vcpu_lat_ns[ST_MAX_VCPUS];
-	uint64_t vcpu_lat_hist[ST_MAX_VCPUS][ST_VCPU_LAT_BUCKETS];
+	struct vm_stats vm;
+	__u64 faults[FAULT_CLASSES];		/* sum of vcpu[] */
+	__u64 demotions[SPLIT_SIZES];	/* sum of vcpu[] */
+	struct vcpu_counts vcpu[ST_MAX_VCPUS];
 };
 
 /* Values at the end of an interval, not summed. */
@@ -48,7 +47,7 @@ struct vm_gauges {
 };
 
 struct vm_entry {
-	uint64_t kvm, seq;
+	uint64_t kvm, seq;		/* seq 0: a free entry */
 	uint32_t idx, pid;
 	char name[96];
 	bool alive, pre_census, reported;
@@ -65,33 +64,39 @@ struct avail {
 	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency;
 };
 
-/* The numeric columns of a row, shared by every renderer, in CSV order. */
-enum column {
-	COL_VCPUS, COL_MEM_MIB, COL_DIRTY_LOGGING,
-	COL_SPLITS_2M, COL_SPLITS_1G, COL_SPLITS_EAGER, COL_SPLITS_FAULT, COL_SPLIT_ERRORS,
-	COL_DEMOTIONS_2M, COL_DEMOTIONS_1G,
-	COL_FAULTS, COL_FAULTS_HUGE_WP, COL_FAULTS_NONPRESENT, COL_FAULTS_4K_WP, COL_FAULTS_OTHER,
-	COL_LOCK_WAITS, COL_LOCK_WAIT_NS, COL_LOCK_WAIT_MAX_NS, COL_LOCK_HOLD_NS, COL_FAULT_LAT_P99_NS,
-	COL_DLOG_ENABLES, COL_DLOG_ENABLE_NS, COL_DLOG_DISABLES, COL_DLOG_GETS, COL_DLOG_GET_NS,
-	COL_DLOG_CLEARS, COL_DLOG_CLEAR_NS,
-	COL_PAGES_4K, COL_PAGES_2M, COL_PAGES_1G,
-	NR_COLUMNS,
+struct vm_table {
+	/* The VMs alive now or at the last sample.  A finished VM moves to the
+	 * unlinked file `finished` one sample after it died (its last interval
+	 * rendered); vm_table_restore() brings them back for the run's totals. */
+	struct vm_entry *e;
+	unsigned int n, cap;
+	FILE *finished;
+	unsigned int nfinished;
+	/* VMs registered per VMM process so far, to number them stably. */
+	struct pid_vms { uint32_t pid, n; } *pidv;
+	unsigned int npidv, pidv_cap;
 };
 
-extern const char *const column_names[NR_COLUMNS];
-
-struct row {
-	uint64_t v[NR_COLUMNS];
-	bool present[NR_COLUMNS];	/* false: unavailable, an empty field / null */
-};
+/* The live entry of VM seq, else a new one (zeroed, alive); NULL: no memory. */
+struct vm_entry *vm_table_get(struct vm_table *t, uint64_t seq, uint64_t kvm, uint32_t idx,
+			      uint32_t pid);
+/* Name a new entry from its VMM's command line (NUL-separated argv, len
+ * bytes; len <= 0: unknown, named pidN).  A process's second VM numbers
+ * itself and the first: "name#0", "name#1", in creation order. */
+void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, long len);
+/* Move the VMs that died before the last sample to the finished file, and
+ * forget the per-process numbering of processes that are gone (alive(pid)
+ * says whether one still runs).  0 or a negative errno. */
+int vm_table_spill(struct vm_table *t, bool (*alive)(uint32_t pid));
+/* Bring the finished VMs back (for the run's totals). 0 or a negative errno. */
+int vm_table_restore(struct vm_table *t);
+void vm_table_free(struct vm_table *t);
 
 void vm_counters_delta(const struct vm_counters *now, const struct vm_counters *prev,
 		       struct vm_counters *out);
-/* c: the row's counts (an interval's deltas or the run's totals). */
-void row_build(const struct vm_gauges *g, const struct vm_counters *c, uint64_t lock_wait_max_ns,
-	       const struct avail *a, struct row *r);
 /* Upper bound, in ns, of the log2 bucket that holds quantile q (0 < q <= 1)
  * of the samples; 0 when there are none. */
-uint64_t hist_quantile_ns(const uint64_t *hist, unsigned int buckets, double q);
+uint64_t hist_quantile_ns(const __u64 *hist, unsigned int buckets, double q);
+uint64_t sum_u64(const __u64 *v, unsigned int n);
 
 #endif

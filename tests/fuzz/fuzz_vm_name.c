@@ -4,6 +4,7 @@
  * view's copy is printable UTF-8, CSV quoting round-trips and JSON escaping
  * yields valid UTF-8 with no raw control characters. */
 #include "splittop/csv.h"
+#include "splittop/json_writer.h"
 #include "splittop/render.h"
 #include "splittop/view.h"
 #include "splittop/vm_name.h"

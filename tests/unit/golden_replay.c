@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Render a SPLITTOP_RECORD recording again, as CSV or JSON, on stdout:
- * the golden tests compare it byte for byte with what the real run printed. */
+/* Render a SPLITTOP_RECORD recording again on stdout, as CSV, as JSON, or as
+ * the live view's model (every table column and the detail pane's lines):
+ * the golden tests compare it byte for byte with the expected files. */
 #include "splittop/record.h"
 #include "splittop/render.h"
 #include "splittop/view.h"
@@ -11,106 +12,120 @@
 
 /* The live view's table for one VM, every column at its width: rates for
  * an interval (over the time since the previous frame), else run totals. */
-static void view_vm(const struct vm_entry *e, const struct avail *a, bool totals, double dt,
+static void view_vm(const struct snap_vm *v, const struct avail *a, bool totals, double dt,
 		    bool header)
 {
 	struct view_lines lines = { 0 };
+	enum column cols[NR_COLUMNS];
+	unsigned int i, nc = view_columns(cols);
 	struct view_row row;
 	char cell[128];
-	unsigned int c;
 
 	if (header) {
-		for (c = 0; c < NR_VIEW_COLS; c++)
-			printf("%s%*s", c ? " " : "", (int)view_cols[c].width,
-			       totals ? view_cols[c].total_header : view_cols[c].rate_header);
+		for (i = 0; i < nc; i++)
+			printf("%s%*s", i ? " " : "", (int)metrics[cols[i]].width,
+			       totals ? metrics[cols[i]].total_header : metrics[cols[i]].rate_header);
 		putchar('\n');
 	}
-	view_row_build(e, 0, a, dt, &row);
-	for (c = 0; c < NR_VIEW_COLS; c++) {
-		view_cell(cell, sizeof(cell), &row, c, totals, view_cols[c].width);
-		printf("%s%s", c ? " " : "", cell);
+	view_row_build(v, dt, &row);
+	for (i = 0; i < nc; i++) {
+		view_cell(cell, sizeof(cell), &row, cols[i], totals, metrics[cols[i]].width);
+		printf("%s%s", i ? " " : "", cell);
 	}
 	putchar('\n');
 	/* Its detail pane, 100 cells wide, without the sparklines' history. */
 	struct detail_input in = {
-		.e = e, .row = &row, .avail = a, .dt = dt, .totals = totals, .width = 100,
+		.e = v->e, .delta = &v->delta, .row = &row, .avail = a, .dt = dt, .totals = totals,
+		.width = 100,
 		.hold_why = a->lock_hold ? NULL : "(not in this recording)",
 		.latency_why = a->fault_latency ? NULL : "(not in this recording)",
 	};
 	if (view_detail(&in, &lines))
 		exit(1);
-	for (c = 0; c < lines.n; c++)
-		printf("  |%d|%s\n", lines.line[c].style, lines.line[c].text);
+	for (i = 0; i < lines.n; i++)
+		printf("  |%d|%s\n", lines.line[i].style, lines.line[i].text);
 	view_lines_free(&lines);
+}
+
+/* The frame read so far, rendered. */
+static void flush(const char *mode, struct snapshot *s, struct vm_table *t, enum scope sc)
+{
+	unsigned int i;
+
+	if (snapshot_fill(s, t, NULL, NULL))
+		exit(1);
+	if (!strcmp(mode, "view")) {
+		for (i = 0; i < s->n; i++)
+			view_vm(&s->vms[i], &s->avail, sc == SCOPE_TOTAL, s->dt, i == 0);
+	} else {
+		(!strcmp(mode, "csv") ? &csv_renderer : &json_renderer)->frame(stdout, s, sc);
+	}
+	t->n = 0;
 }
 
 int main(int argc, char **argv)
 {
-	const struct renderer *rd;
+	struct vm_table t = { 0 };
+	struct snapshot s = { 0 };
 	struct record_reader *r;
-	struct frame fr = { 0 };
-	struct vm_counters d;
-	struct row row;
 	char line[1 << 16];
 	unsigned int lineno = 0;
-	bool open = false;
+	enum scope sc = SCOPE_INTERVAL;
+	bool open = false, started = false;
+	uint64_t seq = 1;
 	FILE *in;
 
-	bool view = argc == 3 && !strcmp(argv[1], "view");
-	double last_elapsed = 0, dt = 0;
-
-	if (argc != 3 || (strcmp(argv[1], "csv") && strcmp(argv[1], "json") && !view)) {
+	if (argc != 3 || (strcmp(argv[1], "csv") && strcmp(argv[1], "json") && strcmp(argv[1], "view"))) {
 		fprintf(stderr, "usage: golden_replay csv|json|view RECORDING\n");
 		return 2;
 	}
-	rd = !strcmp(argv[1], "csv") ? &csv_renderer : &json_renderer;
 	in = fopen(argv[2], "r");
 	r = calloc(1, sizeof(*r));
 	if (!in || !r) {
 		perror(argv[2]);
 		return 1;
 	}
+	s.host = &r->host;
+	s.sources = r->src;
 	while (fgets(line, sizeof(line), in)) {
 		int kind = record_read_line(r, line);
+		struct vm_entry *e;
 
 		lineno++;
 		if (kind < 0) {
 			fprintf(stderr, "%s:%u: malformed line\n", argv[2], lineno);
 			return 1;
 		}
-		if (kind == 'F' && view) {
-			dt = r->elapsed - last_elapsed;
-			last_elapsed = r->elapsed;
-			printf("%s frame, dt %.3f\n", r->scope, dt);
-			fr.count = 0;
-		} else if (kind == 'V' && view) {
-			view_vm(&r->vm, &r->avail, !strcmp(r->scope, "total"), dt, !fr.count++);
-		} else if (kind == 'F') {
+		if (kind == 'F') {
 			if (open)
-				rd->end(stdout, &fr);
-			else
-				rd->start(stdout, &r->host, r->src, r->nsrc, r->interval);
-			fr = (struct frame){ .scope = r->scope, .time_unix = r->time_unix,
-					     .elapsed = r->elapsed, .self = &r->self };
-			rd->begin(stdout, &fr);
-			open = true;
-		} else if (kind == 'V') {
-			const struct vm_counters *c = &r->vm.now;
-			bool total = !strcmp(r->scope, "total");
-
-			if (!total) {
-				vm_counters_delta(&r->vm.now, &r->vm.prev, &d);
-				c = &d;
+				flush(argv[1], &s, &t, sc);
+			if (!started && strcmp(argv[1], "view")) {
+				s.nsources = r->nsrc;
+				(!strcmp(argv[1], "csv") ? &csv_renderer : &json_renderer)->start(stdout, &s,
+												 r->interval);
 			}
-			row_build(&r->vm.gauges, c, total ? r->vm.lock_wait_max_run_ns :
-				  r->vm.gauges.lock_wait_max_ns, &r->avail, &row);
-			fr.count++;
-			rd->vm(stdout, &fr, &r->vm, &row, c, &r->avail);
+			started = open = true;
+			sc = strcmp(r->scope, "total") ? SCOPE_INTERVAL : SCOPE_TOTAL;
+			s.dt = r->elapsed - s.elapsed;
+			s.time_unix = r->time_unix;
+			s.elapsed = r->elapsed;
+			s.self = r->self;
+			s.avail = r->avail;
+			if (!strcmp(argv[1], "view"))
+				printf("%s frame, dt %.3f\n", r->scope, s.dt);
+		} else if (kind == 'V') {
+			e = vm_table_get(&t, seq, 0, 0, r->vm.pid);
+			if (!e)
+				return 1;
+			*e = r->vm;
+			e->seq = seq++;
 		}
 	}
-	if (open && !view)
-		rd->end(stdout, &fr);
+	if (open)
+		flush(argv[1], &s, &t, sc);
 	fclose(in);
+	snapshot_free(&s);
+	vm_table_free(&t);
 	free(r);
 	return 0;
 }

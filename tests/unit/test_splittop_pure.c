@@ -2,6 +2,7 @@
 /* splittop's pure parts: CSV quoting and rows, JSON strings, counter deltas,
  * histogram quantiles, VM names. */
 #include "splittop/csv.h"
+#include "splittop/json_writer.h"
 #include "splittop/render.h"
 #include "splittop/vm_name.h"
 #include "splittop/vm_table.h"
@@ -45,32 +46,33 @@ int main(void)
 	a.faults[FAULT_HUGE_WP] = 10;
 	a.faults[FAULT_NONPRESENT] = 5110;
 	b.faults[FAULT_HUGE_WP] = 4;
-	a.lock_waits[MMU_LOCK_WRITE] = 3;
-	a.vcpu_faults[63][FAULT_4K_WP] = 9;
+	a.vm.lock_waits[MMU_LOCK_WRITE] = 3;
+	a.vcpu[63].faults[FAULT_4K_WP] = 9;
 	vm_counters_delta(&a, &b, &d);
-	CHECK_EQ_U64(d.vcpu_faults[63][FAULT_4K_WP], 9, "delta reaches the last member");
+	CHECK_EQ_U64(d.vcpu[63].faults[FAULT_4K_WP], 9, "delta reaches the last member");
 	CHECK_EQ_U64(d.faults[FAULT_HUGE_WP], 6, "delta of a counter");
 	CHECK_EQ_U64(d.faults[FAULT_NONPRESENT], 5110, "delta from zero");
-	b.lock_waits[MMU_LOCK_WRITE] = 5;
+	b.vm.lock_waits[MMU_LOCK_WRITE] = 5;
 	vm_counters_delta(&a, &b, &d);
-	CHECK_EQ_U64(d.lock_waits[MMU_LOCK_WRITE], 0, "a counter that went backwards clamps to 0, never wraps");
+	CHECK_EQ_U64(d.vm.lock_waits[MMU_LOCK_WRITE], 0, "a counter that went backwards clamps to 0, never wraps");
 
 	f = fmemopen(row, sizeof(row), "w");
-	row_build(&e.gauges, &a, 77, &av, &r);
-	csv_row(f, 1000.5, 2.25, "total", &e, &r);
+	metrics_row(&(struct metric_in){ .c = &a, .run = &a, .g = &e.gauges, .wmax = 77, .pid = e.pid },
+		    &av, &r);
+	csv_row(f, 1000.5, 2.25, SCOPE_TOTAL, &e, &r);
 	fclose(f);
 	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0\n",
 		  "a row: quoted name, unavailable hold/latency empty, gauges last");
 	av.lock_wait = 0;
 	e.gauges.memslots_dirty = -1;
 	f = fmemopen(row, sizeof(row), "w");
-	row_build(&e.gauges, &a, 0, &av, &r);
-	csv_row(f, 1, 1, "interval", &e, &r);
+	metrics_row(&(struct metric_in){ .c = &a, .run = &a, .g = &e.gauges, .pid = e.pid }, &av, &r);
+	csv_row(f, 1, 1, SCOPE_INTERVAL, &e, &r);
 	fclose(f);
 	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,"), "unknown and unavailable are empty, not 0: %s", row);
 
 	{
-		uint64_t h[ST_HIST_BUCKETS] = { 0 };
+		__u64 h[ST_HIST_BUCKETS] = { 0 };
 
 		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 0, "no samples: 0");
 		h[10] = 99;	/* [1024, 2048) ns */

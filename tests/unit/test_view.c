@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view's pure parts: number formatting, column fitting, sparkline
  * scaling, rows, sorting, filtering and the detail pane's text. */
+#include "splittop/keys.h"
 #include "splittop/view.h"
 #include "unit.h"
 
+#include <locale.h>
 #include <stdlib.h>
 
 static const char *count(double v)
@@ -30,14 +32,29 @@ static const char *mib(double v)
 	return buf;
 }
 
-static unsigned int fitted_width(const bool on[NR_VIEW_COLS], unsigned int namew)
+static unsigned int fitted_width(const bool on[NR_COLUMNS], unsigned int namew)
 {
 	unsigned int c, w = namew;
 
-	for (c = 1; c < NR_VIEW_COLS; c++)
-		if (on[c])
-			w += 1 + view_cols[c].width;
+	for (c = 0; c < NR_COLUMNS; c++)
+		if (on[c] && c != COL_NAME)
+			w += 1 + metrics[c].width;
 	return w;
+}
+
+/* Rows as the live view builds them: through a snapshot of a VM table. */
+static void rows_of(struct vm_entry *e, unsigned int n, const struct avail *a, double dt,
+		    struct snapshot *s, struct view_row *rows)
+{
+	struct vm_table t = { .e = e, .n = n, .cap = n };
+	unsigned int i;
+
+	s->avail = *a;
+	s->dt = dt;
+	if (snapshot_fill(s, &t, NULL, NULL) || s->n != n)
+		abort();
+	for (i = 0; i < n; i++)
+		view_row_build(&s->vms[i], dt, &rows[i]);
 }
 
 static void test_format(void)
@@ -72,20 +89,25 @@ static void test_format(void)
 
 static void test_fit(void)
 {
-	bool on[NR_VIEW_COLS];
-	unsigned int w, namew, c;
+	bool on[NR_COLUMNS];
+	enum column cols[NR_COLUMNS];
+	unsigned int w, namew, c, nc = view_columns(cols);
 
 	namew = view_fit(80, on);
 	CHECK(fitted_width(on, namew) <= 80, "80 columns: row is %u wide", fitted_width(on, namew));
-	CHECK(on[VC_NAME] && on[VC_PID] && on[VC_DLOG] && on[VC_SPLITS] && on[VC_DEMOT] && on[VC_FAULTS] &&
-	      on[VC_WAIT], "80 columns show name, pid, dirty logging, splits, demotions, faults, wait");
-	CHECK(!on[VC_P1G], "80 columns leave out the least important column");
-	CHECK(namew >= view_cols[VC_NAME].width, "name keeps its minimum width (%u)", namew);
+	CHECK(on[COL_NAME] && on[COL_PID] && on[COL_DIRTY_LOGGING] && on[COL_SPLITS] && on[COL_DEMOTIONS] &&
+	      on[COL_FAULTS] && on[COL_LOCK_WAIT_NS],
+	      "80 columns show name, pid, dirty logging, splits, demotions, faults, wait");
+	CHECK(!on[COL_PAGES_1G], "80 columns leave out the least important column");
+	CHECK(namew >= metrics[COL_NAME].width, "name keeps its minimum width (%u)", namew);
+	CHECK_EQ_U64(nc, 20, "the view shows 20 of the metric table's columns");
+	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_PAGES_1G,
+	      "display order: name, pid first, pages_1g last");
 
 	namew = view_fit(200, on);
-	for (c = 0, w = 0; c < NR_VIEW_COLS; c++)
+	for (c = 0, w = 0; c < NR_COLUMNS; c++)
 		w += on[c];
-	CHECK_EQ_U64(w, NR_VIEW_COLS, "200 columns show every column");
+	CHECK_EQ_U64(w, nc, "200 columns show every column");
 	CHECK_EQ_U64(namew, 24, "the name grows to 24 on a wide screen");
 
 	/* A column is never shown while a more important one is hidden. */
@@ -94,9 +116,10 @@ static void test_fit(void)
 		unsigned int a, b;
 
 		namew = view_fit(w, on);
-		for (a = 0; a < NR_VIEW_COLS; a++)
-			for (b = 0; b < NR_VIEW_COLS; b++)
-				if (on[a] && !on[b] && view_cols[b].priority < view_cols[a].priority)
+		for (a = 0; a < NR_COLUMNS; a++)
+			for (b = 0; b < NR_COLUMNS; b++)
+				if (on[a] && !on[b] && metrics[b].rate_header &&
+				    metrics[b].priority < metrics[a].priority)
 					ok = false;
 		if (!ok || fitted_width(on, namew) > w) {
 			CHECK(0, "width %u: priorities or width broken", w);
@@ -106,7 +129,7 @@ static void test_fit(void)
 			CHECK(1, "widths 20..200: fit within the width, by priority");
 	}
 	namew = view_fit(5, on);
-	CHECK(on[VC_NAME] && !on[VC_PID] && namew == 5, "a tiny width shows only the name, cut");
+	CHECK(on[COL_NAME] && !on[COL_PID] && namew == 5, "a tiny width shows only the name, cut");
 }
 
 static void test_sparkline(void)
@@ -148,7 +171,7 @@ static void test_history(void)
 
 static struct vm_entry entry(uint32_t pid, const char *name, uint64_t faults, uint64_t prev_faults)
 {
-	struct vm_entry e = { .pid = pid, .alive = true };
+	struct vm_entry e = { .pid = pid, .alive = true, .seq = pid };
 
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	e.now.faults[FAULT_NONPRESENT] = faults;
@@ -166,43 +189,105 @@ static void test_rows(void)
 	struct avail a = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1, .dlog_toggle = 1 };
 	struct vm_entry e[3] = { entry(10, "beta", 300, 100), entry(20, "alpha", 1000, 900),
 				 entry(30, "gamma\nbad\xff", 50, 0) };
+	struct snapshot s = { 0 };
 	struct view_row r[3];
 	char cell[64];
-	unsigned int i;
 
-	e[0].now.splits[SPLIT_2M][CAUSE_EAGER] = 64;
-	e[0].now.lock_wait_ns[MMU_LOCK_WRITE] = 3000000;
-	for (i = 0; i < 3; i++)
-		view_row_build(&e[i], i, &a, 2.0, &r[i]);
-	CHECK(r[0].rate[VC_FAULTS] == 100 && r[0].total[VC_FAULTS] == 300, "rate over dt, total since start");
-	CHECK(r[0].rate[VC_SPLITS] == 32 && r[0].total[VC_SPLITS_RUN] == 64, "splits rate and run total");
-	CHECK(r[0].rate[VC_WAIT] == 1.5e6, "wait: ns per second");
-	CHECK(r[0].total[VC_HUGE_PCT] > 0.78 && r[0].total[VC_HUGE_PCT] < 0.79, "huge share of mapped memory");
+	e[0].now.vm.splits[SPLIT_2M][CAUSE_EAGER] = 64;
+	e[0].now.vm.lock_wait_ns[MMU_LOCK_WRITE] = 3000000;
+	rows_of(e, 3, &a, 2.0, &s, r);
+	CHECK(r[0].rate[COL_FAULTS] == 100 && r[0].total[COL_FAULTS] == 300, "rate over dt, total since start");
+	CHECK(r[0].rate[COL_SPLITS] == 32 && r[0].total[COL_SPLITS_RUN] == 64, "splits rate and run total");
+	CHECK(r[0].rate[COL_LOCK_WAIT_NS] == 1.5e6, "wait: ns per second");
+	CHECK(r[0].total[COL_HUGE_PPM] > 0.78 && r[0].total[COL_HUGE_PPM] < 0.79, "huge share of mapped memory");
 	CHECK_STR(r[2].name, "gamma?bad?", "control and invalid bytes are not printed");
-	view_cell(cell, sizeof(cell), &r[0], VC_FAULTS, false, 8);
+	view_cell(cell, sizeof(cell), &r[0], COL_FAULTS, false, 8);
 	CHECK_STR(cell, "     100", "rate cell right-aligned");
-	view_cell(cell, sizeof(cell), &r[0], VC_FAULTS, true, 8);
+	view_cell(cell, sizeof(cell), &r[0], COL_FAULTS, true, 8);
 	CHECK_STR(cell, "     300", "total cell");
-	view_cell(cell, sizeof(cell), &r[1], VC_NAME, false, 8);
+	view_cell(cell, sizeof(cell), &r[1], COL_NAME, false, 8);
 	CHECK_STR(cell, "alpha   ", "name padded");
-	view_cell(cell, sizeof(cell), &r[1], VC_DLOG, false, 4);
+	view_cell(cell, sizeof(cell), &r[1], COL_DIRTY_LOGGING, false, 4);
 	CHECK_STR(cell, "  on", "dirty logging on");
-	r[1].present[VC_WAIT] = false;
-	view_cell(cell, sizeof(cell), &r[1], VC_WAIT, false, 7);
+	r[1].present[COL_LOCK_WAIT_NS] = false;
+	view_cell(cell, sizeof(cell), &r[1], COL_LOCK_WAIT_NS, false, 7);
 	CHECK_STR(cell, "      -", "unavailable is '-', never 0");
 
-	view_sort(r, 3, VC_FAULTS, false, false);
+	view_sort(r, 3, COL_FAULTS, false, false);
 	CHECK(r[0].pid == 10 && r[1].pid == 20 && r[2].pid == 30, "sort by fault rate, largest first");
-	view_sort(r, 3, VC_FAULTS, true, false);
+	view_sort(r, 3, COL_FAULTS, true, false);
 	CHECK(r[0].pid == 20 && r[1].pid == 10 && r[2].pid == 30, "sort by fault total");
-	view_sort(r, 3, VC_FAULTS, true, true);
+	view_sort(r, 3, COL_FAULTS, true, true);
 	CHECK(r[0].pid == 30 && r[2].pid == 20, "reversed");
-	view_sort(r, 3, VC_NAME, false, false);
+	view_sort(r, 3, COL_NAME, false, false);
 	CHECK(r[0].pid == 20 && r[1].pid == 10 && r[2].pid == 30, "by name, alphabetical");
 
 	CHECK(view_match(&r[0], "") && view_match(&r[0], NULL), "empty filter matches");
 	CHECK(view_match(&r[0], "ALP") && !view_match(&r[0], "bet"), "name substring, any case");
 	CHECK(view_match(&r[0], "20") && !view_match(&r[0], "2"), "pid matches whole");
+	snapshot_free(&s);
+}
+
+/* Names in scripts that take two cells a character line up by cells. */
+static void test_wide(void)
+{
+	struct vm_entry e = entry(7, "\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93-db", 0, 0);	/* 数据库-db */
+	struct avail a = { .faults = 1 };
+	struct snapshot s = { 0 };
+	struct view_row r;
+	char cell[64];
+
+	CHECK_EQ_U64(view_text_width("\xe6\x95\xb0\xe6\x8d\xae"), 4, "two CJK characters: 4 cells");
+	CHECK_EQ_U64(view_text_width("caf\xc3\xa9"), 4, "a narrow accented letter: 1 cell");
+	CHECK_EQ_U64(view_text_width("e\xcc\x81"), 1, "a combining accent: 0 cells");
+	rows_of(&e, 1, &a, 1.0, &s, &r);
+	view_cell(cell, sizeof(cell), &r, COL_NAME, false, 10);
+	CHECK(view_text_width(cell) == 10, "the name cell is 10 cells wide: '%s'", cell);
+	CHECK_STR(cell, "\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93-db ", "6 cells of CJK, 3 of ASCII, 1 space");
+	view_cell(cell, sizeof(cell), &r, COL_NAME, false, 5);
+	CHECK_STR(cell, "\xe6\x95\xb0\xe6\x8d\xae ", "a wide character that would cross the edge is left out");
+	CHECK_EQ_U64(view_prefix_bytes("\xe6\x95\xb0\xe6\x8d\xae", 3), 3, "prefix by cells, in bytes");
+	snapshot_free(&s);
+}
+
+/* One key table: the footer and the help come from it, and the man page
+ * documents every key in it. */
+static void test_keys(void)
+{
+	const char *man = getenv("SPLITTOP_MAN") ? getenv("SPLITTOP_MAN") : "man/splittop.8";
+	char text[32][96], footer[256], line[512], keys[8192] = "";
+	unsigned int i, n;
+	bool in_keys = false;
+	FILE *f = fopen(man, "r");
+
+	CHECK(key_action_of('q') == KA_QUIT && key_action_of(' ') == KA_PAUSE &&
+	      key_action_of('\n') == KA_DETAIL && key_action_of('x') == KA_NONE, "keys map to actions");
+	key_footer(footer, sizeof(footer), 0, "web");
+	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter 'web'  t totals  space pause  h help",
+		  "the table's footer, with the filter");
+	key_footer(footer, sizeof(footer), 1, NULL);
+	CHECK_STR(footer, "q quit  Esc back  t rates/totals  space pause  Up/Down scroll  h help",
+		  "the detail pane's footer");
+	n = key_help_lines(text, 32);
+	CHECK(n == nr_key_bindings + 2 && !strcmp(text[0], "splittop keys"), "a help line per key");
+	CHECK(f != NULL, "the man page %s is readable", man);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, ".SH", 3))
+			in_keys = !strncmp(line, ".SH KEYS", 8);
+		else if (in_keys && !strncmp(line, ".B ", 3) && strlen(keys) + strlen(line) < sizeof(keys)) {
+			char *p;
+
+			/* roff's \- is a minus sign. */
+			while ((p = strstr(line, "\\-")))
+				memmove(p, p + 1, strlen(p));
+			strcat(keys, line + 3);
+		}
+	}
+	if (f)
+		fclose(f);
+	for (i = 0; i < nr_key_bindings; i++)
+		CHECK(strstr(keys, key_bindings[i].label) != NULL, "the man page's KEYS name '%s'",
+		      key_bindings[i].label);
 }
 
 static bool has_line(const struct view_lines *l, const char *want)
@@ -222,23 +307,24 @@ static void test_detail(void)
 	struct view_history h = { 0 };
 	struct view_lines l = { 0 };
 	struct view_row r;
+	struct snapshot s = { 0 };
 	struct detail_input in;
 	double v[NR_VIEW_SERIES] = { 0, 0, 0 };
 	unsigned int i;
 
-	e.now.vcpu_faults[0][FAULT_4K_WP] = 20;
-	e.now.vcpu_faults[1][FAULT_4K_WP] = 40;
+	e.now.vcpu[0].faults[FAULT_4K_WP] = 20;
+	e.now.vcpu[1].faults[FAULT_4K_WP] = 40;
 	e.now.faults[FAULT_4K_WP] = 60;
-	e.now.splits[SPLIT_2M][CAUSE_FAULT] = 5;
+	e.now.vm.splits[SPLIT_2M][CAUSE_FAULT] = 5;
 	e.now.demotions[SPLIT_2M] = 7;
-	e.now.split_errors = 2;
-	e.now.split_errno[12] = 2;
-	e.now.lock_waits[MMU_LOCK_WRITE] = 3;
-	e.now.lock_waits[MMU_LOCK_READ] = 0;
-	e.now.lock_wait_hist[10] = 2;
-	e.now.lock_wait_hist[12] = 1;
-	e.now.dlog_count[DLOG_CLEAR] = 4;
-	e.now.dlog_ns[DLOG_CLEAR] = 4000;
+	e.now.vm.split_errors = 2;
+	e.now.vm.split_errno[12] = 2;
+	e.now.vm.lock_waits[MMU_LOCK_WRITE] = 3;
+	e.now.vm.lock_waits[MMU_LOCK_READ] = 0;
+	e.now.vm.lock_wait_hist[10] = 2;
+	e.now.vm.lock_wait_hist[12] = 1;
+	e.now.vm.dlog_count[DLOG_CLEAR] = 4;
+	e.now.vm.dlog_ns[DLOG_CLEAR] = 4000;
 	e.gauges.dlog_last_ns[DLOG_CLEAR] = 1500;
 	e.gauges.dlog_last_splits[DLOG_CLEAR] = 3;
 	e.lock_wait_max_run_ns = 5000;
@@ -246,8 +332,8 @@ static void test_detail(void)
 		v[VS_FAULTS] = i;
 		view_history_push(&h, v);
 	}
-	view_row_build(&e, 0, &a, 2.0, &r);
-	in = (struct detail_input){ .e = &e, .row = &r, .hist = &h, .avail = &a,
+	rows_of(&e, 1, &a, 2.0, &s, &r);
+	in = (struct detail_input){ .e = &e, .delta = &s.vms[0].delta, .row = &r, .hist = &h, .avail = &a,
 				    .hold_why = "kprobes absent",
 				    .latency_why = "needs function probes (fentry or kprobe), not used by this version; kprobes on this kernel: no",
 				    .dt = 2.0, .totals = false, .utf8 = false, .width = 80 };
@@ -275,13 +361,13 @@ static void test_detail(void)
 	view_lines_free(&l);
 
 	/* The widest numbers still fit 80 columns. */
-	e.now.lock_waits[MMU_LOCK_WRITE] = 1234567890123ULL;
-	e.now.lock_waits[MMU_LOCK_READ] = 1234567890123ULL;
-	e.now.lock_wait_ns[MMU_LOCK_WRITE] = 123456789012345ULL;
+	e.now.vm.lock_waits[MMU_LOCK_WRITE] = 1234567890123ULL;
+	e.now.vm.lock_waits[MMU_LOCK_READ] = 1234567890123ULL;
+	e.now.vm.lock_wait_ns[MMU_LOCK_WRITE] = 123456789012345ULL;
 	e.now.faults[FAULT_4K_WP] = 123456789012345ULL;
-	e.now.dlog_count[DLOG_GET] = 123456789;
-	e.now.dlog_ns[DLOG_GET] = 123456789012345ULL;
-	e.now.dlog_splits[DLOG_GET] = 123456789012ULL;
+	e.now.vm.dlog_count[DLOG_GET] = 123456789;
+	e.now.vm.dlog_ns[DLOG_GET] = 123456789012345ULL;
+	e.now.vm.dlog_splits[DLOG_GET] = 123456789012ULL;
 	e.gauges.dlog_last_splits[DLOG_GET] = 1234567890;
 	in.totals = true;
 	CHECK(!view_detail(&in, &l), "detail builds with large numbers");
@@ -291,22 +377,27 @@ static void test_detail(void)
 	CHECK(i == l.n, "large numbers: every line fits 80 columns (line %u: %s)", i,
 	      i < l.n ? l.line[i].text : "");
 	view_lines_free(&l);
-	e.now.lock_waits[MMU_LOCK_WRITE] = 3;
-	e.now.lock_waits[MMU_LOCK_READ] = 0;
+	e.now.vm.lock_waits[MMU_LOCK_WRITE] = 3;
+	e.now.vm.lock_waits[MMU_LOCK_READ] = 0;
 	e.now.faults[FAULT_4K_WP] = 60;
 	CHECK(!view_detail(&in, &l), "detail builds with totals");
 	CHECK(has_line(&l, "Faults since start") && has_line(&l, "vCPU 1                    0          0         40"),
 	      "totals are exact counts");
 	view_lines_free(&l);
+	snapshot_free(&s);
 }
 
 int main(void)
 {
+	/* As the live view runs: wide characters are told by the locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	test_format();
 	test_fit();
 	test_sparkline();
 	test_history();
 	test_rows();
 	test_detail();
+	test_wide();
+	test_keys();
 	return unit_done();
 }

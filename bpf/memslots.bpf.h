@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Reading KVM's memslots from BPF (CO-RE). */
+#ifndef SPLITTOP_MEMSLOTS_BPF_H
+#define SPLITTOP_MEMSLOTS_BPF_H
+
+#define MEMSLOT_ID_BUCKETS	128	/* kvm_memslots.id_hash: 1 << 7 */
+#define MEMSLOT_BUCKET_MAX	16	/* memslots walked per bucket, for the verifier */
+
+/*
+ * KVM keeps two sets of memslot nodes and swaps them on each update (the
+ * "memslot overhaul", 5.17): a memslot's id_node is an array of two
+ * hlist_nodes and slots->node_idx says which one this set links.  Returns the
+ * offset, from a struct kvm_memory_slot, of the node linked in slots.
+ */
+static __always_inline __u64 memslot_id_node_off(struct kvm_memslots *slots)
+{
+	int node = BPF_CORE_READ(slots, node_idx);
+
+	return bpf_core_field_offset(struct kvm_memory_slot, id_node) +
+	       (node & 1) * bpf_core_type_size(struct hlist_node);
+}
+
+/* The first node of bucket b of the id hash. */
+static __always_inline struct hlist_node *memslot_bucket(struct kvm_memslots *slots, __u32 b)
+{
+	return BPF_CORE_READ(slots, id_hash[b & (MEMSLOT_ID_BUCKETS - 1)].first);
+}
+
+/* The memslot a node of the id hash belongs to. */
+static __always_inline struct kvm_memory_slot *memslot_of(struct hlist_node *n, __u64 off)
+{
+	return (void *)n - off;
+}
+
+/* The bucket of memslot id: hash_min(id, 7), the kernel's hash_32. */
+static __always_inline __u32 memslot_id_bucket(__u32 id)
+{
+	return (id * 0x61C88647u) >> 25;
+}
+
+/* kvm->nr_memslots_dirty_logging, or -1 where the kernel has no such
+ * counter (x86 since the eager page splitting work, 6.2). */
+static __always_inline int memslots_dirty(__u64 kvm)
+{
+	struct kvm *k = (struct kvm *)kvm;
+
+	if (!bpf_core_field_exists(k->nr_memslots_dirty_logging))
+		return -1;
+	return BPF_CORE_READ(k, nr_memslots_dirty_logging.counter);
+}
+
+#endif

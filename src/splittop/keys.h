@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The live view's keys, once: what each does, and the text the help box
+ * and the footers show for it.  tui.c dispatches on the action. */
+#ifndef SPLITTOP_KEYS_H
+#define SPLITTOP_KEYS_H
+
+#include <stddef.h>
+
+enum key_action {
+	KA_NONE, KA_QUIT, KA_DETAIL, KA_BACK, KA_SORT_NEXT, KA_SORT_PREV, KA_REVERSE, KA_FILTER,
+	KA_TOTALS, KA_PAUSE, KA_LONGER, KA_SHORTER, KA_UP, KA_DOWN, KA_PAGE_UP, KA_PAGE_DOWN,
+	KA_HOME, KA_END, KA_SOURCES, KA_HELP,
+};
+
+struct key_binding {
+	const char *label;		/* the keys as the help and the man page name them */
+	int codes[4];			/* getch() codes; 0 ends the list */
+	enum key_action action;
+	const char *help;		/* its line in the help box */
+	const char *footer;		/* "KEYS what" in the table's footer, or NULL */
+	const char *detail_footer;	/* in the detail pane's footer, or NULL */
+};
+
+extern const struct key_binding key_bindings[];
+extern const unsigned int nr_key_bindings;
+
+enum key_action key_action_of(int code);
+/* The help box's lines (title first); returns how many, at most max. */
+unsigned int key_help_lines(char lines[][96], unsigned int max);
+/* A footer: the bindings' footer texts in order, two spaces apart.  filter,
+ * when non-empty, is quoted after the filter key's text. */
+void key_footer(char *buf, size_t n, int detail, const char *filter);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The metric table (metric_table.h) as data, and the one place where a VM's
+ * counters become the values every renderer shows. */
+#ifndef SPLITTOP_METRICS_H
+#define SPLITTOP_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metric_table.h"
+#include "vm_table.h"
+
+enum column {
+#define METRIC_ID(id, ...) COL_##id,
+	METRIC_TABLE(METRIC_ID)
+#undef METRIC_ID
+	NR_COLUMNS,
+};
+
+enum metric_unit {
+	U_COUNT,	/* events or pages */
+	U_NS,		/* nanoseconds */
+	U_MIB,
+	U_BOOL,
+	U_PPM,		/* parts per million of a whole, shown as a percentage */
+	U_PLAIN,	/* a number written as it is (pid, vCPUs) */
+	U_NAME,		/* the VM's name, not a number */
+};
+
+enum metric_kind { COUNTER, GAUGE };
+
+/* The sources a metric needs: struct avail's groups. */
+enum metric_group {
+	G_ALWAYS, G_SPLITS, G_FAULTS, G_LOCK_WAIT, G_DLOG, G_DLOG_TOGGLE, G_LOCK_HOLD,
+	G_FAULT_LATENCY,
+};
+
+struct metric_def {
+	const char *name;		/* CSV column, JSON key; NULL: the view only */
+	const char *rate_header;	/* the live view's; NULL: not shown there */
+	const char *total_header;
+	unsigned int width, priority, view_pos;
+	enum metric_unit unit;
+	enum metric_kind kind;
+	enum metric_group group;
+};
+
+extern const struct metric_def metrics[NR_COLUMNS];
+
+/* A scope: one interval, or the run so far. */
+enum scope { SCOPE_INTERVAL, SCOPE_TOTAL, NR_SCOPES };
+
+/* Every metric of one VM in one scope. */
+struct row {
+	uint64_t v[NR_COLUMNS];
+	bool present[NR_COLUMNS];	/* false: unavailable, an empty field / null / '-' */
+};
+
+struct metric_in {
+	const struct vm_counters *c;	/* the scope's counts */
+	const struct vm_counters *run;	/* the run's totals */
+	const struct vm_gauges *g;
+	uint64_t wmax;			/* the longest mmu_lock wait of the scope */
+	uint32_t pid;
+};
+
+void metrics_row(const struct metric_in *in, const struct avail *a, struct row *r);
+bool metric_group_avail(const struct avail *a, enum metric_group g);
+
+#endif

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, const void *arg)
+{
+	unsigned int i;
+
+	s->n = 0;
+	for (i = 0; i < t->n; i++) {
+		const struct vm_entry *e = &t->e[i];
+		struct snap_vm *v;
+
+		if (!e->seq || (want && !want(arg, e)))
+			continue;
+		if (s->n == s->cap) {
+			unsigned int cap = s->cap ? s->cap * 2 : 8;
+			void *p = realloc(s->vms, cap * sizeof(*s->vms));
+
+			if (!p)
+				return -ENOMEM;
+			s->vms = p;
+			s->cap = cap;
+		}
+		v = &s->vms[s->n++];
+		v->e = e;
+		v->vm = i;
+		vm_counters_delta(&e->now, &e->prev, &v->delta);
+		metrics_row(&(struct metric_in){ .c = &v->delta, .run = &e->now, .g = &e->gauges,
+						 .wmax = e->gauges.lock_wait_max_ns, .pid = e->pid },
+			    &s->avail, &v->row[SCOPE_INTERVAL]);
+		metrics_row(&(struct metric_in){ .c = &e->now, .run = &e->now, .g = &e->gauges,
+						 .wmax = e->lock_wait_max_run_ns, .pid = e->pid },
+			    &s->avail, &v->row[SCOPE_TOTAL]);
+	}
+	return 0;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->vms);
+	s->vms = NULL;
+	s->n = s->cap = 0;
+}

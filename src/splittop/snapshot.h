@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One frame of data, handed to every renderer (CSV, JSON, the live view):
+ * the host, where each metric comes from, splittop's own failure counters,
+ * and each VM's metrics for the interval and for the run, computed once. */
+#ifndef SPLITTOP_SNAPSHOT_H
+#define SPLITTOP_SNAPSHOT_H
+
+#include "metrics.h"
+#include "vm_table.h"
+
+struct host_info {
+	char kernel[65];
+	char mmu[16];		/* "tdp", "shadow" or "unknown" */
+	char eager_split[8];	/* "Y", "N" or "unknown" */
+};
+
+/* Where a metric comes from on this kernel, or why it is unavailable. */
+struct metric_source {
+	const char *metric;
+	const char *source;	/* e.g. "tp_btf/kvm_mmu_spte_requested"; NULL: unavailable */
+	char why[192];
+};
+
+struct snap_vm {
+	const struct vm_entry *e;	/* valid until the VM table changes */
+	unsigned int vm;		/* its index in the VM table */
+	struct vm_counters delta;	/* the interval's counts */
+	struct row row[NR_SCOPES];
+};
+
+struct snapshot {
+	const struct host_info *host;
+	const struct metric_source *sources;
+	unsigned int nsources, max_vms;
+	struct self_stats self;
+	struct avail avail;
+	double time_unix, elapsed;	/* when it was taken; seconds since the start */
+	double dt;			/* seconds since the previous sample */
+	struct snap_vm *vms;
+	unsigned int n, cap;
+};
+
+/* Which VMs of the table a snapshot holds. */
+typedef bool (*vm_filter)(const void *arg, const struct vm_entry *e);
+
+/* Refill s->vms from the table (s's header is the caller's).  0 or -ENOMEM. */
+int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, const void *arg);
+void snapshot_free(struct snapshot *s);
+
+#endif
