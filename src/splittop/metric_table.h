@@ -90,4 +90,14 @@
 	METRIC(CLEAR_LAST_NS, NULL, "CLEAR", "CLEAR", 7, 16, 15, U_NS, GAUGE, G_DLOG,			\
 	       run->vm.dlog_count[clear_op(run)] > 0, g->dlog_last_ns[clear_op(run)])			\
 	METRIC(HUGE_PPM, NULL, "HUGE%", "HUGE%", 6, 9, 16, U_PPM, GAUGE, G_ALWAYS,			\
-	       mapped_4k(g) > 0, huge_ppm(g))
+	       mapped_4k(g) > 0, huge_ppm(g))								\
+	/* mmu_lock held, read or write, by what the holder was doing (enum lock_holder). */	\
+	METRIC(LOCK_HOLD_FAULT_NS, "mmu_lock_hold_fault_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
+	       G_LOCK_HOLD, 1, c->vm.hold_ns[0][HOLDER_FAULT] + c->vm.hold_ns[1][HOLDER_FAULT])	\
+	METRIC(LOCK_HOLD_MEMSLOT_NS, "mmu_lock_hold_memslot_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
+	       G_LOCK_HOLD, 1, c->vm.hold_ns[0][HOLDER_MEMSLOT] + c->vm.hold_ns[1][HOLDER_MEMSLOT])	\
+	METRIC(LOCK_HOLD_DIRTY_LOG_NS, "mmu_lock_hold_dirty_log_ns", NULL, NULL, 0, 0, 0, U_NS,	\
+	       COUNTER, G_LOCK_HOLD, 1,								\
+	       c->vm.hold_ns[0][HOLDER_DIRTY_LOG] + c->vm.hold_ns[1][HOLDER_DIRTY_LOG])		\
+	METRIC(LOCK_HOLD_OTHER_NS, "mmu_lock_hold_other_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
+	       G_LOCK_HOLD, 1, c->vm.hold_ns[0][HOLDER_OTHER] + c->vm.hold_ns[1][HOLDER_OTHER])

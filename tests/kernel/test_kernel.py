@@ -145,6 +145,13 @@ def check_precision(t, s, elapsed_s):
     hold, lat = d["mmu_lock_hold"], d["fault_latency"]
     assert t["mmu_lock_hold_ns"] > 0, t
     assert t["mmu_lock_hold_ns"] == sum(h["ns"] for m in hold.values() for h in m["holders"].values())
+    # The columns by holder (the metric table) agree with the detail's
+    # holders (written from the raw counters), and add up to the whole.
+    by_holder = {h: t["mmu_lock_hold_%s_ns" % c] for h, c in
+                 (("vcpu_fault", "fault"), ("memslot", "memslot"), ("dirty_log", "dirty_log"), ("other", "other"))}
+    assert by_holder == {h: sum(m["holders"][h]["ns"] for m in hold.values()) for h in by_holder}, (by_holder, hold)
+    assert sum(by_holder.values()) == t["mmu_lock_hold_ns"], (by_holder, t["mmu_lock_hold_ns"])
+    assert by_holder["vcpu_fault"] > 0 and by_holder["memslot"] > 0, by_holder
     # Enabling dirty logging splits under mmu_lock: its holds fit in the
     # memslot ioctls that took them.
     memslot = sum(m["holders"]["memslot"]["ns"] for m in hold.values())
@@ -190,5 +197,6 @@ def test_kernel_precision_tier_can_be_turned_off():
     assert src["mmu_lock_hold"]["source"] is None and "turned off" in src["mmu_lock_hold"]["why"], src
     t = total[0]
     assert t["mmu_lock_hold_ns"] is None and t["fault_latency_p99_ns"] is None, t
+    assert all(t["mmu_lock_hold_%s_ns" % h] is None for h in ("fault", "memslot", "dirty_log", "other")), t
     _, eager, _ = scenario("eager_thp")
     assert t["faults"] == eager[0]["faults"] and t["splits_eager"] == eager[0]["splits_eager"]
