@@ -88,9 +88,84 @@ static int parse_source(char *arg, struct options *o)
 }
 
 /* 0: run, 1: help printed, -1: usage error printed. */
+/* Long options without a short one. */
+enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
+
+/* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
+ * a usage error (printed). */
+static int apply_option(int c, struct options *o, char **argv)
+{
+	switch (c) {
+	case OPT_CSV:
+		o->json = false;
+		o->csv = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		o->csv = false;
+		break;
+	case OPT_NO_COLOR:
+		o->no_color = true;
+		break;
+	case OPT_SOURCE:
+		if (parse_source(optarg, o))
+			return -1;
+		break;
+	case OPT_LIST:
+		o->list_sources = true;
+		break;
+	case OPT_RAW:
+		o->raw_tracepoints = true;
+		break;
+	case 'o':
+		if (!optarg[0])
+			return usage_error("invalid --output ''");
+		o->output = optarg;
+		break;
+	case 'i':
+		if (parse_seconds(optarg, 0.01, 86400, &o->interval))
+			return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
+		break;
+	case 'd':
+		if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
+			return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
+		break;
+	case 'c':
+		if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
+			return usage_error("invalid --count '%s': expected a number > 0", optarg);
+		break;
+	case 'p':
+		if (o->npids == MAX_PIDS)
+			return usage_error("too many --pid options (at most %d)", MAX_PIDS);
+		if (parse_u32(optarg, 1, 4194304, &o->pids[o->npids]))
+			return usage_error("invalid --pid '%s'", optarg);
+		o->npids++;
+		break;
+	case OPT_VM:
+		if (!optarg[0])
+			return usage_error("invalid --vm ''");
+		o->vm_name = optarg;
+		break;
+	case OPT_MAX_VMS:
+		if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
+			return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'h':
+		fputs(usage, stdout);
+		return 1;
+	case ':':
+		return usage_error("option '%s' needs a value", argv[optind - 1]);
+	default:
+		return usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
 	static const struct option longopts[] = {
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -116,72 +191,10 @@ int options_parse(int argc, char **argv, struct options *o)
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
 	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CSV:
-			o->json = false;
-			o->csv = true;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			o->csv = false;
-			break;
-		case OPT_NO_COLOR:
-			o->no_color = true;
-			break;
-		case OPT_SOURCE:
-			if (parse_source(optarg, o))
-				return -1;
-			break;
-		case OPT_LIST:
-			o->list_sources = true;
-			break;
-		case OPT_RAW:
-			o->raw_tracepoints = true;
-			break;
-		case 'o':
-			if (!optarg[0])
-				return usage_error("invalid --output ''");
-			o->output = optarg;
-			break;
-		case 'i':
-			if (parse_seconds(optarg, 0.01, 86400, &o->interval))
-				return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
-			break;
-		case 'd':
-			if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
-				return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
-			break;
-		case 'c':
-			if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
-				return usage_error("invalid --count '%s': expected a number > 0", optarg);
-			break;
-		case 'p':
-			if (o->npids == MAX_PIDS)
-				return usage_error("too many --pid options (at most %d)", MAX_PIDS);
-			if (parse_u32(optarg, 1, 4194304, &o->pids[o->npids]))
-				return usage_error("invalid --pid '%s'", optarg);
-			o->npids++;
-			break;
-		case OPT_VM:
-			if (!optarg[0])
-				return usage_error("invalid --vm ''");
-			o->vm_name = optarg;
-			break;
-		case OPT_MAX_VMS:
-			if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
-				return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+		int r = apply_option(c, o, argv);
+
+		if (r)
+			return r;
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--"))

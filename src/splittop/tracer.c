@@ -617,24 +617,16 @@ static void set_gauges(struct vm_entry *e, const struct vm_census *r)
 	memcpy(e->gauges.pages, r->pages, sizeof(e->gauges.pages));
 }
 
-int tracer_sample(struct tracer *t)
+/* Census of the processes that own a VM slot now (every process the first
+ * time: VMs that ran before splittop started).  Marks the entries whose slot
+ * existed before it: only they can be found missing from it.  0 or -errno. */
+static int census_of_slots(struct tracer *t, struct census *c)
 {
-	struct census c = { 0 };
-	uint64_t epoch, pids[64];
+	uint64_t pids[64];
 	unsigned int npids = 0, i, j;
-	/* The first census scans every process: VMs that ran before we started. */
 	bool full = !t->scanned_all;
 	int err = 0;
 
-	err = vm_table_spill(&t->vms, process_alive);
-	if (err) {
-		fprintf(stderr, "splittop: keeping finished VMs aside: %s\n", strerror(-err));
-		return err;
-	}
-	/* Close the interval: BPF starts the next max-wait slot now. */
-	epoch = __atomic_fetch_add(&t->skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
-
-	/* Slots that exist before the census: one missing from it is gone. */
 	for (i = 0; i < t->max_vms; i++) {
 		struct vm_slot *s = &t->slot_map[i];
 		struct vm_entry *e;
@@ -655,61 +647,86 @@ int tracer_sample(struct tracer *t)
 			full = true;	/* more VMMs than one scan each: scan all at once */
 	}
 	if (full) {
-		err = census_run(t, 0, &c);
+		err = census_run(t, 0, c);
 		t->scanned_all = !err;
-	} else {
-		for (j = 0; j < npids && !err; j++) {
-			err = census_run(t, pids[j], &c);
-			if (err == -ESRCH || err == -ENOENT)	/* the process is gone */
-				err = 0;
-		}
+		return err;
 	}
+	for (j = 0; j < npids && !err; j++) {
+		err = census_run(t, pids[j], c);
+		if (err == -ESRCH || err == -ENOENT)	/* the process is gone */
+			err = 0;
+	}
+	return err;
+}
+
+/* One VM slot's sample: gauges from the census (or the VM's last dirty-log
+ * operation), counters from the maps; a VM that is gone gives its slot back. */
+static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uint64_t epoch)
+{
+	struct vm_slot *s = &t->slot_map[i];
+	struct vm_entry *e;
+	uint64_t wait_max;
+	bool in_census = false;
+	unsigned int j;
+
+	e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
+	if (!e)
+		return -ENOMEM;
+	if (!e->name[0])
+		name_vm(t, e, s);
+	e->reported = false;
+	/* A retired slot's address now belongs to a new VM: a census record
+	 * for it is the new VM's, not this one's. */
+	for (j = 0; j < c->n && !s->dead; j++) {
+		if (c->recs[j].kvm != s->kvm)
+			continue;
+		in_census = true;
+		set_gauges(e, &c->recs[j]);
+	}
+	/* Not seen alive by any census: its last dirty-log operation's view. */
+	if (!in_census && s->snap.kvm == s->kvm)
+		set_gauges(e, &s->snap);
+	e->prev = e->now;
+	read_counters(t, i, e, epoch, &wait_max);
+	e->gauges.lock_wait_max_ns = wait_max;
+	memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
+	memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));
+	if (wait_max > e->lock_wait_max_run_ns)
+		e->lock_wait_max_run_ns = wait_max;
+	/* Only a VM whose slot existed before the census ran can be missing
+	 * from it: one registered meanwhile may simply not have been seen. */
+	if (s->dead || (!in_census && e->pre_census)) {
+		e->alive = false;
+		free_slot(t, i);
+	}
+	return 0;
+}
+
+int tracer_sample(struct tracer *t)
+{
+	struct census c = { 0 };
+	uint64_t epoch;
+	unsigned int i;
+	int err;
+
+	err = vm_table_spill(&t->vms, process_alive);
+	if (err) {
+		fprintf(stderr, "splittop: keeping finished VMs aside: %s\n", strerror(-err));
+		return err;
+	}
+	/* Close the interval: BPF starts the next max-wait slot now. */
+	epoch = __atomic_fetch_add(&t->skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
+	err = census_of_slots(t, &c);
 	if (err) {
 		fprintf(stderr, "splittop: reading the VM census: %s\n", strerror(-err));
 		free(c.recs);
 		return err;
 	}
-	for (i = 0; i < t->max_vms; i++) {
-		struct vm_slot *s = &t->slot_map[i];
-		struct vm_entry *e;
-		uint64_t wait_max;
-		bool in_census = false;
-
-		if (!__atomic_load_n(&s->kvm, __ATOMIC_ACQUIRE))
-			continue;
-		e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
-		if (!e) {
-			free(c.recs);
-			return -ENOMEM;
-		}
-		if (!e->name[0])
-			name_vm(t, e, s);
-		e->reported = false;
-		/* A retired slot's address now belongs to a new VM: a census
-		 * record for it is the new VM's, not this one's. */
-		for (j = 0; j < c.n && !s->dead; j++) {
-			if (c.recs[j].kvm != s->kvm)
-				continue;
-			in_census = true;
-			set_gauges(e, &c.recs[j]);
-		}
-		/* Not seen alive by any census: its last dirty-log operation's view. */
-		if (!in_census && s->snap.kvm == s->kvm)
-			set_gauges(e, &s->snap);
-		e->prev = e->now;
-		read_counters(t, i, e, epoch, &wait_max);
-		e->gauges.lock_wait_max_ns = wait_max;
-		memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
-		memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));
-		if (wait_max > e->lock_wait_max_run_ns)
-			e->lock_wait_max_run_ns = wait_max;
-		/* Only a VM whose slot existed before the census ran can be missing
-		 * from it: one registered meanwhile may simply not have been seen. */
-		if (s->dead || (!in_census && e->pre_census)) {
-			e->alive = false;
-			free_slot(t, i);
-		}
-	}
+	for (i = 0; i < t->max_vms && !err; i++)
+		if (__atomic_load_n(&t->slot_map[i].kvm, __ATOMIC_ACQUIRE))
+			err = sample_slot(t, i, &c, epoch);
+	if (err)
+		fprintf(stderr, "splittop: sampling VM slot %u: %s\n", i - 1, strerror(-err));
 	free(c.recs);
-	return 0;
+	return err;
 }

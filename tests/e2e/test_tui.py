@@ -353,6 +353,35 @@ def test_tui_quit_stops_command_and_signals_restore():
             t.close()
 
 
+def cells(text):
+    """Terminal cells of text: East Asian wide and fullwidth characters take two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@vm_test()
+def test_tui_wide_name_lines_up():
+    """A VM name in a script of wide characters (each two cells) is padded
+    and cut by cells: every column after it lines up with its header."""
+    name = "\u6570\u636e\u5e93-db"     # 3 wide characters, then 3 narrow: 9 cells
+    cmd = "%s -i 0.5 -- %s --loop --name %s --vcpus 1 --mem %s" % (SPLITTOP, DIRTYVM, name, mem(64))
+    t = Term(cmd, env={"LC_ALL": "C.UTF-8"})
+    try:
+        s = t.wait(lambda s: name in s, "the VM row with its wide name")
+        lines = s.splitlines()
+        head = next(l for l in lines if l.lstrip("*").startswith("NAME"))
+        row = next(l for l in lines if l.startswith(name))
+        # Right-aligned columns: each header ends where its cell ends.
+        ends_head = [cells(head[:m.end()]) for m in re.finditer(r"\S+", head)][1:]
+        ends_row = [cells(row[:m.end()]) for m in re.finditer(r"\S+", row)][1:]
+        assert ends_head == ends_row, "columns misaligned:\n%s\n%s" % (head, row)
+        assert cells(row.split("  ")[0].rstrip()) == 9, row
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
 def test_demo_in_the_bed_on_this_terminal():
     """make demo where the host has no /dev/kvm (forced with DEMO_IN_BED=1):
     the live view of a looping dirtyvm runs inside the bed, on this

@@ -61,8 +61,8 @@ int main(void)
 		    &av, &r);
 	csv_row(f, 1000.5, 2.25, SCOPE_TOTAL, &e, &r);
 	fclose(f);
-	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0\n",
-		  "a row: quoted name, unavailable hold/latency empty, gauges last");
+	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,\n",
+		  "a row: quoted name, unavailable hold/latency empty, gauges, then holds by holder empty");
 	av.lock_wait = 0;
 	e.gauges.memslots_dirty = -1;
 	f = fmemopen(row, sizeof(row), "w");
