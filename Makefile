@@ -25,9 +25,10 @@ UNAME_M := $(shell uname -m)
 ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
-# Debian packages needed to build, and to test (the bed: qemu, busybox, cpio).
+# Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
+# drives QEMU's monitor in the real-QEMU tier).
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config gcc make
-DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio
+DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat
 
 ifeq ($(V),1)
 Q =
@@ -69,7 +70,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
-all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(UNIT_TESTS)
+all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(UNIT_TESTS)
 
 # Name the missing build packages before the compiler stumbles on a header.
 check-deps:
@@ -138,6 +139,12 @@ $(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splitto
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(ALL_LDFLAGS) $(LIBS_BPF)
+
+# The real-QEMU tier's guest: a multiboot kernel for QEMU's -kernel.
+$(OUT)/qemu-guest.elf: tests/qemu/guest.S | $(OUT)
+	$(call msg,AS,$@)
+	$(Q)as --32 -o $(OUT)/qemu-guest.o $<
+	$(Q)ld -m elf_i386 -Ttext=0x100000 -e _start -o $@ $(OUT)/qemu-guest.o
 
 $(OUT)/dirtyvm: $(DIRTYVM_OBJ)
 	$(call msg,LINK,$@)

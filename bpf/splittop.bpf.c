@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define LCB_F_READ	(1U << 1)
 #define LCB_F_WRITE	(1U << 2)
 
+/* include/uapi/linux/kvm.h */
+#define KVM_MEM_LOG_DIRTY_PAGES	(1UL << 0)
+
 /* ioctl numbers (_IOC_NR) within KVMIO, from include/uapi/linux/kvm.h */
 #define NR_CREATE_VM		0x01
 #define NR_GET_DIRTY_LOG	0x42
@@ -27,6 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_SET_MEMORY_REGION2	0x49
 #define NR_RUN			0x80
 #define NR_CLEAR_DIRTY_LOG	0xc0
+#define NR_RESET_DIRTY_RINGS	0xc7
 
 enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
 
@@ -108,6 +112,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vcpu_stats);
 } vcpu_stats SEC(".maps");
+
+/* The thread that runs each vCPU, as the census found them (kvm_vcpu.pid):
+ * a vCPU that was already in KVM_RUN when splittop started makes no ioctl
+ * for us to see, and is known by its thread from its first fault on. */
+struct vcpu_thread {
+	__u64 kvm;
+	__u32 vcpu;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT * ST_MAX_VCPUS);	/* resized with max_vms */
+	__type(key, __u32);		/* thread id */
+	__type(value, struct vcpu_thread);
+} vcpu_threads SEC(".maps");
 
 /* VMs refused a slot, so that vm_table_full counts VMs, not their ioctls. */
 struct {
@@ -275,6 +295,7 @@ struct slot_walk {
 	__u64 slots;		/* struct kvm_memslots * */
 	__u64 id_node_off;
 	__u64 pages;
+	__u32 logging;		/* memslots with KVM_MEM_LOG_DIRTY_PAGES */
 };
 
 static long sum_bucket(__u64 b, struct slot_walk *w)
@@ -287,6 +308,8 @@ static long sum_bucket(__u64 b, struct slot_walk *w)
 		struct kvm_memory_slot *ms = memslot_of(n, w->id_node_off);
 
 		w->pages += BPF_CORE_READ(ms, npages);
+		if (BPF_CORE_READ(ms, flags) & KVM_MEM_LOG_DIRTY_PAGES)
+			w->logging++;
 		n = BPF_CORE_READ(n, next);
 	}
 	return 0;
@@ -310,6 +333,10 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 		w.slots = (__u64)slots;
 		w.id_node_off = memslot_id_node_off(slots);
 		bpf_loop(MEMSLOT_ID_BUCKETS, sum_bucket, &w, 0);
+		/* No counter before 6.2: the memslots' own flags tell (address
+		 * space 0 only; KVM's counter also counts SMM's). */
+		if (rec->memslots_dirty < 0)
+			rec->memslots_dirty = w.logging;
 	}
 	rec->mem_pages = w.pages;
 }
@@ -424,6 +451,9 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	case NR_CLEAR_DIRTY_LOG:
 		tc->kind = KIND_CLEAR;
 		break;
+	case NR_RESET_DIRTY_RINGS:
+		tc->kind = KIND_RESET;
+		break;
 	case NR_SET_MEMORY_REGION:
 	case NR_SET_MEMORY_REGION2:
 		tc->kind = KIND_MEMSLOT;
@@ -454,6 +484,8 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 		op = DLOG_GET;
 	} else if (tc->kind == KIND_CLEAR) {
 		op = DLOG_CLEAR;
+	} else if (tc->kind == KIND_RESET) {
+		op = DLOG_RESET;
 	} else {
 		if (bpf_core_field_exists(((struct kvm *)0)->nr_memslots_dirty_logging))
 			after = memslots_dirty(tc->kvm);
@@ -512,7 +544,7 @@ static __always_inline int ioctl_exit(long ret)
 			vm_register(kvm, bpf_get_current_pid_tgid() >> 32, 1);
 		}
 		tc->file = 0;	/* the next ioctl looks its file up afresh */
-	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_CLEAR) {
+	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_RESET) {
 		if (tc->kind == KIND_MEMSLOT)
 			memslot_changed(tc);
 		account_dlog(tc, ret);
@@ -592,6 +624,41 @@ static __always_inline int huge_level(struct kvm_memory_slot *slot, __u64 gfn)
 
 /* The vCPU the current task runs, from this CPU's cache, else from the
  * task's context (which fills the cache); NULL outside a known KVM_RUN. */
+/* A thread that faults outside any KVM_RUN splittop saw: a vCPU that was
+ * already in the guest when splittop started, if the census found it.  It
+ * becomes that vCPU, in KVM_RUN, until its ioctl returns.  Runs once per
+ * such thread: its next faults hit the fault cache. */
+static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
+{
+	struct vcpu_thread *vt;
+	struct task_ctx *tc;
+	__u32 tid = task->pid, *pidx;
+	__u64 kvm;
+
+	vt = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	if (!vt)
+		return NULL;
+	kvm = vt->kvm;
+	pidx = bpf_map_lookup_elem(&vm_index, &kvm);
+	if (!pidx)
+		return NULL;
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc) {
+		SELF_INC(task_storage_fail);
+		return NULL;
+	}
+	tc->kvm = kvm;
+	tc->idx = *pidx;
+	tc->vcpu = vt->vcpu;
+	tc->vcpu_file = 1;
+	tc->file = 0;		/* its next ioctl looks its file up */
+	tc->kind = KIND_RUN;
+	tc->bound_idx = tc->idx + 1;
+	tc->bound_vcpu = tc->vcpu + 1;
+	__sync_fetch_and_add(&binding_gen, 1);
+	return tc;
+}
+
 static __always_inline struct fault_cache *vcpu_cache(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -606,6 +673,8 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 	if (c->task == (__u64)task && c->gen == gen)
 		return c;
 	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (!tc || tc->kind == KIND_NONE)
+		tc = adopt_vcpu(task);
 	if (!tc || tc->kind != KIND_RUN)
 		return NULL;
 	c->task = (__u64)task;
@@ -913,6 +982,7 @@ static __always_inline int holder_of(__u32 kind)
 		return HOLDER_MEMSLOT;
 	case KIND_GET:
 	case KIND_CLEAR:
+	case KIND_RESET:
 		return HOLDER_DIRTY_LOG;
 	default:
 		return HOLDER_OTHER;
@@ -1076,8 +1146,23 @@ int census(struct bpf_iter__task_file *it)
 	struct task_struct *task = it->task;
 	struct file *file = it->file;
 	struct vm_census rec = {};
+	int type;
 
-	if (!task || !file || kvm_file_type(file) != 1)
+	if (!task || !file)
+		return 0;
+	type = kvm_file_type(file);
+	if (type == 2) {
+		/* A vCPU: remember the thread that runs it (its latest KVM_RUN). */
+		struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
+		struct vcpu_thread vt = { .kvm = (__u64)BPF_CORE_READ(vcpu, kvm),
+					  .vcpu = BPF_CORE_READ(vcpu, vcpu_idx) };
+		__u32 tid = BPF_CORE_READ(vcpu, pid, numbers[0].nr);
+
+		if (tid)
+			bpf_map_update_elem(&vcpu_threads, &tid, &vt, BPF_ANY);
+		return 0;
+	}
+	if (type != 1)
 		return 0;
 	read_gauges(BPF_CORE_READ(file, private_data), &rec);
 	rec.tgid = task->tgid;

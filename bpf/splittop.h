@@ -30,7 +30,10 @@ enum fault_class {
 enum split_size { SPLIT_2M, SPLIT_1G, SPLIT_SIZES };
 enum split_cause { CAUSE_EAGER, CAUSE_FAULT, SPLIT_CAUSES };
 
-enum dlog_op { DLOG_ENABLE, DLOG_DISABLE, DLOG_GET, DLOG_CLEAR, DLOG_OPS };
+/* Dirty-log operations: enabling and disabling logging (memslot updates),
+ * collecting the bitmap (get, or clear with manual protect), and resetting
+ * the dirty rings (KVM_RESET_DIRTY_RINGS: a ring VMM's "clear"). */
+enum dlog_op { DLOG_ENABLE, DLOG_DISABLE, DLOG_GET, DLOG_CLEAR, DLOG_RESET, DLOG_OPS };
 
 enum lock_mode { MMU_LOCK_READ, MMU_LOCK_WRITE, MMU_LOCK_MODES };
 
@@ -41,6 +44,7 @@ enum ioctl_kind {
 	KIND_MEMSLOT,		/* KVM_SET_USER_MEMORY_REGION(2): may enable/disable logging */
 	KIND_GET,		/* KVM_GET_DIRTY_LOG */
 	KIND_CLEAR,		/* KVM_CLEAR_DIRTY_LOG */
+	KIND_RESET,		/* KVM_RESET_DIRTY_RINGS */
 	KIND_OTHER,		/* any other ioctl on a VM or vCPU */
 };
 
@@ -48,7 +52,7 @@ enum ioctl_kind {
 enum lock_holder {
 	HOLDER_FAULT,		/* a vCPU, in KVM_RUN */
 	HOLDER_MEMSLOT,		/* a memslot ioctl: enabling dirty logging splits eagerly */
-	HOLDER_DIRTY_LOG,	/* KVM_GET_DIRTY_LOG or KVM_CLEAR_DIRTY_LOG */
+	HOLDER_DIRTY_LOG,	/* KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_RESET_DIRTY_RINGS */
 	HOLDER_OTHER,		/* zaps (MMU notifiers), other ioctls, other threads */
 	LOCK_HOLDERS,
 };
@@ -96,7 +100,8 @@ struct vm_census {
 	__u32 tgid;
 	__s32 fd;
 	__u32 online_vcpus;
-	__s32 memslots_dirty;		/* memslots with dirty logging on; -1 unknown */
+	__s32 memslots_dirty;		/* memslots with dirty logging on (KVM's counter,
+					 * else their KVM_MEM_LOG_DIRTY_PAGES flags) */
 	__u64 mem_pages;		/* sum of address space 0 memslots */
 	__u64 pages[3];			/* KVM's pages_4k, pages_2m, pages_1g */
 	__u32 idx;			/* VM slot, or ~0 if it could not be tracked */

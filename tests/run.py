@@ -3,8 +3,9 @@
 """splittop's test runner.
 
 Runs the unit test binaries (build/tests/test_*), their ASan builds, the
-fuzzers, every test_* function of tests/e2e/*.py, and tests/kernel/test_*.py
-(the stock-kernel tier, booted once), then prints one closing line:
+fuzzers, every test_* function of tests/e2e/*.py, tests/kernel/test_*.py
+(the stock-kernel tier, booted once) and tests/qemu/test_*.py (Debian's QEMU
+live-migrating a guest in the bed, booted once), then prints one closing line:
 "N passed, N failed, N skipped".
 
 Tests marked @vm_test run a real VM.  They run on the host when it has
@@ -225,6 +226,7 @@ def main():
         if select([(prefix + n, fn) for n, fn in vm], pattern):
             run_bed(mode, pattern, counts, skips)
     run_tests(select(list(e2e_tests("kernel")), pattern), counts, skips)
+    run_tests(select(list(e2e_tests("qemu")), pattern), counts, skips)
     harness.cleanup_all()
     strict = False
     if os.environ.get("CI") == "true":

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 static const char *const fault_names[FAULT_CLASSES] = { "huge_wp", "nonpresent", "4k_wp", "other" };
-static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear" };
+static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear", "reset" };
 static const char *const holder_names[LOCK_HOLDERS] = { "vcpu_fault", "memslot", "dirty_log", "other" };
 static const char *const mode_names[MMU_LOCK_MODES] = { "read", "write" };
 static const char *const size_names[SPLIT_SIZES] = { "2m", "1g" };

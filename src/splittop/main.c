@@ -147,7 +147,7 @@ static void report_self(const struct tracer *t, unsigned int max_vms)
 		fprintf(stderr, "splittop: %llu VMs not tracked: more than --max-vms %u VMs at once\n",
 			(unsigned long long)s.vm_table_full, max_vms);
 	if (s.unattributed_faults)
-		fprintf(stderr, "splittop: %llu faults outside any KVM_RUN splittop saw (vCPUs already in the guest when it started; not counted in any VM)\n",
+		fprintf(stderr, "splittop: %llu faults outside any vCPU splittop knows (not counted in any VM)\n",
 			(unsigned long long)s.unattributed_faults);
 	if (s.unattributed_splits)
 		fprintf(stderr, "splittop: %llu splits outside any KVM ioctl splittop saw (not counted in any VM)\n",

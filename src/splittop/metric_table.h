@@ -85,8 +85,8 @@
 	       sum_u64(c->demotions, SPLIT_SIZES))							\
 	METRIC(ENABLE_LAST_NS, NULL, "ENABLE", "ENABLE", 7, 15, 14, U_NS, GAUGE, G_DLOG_TOGGLE,	\
 	       run->vm.dlog_count[DLOG_ENABLE] > 0, g->dlog_last_ns[DLOG_ENABLE])			\
-	/* A VMM either gets (and clears) the log in one call or clears it in			\
-	 * chunks: whichever this VM uses. */								\
+	/* A VMM gets (and clears) the log in one call, clears it in chunks, or		\
+	 * resets its dirty rings: whichever this VM does. */						\
 	METRIC(CLEAR_LAST_NS, NULL, "CLEAR", "CLEAR", 7, 16, 15, U_NS, GAUGE, G_DLOG,			\
 	       run->vm.dlog_count[clear_op(run)] > 0, g->dlog_last_ns[clear_op(run)])			\
 	METRIC(HUGE_PPM, NULL, "HUGE%", "HUGE%", 6, 9, 16, U_PPM, GAUGE, G_ALWAYS,			\
@@ -100,4 +100,8 @@
 	       COUNTER, G_LOCK_HOLD, 1,								\
 	       c->vm.hold_ns[0][HOLDER_DIRTY_LOG] + c->vm.hold_ns[1][HOLDER_DIRTY_LOG])		\
 	METRIC(LOCK_HOLD_OTHER_NS, "mmu_lock_hold_other_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
-	       G_LOCK_HOLD, 1, c->vm.hold_ns[0][HOLDER_OTHER] + c->vm.hold_ns[1][HOLDER_OTHER])
+	       G_LOCK_HOLD, 1, c->vm.hold_ns[0][HOLDER_OTHER] + c->vm.hold_ns[1][HOLDER_OTHER])	\
+	METRIC(DLOG_RESETS, "dirty_log_resets", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER, G_DLOG, 1,	\
+	       c->vm.dlog_count[DLOG_RESET])								\
+	METRIC(DLOG_RESET_NS, "dirty_log_reset_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER, G_DLOG, 1,	\
+	       c->vm.dlog_ns[DLOG_RESET])

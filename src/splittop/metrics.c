@@ -28,7 +28,9 @@ bool metric_group_avail(const struct avail *a, enum metric_group g)
 
 static enum dlog_op clear_op(const struct vm_counters *run)
 {
-	return run->vm.dlog_count[DLOG_CLEAR] ? DLOG_CLEAR : DLOG_GET;
+	if (run->vm.dlog_count[DLOG_CLEAR])
+		return DLOG_CLEAR;
+	return run->vm.dlog_count[DLOG_RESET] ? DLOG_RESET : DLOG_GET;
 }
 
 /* Guest memory KVM maps, in 4 KiB pages, and the share of it in huge pages. */

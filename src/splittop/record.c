@@ -239,10 +239,11 @@ int record_read_line(struct record_reader *r, char *line)
 			   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
 			return -1;
 		save += n;
+		/* A recording from before an operation was added has fewer pairs. */
 		for (i = 0; i < DLOG_OPS; i++) {
 			if (sscanf(save, " %" SCNu64 " %" SCNu64 "%n", &g->dlog_last_ns[i],
 				   &g->dlog_last_splits[i], &n) != 2)
-				return -1;
+				return i >= DLOG_RESET ? 0 : -1;
 			save += n;
 		}
 		return 0;

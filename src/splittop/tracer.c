@@ -278,6 +278,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vms * ST_MAX_VCPUS);
+	bpf_map__set_max_entries(s->maps.vcpu_threads, o->max_vms * ST_MAX_VCPUS);
 	/* Read without a syscall per entry each interval. */
 	bpf_map__set_map_flags(s->maps.vm_slots, BPF_F_MMAPABLE);
 	bpf_map__set_map_flags(s->maps.vcpu_stats, BPF_F_MMAPABLE);
@@ -335,6 +336,8 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	return splittop_bpf__load(s);
 }
 
+static void adopt_running_vcpus(struct tracer *t);
+
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
 {
 	const struct source_choice *picked[NR_METRICS] = { 0 };
@@ -378,6 +381,8 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	for (m = 0; m < NR_METRICS; m++) {
 		if (!picked[m])
 			continue;
+		if (m == M_FAULTS)
+			adopt_running_vcpus(t);
 		err = attach(t, m, picked[m]);
 		if (err && m <= M_FAULTS) {
 			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
@@ -510,6 +515,21 @@ out:
 	return err;
 }
 
+/* Before faults are counted: a census registers the VMs that already run and
+ * tells BPF which thread runs each of their vCPUs, so that a vCPU already in
+ * the guest is counted from its first fault (there is no KVM_RUN to see). */
+static void adopt_running_vcpus(struct tracer *t)
+{
+	struct census c = { 0 };
+	int err = census_run(t, 0, &c);
+
+	if (err)
+		fprintf(stderr, "splittop: the first VM census: %s (running vCPUs are counted from their next KVM_RUN)\n",
+			strerror(-err));
+	free(c.recs);
+}
+
+
 /* ---- sampling --------------------------------------------------------------- */
 
 /* Sum the VM's per-CPU struct vm_stats as it is (u64s only: a counter added
@@ -587,24 +607,32 @@ static bool process_alive(uint32_t pid)
 	return !(kill((pid_t)pid, 0) && errno == ESRCH);
 }
 
-/* Name a new VM: BPF copied the VMM's argv when it registered the VM from
- * an ioctl; VMs found by the census (already running) are named from /proc. */
+/* Name a new VM from its VMM's whole command line while the process lives
+ * (libvirt's run to several KB); from BPF's copy of its first 256 bytes
+ * (taken when the VM was registered) for a VMM already gone. */
 static void name_vm(struct tracer *t, struct vm_entry *e, const struct vm_slot *s)
 {
-	char path[64], buf[4096];
-	ssize_t len = -1;
+	static char buf[65536];
+	char path[64];
+	ssize_t len = -1, n;
 	int fd;
 
-	if (s->cmdline_len && s->cmdline_len <= sizeof(s->cmdline)) {
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", e->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		for (len = 0; len < (ssize_t)sizeof(buf); len += n) {
+			n = read(fd, buf + len, sizeof(buf) - len);
+			if (n <= 0)
+				break;
+		}
+		close(fd);
+	}
+	/* A process that is not the VMM BPF saw (its pid reused) does not
+	 * start with the same bytes. */
+	if (s->cmdline_len && s->cmdline_len <= sizeof(s->cmdline) &&
+	    (len < (ssize_t)s->cmdline_len || memcmp(buf, s->cmdline, s->cmdline_len))) {
 		len = s->cmdline_len;
 		memcpy(buf, s->cmdline, len);
-	} else {
-		snprintf(path, sizeof(path), "/proc/%u/cmdline", e->pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			len = read(fd, buf, sizeof(buf));
-			close(fd);
-		}
 	}
 	vm_table_name(&t->vms, e, buf, len);
 }

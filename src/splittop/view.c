@@ -454,7 +454,8 @@ void view_lines_free(struct view_lines *l)
 	*l = (struct view_lines){ 0 };
 }
 
-static const char *const dlog_label[DLOG_OPS] = { "enable", "disable", "get", "clear" };
+static const char *const dlog_label[DLOG_OPS] = { "enable", "disable", "get", "clear",
+						   "ring reset" };
 
 static int detail_history(const struct detail_input *in, struct view_lines *l)
 {
@@ -702,6 +703,9 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 	if (!in->avail->dlog)
 		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
 	for (op = 0; op < DLOG_OPS && !err; op++) {
+		/* Only a VMM that uses the dirty ring resets it. */
+		if (op == DLOG_RESET && !n->vm.dlog_count[op])
+			continue;
 		if ((op == DLOG_ENABLE || op == DLOG_DISABLE) && !in->avail->dlog_toggle) {
 			err = add(l, VS_DIM, "  %-18s unavailable on this kernel", dlog_label[op]);
 			continue;

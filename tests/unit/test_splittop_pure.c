@@ -61,8 +61,8 @@ int main(void)
 		    &av, &r);
 	csv_row(f, 1000.5, 2.25, SCOPE_TOTAL, &e, &r);
 	fclose(f);
-	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,\n",
-		  "a row: quoted name, unavailable hold/latency empty, gauges, then holds by holder empty");
+	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,,0,0\n",
+		  "a row: quoted name, unavailable hold/latency empty, gauges, holds by holder empty, resets");
 	av.lock_wait = 0;
 	e.gauges.memslots_dirty = -1;
 	f = fmemopen(row, sizeof(row), "w");
@@ -102,6 +102,18 @@ int main(void)
 		CHECK_STR(out, "bcdef", "unterminated argv[0]: basename within the buffer");
 	}
 	name_of("dirtyvm\0--name=alpha\0", 21, "alpha", "--name=");
+	{
+		/* libvirt: several KB of arguments, -name near the start. */
+		static char lv[6000];
+		char out[32];
+		size_t n = 0;
+
+		n += snprintf(lv + n, sizeof(lv) - n, "/usr/bin/qemu-system-x86_64%c-name%cguest=db-07,debug-threads=on%c-S", 0, 0, 0) + 1;
+		while (n + 40 < sizeof(lv))
+			n += snprintf(lv + n, sizeof(lv) - n, "-device%cvirtio-net-pci,id=net%zu", 0, n) + 1;
+		vm_name_from_cmdline(lv, n, out, sizeof(out));
+		CHECK_STR(out, "db-07", "a libvirt command line of several KB");
+	}
 	name_of("/usr/sbin/vmm\0--fast\0", 21, "vmm", "no name: argv[0] basename");
 	name_of("qemu\0-name\0", 11, "qemu", "-name without a value");
 	name_of("abc", 3, "abc", "a command line cut short still names by argv[0]");

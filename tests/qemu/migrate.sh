@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The real-QEMU tier, run inside the bed (tests/vm): Debian's QEMU live-
+# migrates a busy guest (tests/qemu/guest.S, hugetlbfs-backed) to a second
+# QEMU on loopback while splittop watches, started before QEMU or 4 s after
+# it (its vCPUs already in the guest), with QEMU's dirty bitmap (manual
+# protect, initially set) and with its dirty ring.  BIN ($1) holds splittop
+# and qemu-guest.elf.  Results go to /run/bed/out: "@@" lines in results,
+# each run's JSON lines and the live view's screens; tests/qemu/test_qemu.py
+# checks them.
+BIN=${1:?usage: migrate.sh BIN-DIR}
+OUT=/run/bed/out
+R=$OUT/results
+say() { echo "@@$*" >> $R; }
+
+ip link set lo up
+mkdir -p /dev/hugepages
+mount -t hugetlbfs none /dev/hugepages
+# Two 160 MiB guests in 2 MiB pages.
+echo 200 > /proc/sys/vm/nr_hugepages
+say "HUGEPAGES $(cat /proc/sys/vm/nr_hugepages)"
+
+# qemu NAME MONITOR ACCEL [ARG...]: one QEMU in the background.
+qemu() {
+	name=$1 mon=$2 accel=$3
+	shift 3
+	qemu-system-x86_64 -accel "$accel" -cpu host -m 160M -smp 2 -nographic -nodefaults \
+		-kernel "$BIN/qemu-guest.elf" -mem-path /dev/hugepages \
+		-name "guest=$name,debug-threads=on" -monitor "unix:$mon,server,nowait" "$@" \
+		> "$OUT/$name.$run.qemu" 2>&1 &
+}
+
+hmp() {
+	echo "$2" | socat - "unix-connect:$1" 2>/dev/null
+}
+
+wait_file() {
+	for i in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# guest_mapped_huge JSON: wait (up to 120 s) for an interval row of the
+# source with at least 40 pages of 2 MiB.
+guest_mapped_huge() {
+	python3 - "$1" <<'PY'
+import json, os, sys, time
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    with open(sys.argv[1], "rb") as f:
+        f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
+        tail = f.read().decode(errors="replace").splitlines()[1:]
+    for line in tail[-6:]:
+        try:
+            vms = json.loads(line)["vms"]
+        except (ValueError, KeyError):
+            continue
+        if any(v["vm"] == "migrant" and v["pages_2m"] >= 40 for v in vms):
+            sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+PY
+}
+
+# splittop_start WHEN: JSON lines to $run-WHEN.json.
+splittop_start() {
+	"$BIN/splittop" --json -i 0.5 -o "$OUT/$run-$1.json" 2> "$OUT/$run-$1.err" &
+	eval "sp_$1=\$!"
+	wait_file "$OUT/$run-$1.json" || say "FAIL $run-$1: no header from splittop"
+}
+
+# migration RUN ACCEL LIVE(0|1): one live migration watched by two splittops,
+# one started before QEMU and one 4 s after it (its vCPUs then already in the
+# guest, with no KVM_RUN left to see); with LIVE, also the live view in tmux,
+# whose screens are kept while the migration runs.  The source is resumed
+# after it: QEMU stops logging only once the source runs again.
+migration() {
+	run=$1 accel=$2 live=$3
+	t0=$(date +%s)
+	rm -f /run/src.mon /run/dst.mon
+	splittop_start before
+	if [ "$live" = 1 ]; then
+		tmux new-session -d -s view -x 120 -y 30 "$BIN/splittop -i 0.5 --no-color"
+	fi
+	qemu migrant /run/src.mon "$accel"
+	src=$!
+	qemu migrant-dst /run/dst.mon "$accel" -incoming tcp:127.0.0.1:4444
+	dst=$!
+	# The guest writes its memory, which KVM maps with 2 MiB pages: wait
+	# until splittop shows it (emulation makes the start slow, and uneven).
+	if ! guest_mapped_huge "$OUT/$run-before.json"; then
+		say "FAIL $run: the guest never showed 40 pages of 2 MiB"
+	fi
+	sleep 2
+	splittop_start after
+	sleep 1
+	wait_file /run/src.mon
+	hmp /run/src.mon "migrate_set_parameter downtime-limit 2000" > /dev/null
+	hmp /run/src.mon "migrate -d tcp:127.0.0.1:4444" > /dev/null
+	st=none
+	for i in $(seq 240); do
+		st=$(hmp /run/src.mon "info migrate" | sed -n 's/^Migration status: *\([a-z-]*\).*/\1/p' | tr -d '\r')
+		if [ "$live" = 1 ]; then
+			{ echo "=== screen $i"; tmux capture-pane -p -t view; } >> "$OUT/$run.screens"
+		fi
+		case "$st" in completed|failed|cancelled) break ;; esac
+		sleep 0.5
+	done
+	say "MIGRATION $run $st $(( $(date +%s) - t0 ))"
+	sleep 1.5	# samples of the source paused after the migration
+	# QEMU stops logging only once the paused source runs again.
+	hmp /run/src.mon cont > /dev/null
+	sleep 2
+	[ "$live" = 1 ] && tmux kill-server
+	hmp /run/src.mon quit > /dev/null
+	hmp /run/dst.mon quit > /dev/null
+	wait $src $dst
+	kill -INT $sp_before $sp_after
+	wait $sp_before
+	say "RC $run-before $?"
+	wait $sp_after
+	say "RC $run-after $?"
+	say "TIME $run $(( $(date +%s) - t0 ))"
+}
+
+migration bitmap kvm 1
+migration ring kvm,dirty-ring-size=4096 0
+say DONE

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The real-QEMU tier: Debian's QEMU live-migrates a busy, hugetlbfs-backed
+guest to a second QEMU inside the bed (tests/qemu/migrate.sh), once with the
+dirty bitmap (manual protect, initially set) and once with the dirty ring,
+each watched by a splittop started before QEMU and one started 4 s after it,
+when the guest's vCPU is already in KVM_RUN.  Booted once per test run."""
+import itertools
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "vm"))
+import bed  # noqa: E402
+
+OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
+_result = None
+
+
+def booted():
+    global _result
+    if _result is None:
+        try:
+            r = bed.run(["sh", "tests/qemu/migrate.sh", OUT], cwd=ROOT, timeout=1200)
+        except bed.BedError as e:
+            raise AssertionError(str(e))
+        res = r.files.get("results", "")
+        if r.returncode or "@@DONE" not in res or "@@FAIL" in res:
+            raise AssertionError("migrate.sh: exit %d; results:\n%s\nstderr: %s" % (r.returncode, res, r.stderr[-2000:]))
+        _result = r
+    return _result
+
+
+def results():
+    out = {}
+    for line in booted().files["results"].splitlines():
+        w = line[2:].split()
+        if line.startswith("@@") and len(w) >= 2:
+            out[(w[0], w[1])] = w[2:]
+    return out
+
+
+def lines(run):
+    text = booted().files[run + ".json"]
+    return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+
+
+def source(run):
+    """The source VM's total row, its interval rows, and the frame's self."""
+    ls = lines(run)
+    assert results()[("RC", run)] == ["0"], (run, booted().files.get(run + ".err"))
+    total = [l for l in ls if l["type"] == "total"][0]
+    vms = {v["vm"]: v for v in total["vms"]}
+    assert set(vms) == {"migrant", "migrant-dst"}, ("source and destination by name", list(vms))
+    assert vms["migrant"]["pid"] != vms["migrant-dst"]["pid"]
+    intervals = [v for l in ls if l["type"] == "interval" for v in l["vms"] if v["vm"] == "migrant"]
+    return vms["migrant"], intervals, total["self"]
+
+
+def check_common(run):
+    assert results()[("MIGRATION", run.split("-")[0])][0] == "completed", results()
+    t, iv, self = source(run)
+    # Every fault of the source is its vCPU's: none left without a VM,
+    # though one splittop started after the vCPU entered the guest.
+    assert self["unattributed_faults"] == 0 and self["unattributed_splits"] == 0, self
+    vcpus = t["detail"]["vcpus"]
+    per = sum(v["faults_huge_wp"] + v["faults_nonpresent"] + v["faults_4k_wp"] + v["faults_other"] for v in vcpus)
+    assert per == t["faults"] and vcpus[0]["faults_4k_wp"] > 0, vcpus
+    # The TDP MMU splits eagerly: only 4K write-protect and non-present faults.
+    assert t["faults_4k_wp"] > 1000 and t["faults_huge_wp"] == 0 and t["demotions_2m"] == 0, t
+    # hugetlbfs: mapped with 2 MiB pages, every one split when logging began.
+    runs = [k for k, _ in itertools.groupby((v["dirty_logging"], v["pages_2m"]) for v in iv)]
+    before = [p for d, p in runs if d == 0 and p]
+    assert before and max(before) >= 40, ("mapped huge before logging", runs)
+    first_on = next(i for i, (d, _) in enumerate(runs) if d == 1)
+    huge = runs[first_on - 1][1]
+    assert t["splits_2m"] == t["splits_eager"] == huge and t["split_errors"] == 0, (t["splits_2m"], runs)
+    assert any(d == 1 and p == 0 for d, p in runs), ("pages_2m falls to 0 while logging", runs)
+    assert t["dirty_log_enables"] >= 1, t
+    # Logging on during the migration; off once the paused source is
+    # resumed (QEMU puts off the stop until the VM runs).
+    on = [i for i, (dl, _) in enumerate(runs) if dl == 1]
+    assert on and any(dl == 0 for dl, _ in runs[on[-1]:]), ("dirty_logging 1 then 0", runs)
+    assert t["dirty_log_disables"] == t["dirty_log_enables"], t
+    return t, runs
+
+
+def test_qemu_bitmap_started_before_and_after():
+    """QEMU's bitmap with manual protect: splits come in KVM_CLEAR_DIRTY_LOG
+    chunks; logging 1 during the migration, 0 once the source runs again."""
+    for when in ("before", "after"):
+        t, runs = check_common("bitmap-" + when)
+        d = t["detail"]["dirty_log"]
+        assert d["clear"]["count"] >= 1 and d["clear"]["splits"] == t["splits_2m"], d
+        assert d["enable"]["splits"] == 0 and t["dirty_log_resets"] == 0, d
+
+
+def test_qemu_dirty_ring_started_before_and_after():
+    """QEMU's dirty ring: splits at enable, KVM_RESET_DIRTY_RINGS counted
+    as a dirty-log operation with its time."""
+    for when in ("before", "after"):
+        t, runs = check_common("ring-" + when)
+        d = t["detail"]["dirty_log"]
+        assert d["enable"]["splits"] == t["splits_2m"] and t["dirty_log_clears"] == 0 and t["dirty_log_gets"] == 0, d
+        assert t["dirty_log_resets"] >= 1 and t["dirty_log_reset_ns"] > 0, t
+        assert d["reset"]["count"] == t["dirty_log_resets"], d
+
+
+def test_qemu_names_and_the_live_view():
+    """The live view (tmux, in the bed) shows the migrating VM by name with
+    logging on, and the destination apart."""
+    screens = booted().files["bitmap.screens"].split("=== screen ")
+    rows = [l.split() for s in screens for l in s.splitlines() if l.startswith("migrant ")]
+    assert any(r[4] == "on" for r in rows if len(r) > 4), screens[-1]
+    assert any(l.startswith("migrant-dst ") for s in screens for l in s.splitlines()), screens[-1]
