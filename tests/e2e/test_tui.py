@@ -191,9 +191,9 @@ def test_tui_totals_agree_with_csv():
     assert r["DEMOTS"] == fmt_count(int(row["demotions_2m"])), (r, row)
     assert r["FAULTS"] == fmt_count(faults), (r, faults)
     assert r["HWP"] == fmt_count(int(row["faults_huge_wp"])), (r, row)
-    # DLOG as the CSV says it: "-" where the kernel cannot tell (6.1 has
-    # no kvm->nr_memslots_dirty_logging).
-    assert r["VCPU"] == "2" and r["DLOG"] == ("off" if row["dirty_logging"] else "-"), (r, row)
+    # DLOG as the CSV says it, known on every kernel (6.1 has no
+    # kvm->nr_memslots_dirty_logging: the memslots' flags tell).
+    assert row["dirty_logging"] == "0" and r["VCPU"] == "2" and r["DLOG"] == "off", (r, row)
     assert r["SPLITS"] == fmt_count(int(row["splits_2m"]) + int(row["splits_1g"])), (r, row)
     assert [int(x) for x in classes.groups()[:4]] == [int(row["faults_huge_wp"]), int(row["faults_nonpresent"]),
                                                       int(row["faults_4k_wp"]), int(row["faults_other"])], (
@@ -219,9 +219,7 @@ def test_tui_keys_layout_and_live_rates():
         # Live rates during dirty-log rounds: faults every interval while
         # logging, and each cycle's huge mappings lost: split eagerly (the
         # TDP MMU) or demoted by its first round's faults.  DLOG says "on"
-        # where the kernel counts dirty-logging memslots, "-" where it
-        # cannot tell (6.1).
-        dlog_known = kernel()["sources"]["dirty_log_enable_disable"].startswith("kvm->nr_memslots")
+        # on every kernel (KVM's counter, else the memslots' flags).
         lost = "SPLIT/s" if kernel()["mmu"] == "tdp" and kernel()["eager"] else "DEMOT/s"
         seen = {"FAULT/s": False, lost: False, "DLOG": False}
         deadline = time.monotonic() + 60
@@ -230,7 +228,7 @@ def test_tui_keys_layout_and_live_rates():
             if r:
                 seen["FAULT/s"] |= r["FAULT/s"] not in ("0", "-")
                 seen[lost] |= r[lost] not in ("0", "-")
-                seen["DLOG"] |= r["DLOG"] == ("on" if dlog_known else "-")
+                seen["DLOG"] |= r["DLOG"] == "on"
             time.sleep(0.15)
         assert all(seen.values()), seen
 
