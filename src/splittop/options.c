@@ -30,7 +30,7 @@ static const char usage[] =
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
 "      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
 "                        fentry, kprobe) or fail; none turns it off: e.g.\n"
-"                        kvm_ioctls=tp_btf, mmu_lock_hold=none (repeatable)\n"
+"                        kvm_ioctls=tp_btf, mmu_lock_wait=none (repeatable)\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (held back\n"
 "                        while the live view is on the screen)\n"
@@ -83,6 +83,9 @@ static int parse_source(char *arg, struct options *o)
 			break;
 	if (i == 6)
 		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
+	if (m == M_ATTRIBUTION && !strcmp(kinds[i], "none"))
+		return usage_error("invalid --source '%s': every count is attributed to its VM through "
+				   "KVM's ioctls; they cannot be turned off", arg);
 	o->force[m] = kinds[i];
 	return 0;
 }

@@ -305,9 +305,12 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 			return -ENOENT;
 		}
 	}
-	if (!picked[M_ATTRIBUTION] || !picked[M_FAULTS]) {
+	/* Faults may be turned off; what they need cannot be missing silently. */
+	for (m = M_ATTRIBUTION; m <= M_FAULTS; m++) {
+		if (picked[m] || (o->force[m] && !strcmp(o->force[m], "none")))
+			continue;
 		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
-			t->sources[picked[M_ATTRIBUTION] ? M_FAULTS : M_ATTRIBUTION].why);
+			t->sources[m].why);
 		return -ENOENT;
 	}
 	{
@@ -379,10 +382,12 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	}
 	s = t->skel;
 	for (m = 0; m < NR_METRICS; m++) {
-		if (!picked[m])
-			continue;
+		/* Before the first fault program, or in its place when faults are off:
+		 * splits in a running vCPU's fault path need it too. */
 		if (m == M_FAULTS)
 			adopt_running_vcpus(t);
+		if (!picked[m])
+			continue;
 		err = attach(t, m, picked[m]);
 		if (err && m <= M_FAULTS) {
 			fprintf(stderr, "splittop: %s\n", t->sources[m].why);

@@ -261,6 +261,7 @@ def test_cli_bad_input():
                          (["--source", "kvm_ioctls"], "METRIC=KIND"),
                          (["--source", "bogus=tp_btf"], "no such metric"),
                          (["--source", "census=tp_btf"], "single source"),
+                         (["--source", "kvm_ioctls=none"], "cannot be turned off"),
                          (["--source", "splits=uprobe"], "KIND is")):
         expect_usage_error([SPLITTOP] + args, needle)
     p = run([SPLITTOP, "--help"], timeout=10)
@@ -336,6 +337,32 @@ def test_ioctls_from_raw_syscalls_same_exact_counts():
     sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
     assert sources["kvm_ioctls"] == "tp_btf/sys_enter,sys_exit", sources
     check_vm(totals[0], s, s["vms"][0])
+
+
+@vm_test()
+def test_metrics_turned_off_run_without_them():
+    """--source METRIC=none: that metric is unavailable (null), said so in
+    the sources, and every other count stays exact."""
+    totals, rows, s = traced_dirtyvm("--vcpus", 2, "--mem", mem(64), "--rounds", 2,
+                                     splittop_args=("--json", "--source", "faults=none",
+                                                    "--source", "mmu_lock_wait=none"))
+    sources = {m["metric"]: m for m in rows[0]["sources"]}
+    for metric in ("faults", "mmu_lock_wait"):
+        assert sources[metric]["source"] is None, sources[metric]
+        assert sources[metric]["why"] == "turned off (--source %s=none)" % metric, sources[metric]
+    t = totals[0]
+    for key in ("faults", "faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other",
+                "demotions_2m", "mmu_lock_waits", "mmu_lock_wait_ns"):
+        assert t[key] is None, (key, t[key])
+    want = expected(s, s["vms"][0])
+    for key in ("splits_2m", "splits_eager", "splits_1g", "split_errors", "dirty_log_enables",
+                "dirty_log_disables", "dirty_log_gets", "vcpus", "mem_mib"):
+        if key in want:
+            assert t[key] == want[key], (key, t[key], want[key])
+    # KVM's own count: every region's 2M mapping went, split or dropped.
+    vm = s["vms"][0]
+    assert vm["before"]["pages_2m"] - vm["rounds"][-1]["after"]["pages_2m"] == s["regions_2m"], vm
+    assert t["splits_2m"] <= s["regions_2m"], t
 
 
 @vm_test()
