@@ -64,15 +64,35 @@ struct {
 	__type(value, struct fault_cache);
 } fault_cache_map SEC(".maps");
 
-/* A wait for a tracked mmu_lock in progress on this CPU.  mmu_lock is an
- * rwlock_t: a waiter spins with preemption off, so the wait begins and ends
- * on one CPU, and contention_end (which runs with the lock just taken, on
- * the critical path of every vCPU behind it) needs only this lookup. */
+/*
+ * A wait for a tracked mmu_lock in progress on this CPU.  mmu_lock is an
+ * rwlock_t: a waiter spins with preemption off and holds the lock with
+ * preemption off, so the wait begins, ends and the lock is held on one CPU.
+ *
+ * Whatever runs once the lock is taken runs on the critical path of every
+ * vCPU queued behind it, and so does contention_end of the rwlock's own
+ * wait_lock (its queue head waits for the rwlock holding it).  By default
+ * no program is attached to contention_end: the wait is counted at
+ * contention_begin, where the waiter spins anyway, and a vCPU's wait ends
+ * at its fault's kvm_mmu_spte_requested, which runs under the lock
+ * regardless (the only event that says which mapping KVM chose).  pf_seq
+ * (the vCPU's pf_taken, bumped before each fault takes the lock) pairs the
+ * wait with that fault: a fault that gave up before choosing a mapping
+ * leaves its wait untimed rather than timed to a later fault.
+ */
+enum { WAIT_NONE, WAIT_WAITING, WAIT_ENDED };
+
 struct lock_pending {
 	__u64 lock;
 	__u64 start_ns;
+	__u64 end_ns;		/* --exact-waits: contention_end's time */
+	__u64 task;		/* struct task_struct * of the waiter */
+	__u64 pf_seq;		/* the waiting vCPU's pf_taken, or NO_PF_SEQ */
 	__u32 idx, mode;
+	__u32 state;		/* WAIT_* */
 };
+
+#define NO_PF_SEQ	(~0ULL)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -118,6 +138,7 @@ struct {
  * for us to see, and is known by its thread from its first fault on. */
 struct vcpu_thread {
 	__u64 kvm;
+	__u64 vcpu_ptr;		/* struct kvm_vcpu * */
 	__u32 vcpu;
 	__u32 pad;
 };
@@ -420,11 +441,13 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 		if (type == 1) {
 			tc->kvm = (__u64)BPF_CORE_READ(file, private_data);
 			tc->vcpu = 0;
+			tc->vcpu_ptr = 0;
 		} else {
 			struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
 
 			tc->kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
 			tc->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+			tc->vcpu_ptr = (__u64)vcpu;
 		}
 		tc->vcpu_file = type == 2;
 		tc->file = (__u64)file;
@@ -650,6 +673,7 @@ static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
 	tc->kvm = kvm;
 	tc->idx = *pidx;
 	tc->vcpu = vt->vcpu;
+	tc->vcpu_ptr = vt->vcpu_ptr;
 	tc->vcpu_file = 1;
 	tc->file = 0;		/* its next ioctl looks its file up */
 	tc->kind = KIND_RUN;
@@ -681,6 +705,7 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 	c->gen = gen;
 	c->idx = tc->idx;
 	c->vcpu = tc->vcpu;
+	c->vcpu_ptr = tc->vcpu_ptr;
 	c->fault_cls = FAULT_OTHER;
 	c->nohuge_slot = 0;
 	return c;
@@ -736,6 +761,8 @@ static __always_inline void reclassify_huge(int level, bool demoted)
 		__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
 }
 
+static __always_inline void end_wait_at_fault(struct fault_cache *c, struct task_struct *task);
+
 /* Every fault that reaches KVM's page fault handler proper. */
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
@@ -751,6 +778,7 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
+	end_wait_at_fault(c, bpf_get_current_task_btf());
 	if (!fault->present) {
 		cls = FAULT_NONPRESENT;
 	} else if (!fault->write || !fault->slot) {
@@ -884,48 +912,27 @@ static __always_inline bool lock_vm(__u64 kvm, struct task_ctx *tc, __u32 *idx)
 	return true;
 }
 
-static __always_inline int contention_begin(void *lock, unsigned int flags)
+/* The vCPU's count of faults taken, bumped before its fault takes mmu_lock. */
+static __always_inline __u64 vcpu_pf_seq(__u64 vcpu_ptr)
 {
-	struct lock_pending *lp;
-	struct task_ctx *tc;
-	__u32 idx, zero = 0;
-	__u64 kvm;
+	struct kvm_vcpu *v = (void *)vcpu_ptr;
 
-	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
-	 * drops spinlocks and mutexes, and the rwlock's own queue spinlock. */
-	if (!(flags & (LCB_F_READ | LCB_F_WRITE)))
-		return 0;
-	kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
-	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
-	if (!lock_vm(kvm, tc, &idx))
-		return 0;
-	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
-	if (!lp)
-		return 0;
-	lp->lock = (__u64)lock;
-	lp->idx = idx;
-	lp->mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
-	lp->start_ns = bpf_ktime_get_ns();
-	return 0;
+	if (!vcpu_ptr)
+		return NO_PF_SEQ;
+	if (!bpf_core_field_exists(v->stat.pf_taken))
+		return 0;	/* older kernels: paired by task alone */
+	return BPF_CORE_READ(v, stat.pf_taken);
 }
 
-static __always_inline int contention_end(void *lock)
+/* One timed wait into the VM's counters. */
+static __always_inline void account_wait(struct lock_pending *lp, __u64 d)
 {
-	struct lock_pending *lp;
-	struct vm_stats *st;
-	__u32 zero = 0, slot, mode;
-	__u64 d, e;
+	struct vm_stats *st = bpf_map_lookup_elem(&vm_stats, &lp->idx);
+	__u32 slot, mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
+	__u64 e;
 
-	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
-	if (!lp || lp->lock != (__u64)lock)
-		return 0;
-	lp->lock = 0;
-	d = bpf_ktime_get_ns() - lp->start_ns;
-	st = bpf_map_lookup_elem(&vm_stats, &lp->idx);
 	if (!st)
-		return 0;
-	mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
-	st->lock_waits[mode]++;
+		return;
 	st->lock_wait_ns[mode] += d;
 	st->lock_wait_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
 	e = epoch;
@@ -936,7 +943,83 @@ static __always_inline int contention_end(void *lock)
 	} else if (d > st->lock_wait_max_ns[slot]) {
 		st->lock_wait_max_ns[slot] = d;
 	}
+}
+
+/* Runs before the waiter queues: its cost is spent waiting anyway. */
+static __always_inline int contention_begin(void *lock, unsigned int flags)
+{
+	struct task_struct *task;
+	struct lock_pending *lp;
+	struct task_ctx *tc;
+	struct vm_stats *st;
+	__u32 idx, zero = 0, mode;
+	__u64 kvm;
+
+	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
+	 * drops spinlocks and mutexes, and the rwlock's own queue spinlock. */
+	if (!(flags & (LCB_F_READ | LCB_F_WRITE)))
+		return 0;
+	kvm = (__u64)lock - bpf_core_field_offset(struct kvm, mmu_lock);
+	task = bpf_get_current_task_btf();
+	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
+	if (!lock_vm(kvm, tc, &idx))
+		return 0;
+	mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
+	/* Every wait is counted here, timed or not. */
+	st = bpf_map_lookup_elem(&vm_stats, &idx);
+	if (st)
+		st->lock_waits[mode]++;
+	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
+	if (!lp)
+		return 0;
+	lp->lock = (__u64)lock;
+	lp->idx = idx;
+	lp->mode = mode;
+	lp->task = (__u64)task;
+	lp->pf_seq = tc && tc->kind == KIND_RUN && tc->kvm == kvm ? vcpu_pf_seq(tc->vcpu_ptr) : NO_PF_SEQ;
+	lp->state = WAIT_WAITING;
+	lp->start_ns = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* --exact-waits only: every wait timed where it ends, in the lock. */
+static __always_inline int contention_end(void *lock)
+{
+	struct lock_pending *lp;
+	__u32 zero = 0;
+	__u64 now;
+
+	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
+	if (!lp || lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
+		return 0;
+	now = bpf_ktime_get_ns();
+	account_wait(lp, now - lp->start_ns);
+	lp->end_ns = now;
+	lp->state = WAIT_ENDED;	/* its fault, if any, measures the default mode's error */
+	return 0;
+}
+
+/* The fault of the task on this CPU has taken mmu_lock and chosen its
+ * mapping: end the wait it began for that lock, if any (see lock_pending). */
+static __always_inline void end_wait_at_fault(struct fault_cache *c, struct task_struct *task)
+{
+	struct lock_pending *lp;
+	__u32 zero = 0;
+	__u64 now;
+
+	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
+	if (!lp || lp->state == WAIT_NONE || lp->task != (__u64)task)
+		return;
+	if (lp->pf_seq == vcpu_pf_seq(c->vcpu_ptr)) {
+		now = bpf_ktime_get_ns();
+		if (lp->state == WAIT_WAITING) {
+			account_wait(lp, now - lp->start_ns);
+		} else {
+			__sync_fetch_and_add(&self.wait_end_to_fault_ns, now - lp->end_ns);
+			SELF_INC(wait_end_to_fault_n);
+		}
+	}
+	lp->state = WAIT_NONE;
 }
 
 SEC("tp_btf/contention_begin")
@@ -1154,7 +1237,7 @@ int census(struct bpf_iter__task_file *it)
 	if (type == 2) {
 		/* A vCPU: remember the thread that runs it (its latest KVM_RUN). */
 		struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
-		struct vcpu_thread vt = { .kvm = (__u64)BPF_CORE_READ(vcpu, kvm),
+		struct vcpu_thread vt = { .kvm = (__u64)BPF_CORE_READ(vcpu, kvm), .vcpu_ptr = (__u64)vcpu,
 					  .vcpu = BPF_CORE_READ(vcpu, vcpu_idx) };
 		__u32 tid = BPF_CORE_READ(vcpu, pid, numbers[0].nr);
 

@@ -148,6 +148,7 @@ struct task_ctx {
 	__u16 hold_mode;
 	__u16 hold_holder;
 	__u64 fault_start_ns;
+	__u64 vcpu_ptr;		/* struct kvm_vcpu * of a vCPU file, else 0 */
 };
 
 /*
@@ -167,6 +168,7 @@ struct fault_cache {
 	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
 	__u64 nohuge_slot;	/* struct kvm_memory_slot * */
 	__u64 nohuge_region;	/* gfn >> 9 */
+	__u64 vcpu_ptr;		/* struct kvm_vcpu * */
 };
 
 /* splittop's own failures, kept in BPF and shown to the user: never silent. */
@@ -176,6 +178,10 @@ struct self_stats {
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */
 	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
+	/* --exact-waits: from each vCPU wait's end (contention_end) to its
+	 * fault's kvm_mmu_spte_requested, where the default mode ends it. */
+	__u64 wait_end_to_fault_ns;
+	__u64 wait_end_to_fault_n;
 };
 
 #define ST_NO_SLOT	0xffffffffu

@@ -229,6 +229,8 @@ static void json_frame(FILE *f, const struct snapshot *s, enum scope sc)
 	jw_u64(&w, "unattributed_splits", s->self.unattributed_splits);
 	jw_u64(&w, "task_storage_fail", s->self.task_storage_fail);
 	jw_u64(&w, "rmap_read_fail", s->self.rmap_read_fail);
+	jw_u64(&w, "wait_end_to_fault_ns", s->self.wait_end_to_fault_ns);
+	jw_u64(&w, "wait_end_to_fault_count", s->self.wait_end_to_fault_n);
 	jw_close(&w, '}');
 	jw_close(&w, '}');
 	jw_end(&w);

@@ -404,7 +404,8 @@ static void record_open(struct app *a)
 static int app_main(struct app *a)
 {
 	struct options *o = &a->o;
-	struct tracer_opts topts = { .max_vms = o->max_vms, .raw_tracepoints = o->raw_tracepoints };
+	struct tracer_opts topts = { .max_vms = o->max_vms, .raw_tracepoints = o->raw_tracepoints,
+				     .exact_waits = o->exact_waits };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && isatty(STDOUT_FILENO) &&
 		    isatty(STDIN_FILENO);
 	int err, rc;

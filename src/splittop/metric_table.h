@@ -104,4 +104,9 @@
 	METRIC(DLOG_RESETS, "dirty_log_resets", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER, G_DLOG, 1,	\
 	       c->vm.dlog_count[DLOG_RESET])								\
 	METRIC(DLOG_RESET_NS, "dirty_log_reset_ns", NULL, NULL, 0, 0, 0, U_NS, COUNTER, G_DLOG, 1,	\
-	       c->vm.dlog_ns[DLOG_RESET])
+	       c->vm.dlog_ns[DLOG_RESET])								\
+	/* The waits mmu_lock_wait_ns covers: all with --exact-waits, else those	\
+	 * of vCPU faults that went on to choose a mapping (each timed wait is	\
+	 * one entry of the histogram). */						\
+	METRIC(LOCK_WAITS_TIMED, "mmu_lock_waits_timed", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_LOCK_WAIT, 1, sum_u64(c->vm.lock_wait_hist, ST_HIST_BUCKETS))

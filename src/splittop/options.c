@@ -31,6 +31,10 @@ static const char usage[] =
 "      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
 "                        fentry, kprobe) or fail; none turns it off: e.g.\n"
 "                        kvm_ioctls=tp_btf, mmu_lock_wait=none (repeatable)\n"
+"      --exact-waits     time every mmu_lock wait where it ends (two more BPF\n"
+"                        programs on mmu_lock's critical path per wait); by\n"
+"                        default a vCPU's wait ends at its fault's mapping\n"
+"                        choice and other waits are counted, not timed\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (held back\n"
 "                        while the live view is on the screen)\n"
@@ -92,7 +96,8 @@ static int parse_source(char *arg, struct options *o)
 
 /* 0: run, 1: help printed, -1: usage error printed. */
 /* Long options without a short one. */
-enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE };
+enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
+       OPT_EXACT_WAITS };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
@@ -119,6 +124,9 @@ static int apply_option(int c, struct options *o, char **argv)
 		break;
 	case OPT_RAW:
 		o->raw_tracepoints = true;
+		break;
+	case OPT_EXACT_WAITS:
+		o->exact_waits = true;
 		break;
 	case 'o':
 		if (!optarg[0])
@@ -174,6 +182,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "list-sources", no_argument, NULL, OPT_LIST },
 		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
+		{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },

@@ -19,7 +19,7 @@ struct options {
 	const char *vm_name;
 	const char *output;
 	unsigned int max_vms;
-	bool verbose, json, csv, list_sources, raw_tracepoints, no_color;
+	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	const char *force[NR_METRICS];	/* --source METRIC=KIND */
 	char **command;		/* after "--" */
 	char selection[160];	/* -p/--vm as text, for the live view's header */

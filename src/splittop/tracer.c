@@ -230,6 +230,9 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 		struct bpf_program *p = *c->progs(t->skel, j);
 		struct bpf_link *l;
 
+		if (!bpf_program__autoload(p))
+			continue;	/* left out on purpose: the waits' ends by default */
+
 		if (!strcmp(c->kind, "tracepoint"))
 			l = attach_tracepoint(p, t->tp_ids[m][j]);
 		else if (!strcmp(c->kind, "kprobe"))
@@ -330,6 +333,16 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 				 sizeof(t->source_names[M_FAULTS]) - strlen(t->source_names[M_FAULTS]),
 				 ",kvm_tdp_mmu_spte_changed");
 		}
+	}
+	/* contention_end runs with mmu_lock taken, on the critical path of every
+	 * vCPU behind it: by default a vCPU's wait ends at its fault's
+	 * spte_requested instead, which runs there anyway (bpf/splittop.bpf.c,
+	 * lock_pending).  Without fault programs nothing would end it. */
+	t->exact_waits = o->exact_waits || !picked[M_FAULTS];
+	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
+		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);
+		snprintf(t->source_names[M_LOCK_WAIT], sizeof(t->source_names[M_LOCK_WAIT]),
+			 "%s/contention_begin,kvm_mmu_spte_requested", picked[M_LOCK_WAIT]->kind);
 	}
 	if (kernel_has_member(k, "kvm", "nr_memslots_dirty_logging"))
 		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";

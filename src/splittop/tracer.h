@@ -28,6 +28,7 @@ struct tracer_opts {
 	unsigned int max_vms;
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
 	const char *force[NR_METRICS];	/* --source: this kind of source or none */
+	bool exact_waits;	/* time every mmu_lock wait at contention_end */
 };
 
 /* The metric --source can set by this name, -ENOENT for no such metric,
@@ -51,6 +52,7 @@ struct tracer {
 	unsigned int nlinks;
 	struct host_info host;
 	bool scanned_all;		/* the first, all-process census is done */
+	bool exact_waits;		/* contention_end attached */
 	bool tdp_demotions;		/* kvm_tdp_mmu_spte_changed attached */
 
 	struct vm_table vms;		/* what the samples found */

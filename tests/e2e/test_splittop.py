@@ -309,13 +309,17 @@ def test_json_same_exact_counts_and_detail():
         assert [v["faults_4k_wp"] for v in d["vcpus"]] == [512 * g * 2] * 2, d["vcpus"]
     lock = d["mmu_lock"]
     assert lock["read_waits"] + lock["write_waits"] == t["mmu_lock_waits"]
-    assert sum(lock["wait_hist_log2_ns"]) == t["mmu_lock_waits"]
+    # The histogram holds the timed waits: by default those of vCPU faults
+    # that went on to choose a mapping (the only lock takers here besides
+    # the VMM's dirty-log and memslot ioctls).
+    assert sum(lock["wait_hist_log2_ns"]) == t["mmu_lock_waits_timed"] <= t["mmu_lock_waits"], (t, lock)
     if contention_expected():
-        assert t["mmu_lock_waits"] > 0 and 0 < lock["wait_p50_ns"] <= lock["wait_p99_ns"], lock
+        assert t["mmu_lock_waits_timed"] > 0 and 0 < lock["wait_p50_ns"] <= lock["wait_p99_ns"], lock
     assert d["dirty_log"]["get"]["count"] == 3 and d["dirty_log"]["enable"]["count"] == 1
     assert 0 < d["dirty_log"]["get"]["last_ns"] <= d["dirty_log"]["get"]["ns"]
     assert t["self"] == {"vm_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
-                         "task_storage_fail": 0, "rmap_read_fail": 0}, t["self"]
+                         "task_storage_fail": 0, "rmap_read_fail": 0, "wait_end_to_fault_ns": 0,
+                         "wait_end_to_fault_count": 0}, t["self"]
 
 
 @vm_test()
@@ -323,7 +327,7 @@ def test_raw_tracepoints_same_exact_counts():
     totals, rows, s = traced_dirtyvm("--vcpus", 2, "--mem", mem(64), "--rounds", 2,
                                      splittop_args=("--json", "--raw-tracepoints"))
     sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
-    assert sources["mmu_lock_wait"] == "raw_tp/contention_begin,contention_end", sources
+    assert sources["mmu_lock_wait"] == "raw_tp/contention_begin,kvm_mmu_spte_requested", sources
     assert sources["splits"] == "raw_tp/kvm_mmu_split_huge_page", sources
     check_vm(totals[0], s, s["vms"][0])
     assert totals[0]["mmu_lock_waits"] > 0 or not contention_expected()
@@ -337,6 +341,33 @@ def test_ioctls_from_raw_syscalls_same_exact_counts():
     sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
     assert sources["kvm_ioctls"] == "tp_btf/sys_enter,sys_exit", sources
     check_vm(totals[0], s, s["vms"][0])
+
+
+@vm_test()
+def test_exact_waits_time_every_wait_and_measure_the_default_error():
+    """--exact-waits attaches contention_end: every wait is timed where it
+    ends, and each vCPU fault's wait also measures what the default mode
+    adds to it (the fault's work under the lock before kvm_mmu_spte_requested)."""
+    args = ("--vcpus", 2, "--mem", mem(64), "--rounds", 2)
+    totals, rows, s = traced_dirtyvm(*args, splittop_args=("--json", "--exact-waits"))
+    sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
+    assert sources["mmu_lock_wait"] in ("tp_btf/contention_begin,contention_end",
+                                        "raw_tp/contention_begin,contention_end"), sources
+    t = totals[0]
+    check_vm(t, s, s["vms"][0])
+    lock = t["detail"]["mmu_lock"]
+    assert t["mmu_lock_waits_timed"] == t["mmu_lock_waits"] == sum(lock["wait_hist_log2_ns"]), (t, lock)
+    self = t["self"]
+    # Each timed wait of a vCPU fault is measured once more at its fault.
+    assert self["wait_end_to_fault_count"] <= t["mmu_lock_waits"], self
+    if contention_expected():
+        assert t["mmu_lock_waits"] > 0 and self["wait_end_to_fault_count"] > 0, (t, self)
+        assert self["wait_end_to_fault_ns"] >= self["wait_end_to_fault_count"], self
+    # Counting is the same either way: only the timing moves.
+    dt, _, ds = traced_dirtyvm(*args, splittop_args=("--json",))
+    check_vm(dt[0], ds, ds["vms"][0])
+    assert dt[0]["mmu_lock_waits_timed"] <= dt[0]["mmu_lock_waits"], dt[0]
+    assert dt[0]["self"]["wait_end_to_fault_count"] == 0, dt[0]["self"]
 
 
 @vm_test()
