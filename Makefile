@@ -229,6 +229,9 @@ bench: deps
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
 		echo "make bench: could not install $$p; it is skipped" >&2; \
 	done
+	@# The floor: splittop whose fault program returns at once (the contention
+	@# configuration's bpf_stats baseline).
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/floor EXTRA_BPF_CFLAGS=-DST_EXPERIMENT_FLOOR $(OUT)/floor/splittop
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
 
 install: all

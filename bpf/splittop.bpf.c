@@ -761,7 +761,7 @@ static __always_inline void reclassify_huge(int level, bool demoted)
 		__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
 }
 
-static __always_inline void end_wait_at_fault(struct fault_cache *c, struct task_struct *task);
+static __always_inline void end_wait_at_fault(struct fault_cache *c);
 
 /* Every fault that reaches KVM's page fault handler proper. */
 SEC("tp_btf/kvm_mmu_spte_requested")
@@ -778,7 +778,7 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
-	end_wait_at_fault(c, bpf_get_current_task_btf());
+	end_wait_at_fault(c);
 	if (!fault->present) {
 		cls = FAULT_NONPRESENT;
 	} else if (!fault->write || !fault->slot) {
@@ -1001,22 +1001,24 @@ static __always_inline int contention_end(void *lock)
 
 /* The fault of the task on this CPU has taken mmu_lock and chosen its
  * mapping: end the wait it began for that lock, if any (see lock_pending). */
-static __always_inline void end_wait_at_fault(struct fault_cache *c, struct task_struct *task)
+static __always_inline void end_wait_at_fault(struct fault_cache *c)
 {
 	struct lock_pending *lp;
+	struct vm_stats *st;
 	__u32 zero = 0;
 	__u64 now;
 
 	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
-	if (!lp || lp->state == WAIT_NONE || lp->task != (__u64)task)
+	/* c->task is the current task: vcpu_cache() just checked it. */
+	if (!lp || lp->state == WAIT_NONE || lp->task != c->task)
 		return;
 	if (lp->pf_seq == vcpu_pf_seq(c->vcpu_ptr)) {
 		now = bpf_ktime_get_ns();
 		if (lp->state == WAIT_WAITING) {
 			account_wait(lp, now - lp->start_ns);
-		} else {
-			__sync_fetch_and_add(&self.wait_end_to_fault_ns, now - lp->end_ns);
-			SELF_INC(wait_end_to_fault_n);
+		} else if ((st = bpf_map_lookup_elem(&vm_stats, &lp->idx))) {
+			st->wait_end_to_fault_ns += now - lp->end_ns;
+			st->wait_end_to_fault_count++;
 		}
 	}
 	lp->state = WAIT_NONE;

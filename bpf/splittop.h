@@ -92,6 +92,11 @@ struct vm_stats {
 	__u64 fault_lat_hist[ST_HIST_BUCKETS];
 	__u64 fault_lat_count;
 	__u64 fault_lat_ns;
+	/* --exact-waits: from each vCPU wait's end (contention_end) to its
+	 * fault's kvm_mmu_spte_requested, where the default mode ends it: what
+	 * the default mode adds to each such wait. */
+	__u64 wait_end_to_fault_ns;
+	__u64 wait_end_to_fault_count;
 };
 
 /* One VM as the census iterator sees it (written with bpf_seq_write). */
@@ -178,10 +183,6 @@ struct self_stats {
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */
 	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
-	/* --exact-waits: from each vCPU wait's end (contention_end) to its
-	 * fault's kvm_mmu_spte_requested, where the default mode ends it. */
-	__u64 wait_end_to_fault_ns;
-	__u64 wait_end_to_fault_n;
 };
 
 #define ST_NO_SLOT	0xffffffffu

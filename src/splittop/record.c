@@ -34,7 +34,8 @@ static const struct counter_field {
 	FLAT("fault_lat_hist", vm.fault_lat_hist), FLAT("fault_lat_count", vm.fault_lat_count),
 	FLAT("fault_lat_ns", vm.fault_lat_ns), PER_VCPU("vcpu_lat_count", lat_count),
 	PER_VCPU("vcpu_lat_ns", lat_ns), PER_VCPU("vcpu_lat_hist", lat_hist),
-	PER_VCPU("vcpu_demotions", demotions),
+	PER_VCPU("vcpu_demotions", demotions), FLAT("wait_end_to_fault_ns", vm.wait_end_to_fault_ns),
+	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count),
 };
 
 static __u64 *field_at(const struct counter_field *fd, const struct vm_counters *c, size_t k)
@@ -99,13 +100,12 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 	const struct avail *a = &snap->avail;
 	unsigned int i;
 
-	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d %llu %llu\n", scope_name(sc),
+	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d\n", scope_name(sc),
 		snap->time_unix, snap->elapsed, (unsigned long long)s->vm_table_full,
 		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
 		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
 		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
-		a->fault_latency, (unsigned long long)s->wait_end_to_fault_ns,
-		(unsigned long long)s->wait_end_to_fault_n);
+		a->fault_latency);
 	for (i = 0; i < snap->n; i++)
 		record_vm(f, snap->vms[i].e);
 }
@@ -179,7 +179,7 @@ int record_read_line(struct record_reader *r, char *line)
 {
 	char *save = NULL, *kind = strtok_r(line, " \n", &save);
 	struct vm_gauges *g = &r->vm.gauges;
-	unsigned long long s[7];
+	unsigned long long s[5];
 	char bits[16];
 	unsigned int i;
 	int n = 0;
@@ -212,13 +212,10 @@ int record_read_line(struct record_reader *r, char *line)
 		return 'S';
 	}
 	if (!strcmp(kind, "frame")) {
-		/* The last two are newer: an older recording lacks them (0). */
-		s[5] = s[6] = 0;
-		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %7s %llu %llu", r->scope, &r->time_unix,
-			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits, &s[5], &s[6]) < 9 ||
-		    strlen(bits) != 7)
+		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %7s", r->scope, &r->time_unix,
+			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 || strlen(bits) != 7)
 			return -1;
-		r->self = (struct self_stats){ s[0], s[1], s[2], s[3], s[4], s[5], s[6] };
+		r->self = (struct self_stats){ s[0], s[1], s[2], s[3], s[4] };
 		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
 					   bits[4] == '1', bits[5] == '1', bits[6] == '1' };
 		return 'F';

@@ -32,6 +32,21 @@ from harness import bpf_fdinfo, bpf_map_bytes, rss_kib  # noqa: E402
 OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
 DIRTYVM = os.path.join(OUT, "dirtyvm")
 SPLITTOP = os.path.join(OUT, "splittop")
+FLOOR = os.path.join(OUT, "floor", "splittop")   # fault program returns at once (make bench builds it)
+
+# The 16-vCPU round the contention configuration predicts (issue #14, measured
+# on a 16-core machine with the same kind of kernel, shadow MMU): 16 vCPUs x
+# 128 MiB thp, the first dirty round after enabling dirty logging, no observer.
+REF_ROUND_S = 0.522
+REF_FAULTS = 16 * 128 * 256          # every 4 KiB page faults once: 1024 huge wp + 1024 x 511 non-present
+REF_WAITS = 1037939                  # mmu_lock waits counted in that round
+
+# What runs with a kvm->mmu_lock held (taken for write by every shadow-MMU and
+# tdp_mmu=N fault, for read by TDP MMU faults), so that each of its ns is
+# paid in series by every vCPU queued behind it.  contention_end also runs
+# for the rwlock's queue spinlock, whose holder is the next in line.
+IN_LOCK = {"on_spte_requested", "on_contention_end", "on_contention_end_raw", "on_split", "on_split_raw",
+           "on_tdp_spte_changed", "on_read_locked", "on_write_locked", "on_read_unlock", "on_write_unlock"}
 BT_SCRIPT = os.path.join(HERE, "splittop-equivalent.bt")
 EVENTS = "kvmmmu:kvm_mmu_spte_requested,kvmmmu:kvm_mmu_split_huge_page,lock:contention_begin,lock:contention_end"
 
@@ -97,6 +112,8 @@ def observers():
     return [
         Observer("none", None, None, None),
         Observer("splittop", lambda tmp: [SPLITTOP, "--csv", "-i", "1"], "time_unix_s,", None),
+        Observer("splittop --exact-waits", lambda tmp: [SPLITTOP, "--csv", "-i", "1", "--exact-waits"],
+                 "time_unix_s,", None),
         Observer("bpftrace", lambda tmp: ["bpftrace", BT_SCRIPT], "Attaching", "bpftrace"),
         Observer("perf stat", lambda tmp: ["perf", "stat", "-a", "-e", EVENTS, "-o", os.path.join(tmp, "stat.txt")],
                  1.0, "perf"),
@@ -173,18 +190,21 @@ def self_cost(nvms, seconds, tmp):
             "ready_s": ready, "first_row_s": first_row}
 
 
-def prog_stats(args, tmp):
-    """Per-program run time per event, from kernel.bpf_stats_enabled."""
+def prog_stats(args, tmp, splittop=SPLITTOP, extra=(), totals=None):
+    """Per-program run time per event, from kernel.bpf_stats_enabled.
+    totals: a dict to fill with splittop's total row of the run."""
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         old = f.read().strip()
     out = os.path.join(tmp, "prof.csv")
+    if os.path.exists(out):
+        os.unlink(out)
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
     p = None
     try:
-        p = subprocess.Popen([SPLITTOP, "--csv", "-i", "1", "-o", out])
+        p = subprocess.Popen([splittop, "--csv", "-i", "1", "-o", out] + list(extra))
         wait_file(out, "time_unix_s,", 30, p)
-        dirtyvm(args)
+        run = dirtyvm(args)
         mine = []
         for i in bpf_fdinfo(p.pid, "prog"):
             show = subprocess.run(["bpftool", "-j", "prog", "show", "id", i["prog_id"]],
@@ -197,6 +217,12 @@ def prog_stats(args, tmp):
             p.wait(timeout=60)
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(old)
+    if totals is not None:
+        with open(out) as f:
+            rows = [r for r in csv.DictReader(f) if r["scope"] == "total"]
+        if len(rows) != 1:
+            raise RuntimeError("%d total rows for 1 VM" % len(rows))
+        totals.update(rows[0], round1_s=run["round1_s"])
     return [{"program": q.get("name", "?"), "events": q.get("run_cnt", 0),
              "ns_per_event": q["run_time_ns"] / q["run_cnt"] if q.get("run_cnt") else 0,
              "total_ms": q.get("run_time_ns", 0) / 1e6} for q in mine]
@@ -221,16 +247,85 @@ def syscall_cost(reps, tmp):
     return {k: statistics.median(v) for k, v in out.items()}
 
 
+def contention(args, tmp):
+    """Each program's cost per event in the contention configuration, which
+    of them run under mmu_lock, and the share of a 16-vCPU round (REF_*)
+    their in-lock time would take if that round were bound by mmu_lock:
+    its critical sections back to back, each lengthened by the programs in
+    it.  Two bounds: bpf_stats' ns per event (with its own clock reads), and
+    that less the floor (an empty program on the same tracepoint, same run).
+    contention_end runs once per wait: at 16 vCPUs REF_WAITS / REF_FAULTS
+    per fault, not this machine's rate."""
+    modes = []
+    floor_ns = None
+    if os.path.exists(FLOOR):
+        t = {}
+        progs = prog_stats(args, tmp, FLOOR, (), t)
+        floor_ns = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), None)
+    for name, extra in (("splittop", ()), ("splittop --exact-waits", ("--exact-waits",))):
+        t = {}
+        progs = prog_stats(args, tmp, SPLITTOP, extra, t)
+        faults = int(t["faults"])
+        waits = int(t["mmu_lock_waits"])
+        raw = above = 0.0
+        for p in progs:
+            p["in_lock"] = p["program"] in IN_LOCK
+            p["per_fault"] = p["events"] / faults if faults else 0
+            if not p["in_lock"] or not p["events"] or p["program"].startswith("on_split"):
+                continue    # splits: one per 2 MiB region, not per fault
+            per_fault = p["per_fault"]
+            if p["program"].startswith("on_contention_end"):
+                per_fault = REF_WAITS / REF_FAULTS
+            raw += per_fault * p["ns_per_event"]
+            above += per_fault * max(0.0, p["ns_per_event"] - (floor_ns or 0))
+        ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
+        modes.append({"mode": name, "programs": progs, "faults": faults, "waits": waits,
+                      "timed": int(t.get("mmu_lock_waits_timed") or 0), "round1_s": t["round1_s"],
+                      "in_lock_ns_per_fault": raw, "in_lock_ns_per_fault_above_floor": above,
+                      "share_16": raw / ref_ns, "share_16_above_floor": above / ref_ns if floor_ns else None})
+    return {"floor_ns": floor_ns, "modes": modes, "ref_ns_per_fault": REF_ROUND_S * 1e9 / REF_FAULTS}
+
+
 def median(rows, config, obs, key):
     v = [r[key] for r in rows if r["config"] == config and r["observer"] == obs]
     return statistics.median(v) if v else None
+
+
+def contention_md(cont, args):
+    ref = cont["ref_ns_per_fault"]
+    md = ["", "### mmu_lock contention: `dirtyvm %s`, per program (kernel.bpf_stats_enabled, one run each)"
+          % " ".join(args), "",
+          "Floor (an empty program on kvm_mmu_spte_requested, same run): %s ns per event."
+          % ("%.0f" % cont["floor_ns"] if cont["floor_ns"] is not None else "not built"), ""]
+    for m in cont["modes"]:
+        md += ["#### %s: %d faults, %d mmu_lock waits (%d timed), first round %.4f s"
+               % (m["mode"], m["faults"], m["waits"], m["timed"], m["round1_s"]), "",
+               "| program | under mmu_lock | events | per fault | ns per event | total |", "|---|---|---|---|---|---|"]
+        for p in sorted(m["programs"], key=lambda p: -p["total_ms"]):
+            if p["events"]:
+                md.append("| %s | %s | %d | %.3f | %.0f | %.2f ms |"
+                          % (p["program"], "yes" if p["in_lock"] else "no", p["events"], p["per_fault"],
+                             p["ns_per_event"], p["total_ms"]))
+        md.append("")
+    md += ["#### Predicted share of a 16-vCPU round (%d faults in %.3f s: %.0f ns per fault if mmu_lock-bound)"
+           % (REF_FAULTS, REF_ROUND_S, ref), "",
+           "| mode | in-lock ns per fault | share | above the floor: ns | share |", "|---|---|---|---|---|"]
+    for m in cont["modes"]:
+        af = m["share_16_above_floor"]
+        md.append("| %s | %.0f | %.1f%% | %s | %s |"
+                  % (m["mode"], m["in_lock_ns_per_fault"], 100 * m["share_16"],
+                     "%.0f" % m["in_lock_ns_per_fault_above_floor"] if af is not None else "-",
+                     "%.1f%%" % (100 * af) if af is not None else "-"))
+    return md
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--self-seconds", type=float, default=60)
-    ap.add_argument("--configs", default="light,heavy")
+    ap.add_argument("--configs", default="light,heavy,contention")
+    ap.add_argument("--no-self", action="store_true",
+                    help="skip splittop's own cost, the syscall cost and the light per-program run")
     ap.add_argument("--out", default=os.path.join(OUT, "bench"))
     a = ap.parse_args()
     if os.geteuid():
@@ -240,7 +335,13 @@ def main():
     configs = {
         "light": ["--vcpus", "2", "--mem", "256M", "--rounds", "3"],
         "heavy": ["--vcpus", str(ncpu), "--mem", "1G", "--rounds", "3"],
+        # More vCPUs than CPUs, all faulting at once: mmu_lock contended.
+        "contention": ["--vcpus", str(2 * ncpu), "--mem", "128M", "--rounds", "3"],
     }
+    # The peers are compared in light and heavy; contention compares
+    # splittop's two ways of timing mmu_lock waits.
+    config_obs = {"contention": ("none", "splittop", "splittop --exact-waits")}
+    default_obs = ("none", "splittop", "bpftrace", "perf stat", "perf record")
     obs = observers()
     notes = []
     for o in obs:
@@ -251,13 +352,20 @@ def main():
     with tempfile.TemporaryDirectory(prefix="splittop-bench.") as tmp:
         for config in a.configs.split(","):
             log("A/B: %s: dirtyvm %s, %d interleaved repetitions" % (config, " ".join(configs[config]), a.reps))
-            ab_runs(config, configs[config], a.reps, obs, tmp, rows)
-        log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
-        selfc = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
-        log("syscall cost: dd bs=1, alone and under splittop")
-        sysc = syscall_cost(a.reps, tmp)
-        log("per-program run time (kernel.bpf_stats_enabled), light configuration")
-        progs = prog_stats(configs["light"], tmp)
+            names = config_obs.get(config, default_obs)
+            ab_runs(config, configs[config], a.reps, [o for o in obs if o.name in names], tmp, rows)
+        cont = None
+        if "contention" in a.configs.split(","):
+            log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default and --exact-waits")
+            cont = contention(configs["contention"], tmp)
+        selfc, sysc, progs = [], None, []
+        if not a.no_self:
+            log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
+            selfc = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
+            log("syscall cost: dd bs=1, alone and under splittop")
+            sysc = syscall_cost(a.reps, tmp)
+            log("per-program run time (kernel.bpf_stats_enabled), light configuration")
+            progs = prog_stats(configs["light"], tmp)
 
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["config", "observer", "rep", "round1_s", "round3_s", "enable_s"])
@@ -280,13 +388,30 @@ def main():
                "|---|---|---|---|---|---|---|"]
         base = {k: median(rows, config, "none", k) for k in ("round1_s", "round3_s", "enable_s")}
         for o in obs:
+            if o.name not in config_obs.get(config, default_obs):
+                continue
             cells = [o.name]
             for k in ("round1_s", "round3_s", "enable_s"):
                 m = median(rows, config, o.name, k)
                 cells += ["%.4f s" % m if k != "enable_s" else "%.1f us" % (m * 1e6), "%.3f" % (m / base[k])]
             md.append("| " + " | ".join(cells) + " |")
         md.append("")
-    md += ["### splittop itself (`splittop --csv -i 1`, looping `dirtyvm --vcpus 1 --mem 32M` VMs)", "",
+    if not a.no_self:
+        md += self_md(selfc, sysc, progs, a.reps)
+    if cont:
+        md += contention_md(cont, configs["contention"])
+    if notes:
+        md += [""] + ["Note: " + n for n in notes]
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(a.out, "self.json"), "w") as f:
+        json.dump({"self": selfc, "programs": progs, "syscall_ns": sysc, "contention": cont}, f, indent=1)
+    print(text)
+
+
+def self_md(selfc, sysc, progs, reps):
+    md = ["### splittop itself (`splittop --csv -i 1`, looping `dirtyvm --vcpus 1 --mem 32M` VMs)", "",
            "| VMs | traced for | CPU (user+sys) per minute | % of one core | peak RSS | RSS at 5 s / at end | BPF map memory | attached after | first row after |",
            "|---|---|---|---|---|---|---|---|---|"]
     for s in selfc:
@@ -297,19 +422,12 @@ def main():
     md += ["", "### Every other process's syscalls", "",
            "splittop filters every system call of the host for KVM ioctls. `dd if=/dev/zero of=/dev/null bs=1 count=1000000`"
            " (2 syscalls per byte), median of %d: %.0f ns per syscall alone, %.0f ns under splittop (+%.0f ns)."
-           % (a.reps, sysc["none"], sysc["splittop"], sysc["splittop"] - sysc["none"])]
+           % (reps, sysc["none"], sysc["splittop"], sysc["splittop"] - sysc["none"])]
     md += ["", "### BPF programs, light configuration (kernel.bpf_stats_enabled, one run)", "",
            "| program | events | ns per event | total |", "|---|---|---|---|"]
     for p in sorted(progs, key=lambda p: -p["total_ms"]):
         md.append("| %s | %d | %.0f | %.2f ms |" % (p["program"], p["events"], p["ns_per_event"], p["total_ms"]))
-    if notes:
-        md += [""] + ["Note: " + n for n in notes]
-    text = "\n".join(md) + "\n"
-    with open(os.path.join(a.out, "results.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(a.out, "self.json"), "w") as f:
-        json.dump({"self": selfc, "programs": progs, "syscall_ns": sysc}, f, indent=1)
-    print(text)
+    return md
 
 
 if __name__ == "__main__":
