@@ -57,12 +57,6 @@ struct {
 	__type(value, struct task_ctx);
 } task_ctx_map SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fault_cache);
-} fault_cache_map SEC(".maps");
 
 /*
  * A wait for a tracked mmu_lock in progress on this CPU.  mmu_lock is an
@@ -94,12 +88,19 @@ struct lock_pending {
 
 #define NO_PF_SEQ	(~0ULL)
 
+/* Per CPU, one lookup for both: a fault ends the wait of its CPU's pending
+ * lock_pending, under the lock. */
+struct cpu_state {
+	struct fault_cache fc;	/* first: vcpu_cache() hands out &fc */
+	struct lock_pending wait;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lock_pending);
-} lock_pending_map SEC(".maps");
+	__type(value, struct cpu_state);
+} cpu_state_map SEC(".maps");
 
 /* Bumped whenever a task starts running a different vCPU: every CPU's
  * fault cache entry filled before is stale from then on. */
@@ -691,7 +692,7 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 	__u32 zero = 0;
 	__u64 gen = binding_gen;
 
-	c = bpf_map_lookup_elem(&fault_cache_map, &zero);
+	c = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!c)
 		return NULL;
 	if (c->task == (__u64)task && c->gen == gen)
@@ -950,6 +951,7 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 {
 	struct task_struct *task;
 	struct lock_pending *lp;
+	struct cpu_state *cs;
 	struct task_ctx *tc;
 	struct vm_stats *st;
 	__u32 idx, zero = 0, mode;
@@ -969,9 +971,10 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	st = bpf_map_lookup_elem(&vm_stats, &idx);
 	if (st)
 		st->lock_waits[mode]++;
-	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
-	if (!lp)
+	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (!cs)
 		return 0;
+	lp = &cs->wait;
 	lp->lock = (__u64)lock;
 	lp->idx = idx;
 	lp->mode = mode;
@@ -986,11 +989,15 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 static __always_inline int contention_end(void *lock)
 {
 	struct lock_pending *lp;
+	struct cpu_state *cs;
 	__u32 zero = 0;
 	__u64 now;
 
-	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
-	if (!lp || lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
+	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (!cs)
+		return 0;
+	lp = &cs->wait;
+	if (lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
 		return 0;
 	now = bpf_ktime_get_ns();
 	account_wait(lp, now - lp->start_ns);
@@ -1003,14 +1010,12 @@ static __always_inline int contention_end(void *lock)
  * mapping: end the wait it began for that lock, if any (see lock_pending). */
 static __always_inline void end_wait_at_fault(struct fault_cache *c)
 {
-	struct lock_pending *lp;
+	struct lock_pending *lp = &((struct cpu_state *)c)->wait;
 	struct vm_stats *st;
-	__u32 zero = 0;
 	__u64 now;
 
-	lp = bpf_map_lookup_elem(&lock_pending_map, &zero);
 	/* c->task is the current task: vcpu_cache() just checked it. */
-	if (!lp || lp->state == WAIT_NONE || lp->task != c->task)
+	if (lp->state == WAIT_NONE || lp->task != c->task)
 		return;
 	if (lp->pf_seq == vcpu_pf_seq(c->vcpu_ptr)) {
 		now = bpf_ktime_get_ns();
