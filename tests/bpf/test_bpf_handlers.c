@@ -208,6 +208,21 @@ int main(void)
 		CHECK_EQ_U64(n, 2, "both waits in the histogram");
 	}
 	CHECK(st.lock_wait_ns[MMU_LOCK_WRITE] + st.lock_wait_ns[MMU_LOCK_READ] > 0, "wait time measured");
+	/* A wait is counted where it begins: one that nothing ends (without
+	 * --exact-waits, a non-fault waiter's) is counted and left untimed. */
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
+	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
+	run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+	st = sum_stats();
+	CHECK_EQ_U64(st.lock_waits[MMU_LOCK_WRITE], 3, "every begin counts a wait");
+	{
+		__u64 n = 0;
+		unsigned int b;
+
+		for (b = 0; b < ST_HIST_BUCKETS; b++)
+			n += st.lock_wait_hist[b];
+		CHECK_EQ_U64(n, 3, "the wait no end closed is not timed");
+	}
 
 	kernel_btf_free(&k);
 	close(pidfd);
