@@ -26,9 +26,11 @@ ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 # Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
-# drives QEMU's monitor in the real-QEMU tier).
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config gcc make
-DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat
+# drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
+# test; gnuplot draws splittop-plot's pictures).  libmicrohttpd serves --listen.
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev pkg-config gcc make
+DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
+	    prometheus gnuplot-nox
 
 ifeq ($(V),1)
 Q =
@@ -42,6 +44,10 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(EXTRA_CFLAGS)
 LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+# No --listen in a static build: Debian's libmicrohttpd needs GnuTLS, whose
+# static link needs libraries Debian ships only shared.
+LIBS_HTTP := $(if $(STATIC),,$(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd))
+ALL_CFLAGS += $(if $(STATIC),-DSPLITTOP_NO_HTTP)
 LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 
@@ -60,7 +66,8 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
-		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c
+		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
+		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
@@ -107,11 +114,11 @@ $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC)): $(OUT)/splittop.skel.h
 
 $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
-		     vm_table vm_name view keys)
+		     vm_table vm_name view keys openmetrics listen_addr) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
@@ -183,6 +190,7 @@ FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name
 
 $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c \
 		src/splittop/sources.c src/splittop/vm_name.c src/splittop/vm_table.c src/common/parse.c \
+		src/splittop/listen_addr.c \
 		$(OUT)/splittop.skel.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -238,7 +246,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(OUT)/dirtyvm $(DESTDIR)$(PREFIX)/bin/dirtyvm
 	install -m 0755 $(OUT)/splittop $(DESTDIR)$(PREFIX)/bin/splittop
+	install -m 0755 src/plot/splittop-plot $(DESTDIR)$(PREFIX)/bin/splittop-plot
 	install -m 0644 man/dirtyvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/dirtyvm.1
+	install -m 0644 man/splittop-plot.1 $(DESTDIR)$(PREFIX)/share/man/man1/splittop-plot.1
 	install -m 0644 man/splittop.8 $(DESTDIR)$(PREFIX)/share/man/man8/splittop.8
 
 vmlinux:

@@ -4,6 +4,7 @@
  * contention while KVM dirty-logs guest memory.
  */
 #include "command.h"
+#include "exporter.h"
 #include "options.h"
 #include "record.h"
 #include "render.h"
@@ -80,6 +81,7 @@ struct sink {
 	FILE *out;
 	const struct renderer *rd;
 	FILE *rec;			/* SPLITTOP_RECORD: the frames' input, for golden tests */
+	struct exporter *ex;		/* --listen */
 };
 
 /* The VMs an interval frame shows: selected, and not yet shown dead (a VM
@@ -117,13 +119,16 @@ static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const stru
 	err = snapshot_take(s, t, sc == SCOPE_TOTAL ? selected : interval_wanted, o, elapsed, dt);
 	if (err)
 		return err;
-	k->rd->frame(k->out, s, sc);
+	if (k->rd)
+		k->rd->frame(k->out, s, sc);
 	if (k->rec)
 		record_renderer.frame(k->rec, s, sc);
+	if (k->ex && sc == SCOPE_INTERVAL)
+		err = exporter_update(k->ex, s);
 	for (i = 0; sc == SCOPE_INTERVAL && i < t->vms.n; i++)
 		if (t->vms.e[i].seq && interval_wanted(o, &t->vms.e[i]))
 			t->vms.e[i].reported = !t->vms.e[i].alive;
-	return 0;
+	return err;
 }
 
 static void list_sources(const struct tracer *t)
@@ -406,8 +411,8 @@ static int app_main(struct app *a)
 	struct options *o = &a->o;
 	struct tracer_opts topts = { .max_vms = o->max_vms, .raw_tracepoints = o->raw_tracepoints,
 				     .exact_waits = o->exact_waits };
-	bool live = !o->json && !o->csv && !o->output && !o->list_sources && isatty(STDOUT_FILENO) &&
-		    isatty(STDIN_FILENO);
+	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
+		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	int err, rc;
 
 	if (o->output && !o->list_sources) {
@@ -420,6 +425,12 @@ static int app_main(struct app *a)
 	}
 	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
 	memcpy(topts.force, o->force, sizeof(topts.force));
+	if (o->listening && !o->list_sources) {
+		/* First: a port in use fails before anything is loaded. */
+		a->k.ex = exporter_start(&o->listen, &a->snap.self);
+		if (!a->k.ex)
+			return 1;
+	}
 	if (tracer_open(&a->t, &topts))
 		return 1;
 	if (o->list_sources) {
@@ -428,8 +439,11 @@ static int app_main(struct app *a)
 	}
 	a->snap = (struct snapshot){ .host = &a->t.host, .sources = a->t.sources,
 				     .nsources = NR_METRICS, .max_vms = a->t.max_vms };
-	/* The live view prints the totals as CSV when it ends; JSON only when asked. */
+	/* The live view prints the totals as CSV when it ends; JSON only when asked.
+	 * --listen alone writes no rows. */
 	a->k.rd = o->json ? &json_renderer : &csv_renderer;
+	if (o->listening && !o->json && !o->csv && !o->output)
+		a->k.rd = NULL;
 	if (live && live_start(a))
 		return 1;
 	a->start = now_mono();
@@ -438,7 +452,7 @@ static int app_main(struct app *a)
 		if (err)
 			return err == -ENOENT ? 127 : 126;
 	}
-	if (!live) {
+	if (!live && a->k.rd) {
 		/* Flushed now: a script waiting for the header knows tracing is on. */
 		a->k.rd->start(a->k.out, &a->snap, o->interval);
 		fflush(a->k.out);
@@ -480,6 +494,8 @@ static void app_close(struct app *a)
 		fclose(a->k.out);
 	if (a->k.rec)
 		fclose(a->k.rec);
+	exporter_stop(a->k.ex);
+	a->k.ex = NULL;
 	if (a->ran)
 		report_self(&a->t, a->o.max_vms);
 	tracer_close(&a->t);

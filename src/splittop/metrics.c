@@ -4,8 +4,8 @@
 #include <string.h>
 
 const struct metric_def metrics[NR_COLUMNS] = {
-#define METRIC_DEF(ID, NAME, RATE, TOTAL, WIDTH, PRIO, POS, UNIT, KIND, GROUP, PRESENT, VALUE)	\
-	[COL_##ID] = { .name = NAME, .rate_header = RATE, .total_header = TOTAL, .width = WIDTH,	\
+#define METRIC_DEF(ID, NAME, HELP, RATE, TOTAL, WIDTH, PRIO, POS, UNIT, KIND, GROUP, PRESENT, VALUE)	\
+	[COL_##ID] = { .name = NAME, .help = HELP, .rate_header = RATE, .total_header = TOTAL, .width = WIDTH,	\
 		       .priority = PRIO, .view_pos = POS, .unit = UNIT, .kind = KIND, .group = GROUP },
 	METRIC_TABLE(METRIC_DEF)
 #undef METRIC_DEF
@@ -54,7 +54,7 @@ void metrics_row(const struct metric_in *in, const struct avail *a, struct row *
 	uint32_t pid = in->pid;
 
 	(void)c; (void)run; (void)g; (void)wmax; (void)pid;
-#define METRIC_GET(ID, NAME, RATE, TOTAL, WIDTH, PRIO, POS, UNIT, KIND, GROUP, PRESENT, VALUE)	\
+#define METRIC_GET(ID, NAME, HELP, RATE, TOTAL, WIDTH, PRIO, POS, UNIT, KIND, GROUP, PRESENT, VALUE)	\
 	r->present[COL_##ID] = metric_group_avail(a, GROUP) && (PRESENT);			\
 	r->v[COL_##ID] = r->present[COL_##ID] ? (uint64_t)(VALUE) : 0;
 	METRIC_TABLE(METRIC_GET)

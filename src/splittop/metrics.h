@@ -37,6 +37,7 @@ enum metric_group {
 
 struct metric_def {
 	const char *name;		/* CSV column, JSON key; NULL: the view only */
+	const char *help;		/* what it counts (--listen's HELP) */
 	const char *rate_header;	/* the live view's; NULL: not shown there */
 	const char *total_header;
 	unsigned int width, priority, view_pos;

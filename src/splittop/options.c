@@ -19,6 +19,9 @@ static const char usage[] =
 "  --csv                 CSV output, even on a terminal\n"
 "  --json                one JSON object per line: host, each interval, total\n"
 "  -o, --output FILE     write to FILE instead of standard output\n"
+"      --listen [ADDR:]PORT  serve /metrics (OpenMetrics) over HTTP on ADDR\n"
+"                        (default 127.0.0.1; [::1]:PORT for IPv6): no live\n"
+"                        view; rows only with --csv, --json or -o\n"
 "  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
 "  -d, --duration SECS   stop after SECS\n"
 "  -c, --count N         stop after N intervals\n"
@@ -50,6 +53,7 @@ static const char usage[] =
 "  splittop -i 0.5 --csv                    every VM, CSV on stdout\n"
 "  splittop -o run.csv -- dirtyvm --mem 256M\n"
 "  splittop -p $(pidof qemu-system-x86_64) -d 60 -o migration.csv\n"
+"  splittop --listen 9464                   Prometheus scrapes :9464/metrics\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 usage error; with a COMMAND, its status.\n";
 
@@ -97,7 +101,7 @@ static int parse_source(char *arg, struct options *o)
 /* 0: run, 1: help printed, -1: usage error printed. */
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS };
+       OPT_EXACT_WAITS, OPT_LISTEN };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
@@ -127,6 +131,12 @@ static int apply_option(int c, struct options *o, char **argv)
 		break;
 	case OPT_EXACT_WAITS:
 		o->exact_waits = true;
+		break;
+	case OPT_LISTEN:
+		if (listen_addr_parse(optarg, &o->listen))
+			return usage_error("invalid --listen '%s': expected [ADDR:]PORT, PORT 1..65535, "
+					   "ADDR IPv4 or [IPv6]", optarg);
+		o->listening = true;
 		break;
 	case 'o':
 		if (!optarg[0])
@@ -183,6 +193,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "list-sources", no_argument, NULL, OPT_LIST },
 		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
 		{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "listen_addr.h"
 #include "tracer.h"
 
 #define MAX_PIDS 16
@@ -18,6 +19,8 @@ struct options {
 	unsigned int npids;
 	const char *vm_name;
 	const char *output;
+	struct listen_addr listen;	/* --listen, if listening */
+	bool listening;
 	unsigned int max_vms;
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	const char *force[NR_METRICS];	/* --source METRIC=KIND */

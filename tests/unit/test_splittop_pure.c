@@ -3,12 +3,18 @@
  * histogram quantiles, VM names. */
 #include "splittop/csv.h"
 #include "splittop/json_writer.h"
+#include "splittop/listen_addr.h"
+#include "splittop/openmetrics.h"
 #include "splittop/render.h"
 #include "splittop/vm_name.h"
 #include "splittop/vm_table.h"
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *render(void (*fn)(FILE *, const char *), const char *s)
 {
@@ -26,6 +32,73 @@ static void name_of(const char *cmdline, size_t len, const char *want, const cha
 
 	vm_name_from_cmdline(cmdline, len, out, sizeof(out));
 	CHECK_STR(out, want, what);
+}
+
+static void listen_cases(void)
+{
+	struct listen_addr a;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&a.ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.ss;
+	const char *bad[] = { "", "0", "65536", "x", ":80", "1.2.3:80", "1.2.3.4:", "[::1]80", "[::1]:", "[]:80",
+			      "::1:80", "localhost:80", "1.2.3.4:80x", NULL };
+	unsigned int i;
+
+	CHECK(!listen_addr_parse("9464", &a) && in4->sin_family == AF_INET &&
+	      in4->sin_addr.s_addr == htonl(INADDR_LOOPBACK) && ntohs(in4->sin_port) == 9464 &&
+	      !strcmp(a.text, "127.0.0.1:9464"), "PORT alone: 127.0.0.1");
+	CHECK(!listen_addr_parse("0.0.0.0:1", &a) && in4->sin_addr.s_addr == 0 && ntohs(in4->sin_port) == 1,
+	      "ADDR:PORT");
+	CHECK(!listen_addr_parse("[::1]:65535", &a) && in6->sin6_family == AF_INET6 &&
+	      ntohs(in6->sin6_port) == 65535 && in6->sin6_addr.s6_addr[15] == 1, "[IPv6]:PORT");
+	for (i = 0; bad[i]; i++)
+		CHECK(listen_addr_parse(bad[i], &a) == -EINVAL, "--listen '%s' refused", bad[i]);
+}
+
+/* The exposition of one VM with a quote and a newline in its name. */
+static void openmetrics_cases(void)
+{
+	struct om_vm v = { .name = "a\"b\nc", .pid = 7, .vcpu_rows = 2, .faults = true, .lock_wait = true };
+	struct self_stats self = { .unattributed_faults = 3 };
+	char *text;
+	size_t len;
+	FILE *f;
+
+	v.row.present[COL_FAULTS] = v.row.present[COL_LOCK_WAIT_NS] = v.row.present[COL_MEM_MIB] = true;
+	v.row.v[COL_FAULTS] = 12;
+	v.row.v[COL_LOCK_WAIT_NS] = 1500000001;
+	v.row.v[COL_MEM_MIB] = 3;
+	v.wait_hist[0] = 1;
+	v.wait_hist[3] = 2;
+	v.wait_hist[ST_HIST_BUCKETS - 1] = 4;
+	v.vcpu_faults[1][FAULT_4K_WP] = 9;
+
+	f = open_memstream(&text, &len);
+	om_render(f, &v, 1, &self, true);
+	fclose(f);
+	CHECK(strstr(text, "# TYPE splittop_faults counter\n# HELP splittop_faults ") &&
+	      strstr(text, "splittop_faults_total{vm=\"a\\\"b\\nc\",pid=\"7\"} 12\n"),
+	      "a counter: family, then _total, label escaped: %s", text);
+	CHECK(strstr(text, "# TYPE splittop_mmu_lock_wait_seconds counter\n# UNIT splittop_mmu_lock_wait_seconds seconds\n") &&
+	      strstr(text, "splittop_mmu_lock_wait_seconds_total{vm=\"a\\\"b\\nc\",pid=\"7\"} 1.500000001\n"),
+	      "ns as seconds, exactly");
+	CHECK(strstr(text, "splittop_mem_bytes{vm=\"a\\\"b\\nc\",pid=\"7\"} 3145728\n"), "MiB as bytes, a gauge");
+	CHECK(!strstr(text, "splittop_pages_4k"), "an unavailable metric: no family");
+	CHECK(strstr(text, "le=\"0.000000001\"} 1\n") && strstr(text, "le=\"0.000000015\"} 3\n") &&
+	      strstr(text, "le=\"+Inf\"} 7\n") && strstr(text, "splittop_mmu_lock_wait_duration_seconds_count{vm=") &&
+	      strstr(text, "_sum{vm=\"a\\\"b\\nc\",pid=\"7\"} 1.500000001\n"),
+	      "the wait histogram: cumulative, le = 2^(b+1) - 1 ns, +Inf = count");
+	CHECK(strstr(text, "splittop_vcpu_faults_4k_wp_total{vm=\"a\\\"b\\nc\",pid=\"7\",vcpu=\"1\"} 9\n"),
+	      "per-vCPU faults");
+	CHECK(strstr(text, "splittop_self_unattributed_faults_total 3\n"), "self counters");
+	CHECK(len > 6 && !strcmp(text + len - 6, "# EOF\n"), "ends with # EOF");
+	free(text);
+
+	f = open_memstream(&text, &len);
+	om_render(f, &v, 1, &self, false);
+	fclose(f);
+	CHECK(strstr(text, "# HELP splittop_faults_total ") && strstr(text, "# TYPE splittop_faults_total counter\n") &&
+	      !strstr(text, "# EOF") && !strstr(text, "# UNIT"), "the older text format names samples");
+	free(text);
 }
 
 int main(void)
@@ -130,5 +203,7 @@ int main(void)
 		vm_name_from_cmdline(big, sizeof(big), out, sizeof(out));
 		CHECK(strlen(out) == 15, "a long name is cut to the buffer");
 	}
+	listen_cases();
+	openmetrics_cases();
 	return unit_done();
 }

@@ -35,6 +35,9 @@ if [ -n "$BED_LOAD_KVM" ]; then
 	echo "@@STEP kvm tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu) eager_page_split=$(cat /sys/module/kvm/parameters/eager_page_split)"
 fi
 
+# Loopback, as any machine has it (splittop --listen and Prometheus talk over it).
+ip link set lo up || fail "ip link set lo up"
+
 mount -t tmpfs -o size=75% ovl /ovl || fail "mount tmpfs"
 mkdir -p /ovl/upper /ovl/work
 mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work /newroot || fail "mount overlay"

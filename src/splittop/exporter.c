@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "exporter.h"
+#include "openmetrics.h"
+
+#ifdef SPLITTOP_NO_HTTP
+/* make STATIC=1: Debian's libmicrohttpd links GnuTLS, whose static link
+ * needs libraries Debian ships only shared (p11-kit).  No --listen there. */
+#include <stdio.h>
+
+struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self)
+{
+	(void)self;
+	fprintf(stderr, "splittop: --listen %s: not in this build (a static build has no HTTP server)\n", a->text);
+	return NULL;
+}
+
+int exporter_update(struct exporter *x, const struct snapshot *s)
+{
+	(void)x; (void)s;
+	return 0;
+}
+
+void exporter_stop(struct exporter *x)
+{
+	(void)x;
+}
+#else
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long, at least, an ended VM stays: every scraper of a common interval
+ * (15 s; two of them, as an HA pair) gets its final values. */
+#define KEEP_ENDED_S	30
+
+struct kept_vm {
+	struct om_vm v;
+	uint64_t gen;		/* the publication it first appeared in */
+	double ended;		/* CLOCK_MONOTONIC seconds */
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct exporter {
+	struct MHD_Daemon *d;
+	pthread_mutex_t lock;
+	/* Guarded by lock: what a scrape gets. */
+	char *text[2];		/* [1]: OpenMetrics, [0]: the older text format */
+	size_t len[2];
+	uint64_t gen;		/* publications so far */
+	uint64_t served_gen;	/* the latest publication a scrape got */
+	/* The main thread's alone. */
+	struct om_vm *vms;
+	unsigned int cap;
+	struct kept_vm *dead;	/* VMs that ended, until a scrape has seen them */
+	unsigned int ndead, dead_cap;
+};
+
+static bool wants_openmetrics(struct MHD_Connection *c)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+
+	return accept && strstr(accept, "application/openmetrics-text");
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type, char *body,
+			     size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_len, void **state)
+{
+	struct exporter *x = cls;
+	bool om;
+	char *body;
+	size_t len;
+
+	(void)version; (void)upload; (void)upload_len; (void)state;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", strdup("GET /metrics\n"), 13);
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", strdup("splittop serves /metrics\n"), 25);
+	om = wants_openmetrics(c);
+	pthread_mutex_lock(&x->lock);
+	len = x->len[om];
+	body = malloc(len ? len : 1);
+	if (body) {
+		memcpy(body, x->text[om], len);
+		x->served_gen = x->gen;
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (!body)
+		return MHD_NO;
+	return reply(c, MHD_HTTP_OK, om ? OM_CONTENT_TYPE : PROM_CONTENT_TYPE, body, len);
+}
+
+/* Render both formats and swap them in.  0 or -ENOMEM. */
+static int publish(struct exporter *x, const struct om_vm *vms, unsigned int n, const struct self_stats *self)
+{
+	char *text[2] = { NULL, NULL };
+	size_t len[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = open_memstream(&text[i], &len[i]);
+
+		if (!f) {
+			free(text[0]);
+			return -ENOMEM;
+		}
+		om_render(f, vms, n, self, i == 1);
+		if (fclose(f)) {
+			free(text[0]);
+			free(text[1]);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&x->lock);
+	for (i = 0; i < 2; i++) {
+		free(x->text[i]);
+		x->text[i] = text[i];
+		x->len[i] = len[i];
+	}
+	x->gen++;
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}
+
+struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self)
+{
+	struct exporter *x = calloc(1, sizeof(*x));
+	int fd, one = 1;
+
+	if (!x) {
+		fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
+		return NULL;
+	}
+	pthread_mutex_init(&x->lock, NULL);
+	if (publish(x, NULL, 0, self)) {
+		fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
+		exporter_stop(x);
+		return NULL;
+	}
+	/* Bound here, not by libmicrohttpd, so that a port in use is a clear error. */
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 64)) {
+		fprintf(stderr, "splittop: --listen %s: %s\n", a->text, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		exporter_stop(x);
+		return NULL;
+	}
+	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (a->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				0, NULL, NULL, on_request, x, MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				MHD_OPTION_END);
+	if (!x->d) {
+		fprintf(stderr, "splittop: --listen %s: the HTTP server did not start\n", a->text);
+		close(fd);
+		exporter_stop(x);
+		return NULL;
+	}
+	return x;
+}
+
+int exporter_update(struct exporter *x, const struct snapshot *s)
+{
+	unsigned int i, n = 0, need;
+	uint64_t served;
+	int err;
+
+	pthread_mutex_lock(&x->lock);
+	served = x->served_gen;
+	pthread_mutex_unlock(&x->lock);
+	/* Forget the ended VMs a scrape has seen, once they have been kept long enough. */
+	for (i = 0; i < x->ndead;)
+		if (x->dead[i].gen <= served && now_mono() - x->dead[i].ended >= KEEP_ENDED_S)
+			x->dead[i] = x->dead[--x->ndead];
+		else
+			i++;
+	need = s->n + x->ndead;
+	if (need > x->cap || need > x->dead_cap) {
+		unsigned int cap = need * 2 + 8;
+		void *p = realloc(x->vms, cap * sizeof(*x->vms)), *q;
+
+		if (p)
+			x->vms = p;
+		q = p ? realloc(x->dead, cap * sizeof(*x->dead)) : NULL;
+		if (q)
+			x->dead = q;
+		if (!p || !q) {
+			fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		x->cap = x->dead_cap = cap;
+	}
+	for (i = 0; i < s->n; i++) {
+		if (!s->vms[i].e->alive) {
+			om_vm_from(&x->dead[x->ndead].v, &s->vms[i], &s->avail);
+			x->dead[x->ndead].ended = now_mono();
+			x->dead[x->ndead++].gen = x->gen + 1;
+			continue;
+		}
+		om_vm_from(&x->vms[n++], &s->vms[i], &s->avail);
+	}
+	for (i = 0; i < x->ndead; i++)
+		x->vms[n++] = x->dead[i].v;
+	err = publish(x, x->vms, n, &s->self);
+	if (err)
+		fprintf(stderr, "splittop: --listen: %s\n", strerror(-err));
+	return err;
+}
+
+void exporter_stop(struct exporter *x)
+{
+	if (!x)
+		return;
+	if (x->d)
+		MHD_stop_daemon(x->d);
+	pthread_mutex_destroy(&x->lock);
+	free(x->text[0]);
+	free(x->text[1]);
+	free(x->vms);
+	free(x->dead);
+	free(x);
+}
+#endif
