@@ -178,3 +178,14 @@ def test_prometheus_scrapes_a_migration():
         assert loaded == ["KvmMmuLockContention"], loaded
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=120)
+
+
+@vm_test()
+def test_listen_port_in_use_is_a_clear_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = run([SPLITTOP, "--listen", str(port), "-c", "1"], timeout=60)
+    assert p.returncode == 1, p
+    assert p.stderr == "splittop: --listen 127.0.0.1:%d: Address already in use\n" % port, p.stderr

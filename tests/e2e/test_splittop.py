@@ -262,6 +262,8 @@ def test_cli_bad_input():
                          (["--source", "bogus=tp_btf"], "no such metric"),
                          (["--source", "census=tp_btf"], "single source"),
                          (["--source", "kvm_ioctls=none"], "cannot be turned off"),
+                         (["--listen", "1.2.3:80"], "invalid --listen"), (["--listen", "0"], "invalid --listen"),
+                         (["--listen", "[::1]9100"], "invalid --listen"),
                          (["--source", "splits=uprobe"], "KIND is")):
         expect_usage_error([SPLITTOP] + args, needle)
     p = run([SPLITTOP, "--help"], timeout=10)
