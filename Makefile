@@ -77,7 +77,8 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 .DELETE_ON_ERROR:
 .PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
-all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(UNIT_TESTS)
+all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
+     $(UNIT_TESTS)
 
 # Name the missing build packages before the compiler stumbles on a header.
 check-deps:
@@ -152,6 +153,12 @@ $(OUT)/qemu-guest.elf: tests/qemu/guest.S | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)as --32 -o $(OUT)/qemu-guest.o $<
 	$(Q)ld -m elf_i386 -Ttext=0x100000 -e _start -o $@ $(OUT)/qemu-guest.o
+
+# The same guest writing from 1 GiB up (the 1 GiB pages test).
+$(OUT)/qemu-guest-1g.elf: tests/qemu/guest.S | $(OUT)
+	$(call msg,AS,$@)
+	$(Q)as --32 --defsym BASE=0x40000000 -o $(OUT)/qemu-guest-1g.o $<
+	$(Q)ld -m elf_i386 -Ttext=0x100000 -e _start -o $@ $(OUT)/qemu-guest-1g.o
 
 $(OUT)/dirtyvm: $(DIRTYVM_OBJ)
 	$(call msg,LINK,$@)

@@ -93,22 +93,72 @@ static int lock_pool(void)
 	return fd;
 }
 
-static int read_pool(uint64_t *n)
+static int read_u64(const char *path, uint64_t *n)
 {
 	char buf[32];
-	int err = read_file(NR_HUGEPAGES_PATH, buf, sizeof(buf));
+	int err = read_file(path, buf, sizeof(buf));
 
 	if (!err)
 		*n = strtoull(buf, NULL, 10);
 	return err;
 }
 
-static int write_pool(uint64_t n)
+static int write_u64(const char *path, uint64_t n)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, n);
-	return write_file(NR_HUGEPAGES_PATH, buf);
+	return write_file(path, buf);
+}
+
+static int read_pool(uint64_t *n)
+{
+	return read_u64(NR_HUGEPAGES_PATH, n);
+}
+
+static int write_pool(uint64_t n)
+{
+	return write_u64(NR_HUGEPAGES_PATH, n);
+}
+
+int host_reserve_1g_pages(struct host_params *hp, uint64_t n)
+{
+	uint64_t total, free_pages, grow, after = 0;
+	int lock, err;
+
+	lock = lock_pool();
+	if (lock < 0) {
+		fprintf(stderr, "dirtyvm: locking %s: %s\n", HUGETLB_LOCK_PATH, strerror(-lock));
+		return lock;
+	}
+	err = read_u64(HUGE_1G_DIR "/nr_hugepages", &total);
+	if (!err)
+		err = read_u64(HUGE_1G_DIR "/free_hugepages", &free_pages);
+	if (err) {
+		fprintf(stderr, "dirtyvm: reading the 1 GiB hugetlb pool (%s): %s\n", HUGE_1G_DIR, strerror(-err));
+		close(lock);
+		return err;
+	}
+	grow = n > free_pages ? n - free_pages : 0;
+	if (grow) {
+		err = write_u64(HUGE_1G_DIR "/nr_hugepages", total + grow);
+		if (!err)
+			err = read_u64(HUGE_1G_DIR "/nr_hugepages", &after);
+		if (err) {
+			fprintf(stderr, "dirtyvm: resizing the 1 GiB hugetlb pool: %s\n", strerror(-err));
+		} else if (after < total + grow) {
+			fprintf(stderr, "dirtyvm: 1 GiB hugetlb pool cannot be filled: needed %" PRIu64
+				" 1 GiB pages, %" PRIu64 " free, the kernel found %" PRIu64
+				" more (reserve them at boot: hugepagesz=1G hugepages=N)\n",
+				n, free_pages, after > total ? after - total : 0);
+			write_u64(HUGE_1G_DIR "/nr_hugepages", total);
+			err = -ENOMEM;
+		} else {
+			hp->huge_1g_reserved += grow;
+		}
+	}
+	close(lock);
+	return err;
 }
 
 int host_reserve_hugepages(struct host_params *hp, uint64_t n)
@@ -151,6 +201,20 @@ void host_params_restore(struct host_params *hp)
 		if (write_file(EAGER_SPLIT_PATH, val))
 			fprintf(stderr, "dirtyvm: could not restore %s to %s\n", EAGER_SPLIT_PATH, val);
 		hp->eager_changed = false;
+	}
+	if (hp->huge_1g_reserved) {
+		int lock = lock_pool();
+		uint64_t cur;
+
+		if (!read_u64(HUGE_1G_DIR "/nr_hugepages", &cur))
+			write_u64(HUGE_1G_DIR "/nr_hugepages",
+				  cur > hp->huge_1g_reserved ? cur - hp->huge_1g_reserved : 0);
+		else
+			fprintf(stderr, "dirtyvm: could not return %" PRIu64 " 1 GiB hugetlb pages\n",
+				hp->huge_1g_reserved);
+		if (lock >= 0)
+			close(lock);
+		hp->huge_1g_reserved = 0;
 	}
 	if (hp->huge_reserved) {
 		int lock = lock_pool();

@@ -315,12 +315,20 @@ int main(int argc, char **argv)
 		if (err)
 			goto out;
 	}
+	if (opt.backing == BACKING_HUGETLB1G) {
+		err = host_reserve_1g_pages(&hp, (uint64_t)opt.vms * opt.vcpus * opt.mem / DVM_GIB);
+		if (err)
+			goto out;
+	}
 
 	printf("dirtyvm: %u VM%s, %u vCPU%s x %llu MiB (%s), %llu 2 MiB regions per VM, writes %u%%, mode %s, eager_page_split %c\n",
 	       opt.vms, opt.vms > 1 ? "s" : "", opt.vcpus, opt.vcpus > 1 ? "s" : "",
 	       (unsigned long long)(opt.mem >> 20), dvm_backing_name(opt.backing),
 	       (unsigned long long)(opt.vcpus * opt.mem / DVM_HUGE_SIZE), opt.writes_pct,
 	       dvm_mode_name(opt.mode), eager);
+	if (opt.backing == BACKING_HUGETLB1G)
+		printf("dirtyvm: guest page tables map its memory with %s pages\n",
+		       dvm_kvm_has_1g_pages(ctx.kvm_fd) ? "1 GiB" : "2 MiB (KVM offers no 1 GiB pages: pdpe1gb)");
 	fflush(stdout);
 
 	for (i = 0; i < opt.vms && !ctx.stop; i++) {
@@ -361,6 +369,7 @@ out:
 		struct summary s = {
 			.opt = &opt, .results = ctx.results, .eager = eager,
 			.status = ctx.stop ? "interrupted" : err ? "failed" : "completed",
+			.guest_1g = ctx.nvms_created && ctx.vms[0].guest_1g,
 		};
 
 		if (opt.json)

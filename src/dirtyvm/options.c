@@ -18,7 +18,9 @@ static const char usage[] =
 "\n"
 "  -v, --vcpus N          vCPUs per VM, 1..64 (default 2)\n"
 "  -m, --mem SIZE         guest memory per vCPU, a multiple of 2M: 64M, 1G (default 64M)\n"
-"  -b, --backing KIND     thp | hugetlb | 4k (default thp)\n"
+"  -b, --backing KIND     thp | hugetlb | hugetlb1g | 4k (default thp); hugetlb1g:\n"
+"                         1 GiB pages, VM memory a multiple of 1G, mapped by the\n"
+"                         guest with 1 GiB pages where KVM offers them\n"
 "  -w, --writes PCT       share of accesses that write, 0..100 (default 100)\n"
 "  -p, --passes N         passes before dirty logging, 0..1000 (default 2)\n"
 "  -r, --rounds N         dirty-log rounds (default 3)\n"
@@ -44,6 +46,7 @@ const char *dvm_backing_name(enum dvm_backing b)
 	switch (b) {
 	case BACKING_THP: return "thp";
 	case BACKING_HUGETLB: return "hugetlb";
+	case BACKING_HUGETLB1G: return "hugetlb1g";
 	default: return "4k";
 	}
 }
@@ -105,10 +108,12 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 				o->backing = BACKING_THP;
 			else if (!strcmp(optarg, "hugetlb"))
 				o->backing = BACKING_HUGETLB;
+			else if (!strcmp(optarg, "hugetlb1g"))
+				o->backing = BACKING_HUGETLB1G;
 			else if (!strcmp(optarg, "4k"))
 				o->backing = BACKING_4K;
 			else
-				return bad(err, "--backing", optarg, "expected thp, hugetlb or 4k");
+				return bad(err, "--backing", optarg, "expected thp, hugetlb, hugetlb1g or 4k");
 			break;
 		case 'w':
 			if (parse_u32(optarg, 0, 100, &o->writes_pct))
@@ -163,6 +168,11 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 	}
 	if (optind < argc) {
 		fprintf(err, "dirtyvm: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return OPTS_ERROR;
+	}
+	if (o->backing == BACKING_HUGETLB1G && (uint64_t)o->vcpus * o->mem % DVM_GIB) {
+		fprintf(err, "dirtyvm: --backing hugetlb1g: guest memory per VM (--vcpus x --mem) must be a "
+			"multiple of 1G (see --help)\n");
 		return OPTS_ERROR;
 	}
 	return OPTS_OK;

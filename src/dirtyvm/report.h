@@ -41,6 +41,7 @@ struct summary {
 	const struct vm_result *results;
 	char eager;
 	const char *status;
+	bool guest_1g;		/* guest page tables map data with 1 GiB pages */
 };
 
 /* Pages the guest writes in one round, from the write pattern (guest.S). */

@@ -16,6 +16,9 @@
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26)
 #endif
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << 26)
+#endif
 
 extern const unsigned char guest_code_start[], guest_code_end[];
 
@@ -46,6 +49,7 @@ extern const unsigned char guest_code_start[], guest_code_end[];
  * tables while the test runs: every fault is about the data itself. */
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define PTE_2M	  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_PS)
+#define PTE_1G	  PTE_2M	/* PS in a PDPTE */
 
 double dvm_now(void)
 {
@@ -75,11 +79,15 @@ static void build_page_tables(struct dvm_vm *vm)
 		pd_sys[off / DVM_HUGE_SIZE] = off | PTE_2M;
 	pd_mmio[511] = (MMIO_GPA & ~(DVM_HUGE_SIZE - 1)) | PTE_2M;
 
-	for (gib = 0; gib * (1ULL << 30) < vm->data_size; gib++) {
+	for (gib = 0; gib * DVM_GIB < vm->data_size; gib++) {
 		uint64_t pd_gpa = PD_DATA_GPA + gib * DVM_PAGE_SIZE;
 		uint64_t *pd = sys_ptr(vm, pd_gpa);
 		unsigned int i;
 
+		if (vm->guest_1g) {
+			pdpt[4 + gib] = (DVM_DATA_GPA + gib * DVM_GIB) | PTE_1G;
+			continue;
+		}
 		pdpt[4 + gib] = pd_gpa | PTE_TABLE;
 		for (i = 0; i < 512; i++) {
 			uint64_t gpa = DVM_DATA_GPA + gib * (1ULL << 30) + i * DVM_HUGE_SIZE;
@@ -97,9 +105,10 @@ static int map_data(struct dvm_vm *vm)
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	char *p;
 
-	if (vm->backing == BACKING_HUGETLB) {
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+	if (vm->backing == BACKING_HUGETLB || vm->backing == BACKING_HUGETLB1G) {
+		/* hugetlb mappings are aligned to their page size. */
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			 (vm->backing == BACKING_HUGETLB ? MAP_HUGE_2MB : MAP_HUGE_1GB), -1, 0);
 		if (p == MAP_FAILED)
 			return -errno;
 		vm->data_map = vm->data = p;
@@ -145,6 +154,26 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
 	s->g = 1;
 	s->l = code;
 	s->db = !code;
+}
+
+/* Whether the vCPUs' CPUID (KVM's supported one, as setup_cpuid() sets it)
+ * has 1 GiB pages (CPUID 0x80000001 EDX bit 26, pdpe1gb). */
+bool dvm_kvm_has_1g_pages(int kvm_fd)
+{
+	unsigned int n = 256, i;
+	struct kvm_cpuid2 *c;
+	bool yes = false;
+
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	if (!c)
+		return false;
+	c->nent = n;
+	if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
+		for (i = 0; i < c->nent; i++)
+			if (c->entries[i].function == 0x80000001)
+				yes = c->entries[i].edx & (1u << 26);
+	free(c);
+	return yes;
 }
 
 static int setup_cpuid(struct dvm_vm *vm, int vcpu_fd)
@@ -259,7 +288,8 @@ static void kick_handler(int sig)
 
 static const char *backing_desc(enum dvm_backing b)
 {
-	return b == BACKING_HUGETLB ? "hugetlb" : b == BACKING_THP ? "thp" : "4k";
+	return b == BACKING_HUGETLB ? "hugetlb" : b == BACKING_HUGETLB1G ? "hugetlb 1 GiB" :
+	       b == BACKING_THP ? "thp" : "4k";
 }
 
 int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
@@ -332,6 +362,7 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		return err;
 	}
 	memcpy(sys_ptr(vm, CODE_GPA), guest_code_start, guest_code_end - guest_code_start);
+	vm->guest_1g = vm->backing == BACKING_HUGETLB1G && dvm_kvm_has_1g_pages(kvm_fd);
 	build_page_tables(vm);
 
 	err = set_memslot(vm, SYS_SLOT, 0, SYS_SIZE, vm->sys_mem, 0);

@@ -13,10 +13,11 @@
 #define DVM_MAX_VCPUS		64
 #define DVM_PAGE_SIZE		4096ULL
 #define DVM_HUGE_SIZE		(2ULL << 20)
+#define DVM_GIB			(1ULL << 30)
 #define DVM_DATA_SLOT		1
 #define DVM_DATA_GPA		(4ULL << 30)
 
-enum dvm_backing { BACKING_THP, BACKING_HUGETLB, BACKING_4K };
+enum dvm_backing { BACKING_THP, BACKING_HUGETLB, BACKING_4K, BACKING_HUGETLB1G };
 
 
 struct dvm_vm;
@@ -44,6 +45,7 @@ struct dvm_vm {
 	uint64_t region_size;	/* per vCPU */
 	enum dvm_backing backing;
 	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled */
+	bool guest_1g;		/* the guest's page tables map data with 1 GiB pages */
 
 	void *sys_mem;
 	size_t sys_size;
@@ -72,6 +74,8 @@ struct dvm_vm_params {
 	const volatile int *stop;
 };
 
+/* Whether KVM offers its vCPUs 1 GiB pages (pdpe1gb). */
+bool dvm_kvm_has_1g_pages(int kvm_fd);
 /* Each returns 0 or a negative errno and prints one message on failure. */
 int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p);
 void dvm_vm_destroy(struct dvm_vm *vm);

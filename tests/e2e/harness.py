@@ -51,15 +51,18 @@ def need_kvm():
         raise Skip("needs /dev/kvm")
 
 
-def vm_test():
+def vm_test(huge_1g=False):
     """Marks a test that runs a real VM: tests/run.py runs it on the host
-    (when it has /dev/kvm) and in each of the bed's boots."""
+    (when it has /dev/kvm) and in each of the bed's boots.  huge_1g: a test
+    of 1 GiB pages, which runs on the host and in the bed's boot that has
+    them (reserved on its kernel command line) instead."""
     def mark(fn):
         @functools.wraps(fn)
         def test():
             need_kvm()
             return fn()
         test.vm_test = True
+        test.huge_1g = huge_1g
         return test
     return mark
 

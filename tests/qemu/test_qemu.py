@@ -32,6 +32,26 @@ def booted():
     return _result
 
 
+_result_1g = None
+
+
+def booted_1g():
+    """The 1 GiB case (tests/qemu/migrate1g.sh), in a boot with two 1 GiB
+    pages reserved on its kernel command line."""
+    global _result_1g
+    if _result_1g is None:
+        try:
+            r = bed.run(["sh", "tests/qemu/migrate1g.sh", OUT], cwd=ROOT, timeout=1200, mem="6G",
+                        append=("hugepagesz=1G", "hugepages=2"))
+        except bed.BedError as e:
+            raise AssertionError(str(e))
+        res = r.files.get("results", "")
+        if r.returncode or "@@DONE" not in res or "@@FAIL" in res:
+            raise AssertionError("migrate1g.sh: exit %d; results:\n%s\nstderr: %s" % (r.returncode, res, r.stderr[-2000:]))
+        _result_1g = r
+    return _result_1g
+
+
 def results():
     out = {}
     for line in booted().files["results"].splitlines():
@@ -114,3 +134,31 @@ def test_qemu_names_and_the_live_view():
     rows = [l.split() for s in screens for l in s.splitlines() if l.startswith("migrant ")]
     assert any(r[4] == "on" for r in rows if len(r) > 4), screens[-1]
     assert any(l.startswith("migrant-dst ") for s in screens for l in s.splitlines()), screens[-1]
+
+
+def test_qemu_1g_backed_guest_splits_its_1g_page():
+    """A 2 GiB guest on a 1 GiB hugetlbfs: KVM maps the GiB the guest writes
+    with one 1 GiB page; migration (dirty bitmap, manual protect) splits it
+    into 512 2 MiB pages and each of those into 4 KiB ones, eagerly, in
+    KVM_CLEAR_DIRTY_LOG: splits_1g = the 1 GiB mappings before logging,
+    splits_2m = 512 of them plus the 2 MiB mappings before logging."""
+    r = booted_1g()
+    text = r.files["results"]
+    assert "@@HUGEPAGES_1G 2\n" in text, text
+    res = {tuple(l[2:].split()[:2]): l[2:].split()[2:] for l in text.splitlines()
+           if l.startswith("@@") and len(l[2:].split()) >= 2}
+    assert res[("MIGRATION", "1g")][0] == "completed", res
+    assert res[("RC", "1g")] == ["0"], (res, r.files.get("1g.err"))
+    ls = [json.loads(l) for l in r.files["1g.json"].splitlines() if l.startswith("{")]
+    t = {v["vm"]: v for v in [l for l in ls if l["type"] == "total"][0]["vms"]}["migrant1g"]
+    iv = [v for l in ls if l["type"] == "interval" for v in l["vms"] if v["vm"] == "migrant1g"]
+    runs = [k for k, _ in itertools.groupby((v["dirty_logging"], v["pages_1g"], v["pages_2m"]) for v in iv)]
+    first_on = next(i for i, (d, _, _) in enumerate(runs) if d == 1)
+    _, huge_1g, huge_2m = runs[first_on - 1]
+    assert huge_1g == 1, ("one 1 GiB mapping before logging", runs)
+    assert t["splits_1g"] == huge_1g and t["splits_2m"] == 512 * huge_1g + huge_2m, (t, runs)
+    assert t["splits_eager"] == t["splits_1g"] + t["splits_2m"] and t["split_errors"] == 0, t
+    assert t["demotions_1g"] == t["demotions_2m"] == 0 and t["faults_huge_wp"] == 0, t
+    d = t["detail"]["dirty_log"]
+    assert d["clear"]["splits"] == t["splits_eager"] and d["clear"]["count"] >= 1, d
+    assert any(dl == 1 and g == 0 for dl, g, _ in runs), ("pages_1g falls to 0 while logging", runs)

@@ -175,7 +175,7 @@ def _follow(path, sink, stop):
         stop.wait(0.2)
 
 
-def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, tty, echo):
+def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, tty, echo, append):
     """One boot: returns Result, or raises BedError when the bed (not the
     command) failed."""
     ensure_packages()
@@ -210,7 +210,8 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
         console = os.path.join(share, "console")
         qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=" + threads, "-cpu", "max",
                 "-m", mem, "-smp", str(smp), "-kernel", vmlinuz, "-initrd", rd,
-                "-append", "console=ttyS0 panic=-1 quiet loglevel=3 transparent_hugepage=madvise",
+                "-append", " ".join(["console=ttyS0 panic=-1 quiet loglevel=3 transparent_hugepage=madvise"]
+                                    + list(append)),
                 "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
                 "-virtfs", "local,path=%s,mount_tag=bed,security_model=none,multidevs=remap" % share,
                 "-nographic", "-no-reboot", "-monitor", "none", "-nic", "none"]
@@ -269,10 +270,11 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
 
 
 def run(argv, cwd=None, timeout=1800, smp=2, threads="single", mem="4G", kvm_params=(), load_kvm=True,
-        env=None, tty=False, echo=False, retries=None):
+        env=None, tty=False, echo=False, retries=None, append=()):
     """Run argv inside the bed; return Result.  load_kvm=False leaves KVM
     unloaded: the command finds its modules in /run/bed-modules, in load
-    order (irqbypass kvm ccp kvm-amd).  A boot that hangs (multi-threaded
+    order (irqbypass kvm ccp kvm-amd).  append: more kernel parameters
+    (hugepagesz=1G hugepages=2: 1 GiB pages cannot be had later).  A boot that hangs (multi-threaded
     TCG does) is retried once."""
     if os.geteuid():
         raise BedError("bed: needs root (QEMU's 9p export of / and KVM inside)")
@@ -281,7 +283,8 @@ def run(argv, cwd=None, timeout=1800, smp=2, threads="single", mem="4G", kvm_par
         retries = 1 if threads == "multi" else 0
     for attempt in range(retries + 1):
         try:
-            r = boot_once(argv, cwd, timeout, smp, threads, mem, list(kvm_params), load_kvm, env, tty, echo)
+            r = boot_once(argv, cwd, timeout, smp, threads, mem, list(kvm_params), load_kvm, env, tty, echo,
+                          append)
             r.boots = attempt + 1
             return r
         except BedError as e:
@@ -305,6 +308,7 @@ nothing reaches this host's disk.
                    at once, so mmu_lock contends; retried once if it hangs)
   --mem SIZE       guest memory (default 4G)
   --kvm PARAM=VAL  a kvm module parameter, e.g. --kvm eager_page_split=0
+  --append PARAM   a kernel parameter, e.g. --append hugepagesz=1G --append hugepages=2
   --no-kvm         leave KVM unloaded (its modules are in /run/bed-modules)
   --timeout SECS   wall-clock limit, an in-guest watchdog 20 s before it
                    (default 1800)
@@ -315,7 +319,7 @@ nothing reaches this host's disk.
 
 def main(args):
     opts = {"smp": 2, "threads": "single", "mem": "4G", "kvm_params": [], "timeout": 1800, "tty": False,
-            "load_kvm": True}
+            "load_kvm": True, "append": []}
     i = 0
     try:
         while i < len(args) and args[i] != "--":
@@ -327,7 +331,7 @@ def main(args):
                 opts["tty"] = True
             elif a == "--no-kvm":
                 opts["load_kvm"] = False
-            elif a in ("--smp", "--threads", "--mem", "--kvm", "--timeout"):
+            elif a in ("--smp", "--threads", "--mem", "--kvm", "--timeout", "--append"):
                 if i + 1 >= len(args):
                     raise ValueError("%s needs a value" % a)
                 v = args[i + 1]
@@ -344,6 +348,10 @@ def main(args):
                     if not re.fullmatch(r"[0-9]+[MG]", v):
                         raise ValueError("--mem: a size such as 4G or 2048M")
                     opts["mem"] = v
+                elif a == "--append":
+                    if not re.fullmatch(r"[a-z_]+=[A-Za-z0-9,]+", v):
+                        raise ValueError("--append: PARAM=VALUE")
+                    opts["append"].append(v)
                 elif a == "--kvm":
                     if not re.fullmatch(r"[a-z_]+=[A-Za-z0-9]+", v):
                         raise ValueError("--kvm: PARAM=VALUE")
