@@ -11,7 +11,8 @@ live-migrating a guest in the bed, booted once), then prints one closing line:
 Tests marked @vm_test run a real VM.  They run on the host when it has
 /dev/kvm, and always in the bed (tests/vm: the stock Debian kernel under
 QEMU emulation, a real KVM on any machine), once per boot of BEDS: their
-names there start with bed/, bed-lazy/ and bed-legacy/.  On a
+names there start with bed/, bed-lazy/ and bed-legacy/; those marked
+huge_1g run in bed-1g/ (1 GiB pages reserved at boot) instead.  On a
 host without /dev/kvm the host copies are not run at all (the bed's are
 their twins), so they are neither passed nor skipped.  Under CI (CI=true)
 any skip fails the run.
