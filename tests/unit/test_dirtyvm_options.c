@@ -42,6 +42,12 @@ int main(void)
 	      o.vcpus == 1 && o.mem == 2ULL << 20 && o.backing == BACKING_4K && o.eager == EAGER_ON,
 	      "short options");
 	CHECK(parse(&o, "--help", NULL) == OPTS_HELP, "--help");
+	CHECK(parse(&o, "--backing", "hugetlb1g", "--vcpus", "2", "--mem", "512M", NULL) == OPTS_OK &&
+	      o.backing == BACKING_HUGETLB1G, "hugetlb1g: 2 x 512M is one GiB");
+	CHECK(parse(&o, "--backing", "hugetlb1g", "--vcpus", "1", "--mem", "1G", NULL) == OPTS_OK, "hugetlb1g: 1G");
+	CHECK(parse(&o, "--backing", "hugetlb1g", NULL) == OPTS_ERROR, "hugetlb1g: 2 x 64M is not");
+	CHECK(parse(&o, "--backing", "hugetlb1g", "--vcpus", "3", "--mem", "512M", NULL) == OPTS_ERROR,
+	      "hugetlb1g: 3 x 512M is not");
 
 	/* Bad input: every one is a usage error. */
 	CHECK(parse(&o, "--vcpus", "0", NULL) == OPTS_ERROR, "0 vCPUs");
