@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "openmetrics.h"
+#include "json_writer.h"
 
 #include <string.h>
 
@@ -67,16 +68,28 @@ static void put_value(FILE *f, uint64_t v, enum om_conv conv)
 	}
 }
 
-/* A label value: backslash, double quote and newline escaped. */
-static void put_label(FILE *f, const char *s)
+/* A label value: backslash, double quote and newline escaped; a byte that
+ * is not UTF-8 (VM names come from command lines), or another control
+ * character, as U+FFFD: one bad name must not make a scraper drop them all. */
+static void put_label(FILE *f, const char *str)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		int n = utf8_seq_len(s);
+
+		if (*s == '\\' || *s == '"') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*s, f);
+			s++;
+		} else if (!n || *s < 0x20 || *s == 0x7f) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
 	}
 }
 

@@ -93,6 +93,14 @@ static void openmetrics_cases(void)
 	CHECK(len > 6 && !strcmp(text + len - 6, "# EOF\n"), "ends with # EOF");
 	free(text);
 
+	snprintf(v.name, sizeof(v.name), "bad\xff\t\xc3\xa9");
+	f = open_memstream(&text, &len);
+	om_render(f, &v, 1, &self, true);
+	fclose(f);
+	CHECK(strstr(text, "{vm=\"bad\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\",pid=\"7\"}"),
+	      "a byte that is not UTF-8 and a tab as U+FFFD, UTF-8 kept");
+	free(text);
+
 	f = open_memstream(&text, &len);
 	om_render(f, &v, 1, &self, false);
 	fclose(f);
