@@ -193,6 +193,24 @@ int host_reserve_hugepages(struct host_params *hp, uint64_t n)
 	return err;
 }
 
+/* Shrink the pool at path by the *n pages this process added to it. */
+static void return_pool(const char *path, const char *size, uint64_t *n)
+{
+	uint64_t cur;
+	int lock;
+
+	if (!*n)
+		return;
+	lock = lock_pool();
+	if (!read_u64(path, &cur))
+		write_u64(path, cur > *n ? cur - *n : 0);
+	else
+		fprintf(stderr, "dirtyvm: could not return %" PRIu64 " %s hugetlb pages\n", *n, size);
+	if (lock >= 0)
+		close(lock);
+	*n = 0;
+}
+
 void host_params_restore(struct host_params *hp)
 {
 	if (hp->eager_changed) {
@@ -202,31 +220,6 @@ void host_params_restore(struct host_params *hp)
 			fprintf(stderr, "dirtyvm: could not restore %s to %s\n", EAGER_SPLIT_PATH, val);
 		hp->eager_changed = false;
 	}
-	if (hp->huge_1g_reserved) {
-		int lock = lock_pool();
-		uint64_t cur;
-
-		if (!read_u64(HUGE_1G_DIR "/nr_hugepages", &cur))
-			write_u64(HUGE_1G_DIR "/nr_hugepages",
-				  cur > hp->huge_1g_reserved ? cur - hp->huge_1g_reserved : 0);
-		else
-			fprintf(stderr, "dirtyvm: could not return %" PRIu64 " 1 GiB hugetlb pages\n",
-				hp->huge_1g_reserved);
-		if (lock >= 0)
-			close(lock);
-		hp->huge_1g_reserved = 0;
-	}
-	if (hp->huge_reserved) {
-		int lock = lock_pool();
-		uint64_t cur;
-
-		if (!read_pool(&cur))
-			write_pool(cur > hp->huge_reserved ? cur - hp->huge_reserved : 0);
-		else
-			fprintf(stderr, "dirtyvm: could not return %" PRIu64 " hugetlb pages\n",
-				hp->huge_reserved);
-		if (lock >= 0)
-			close(lock);
-		hp->huge_reserved = 0;
-	}
+	return_pool(NR_HUGEPAGES_PATH, "2 MiB", &hp->huge_reserved);
+	return_pool(HUGE_1G_DIR "/nr_hugepages", "1 GiB", &hp->huge_1g_reserved);
 }

@@ -30,39 +30,7 @@ qemu() {
 		> "$OUT/$name.$run.qemu" 2>&1 &
 }
 
-hmp() {
-	echo "$2" | socat - "unix-connect:$1" 2>/dev/null
-}
-
-wait_file() {
-	for i in $(seq 100); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# guest_mapped_huge JSON: wait (up to 120 s) for an interval row of the
-# source with at least 40 pages of 2 MiB.
-guest_mapped_huge() {
-	python3 - "$1" <<'PY'
-import json, os, sys, time
-deadline = time.monotonic() + 120
-while time.monotonic() < deadline:
-    with open(sys.argv[1], "rb") as f:
-        f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
-        tail = f.read().decode(errors="replace").splitlines()[1:]
-    for line in tail[-6:]:
-        try:
-            vms = json.loads(line)["vms"]
-        except (ValueError, KeyError):
-            continue
-        if any(v["vm"] == "migrant" and v["pages_2m"] >= 40 for v in vms):
-            sys.exit(0)
-    time.sleep(0.5)
-sys.exit(1)
-PY
-}
+. "$(dirname "$0")/lib.sh"
 
 # splittop_start WHEN: JSON lines to $run-WHEN.json.
 splittop_start() {
@@ -90,7 +58,7 @@ migration() {
 	dst=$!
 	# The guest writes its memory, which KVM maps with 2 MiB pages: wait
 	# until splittop shows it (emulation makes the start slow, and uneven).
-	if ! guest_mapped_huge "$OUT/$run-before.json"; then
+	if ! wait_mapped "$OUT/$run-before.json" migrant pages_2m 40 120; then
 		say "FAIL $run: the guest never showed 40 pages of 2 MiB"
 	fi
 	sleep 2

@@ -16,38 +16,7 @@ mkdir -p /dev/hugepages1G
 mount -t hugetlbfs -o pagesize=1G none /dev/hugepages1G
 say "HUGEPAGES_1G $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages)"
 
-hmp() {
-	echo "$2" | socat - "unix-connect:$1" 2>/dev/null
-}
-
-wait_file() {
-	for i in $(seq 100); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Until splittop shows the source with a 1 GiB mapping (up to 180 s).
-mapped_1g() {
-	python3 - "$1" <<'PY'
-import json, os, sys, time
-deadline = time.monotonic() + 180
-while time.monotonic() < deadline:
-    with open(sys.argv[1], "rb") as f:
-        f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
-        tail = f.read().decode(errors="replace").splitlines()[1:]
-    for line in tail[-6:]:
-        try:
-            vms = json.loads(line)["vms"]
-        except (ValueError, KeyError):
-            continue
-        if any(v["vm"] == "migrant1g" and v["pages_1g"] >= 1 for v in vms):
-            sys.exit(0)
-    time.sleep(0.5)
-sys.exit(1)
-PY
-}
+. "$(dirname "$0")/lib.sh"
 
 t0=$(date +%s)
 "$BIN/splittop" --json -i 0.5 -o "$OUT/1g.json" 2> "$OUT/1g.err" &
@@ -63,7 +32,7 @@ qemu-system-x86_64 -accel kvm -cpu host -m 2G -smp 1 -nographic -nodefaults \
 	-name "guest=migrant1g-dst,debug-threads=on" -monitor "unix:/run/dst1g.mon,server,nowait" \
 	-incoming tcp:127.0.0.1:4445 > "$OUT/migrant1g-dst.qemu" 2>&1 &
 dst=$!
-mapped_1g "$OUT/1g.json" || say "FAIL 1g: the source never showed a 1 GiB mapping"
+wait_mapped "$OUT/1g.json" migrant1g pages_1g 1 180 || say "FAIL 1g: the source never showed a 1 GiB mapping"
 sleep 2
 wait_file /run/src1g.mon
 hmp /run/src1g.mon "migrate_set_parameter downtime-limit 2000" > /dev/null

@@ -18,17 +18,23 @@ OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
 _result = None
 
 
+def boot(script, **bed_args):
+    """Run a migration script of this tier in the bed; its result, or an
+    assertion with its results file when it failed."""
+    try:
+        r = bed.run(["sh", script, OUT], cwd=ROOT, timeout=1200, **bed_args)
+    except bed.BedError as e:
+        raise AssertionError(str(e))
+    res = r.files.get("results", "")
+    if r.returncode or "@@DONE" not in res or "@@FAIL" in res:
+        raise AssertionError("%s: exit %d; results:\n%s\nstderr: %s" % (script, r.returncode, res, r.stderr[-2000:]))
+    return r
+
+
 def booted():
     global _result
     if _result is None:
-        try:
-            r = bed.run(["sh", "tests/qemu/migrate.sh", OUT], cwd=ROOT, timeout=1200)
-        except bed.BedError as e:
-            raise AssertionError(str(e))
-        res = r.files.get("results", "")
-        if r.returncode or "@@DONE" not in res or "@@FAIL" in res:
-            raise AssertionError("migrate.sh: exit %d; results:\n%s\nstderr: %s" % (r.returncode, res, r.stderr[-2000:]))
-        _result = r
+        _result = boot("tests/qemu/migrate.sh")
     return _result
 
 
@@ -40,15 +46,7 @@ def booted_1g():
     pages reserved on its kernel command line."""
     global _result_1g
     if _result_1g is None:
-        try:
-            r = bed.run(["sh", "tests/qemu/migrate1g.sh", OUT], cwd=ROOT, timeout=1200, mem="6G",
-                        append=("hugepagesz=1G", "hugepages=2"))
-        except bed.BedError as e:
-            raise AssertionError(str(e))
-        res = r.files.get("results", "")
-        if r.returncode or "@@DONE" not in res or "@@FAIL" in res:
-            raise AssertionError("migrate1g.sh: exit %d; results:\n%s\nstderr: %s" % (r.returncode, res, r.stderr[-2000:]))
-        _result_1g = r
+        _result_1g = boot("tests/qemu/migrate1g.sh", mem="6G", append=("hugepagesz=1G", "hugepages=2"))
     return _result_1g
 
 

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shell helpers of the real-QEMU tier's scripts (migrate.sh, migrate1g.sh),
+# sourced by them inside the bed.
+
+# hmp MONITOR COMMAND: one HMP command over QEMU's unix monitor socket.
+hmp() {
+	echo "$2" | socat - "unix-connect:$1" 2>/dev/null
+}
+
+# wait_file PATH: until PATH is not empty (up to 10 s).
+wait_file() {
+	for i in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_mapped JSON VM FIELD MIN SECS: until one of the last interval rows of
+# splittop's JSON lines shows VM with FIELD (pages_2m, pages_1g) >= MIN.
+wait_mapped() {
+	python3 - "$@" <<'PY'
+import json, os, sys, time
+path, vm, field, least, secs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+deadline = time.monotonic() + secs
+while time.monotonic() < deadline:
+    with open(path, "rb") as f:
+        f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
+        tail = f.read().decode(errors="replace").splitlines()[1:]
+    for line in tail[-6:]:
+        try:
+            vms = json.loads(line)["vms"]
+        except (ValueError, KeyError):
+            continue
+        if any(v["vm"] == vm and v[field] >= least for v in vms):
+            sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+PY
+}
