@@ -702,13 +702,19 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 		tc = adopt_vcpu(task);
 	if (!tc || tc->kind != KIND_RUN)
 		return NULL;
-	c->task = (__u64)task;
+	/* The generation moves when any task binds a vCPU, even between this
+	 * task's fault and a later event of the same fault (a split or zap that
+	 * reclassifies it): the same task on the same vCPU keeps its fault's
+	 * class and its region cache. */
+	if (c->task != (__u64)task || c->idx != tc->idx || c->vcpu != tc->vcpu) {
+		c->task = (__u64)task;
+		c->idx = tc->idx;
+		c->vcpu = tc->vcpu;
+		c->fault_cls = FAULT_OTHER;
+		c->nohuge_slot = 0;
+	}
 	c->gen = gen;
-	c->idx = tc->idx;
-	c->vcpu = tc->vcpu;
 	c->vcpu_ptr = tc->vcpu_ptr;
-	c->fault_cls = FAULT_OTHER;
-	c->nohuge_slot = 0;
 	return c;
 }
 

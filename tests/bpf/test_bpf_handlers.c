@@ -169,12 +169,44 @@ int main(void)
 	CHECK_EQ_U64(st.split_errno[0], 1, "errno 200 lands in the 'other' bucket");
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 3, "failed splits are not splits");
 
+	/* A vCPU's write fault is first counted at 4K (a TDP MMU keeps no rmaps
+	 * to tell), then moved to huge by the split in the same fault.  Another
+	 * task binding a vCPU in between (bumping the generation) must not lose
+	 * the fault's class: that once left a churn run's fault counted at 4K. */
+	{
+		int cpu = sched_getcpu(), fd = bpf_map__fd(skel->maps.cpu_state_map);
+		size_t stride = (bpf_map__value_size(skel->maps.cpu_state_map) + 7) / 8 * 8;
+		char *per = calloc(ncpus, stride);
+		struct fault_cache *fc = (struct fault_cache *)(per + (size_t)cpu * stride);
+		struct vcpu_stats vs = { .faults = { [FAULT_4K_WP] = 1 } };
+		__u32 zero = 0, vkey = IDX * ST_MAX_VCPUS;
+
+		set_kind(KIND_RUN);
+		split(0x6000, 2, 0);	/* fills this CPU's fault cache for this task */
+		CHECK(!bpf_map_lookup_elem(fd, &zero, per), "read the fault cache");
+		CHECK(fc->task != 0 && fc->idx == IDX, "the cache names this task's VM");
+		fc->fault_cls = FAULT_4K_WP;	/* as on_spte_requested leaves it */
+		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "a fault counted at 4K");
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs, BPF_ANY),
+		      "its count");
+		skel->bss->binding_gen++;	/* another vCPU thread's first KVM_RUN */
+		split(0x6200, 2, 0);
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs), "read vCPU counts");
+		CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "the fault moved to huge across a new generation");
+		CHECK_EQ_U64(vs.faults[FAULT_4K_WP], 0, "and left 4K");
+		/* Once per fault: a second split of the same fault moves nothing. */
+		split(0x6400, 2, 0);
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs);
+		CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "moved once");
+		free(per);
+	}
+
 	/* Outside any KVM ioctl: no VM to charge, counted as unattributed. */
 	set_kind(KIND_NONE);
 	split(0x5000, 2, 0);
 	st = sum_stats();
 	CHECK_EQ_U64(skel->bss->self.unattributed_splits, 1, "split outside an ioctl: unattributed");
-	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 6,
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 9,
 		     "and charged to no VM");
 
 	/* mmu_lock contention: the lock is &kvm->mmu_lock of a known VM. */
