@@ -75,7 +75,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: bench-scale all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -248,6 +248,12 @@ bench: deps
 	@# configuration's bpf_stats baseline).
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/floor EXTRA_BPF_CFLAGS=-DST_EXPERIMENT_FLOOR $(OUT)/floor/splittop
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
+
+# splittop's memory and CPU time against CPUs (the bed at -smp 2, 8, 32),
+# VMs and vCPUs: tests/bench/scale.py; SCALEFLAGS=--no-bed for this host only.
+bench-scale: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) python3 tests/bench/scale.py $(SCALEFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8

@@ -17,11 +17,4 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
 }
 
-/* The vcpu_stats key of vCPU vcpu of VM slot idx: ST_MAX_VCPUS per VM, the
- * vCPUs at or past the last one sharing it (user space reads the same). */
-static __always_inline __u32 vcpu_key(__u32 idx, __u32 vcpu)
-{
-	return idx * ST_MAX_VCPUS + (vcpu < ST_MAX_VCPUS ? vcpu : ST_MAX_VCPUS - 1);
-}
-
 #endif

@@ -37,6 +37,7 @@ enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
 /* Set by user space before load. */
 const volatile __u32 ioctl_nr = 16;
 const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
+const volatile __u32 max_vcpus = ST_MAX_VCPUS_DEFAULT;
 /* KVM's RET_PF_FIXED and RET_PF_SPURIOUS: an anonymous enum whose values
  * moved between kernel versions, so user space looks them up in BTF. */
 const volatile int ret_pf_fixed = -1000;
@@ -83,6 +84,7 @@ struct lock_pending {
 	__u64 task;		/* struct task_struct * of the waiter */
 	__u64 pf_seq;		/* the waiting vCPU's pf_taken, or NO_PF_SEQ */
 	__u32 idx, mode;
+	__u32 vslot;		/* the waiting vCPU's slot, or ST_NO_SLOT */
 	__u32 state;		/* WAIT_* */
 };
 
@@ -120,19 +122,45 @@ struct {
 	__type(value, struct vm_slot);
 } vm_slots SEC(".maps");
 
+/* Not per CPU: what a VM's vCPUs count goes to their own slots, so the
+ * VM's own entry takes only rare events (atomic adds). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ST_MAX_VMS_DEFAULT);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_MAX_VMS_DEFAULT);	/* resized to max_vms */
 	__type(key, __u32);
 	__type(value, struct vm_stats);
 } vm_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ST_MAX_VMS_DEFAULT * ST_MAX_VCPUS);
+	__uint(max_entries, ST_MAX_VCPUS_DEFAULT);	/* resized to max_vcpus */
 	__type(key, __u32);
 	__type(value, struct vcpu_stats);
 } vcpu_stats SEC(".maps");
+
+/* The vcpu_stats slot of each (VM slot << 32 | vcpu_idx) that ran. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_MAX_VCPUS_DEFAULT);
+	__type(key, __u64);
+	__type(value, __u32);
+} vcpu_index SEC(".maps");
+
+/* Free vcpu_stats slots: filled by user space at start, popped at a vCPU's
+ * first KVM_RUN, pushed back by user space when the VM is gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, ST_MAX_VCPUS_DEFAULT);
+	__type(value, __u32);
+} free_vcpu_slots SEC(".maps");
+
+/* vCPUs refused a slot, so that vcpu_table_full counts vCPUs, not KVM_RUNs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} untracked_vcpus SEC(".maps");
 
 /* The thread that runs each vCPU, as the census found them (kvm_vcpu.pid):
  * a vCPU that was already in KVM_RUN when splittop started makes no ioctl
@@ -146,7 +174,7 @@ struct vcpu_thread {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ST_MAX_VMS_DEFAULT * ST_MAX_VCPUS);	/* resized with max_vms */
+	__uint(max_entries, ST_MAX_VCPUS_DEFAULT);	/* resized to max_vcpus */
 	__type(key, __u32);		/* thread id */
 	__type(value, struct vcpu_thread);
 } vcpu_threads SEC(".maps");
@@ -241,6 +269,53 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 			read_cmdline(s);
 	}
 	return c.idx;
+}
+
+/* A VM's own entry, for what no vCPU slot takes: its updates are atomic. */
+static __always_inline struct vm_stats *vm_counters(__u32 idx)
+{
+	return bpf_map_lookup_elem(&vm_stats, &idx);
+}
+
+/* The vcpu_stats slot of vCPU vcpu of the VM in slot idx: its own from its
+ * first KVM_RUN on, taken from the free queue; ST_NO_SLOT when none is free
+ * (counted once per vCPU; its counts then go to the VM's own entry). */
+static __noinline __u32 vcpu_slot(__u32 idx, __u32 vcpu)
+{
+	__u64 key = ((__u64)idx << 32) | vcpu;
+	struct vcpu_stats *vs;
+	struct vm_slot *vm;
+	__u32 *p, slot;
+	__u8 one = 1;
+
+	p = bpf_map_lookup_elem(&vcpu_index, &key);
+	if (p)
+		return *p;
+	vm = bpf_map_lookup_elem(&vm_slots, &idx);
+	if (!vm)
+		return ST_NO_SLOT;
+	if (bpf_map_pop_elem(&free_vcpu_slots, &slot)) {
+		if (!bpf_map_update_elem(&untracked_vcpus, &key, &one, BPF_NOEXIST))
+			SELF_INC(vcpu_table_full);
+		return ST_NO_SLOT;
+	}
+	vs = bpf_map_lookup_elem(&vcpu_stats, &slot);
+	if (!vs)
+		return ST_NO_SLOT;
+	if (bpf_map_update_elem(&vcpu_index, &key, &slot, BPF_NOEXIST)) {
+		/* Another thread of the same vCPU got there first: give ours back. */
+		bpf_map_push_elem(&free_vcpu_slots, &slot, 0);
+		p = bpf_map_lookup_elem(&vcpu_index, &key);
+		return p ? *p : ST_NO_SLOT;
+	}
+	vs->owner_idx = idx;
+	vs->vcpu = vcpu;
+	/* Last (stores are not reordered on x86; the barrier keeps the
+	 * compiler from it): user space counts the slot as the VM's once
+	 * owner_seq is set. */
+	asm volatile("" ::: "memory");
+	vs->owner_seq = vm->seq;
+	return slot;
 }
 
 /* A new VM at the address of one that died: retire the old slot so that its
@@ -461,10 +536,16 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	}
 	if (tc->vcpu_file) {
 		tc->kind = nr == NR_RUN ? KIND_RUN : KIND_OTHER;
-		if (tc->kind == KIND_RUN && (tc->bound_idx != tc->idx + 1 || tc->bound_vcpu != tc->vcpu + 1)) {
-			tc->bound_idx = tc->idx + 1;
-			tc->bound_vcpu = tc->vcpu + 1;
-			__sync_fetch_and_add(&binding_gen, 1);
+		if (tc->kind == KIND_RUN) {
+			__u32 vslot = vcpu_slot(tc->idx, tc->vcpu);
+
+			if (tc->bound_idx != tc->idx + 1 || tc->bound_vcpu != tc->vcpu + 1 ||
+			    tc->vslot != vslot) {
+				tc->bound_idx = tc->idx + 1;
+				tc->bound_vcpu = tc->vcpu + 1;
+				tc->vslot = vslot;
+				__sync_fetch_and_add(&binding_gen, 1);
+			}
 		}
 		return 0;
 	}
@@ -519,12 +600,12 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 			return;
 		op = after > tc->logging_before ? DLOG_ENABLE : DLOG_DISABLE;
 	}
-	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
+	st = vm_counters(tc->idx);
 	if (!st)
 		return;
-	st->dlog_count[op]++;
-	st->dlog_ns[op] += dur;
-	st->dlog_splits[op] += tc->splits_in_op;
+	__sync_fetch_and_add(&st->dlog_count[op], 1);
+	__sync_fetch_and_add(&st->dlog_ns[op], dur);
+	__sync_fetch_and_add(&st->dlog_splits[op], tc->splits_in_op);
 	slot = bpf_map_lookup_elem(&vm_slots, &tc->idx);
 	if (slot && slot->kvm == tc->kvm) {
 		/* Shared, not per-CPU: "the latest" has one answer. */
@@ -680,6 +761,7 @@ static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
 	tc->kind = KIND_RUN;
 	tc->bound_idx = tc->idx + 1;
 	tc->bound_vcpu = tc->vcpu + 1;
+	tc->vslot = vcpu_slot(tc->idx, tc->vcpu);
 	__sync_fetch_and_add(&binding_gen, 1);
 	return tc;
 }
@@ -706,10 +788,11 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 	 * task's fault and a later event of the same fault (a split or zap that
 	 * reclassifies it): the same task on the same vCPU keeps its fault's
 	 * class and its region cache. */
-	if (c->task != (__u64)task || c->idx != tc->idx || c->vcpu != tc->vcpu) {
+	if (c->task != (__u64)task || c->idx != tc->idx || c->vcpu != tc->vcpu || c->vslot != tc->vslot) {
 		c->task = (__u64)task;
 		c->idx = tc->idx;
 		c->vcpu = tc->vcpu;
+		c->vslot = tc->vslot;
 		c->fault_cls = FAULT_OTHER;
 		c->nohuge_slot = 0;
 	}
@@ -720,31 +803,30 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 
 static __always_inline struct vcpu_stats *vcpu_counters(struct fault_cache *c)
 {
-	__u32 key = vcpu_key(c->idx, c->vcpu);
-
-	return bpf_map_lookup_elem(&vcpu_stats, &key);
+	return bpf_map_lookup_elem(&vcpu_stats, &c->vslot);
 }
 
-/* Count one fault of class cls (and a demotion at level, if any). */
+/* Count one fault of class cls (and a demotion at level, if any).  A vCPU's
+ * slot has one writer, its own thread (KVM runs a vCPU in one thread at a
+ * time): plain adds, no locked instruction in the fault. */
 static __always_inline void count_fault(struct fault_cache *c, int cls, int demoted_level)
 {
 	struct vcpu_stats *vs = vcpu_counters(c);
+	struct vm_stats *st;
 
 	c->fault_cls = cls;
-	if (!vs)
-		return;
-	/* A vCPU's slot has one writer, its own thread (KVM runs a vCPU in one
-	 * thread at a time): a plain add, not a locked one.  Only the last slot,
-	 * shared by the vCPUs at or past it, needs the atomic. */
-	if (c->vcpu < ST_MAX_VCPUS - 1) {
+	if (vs) {
 		vs->faults[cls & 3]++;
 		if (demoted_level)
 			vs->demotions[(demoted_level - 2) & 1]++;
-	} else {
-		__sync_fetch_and_add(&vs->faults[cls & 3], 1);
-		if (demoted_level)
-			__sync_fetch_and_add(&vs->demotions[(demoted_level - 2) & 1], 1);
+		return;
 	}
+	st = vm_counters(c->idx);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->faults_unslotted[cls & 3], 1);
+	if (demoted_level)
+		__sync_fetch_and_add(&st->demotions_unslotted[(demoted_level - 2) & 1], 1);
 }
 
 /* The latest fault, counted as a write fault on a 4K mapping, turned out to
@@ -754,18 +836,27 @@ static __always_inline void reclassify_huge(int level, bool demoted)
 {
 	struct fault_cache *c = vcpu_cache();
 	struct vcpu_stats *vs;
+	struct vm_stats *st;
 
 	/* Once per fault, and never for one already known to be huge. */
 	if (!c || c->fault_cls != FAULT_4K_WP)
 		return;
 	c->fault_cls = FAULT_HUGE_WP;
 	vs = vcpu_counters(c);
-	if (!vs)
+	if (vs) {
+		vs->faults[FAULT_4K_WP]--;
+		vs->faults[FAULT_HUGE_WP]++;
+		if (demoted)
+			vs->demotions[(level - 2) & 1]++;
 		return;
-	__sync_fetch_and_add(&vs->faults[FAULT_4K_WP], -1);
-	__sync_fetch_and_add(&vs->faults[FAULT_HUGE_WP], 1);
+	}
+	st = vm_counters(c->idx);
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->faults_unslotted[FAULT_4K_WP], -1);
+	__sync_fetch_and_add(&st->faults_unslotted[FAULT_HUGE_WP], 1);
 	if (demoted)
-		__sync_fetch_and_add(&vs->demotions[(level - 2) & 1], 1);
+		__sync_fetch_and_add(&st->demotions_unslotted[(level - 2) & 1], 1);
 }
 
 static __always_inline void end_wait_at_fault(struct fault_cache *c);
@@ -852,9 +943,10 @@ int BPF_PROG(on_tdp_spte_changed, int as_id, __u64 gfn, int level, __u64 old_spt
 
 static __always_inline int account_split(int level, int err)
 {
+	struct vcpu_stats *vs = NULL;
 	struct task_ctx *tc;
 	struct vm_stats *st;
-	int cause;
+	int cause, size;
 
 	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
 	if (!tc || tc->kind == KIND_NONE || tc->kind == KIND_CREATE || tc->idx == ST_NO_SLOT) {
@@ -864,7 +956,7 @@ static __always_inline int account_split(int level, int err)
 	/* A vCPU splits in its fault path; the thread that enables dirty logging
 	 * or clears the dirty log splits eagerly. */
 	cause = tc->kind == KIND_RUN ? CAUSE_FAULT : CAUSE_EAGER;
-	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
+	st = vm_counters(tc->idx);
 	if (!st)
 		return 0;
 	if (err) {
@@ -872,12 +964,18 @@ static __always_inline int account_split(int level, int err)
 
 		if (e >= ST_SPLIT_ERRNOS)
 			e = 0;
-		st->split_errors++;
+		__sync_fetch_and_add(&st->split_errors, 1);
 		/* The mask proves the bound to the verifier (ST_SPLIT_ERRNOS is 2^n). */
-		st->split_errno[e & (ST_SPLIT_ERRNOS - 1)]++;
+		__sync_fetch_and_add(&st->split_errno[e & (ST_SPLIT_ERRNOS - 1)], 1);
 		return 0;
 	}
-	st->splits[level >= 3 ? SPLIT_1G : SPLIT_2M][cause]++;
+	size = level >= 3 ? SPLIT_1G : SPLIT_2M;
+	if (cause == CAUSE_FAULT)
+		vs = bpf_map_lookup_elem(&vcpu_stats, &tc->vslot);
+	if (vs)
+		vs->hot.splits[size][CAUSE_FAULT]++;	/* in the fault, under mmu_lock: its own slot */
+	else
+		__sync_fetch_and_add(&st->splits[size][cause], 1);
 	if (cause == CAUSE_EAGER)
 		tc->splits_in_op++;
 	else
@@ -931,36 +1029,79 @@ static __always_inline __u64 vcpu_pf_seq(__u64 vcpu_ptr)
 	return BPF_CORE_READ(v, stat.pf_taken);
 }
 
-/* One timed wait into the VM's counters. */
+/* *p = max(*p, v) where several CPUs may write *p. */
+static __always_inline void max_shared(__u64 *p, __u64 v)
+{
+	__u64 old = *p, seen;
+	int i;
+
+	for (i = 0; i < 4 && v > old; i++) {
+		seen = __sync_val_compare_and_swap(p, old, v);
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+/* The interval's longest wait, in the slot of the current epoch. */
+static __always_inline void wait_max(struct lock_max *m, __u64 d, bool shared)
+{
+	__u64 e = epoch;
+	__u32 slot = e & 1;
+
+	if (!shared) {
+		if (m->lock_wait_max_epoch[slot] != e) {
+			m->lock_wait_max_epoch[slot] = e;
+			m->lock_wait_max_ns[slot] = d;
+		} else if (d > m->lock_wait_max_ns[slot]) {
+			m->lock_wait_max_ns[slot] = d;
+		}
+		return;
+	}
+	if (m->lock_wait_max_epoch[slot] != e) {
+		__u64 old = m->lock_wait_max_epoch[slot];
+
+		/* Whoever moves the slot to this epoch resets its value. */
+		if (__sync_val_compare_and_swap(&m->lock_wait_max_epoch[slot], old, e) == old)
+			m->lock_wait_max_ns[slot] = 0;
+	}
+	max_shared(&m->lock_wait_max_ns[slot], d);
+}
+
+/* One timed wait: a vCPU's into its own slot, any other into the VM's. */
 static __always_inline void account_wait(struct lock_pending *lp, __u64 d)
 {
-	struct vm_stats *st = bpf_map_lookup_elem(&vm_stats, &lp->idx);
-	__u32 slot, mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
-	__u64 e;
+	__u32 mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
+	__u32 b = log2_bucket(d) & (ST_HIST_BUCKETS - 1);
+	struct vcpu_stats *vs;
+	struct vm_stats *st;
 
+	vs = bpf_map_lookup_elem(&vcpu_stats, &lp->vslot);
+	if (vs) {
+		vs->hot.lock_wait_ns[mode] += d;
+		vs->hot.lock_wait_hist[b]++;
+		wait_max(&vs->max, d, false);
+		return;
+	}
+	st = vm_counters(lp->idx);
 	if (!st)
 		return;
-	st->lock_wait_ns[mode] += d;
-	st->lock_wait_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
-	e = epoch;
-	slot = e & 1;
-	if (st->lock_wait_max_epoch[slot] != e) {
-		st->lock_wait_max_epoch[slot] = e;
-		st->lock_wait_max_ns[slot] = d;
-	} else if (d > st->lock_wait_max_ns[slot]) {
-		st->lock_wait_max_ns[slot] = d;
-	}
+	__sync_fetch_and_add(&st->lock_wait_ns[mode], d);
+	__sync_fetch_and_add(&st->lock_wait_hist[b], 1);
+	wait_max(&st->max, d, true);
 }
 
 /* Runs before the waiter queues: its cost is spent waiting anyway. */
 static __always_inline int contention_begin(void *lock, unsigned int flags)
 {
 	struct task_struct *task;
+	struct vcpu_stats *vs;
 	struct lock_pending *lp;
 	struct cpu_state *cs;
 	struct task_ctx *tc;
 	struct vm_stats *st;
-	__u32 idx, zero = 0, mode;
+	__u32 idx, zero = 0, mode, vslot;
+	bool vcpu;
 	__u64 kvm;
 
 	/* mmu_lock is an rwlock (x86): its slow paths say READ or WRITE.  This
@@ -973,10 +1114,14 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	if (!lock_vm(kvm, tc, &idx))
 		return 0;
 	mode = flags & LCB_F_WRITE ? MMU_LOCK_WRITE : MMU_LOCK_READ;
-	/* Every wait is counted here, timed or not. */
-	st = bpf_map_lookup_elem(&vm_stats, &idx);
-	if (st)
-		st->lock_waits[mode]++;
+	vcpu = tc && tc->kind == KIND_RUN && tc->kvm == kvm;
+	vslot = vcpu ? tc->vslot : ST_NO_SLOT;
+	/* Every wait is counted here, timed or not: a vCPU's in its own slot. */
+	vs = bpf_map_lookup_elem(&vcpu_stats, &vslot);
+	if (vs)
+		vs->hot.lock_waits[mode]++;
+	else if ((st = vm_counters(idx)))
+		__sync_fetch_and_add(&st->lock_waits[mode], 1);
 	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!cs)
 		return 0;
@@ -984,8 +1129,9 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	lp->lock = (__u64)lock;
 	lp->idx = idx;
 	lp->mode = mode;
+	lp->vslot = vs ? vslot : ST_NO_SLOT;
 	lp->task = (__u64)task;
-	lp->pf_seq = tc && tc->kind == KIND_RUN && tc->kvm == kvm ? vcpu_pf_seq(tc->vcpu_ptr) : NO_PF_SEQ;
+	lp->pf_seq = vcpu ? vcpu_pf_seq(tc->vcpu_ptr) : NO_PF_SEQ;
 	lp->state = WAIT_WAITING;
 	lp->start_ns = bpf_ktime_get_ns();
 	return 0;
@@ -1017,7 +1163,7 @@ static __always_inline int contention_end(void *lock)
 static __always_inline void end_wait_at_fault(struct fault_cache *c)
 {
 	struct lock_pending *lp = &((struct cpu_state *)c)->wait;
-	struct vm_stats *st;
+	struct vcpu_stats *vs;
 	__u64 now;
 
 	/* c->task is the current task: vcpu_cache() just checked it. */
@@ -1027,9 +1173,9 @@ static __always_inline void end_wait_at_fault(struct fault_cache *c)
 		now = bpf_ktime_get_ns();
 		if (lp->state == WAIT_WAITING) {
 			account_wait(lp, now - lp->start_ns);
-		} else if ((st = bpf_map_lookup_elem(&vm_stats, &lp->idx))) {
-			st->wait_end_to_fault_ns += now - lp->end_ns;
-			st->wait_end_to_fault_count++;
+		} else if ((vs = bpf_map_lookup_elem(&vcpu_stats, &lp->vslot))) {
+			vs->hot.wait_end_to_fault_ns += now - lp->end_ns;
+			vs->hot.wait_end_to_fault_count++;
 		}
 	}
 	lp->state = WAIT_NONE;
@@ -1097,6 +1243,7 @@ static __always_inline int hold_begin(void *lock, int mode)
 	if (tc && tc->kvm == kvm && tc->idx != ST_NO_SLOT) {
 		idx = tc->idx;
 		holder = holder_of(tc->kind);
+		tc->hold_vslot = holder == HOLDER_FAULT ? tc->vslot : ST_NO_SLOT;
 	} else {
 		if (!lock_vm(kvm, NULL, &idx))
 			return 0;
@@ -1106,6 +1253,7 @@ static __always_inline int hold_begin(void *lock, int mode)
 			SELF_INC(task_storage_fail);
 			return 0;
 		}
+		tc->hold_vslot = ST_NO_SLOT;
 	}
 	tc->hold_lock = (__u64)lock;
 	tc->hold_idx = idx;
@@ -1117,9 +1265,10 @@ static __always_inline int hold_begin(void *lock, int mode)
 
 static __always_inline int hold_end(void *lock)
 {
+	struct vcpu_stats *vs;
 	struct task_ctx *tc;
 	struct vm_stats *st;
-	__u32 mode, holder;
+	__u32 mode, holder, b;
 	__u64 d;
 
 	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
@@ -1127,16 +1276,27 @@ static __always_inline int hold_end(void *lock)
 		return 0;
 	tc->hold_lock = 0;
 	d = bpf_ktime_get_ns() - tc->hold_start_ns;
-	st = bpf_map_lookup_elem(&vm_stats, &tc->hold_idx);
-	if (!st)
-		return 0;
 	mode = tc->hold_mode & 1;
 	holder = tc->hold_holder & 3;
-	st->hold_count[mode][holder]++;
-	st->hold_ns[mode][holder] += d;
-	st->hold_hist[mode][log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
-	if (d > st->hold_max_ns[mode])
-		st->hold_max_ns[mode] = d;
+	b = log2_bucket(d) & (ST_HIST_BUCKETS - 1);
+	/* Still under the lock (fentry of the unlock): a fault's hold goes to
+	 * its vCPU's own slot, no locked instruction. */
+	vs = bpf_map_lookup_elem(&vcpu_stats, &tc->hold_vslot);
+	if (vs) {
+		vs->hot.hold_count[mode][holder]++;
+		vs->hot.hold_ns[mode][holder] += d;
+		vs->hot.hold_hist[mode][b]++;
+		if (d > vs->max.hold_max_ns[mode])
+			vs->max.hold_max_ns[mode] = d;
+		return 0;
+	}
+	st = vm_counters(tc->hold_idx);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->hold_count[mode][holder], 1);
+	__sync_fetch_and_add(&st->hold_ns[mode][holder], d);
+	__sync_fetch_and_add(&st->hold_hist[mode][b], 1);
+	max_shared(&st->max.hold_max_ns[mode], d);
 	return 0;
 }
 
@@ -1181,7 +1341,7 @@ static __always_inline int fault_end(void)
 	struct vcpu_stats *vs;
 	struct vm_stats *st;
 	struct task_ctx *tc;
-	__u32 key, b;
+	__u32 b;
 	__u64 d;
 
 	tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
@@ -1189,23 +1349,20 @@ static __always_inline int fault_end(void)
 		return 0;
 	d = bpf_ktime_get_ns() - tc->fault_start_ns;
 	tc->fault_start_ns = 0;
-	st = bpf_map_lookup_elem(&vm_stats, &tc->idx);
-	if (st) {
-		st->fault_lat_hist[log2_bucket(d) & (ST_HIST_BUCKETS - 1)]++;
-		st->fault_lat_count++;
-		st->fault_lat_ns += d;
-	}
-	key = vcpu_key(tc->idx, tc->vcpu);
-	vs = bpf_map_lookup_elem(&vcpu_stats, &key);
-	if (!vs)
+	b = log2_bucket(d) & (ST_HIST_BUCKETS - 1);
+	vs = tc->kind == KIND_RUN ? bpf_map_lookup_elem(&vcpu_stats, &tc->vslot) : NULL;
+	if (vs) {
+		vs->hot.fault_lat_hist[b]++;
+		vs->hot.fault_lat_count++;
+		vs->hot.fault_lat_ns += d;
 		return 0;
-	b = log2_bucket(d);
-	b = b < 8 ? 0 : b - 8;
-	if (b >= ST_VCPU_LAT_BUCKETS)
-		b = ST_VCPU_LAT_BUCKETS - 1;
-	__sync_fetch_and_add(&vs->lat_count, 1);
-	__sync_fetch_and_add(&vs->lat_ns, d);
-	__sync_fetch_and_add(&vs->lat_hist[b & (ST_VCPU_LAT_BUCKETS - 1)], 1);
+	}
+	st = vm_counters(tc->idx);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->fault_lat_hist[b], 1);
+	__sync_fetch_and_add(&st->fault_lat_count, 1);
+	__sync_fetch_and_add(&st->fault_lat_ns, d);
 	return 0;
 }
 

@@ -10,9 +10,11 @@
 #include <linux/types.h>
 #endif
 
-#define ST_MAX_VMS_DEFAULT	64	/* --max-vms */
+#define ST_MAX_VMS_DEFAULT	512	/* --max-vms */
 #define ST_MAX_VMS_LIMIT	4096
-#define ST_MAX_VCPUS		64	/* vCPUs counted one by one; the rest share the last slot */
+#define ST_MAX_VCPUS_DEFAULT	4096	/* --max-vcpus: vCPU slots, all VMs together */
+#define ST_MAX_VCPUS_LIMIT	65536
+#define ST_MAX_VCPUS		64	/* vCPU rows a VM shows one by one; the rest share the last */
 #define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
 #define ST_SPLIT_ERRNOS		16	/* errno 1..15 by value; 0 holds the rest */
 #define ST_CMDLINE_LEN		256	/* VMM command line kept per VM, for its name */
@@ -57,46 +59,80 @@ enum lock_holder {
 	LOCK_HOLDERS,
 };
 
-#define ST_VCPU_LAT_BUCKETS	16	/* per vCPU: bucket i holds [2^(i+8), 2^(i+9)) ns */
+/* User space's per-vCPU latency rows: bucket i holds [2^(i+8), 2^(i+9)) ns,
+ * folded from the vCPU's log2 histogram. */
+#define ST_VCPU_LAT_BUCKETS	16
 
-/* Per-vCPU counters: array map, max_vms * ST_MAX_VCPUS entries.  A vCPU
- * runs in one thread at a time: one writer per entry. */
-struct vcpu_stats {
-	__u64 faults[FAULT_CLASSES];
-	__u64 demotions[SPLIT_SIZES];	/* huge mappings dropped for 4 KiB by a fault */
-	__u64 lat_count;		/* KVM page faults timed (function probes) */
-	__u64 lat_ns;
-	__u32 lat_hist[ST_VCPU_LAT_BUCKETS];
+/*
+ * Counters that both a VM's own threads (dirty-log ioctls, MMU notifiers)
+ * and each of its vCPUs keep: a vCPU adds to its own vcpu_stats (one
+ * writer, plain adds, memory that grows with vCPUs, not with CPUs), anything
+ * else to the VM's vm_stats (atomic adds: those events are rare).  User
+ * space sums them.  u64 only: summed as an array.
+ */
+#define VM_HOT_FIELDS										\
+	__u64 splits[SPLIT_SIZES][SPLIT_CAUSES];						\
+	__u64 lock_waits[MMU_LOCK_MODES];							\
+	__u64 lock_wait_ns[MMU_LOCK_MODES];							\
+	__u64 lock_wait_hist[ST_HIST_BUCKETS];							\
+	/* Function probes only: mmu_lock holds and page fault latency. */			\
+	__u64 hold_count[MMU_LOCK_MODES][LOCK_HOLDERS];						\
+	__u64 hold_ns[MMU_LOCK_MODES][LOCK_HOLDERS];						\
+	__u64 hold_hist[MMU_LOCK_MODES][ST_HIST_BUCKETS];					\
+	__u64 fault_lat_hist[ST_HIST_BUCKETS];							\
+	__u64 fault_lat_count;									\
+	__u64 fault_lat_ns;									\
+	/* --exact-waits: from each vCPU wait's end (contention_end) to its		\
+	 * fault's kvm_mmu_spte_requested, where the default mode ends it: what		\
+	 * the default mode adds to each such wait. */						\
+	__u64 wait_end_to_fault_ns;								\
+	__u64 wait_end_to_fault_count;
+
+struct vm_hot {
+	VM_HOT_FIELDS
 };
 
-/* Per-VM counters that several threads update: per-CPU array, max_vms. */
-struct vm_stats {
-	__u64 splits[SPLIT_SIZES][SPLIT_CAUSES];
-	__u64 split_errors;
-	__u64 split_errno[ST_SPLIT_ERRNOS];
-	__u64 lock_waits[MMU_LOCK_MODES];
-	__u64 lock_wait_ns[MMU_LOCK_MODES];
-	/* Max wait of the interval: two slots by epoch parity so that user space
-	 * can read the closed interval's slot while BPF fills the other. */
+/* Maxima of a VM's waits and holds, kept apart from the counters (a sum of
+ * maxima means nothing).  The wait max has two slots by epoch parity, so
+ * that user space reads the closed interval's slot while BPF fills the other. */
+struct lock_max {
 	__u64 lock_wait_max_ns[2];
 	__u64 lock_wait_max_epoch[2];
-	__u64 lock_wait_hist[ST_HIST_BUCKETS];
+	__u64 hold_max_ns[MMU_LOCK_MODES];
+};
+
+/* Per-VM counters: array map, max_vms entries, shared by all CPUs. */
+struct vm_stats {
+	union {
+		struct vm_hot hot;	/* the VM's threads that are not vCPUs */
+		struct { VM_HOT_FIELDS };
+	};
+	__u64 split_errors;
+	__u64 split_errno[ST_SPLIT_ERRNOS];
 	__u64 dlog_count[DLOG_OPS];
 	__u64 dlog_ns[DLOG_OPS];
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
-	/* Function probes only: mmu_lock holds and page fault latency. */
-	__u64 hold_count[MMU_LOCK_MODES][LOCK_HOLDERS];
-	__u64 hold_ns[MMU_LOCK_MODES][LOCK_HOLDERS];
-	__u64 hold_hist[MMU_LOCK_MODES][ST_HIST_BUCKETS];
-	__u64 hold_max_ns[MMU_LOCK_MODES];
-	__u64 fault_lat_hist[ST_HIST_BUCKETS];
-	__u64 fault_lat_count;
-	__u64 fault_lat_ns;
-	/* --exact-waits: from each vCPU wait's end (contention_end) to its
-	 * fault's kvm_mmu_spte_requested, where the default mode ends it: what
-	 * the default mode adds to each such wait. */
-	__u64 wait_end_to_fault_ns;
-	__u64 wait_end_to_fault_count;
+	/* Faults of vCPUs refused a slot (--max-vcpus full): the VM's totals
+	 * stay exact, only their per-vCPU rows are missing. */
+	__u64 faults_unslotted[FAULT_CLASSES];
+	__u64 demotions_unslotted[SPLIT_SIZES];
+	struct lock_max max;
+};
+
+/*
+ * One vCPU's counters: array map of --max-vcpus slots, taken from a queue of
+ * free slots at the vCPU's first KVM_RUN and given back by user space when
+ * its VM is gone.  A vCPU runs in one thread at a time: one writer per slot.
+ */
+struct vcpu_stats {
+	/* Whose slot this is (seq 0: free).  Written once, when taken. */
+	__u64 owner_seq;		/* vm_slot.seq of the VM */
+	__u32 owner_idx;		/* VM slot */
+	__u32 vcpu;			/* vcpu_idx */
+	__u64 faults[FAULT_CLASSES];
+	__u64 demotions[SPLIT_SIZES];	/* huge mappings dropped for 4 KiB by a fault */
+	struct vm_hot hot;
+	struct lock_max max;
 };
 
 /* One VM as the census iterator sees it (written with bpf_seq_write). */
@@ -139,6 +175,8 @@ struct task_ctx {
 	__s32 fd;
 	__u32 idx;		/* VM slot */
 	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */
+	__u32 vslot;		/* its vcpu_stats slot, or ST_NO_SLOT */
+	__u32 hold_vslot;	/* the vCPU slot a fault's hold is charged to */
 	__u32 kind;		/* enum ioctl_kind */
 	__u32 vcpu_file;	/* the fd is a vCPU, not the VM */
 	__s32 logging_before;	/* nr_memslots_dirty_logging at a memslot ioctl,
@@ -166,6 +204,7 @@ struct fault_cache {
 	__u64 task;		/* struct task_struct * */
 	__u64 gen;
 	__u32 idx, vcpu;
+	__u32 vslot;		/* vcpu_stats slot, or ST_NO_SLOT */
 	__u32 fault_cls;	/* class given to this task's latest fault */
 	/* The last 2 MiB region the task found mapped without a huge page in a
 	 * dirty-logged memslot: KVM maps nothing huge there until the memslot
@@ -179,6 +218,7 @@ struct fault_cache {
 /* splittop's own failures, kept in BPF and shown to the user: never silent. */
 struct self_stats {
 	__u64 vm_table_full;		/* distinct VMs refused a slot (--max-vms) */
+	__u64 vcpu_table_full;		/* vCPUs refused a slot (--max-vcpus), by KVM_RUN */
 	__u64 unattributed_faults;	/* fault outside a known vCPU's KVM_RUN */
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */

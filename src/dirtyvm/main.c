@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -272,6 +273,17 @@ int main(int argc, char **argv)
 
 	if (check_memory(&opt))
 		return 1;
+	{
+		/* Two descriptors per vCPU (its fd and its stats fd): hundreds of
+		 * vCPUs need more than the usual soft limit of 1024. */
+		struct rlimit r;
+		uint64_t need = (uint64_t)opt.vms * opt.vcpus * 2 + opt.vms * 2 + 64;
+
+		if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < need) {
+			r.rlim_cur = need < r.rlim_max ? need : r.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &r);
+		}
+	}
 	ctx.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (ctx.kvm_fd < 0) {
 		fprintf(stderr, "dirtyvm: cannot open /dev/kvm: %s\n", strerror(errno));

@@ -16,7 +16,7 @@ static const char usage[] =
 "touches its whole region once, then the VMM collects the dirty log), disable\n"
 "dirty logging.\n"
 "\n"
-"  -v, --vcpus N          vCPUs per VM, 1..64 (default 2)\n"
+"  -v, --vcpus N          vCPUs per VM, 1..512 (default 2)\n"
 "  -m, --mem SIZE         guest memory per vCPU, a multiple of 2M: 64M, 1G (default 64M)\n"
 "  -b, --backing KIND     thp | hugetlb | hugetlb1g | 4k (default thp); hugetlb1g:\n"
 "                         1 GiB pages, VM memory a multiple of 1G, mapped by the\n"
@@ -96,7 +96,7 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 		switch (c) {
 		case 'v':
 			if (parse_u32(optarg, 1, DVM_MAX_VCPUS, &o->vcpus))
-				return bad(err, "--vcpus", optarg, "expected 1..64");
+				return bad(err, "--vcpus", optarg, "expected 1..512");
 			break;
 		case 'm':
 			if (parse_size(optarg, DVM_HUGE_SIZE, DVM_MAX_MEM, &o->mem) ||

@@ -10,7 +10,7 @@
 
 #include "kvm_stats.h"
 
-#define DVM_MAX_VCPUS		64
+#define DVM_MAX_VCPUS		512	/* their parameters: 64 bytes each, 0x2000..0x10000 */
 #define DVM_PAGE_SIZE		4096ULL
 #define DVM_HUGE_SIZE		(2ULL << 20)
 #define DVM_GIB			(1ULL << 30)

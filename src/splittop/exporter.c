@@ -61,8 +61,8 @@ struct exporter {
 	uint64_t gen;		/* publications so far */
 	uint64_t served_gen;	/* the latest publication a scrape got */
 	/* The main thread's alone. */
-	struct om_vm *vms;
-	unsigned int cap;
+	struct om_vm *vms;	/* the first nlive own their rows; then copies of dead[] */
+	unsigned int cap, nlive;
 	struct kept_vm *dead;	/* VMs that ended, until a scrape has seen them */
 	unsigned int ndead, dead_cap;
 };
@@ -198,10 +198,15 @@ int exporter_update(struct exporter *x, const struct snapshot *s)
 	pthread_mutex_unlock(&x->lock);
 	/* Forget the ended VMs a scrape has seen, once they have been kept long enough. */
 	for (i = 0; i < x->ndead;)
-		if (x->dead[i].gen <= served && now_mono() - x->dead[i].ended >= KEEP_ENDED_S)
+		if (x->dead[i].gen <= served && now_mono() - x->dead[i].ended >= KEEP_ENDED_S) {
+			om_vm_release(&x->dead[i].v);
 			x->dead[i] = x->dead[--x->ndead];
-		else
+		} else {
 			i++;
+		}
+	for (i = 0; i < x->nlive; i++)
+		om_vm_release(&x->vms[i]);
+	x->nlive = 0;
 	need = s->n + x->ndead;
 	if (need > x->cap || need > x->dead_cap) {
 		unsigned int cap = need * 2 + 8;
@@ -227,6 +232,7 @@ int exporter_update(struct exporter *x, const struct snapshot *s)
 		}
 		om_vm_from(&x->vms[n++], &s->vms[i], &s->avail);
 	}
+	x->nlive = n;
 	for (i = 0; i < x->ndead; i++)
 		x->vms[n++] = x->dead[i].v;
 	err = publish(x, x->vms, n, &s->self);
@@ -237,6 +243,8 @@ int exporter_update(struct exporter *x, const struct snapshot *s)
 
 void exporter_stop(struct exporter *x)
 {
+	unsigned int i;
+
 	if (!x)
 		return;
 	if (x->d)
@@ -244,6 +252,10 @@ void exporter_stop(struct exporter *x)
 	pthread_mutex_destroy(&x->lock);
 	free(x->text[0]);
 	free(x->text[1]);
+	for (i = 0; i < x->nlive; i++)
+		om_vm_release(&x->vms[i]);
+	for (i = 0; i < x->ndead; i++)
+		om_vm_release(&x->dead[i].v);
 	free(x->vms);
 	free(x->dead);
 	free(x);

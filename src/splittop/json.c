@@ -142,27 +142,23 @@ static void json_dlog(struct jw *w, const struct vm_entry *e, const struct vm_co
 	jw_close(w, '}');
 }
 
-static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vm_counters *c,
+static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vcpu_counts *rows,
 		       const struct avail *a)
 {
-	/* vCPUs at or past the last slot share it: label it as a range. */
-	unsigned int nv = e->gauges.vcpus < ST_MAX_VCPUS ? e->gauges.vcpus : ST_MAX_VCPUS;
-	char key[24], label[16];
+	/* Rows of vCPUs that counted nothing, up to the VM's vCPU count. */
+	unsigned int n = e->vcpus.n > e->gauges.vcpus ? e->vcpus.n : e->gauges.vcpus;
+	static const struct vcpu_counts none;
+	char key[24];
 	unsigned int i, k;
 
 	jw_array(w, "vcpus");
-	for (i = 0; i < ST_MAX_VCPUS; i++) {
-		const struct vcpu_counts *v = &c->vcpu[i];
+	for (i = 0; i < n; i++) {
+		const struct vcpu_counts *v = i < e->vcpus.n ? &rows[i] : &none;
 
-		if (i >= nv && !sum_u64(v->faults, FAULT_CLASSES))
+		if (i >= e->gauges.vcpus && !sum_u64(v->faults, FAULT_CLASSES))
 			continue;
 		jw_object(w, NULL);
-		if (i == ST_MAX_VCPUS - 1) {
-			snprintf(label, sizeof(label), ">=%u", i);
-			jw_str(w, "vcpu", label);
-		} else {
-			jw_u64(w, "vcpu", i);
-		}
+		jw_u64(w, "vcpu", i);
 		for (k = 0; k < FAULT_CLASSES; k++) {
 			snprintf(key, sizeof(key), "faults_%s", fault_names[k]);
 			jw_u64(w, key, v->faults[k]);
@@ -207,7 +203,7 @@ static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const 
 	if (a->fault_latency)
 		json_latency(w, c);
 	json_dlog(w, v->e, c);
-	json_vcpus(w, v->e, c, a);
+	json_vcpus(w, v->e, sc == SCOPE_TOTAL ? v->e->vcpus.now : v->vdelta, a);
 	jw_close(w, '}');
 	jw_close(w, '}');
 }
@@ -228,6 +224,7 @@ static void json_frame(FILE *f, const struct snapshot *s, enum scope sc)
 	jw_close(&w, ']');
 	jw_object(&w, "self");
 	jw_u64(&w, "vm_table_full", s->self.vm_table_full);
+	jw_u64(&w, "vcpu_table_full", s->self.vcpu_table_full);
 	jw_u64(&w, "unattributed_faults", s->self.unattributed_faults);
 	jw_u64(&w, "unattributed_splits", s->self.unattributed_splits);
 	jw_u64(&w, "task_storage_fail", s->self.task_storage_fail);

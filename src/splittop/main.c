@@ -143,7 +143,7 @@ static void list_sources(const struct tracer *t)
 }
 
 /* splittop's own failures: never silent. */
-static void report_self(const struct tracer *t, unsigned int max_vms)
+static void report_self(const struct tracer *t, unsigned int max_vms, unsigned int max_vcpus)
 {
 	struct self_stats s;
 
@@ -151,6 +151,10 @@ static void report_self(const struct tracer *t, unsigned int max_vms)
 	if (s.vm_table_full)
 		fprintf(stderr, "splittop: %llu VMs not tracked: more than --max-vms %u VMs at once\n",
 			(unsigned long long)s.vm_table_full, max_vms);
+	if (s.vcpu_table_full)
+		fprintf(stderr, "splittop: %llu vCPUs without a row of their own: more than --max-vcpus %u vCPUs "
+			"at once (their VMs' totals still count them)\n",
+			(unsigned long long)s.vcpu_table_full, max_vcpus);
 	if (s.unattributed_faults)
 		fprintf(stderr, "splittop: %llu faults outside any vCPU splittop knows (not counted in any VM)\n",
 			(unsigned long long)s.unattributed_faults);
@@ -409,7 +413,8 @@ static void record_open(struct app *a)
 static int app_main(struct app *a)
 {
 	struct options *o = &a->o;
-	struct tracer_opts topts = { .max_vms = o->max_vms, .raw_tracepoints = o->raw_tracepoints,
+	struct tracer_opts topts = { .max_vms = o->max_vms, .max_vcpus = o->max_vcpus,
+				     .raw_tracepoints = o->raw_tracepoints,
 				     .exact_waits = o->exact_waits };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
@@ -497,7 +502,7 @@ static void app_close(struct app *a)
 	exporter_stop(a->k.ex);
 	a->k.ex = NULL;
 	if (a->ran)
-		report_self(&a->t, a->o.max_vms);
+		report_self(&a->t, a->o.max_vms, a->o.max_vcpus);
 	tracer_close(&a->t);
 	snapshot_free(&a->snap);
 	command_stop(&a->cmd, SIGTERM);

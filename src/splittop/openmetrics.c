@@ -2,12 +2,13 @@
 #include "openmetrics.h"
 #include "json_writer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void om_vm_from(struct om_vm *o, const struct snap_vm *v, const struct avail *a)
 {
 	const struct vm_entry *e = v->e;
-	unsigned int i;
+	unsigned int i, n = e->gauges.vcpus > e->vcpus.n ? e->gauges.vcpus : e->vcpus.n;
 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->name, sizeof(o->name), "%s", e->name);
@@ -16,10 +17,19 @@ void om_vm_from(struct om_vm *o, const struct snap_vm *v, const struct avail *a)
 	o->faults = a->faults;
 	o->lock_wait = a->lock_wait;
 	memcpy(o->wait_hist, e->now.vm.lock_wait_hist, sizeof(o->wait_hist));
-	o->vcpu_rows = e->gauges.vcpus < ST_MAX_VCPUS ? e->gauges.vcpus : ST_MAX_VCPUS;
-	o->vcpu_shared = e->gauges.vcpus > ST_MAX_VCPUS;
-	for (i = 0; i < o->vcpu_rows; i++)
-		memcpy(o->vcpu_faults[i], e->now.vcpu[i].faults, sizeof(o->vcpu_faults[i]));
+	o->vcpu_faults = n ? calloc(n, sizeof(*o->vcpu_faults)) : NULL;
+	if (!o->vcpu_faults)
+		return;
+	o->vcpu_rows = n;
+	for (i = 0; i < e->vcpus.n; i++)
+		memcpy(o->vcpu_faults[i], e->vcpus.now[i].faults, sizeof(o->vcpu_faults[i]));
+}
+
+void om_vm_release(struct om_vm *o)
+{
+	free(o->vcpu_faults);
+	o->vcpu_faults = NULL;
+	o->vcpu_rows = 0;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -205,8 +215,7 @@ static void put_vcpu_faults(FILE *f, const struct om_vm *vms, unsigned int n, bo
 
 		snprintf(family, sizeof(family), "splittop_vcpu_faults_%s", fault_class[cls]);
 		snprintf(sample, sizeof(sample), "%s_total", family);
-		snprintf(help, sizeof(help), "faults_%s of one vCPU (vcpu=\"63+\": vCPUs 63 and above)",
-			 fault_class[cls]);
+		snprintf(help, sizeof(help), "faults_%s of one vCPU", fault_class[cls]);
 		put_header(f, family, "counter", NULL, help, sample, openmetrics);
 		for (i = 0; i < n; i++) {
 			const struct om_vm *v = &vms[i];
@@ -216,10 +225,7 @@ static void put_vcpu_faults(FILE *f, const struct om_vm *vms, unsigned int n, bo
 			for (k = 0; k < v->vcpu_rows; k++) {
 				char label[24];
 
-				if (v->vcpu_shared && k == ST_MAX_VCPUS - 1)
-					snprintf(label, sizeof(label), "vcpu=\"%u+\"", k);
-				else
-					snprintf(label, sizeof(label), "vcpu=\"%u\"", k);
+				snprintf(label, sizeof(label), "vcpu=\"%u\"", k);
 				put_sample(f, sample, "", v, label);
 				fprintf(f, "%llu\n", (unsigned long long)v->vcpu_faults[k][cls]);
 			}
@@ -231,6 +237,8 @@ static void put_self(FILE *f, const struct self_stats *s, bool openmetrics)
 {
 	const struct { const char *name, *help; __u64 v; } c[] = {
 		{ "vm_table_full", "VMs not tracked: the VM table (--max-vms) was full", s->vm_table_full },
+		{ "vcpu_table_full", "vCPUs without a per-vCPU row: the vCPU table (--max-vcpus) was full",
+		  s->vcpu_table_full },
 		{ "unattributed_faults", "faults outside any vCPU splittop knows (in no VM)", s->unattributed_faults },
 		{ "unattributed_splits", "splits outside any KVM ioctl splittop saw (in no VM)",
 		  s->unattributed_splits },

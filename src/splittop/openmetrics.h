@@ -16,15 +16,17 @@
 struct om_vm {
 	char name[96];
 	uint32_t pid;
-	uint32_t vcpu_rows;		/* per-vCPU rows: min(vCPUs, ST_MAX_VCPUS) */
-	bool vcpu_shared;		/* more vCPUs than rows: the last one is shared */
+	uint32_t vcpu_rows;		/* per-vCPU rows, one per vCPU */
 	bool faults, lock_wait;		/* those groups available */
 	struct row row;			/* SCOPE_TOTAL */
 	__u64 wait_hist[ST_HIST_BUCKETS];
-	__u64 vcpu_faults[ST_MAX_VCPUS][FAULT_CLASSES];
+	__u64 (*vcpu_faults)[FAULT_CLASSES];	/* vcpu_rows of them: om_vm_release() */
 };
 
+/* o becomes v's run totals; its per-vCPU rows are allocated (none when
+ * there is no memory for them).  o's previous rows are the caller's. */
 void om_vm_from(struct om_vm *o, const struct snap_vm *v, const struct avail *a);
+void om_vm_release(struct om_vm *o);
 
 /* How a column's value is written: as it is, ns as seconds, MiB as bytes. */
 enum om_conv { OM_PLAIN, OM_NS_TO_SECONDS, OM_MIB_TO_BYTES };

@@ -27,7 +27,9 @@ static const char usage[] =
 "  -c, --count N         stop after N intervals\n"
 "  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
 "      --vm NAME         only VMs called NAME\n"
-"      --max-vms N       VMs tracked at once, 1..4096 (default 64)\n"
+"      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
+"      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
+"                        (default 4096)\n"
 "      --list-sources    print where each metric comes from on this kernel\n"
 "                        (or why it is unavailable) and exit\n"
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
@@ -100,7 +102,8 @@ static int parse_source(char *arg, struct options *o)
 
 /* 0: run, 1: help printed, -1: usage error printed. */
 /* Long options without a short one. */
-enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
+enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
+	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
        OPT_EXACT_WAITS, OPT_LISTEN };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
@@ -171,6 +174,10 @@ static int apply_option(int c, struct options *o, char **argv)
 		if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
 			return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
 		break;
+	case OPT_MAX_VCPUS:
+		if (parse_u32(optarg, 1, ST_MAX_VCPUS_LIMIT, &o->max_vcpus))
+			return usage_error("invalid --max-vcpus '%s': expected 1..%d", optarg, ST_MAX_VCPUS_LIMIT);
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -203,13 +210,15 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
+		{ "max-vcpus", required_argument, NULL, OPT_MAX_VCPUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT };
+	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
+				     .max_vcpus = ST_MAX_VCPUS_DEFAULT };
 	opterr = 0;
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */

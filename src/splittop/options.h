@@ -22,6 +22,7 @@ struct options {
 	struct listen_addr listen;	/* --listen, if listening */
 	bool listening;
 	unsigned int max_vms;
+	unsigned int max_vcpus;
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	const char *force[NR_METRICS];	/* --source METRIC=KIND */
 	char **command;		/* after "--" */

@@ -13,16 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A recorded field: n values per group, groups of them stride bytes apart
- * (the per-vCPU arrays); value k is element k % n of group k / n.  The names
- * are the recording format's: they stay when the structures change. */
-#define FLAT(nm, f) { nm, offsetof(struct vm_counters, f), sizeof(((struct vm_counters *)0)->f) / 8, 1, 0 }
-#define PER_VCPU(nm, f) { nm, offsetof(struct vm_counters, vcpu[0].f),				\
-			  sizeof(((struct vcpu_counts *)0)->f) / 8, ST_MAX_VCPUS, sizeof(struct vcpu_counts) }
+/* A recorded field: n values in struct vm_counters, or n per vCPU row
+ * (per_vcpu), value k being element k % n of row k / n.  The names are the
+ * recording format's: they stay when the structures change. */
+#define FLAT(nm, f) { nm, offsetof(struct vm_counters, f), sizeof(((struct vm_counters *)0)->f) / 8, false }
+#define PER_VCPU(nm, f) { nm, offsetof(struct vcpu_counts, f), sizeof(((struct vcpu_counts *)0)->f) / 8, true }
 
 static const struct counter_field {
 	const char *name;
-	size_t off, n, groups, stride;
+	size_t off, n;
+	bool per_vcpu;
 } fields[] = {
 	FLAT("splits", vm.splits), FLAT("split_errors", vm.split_errors),
 	FLAT("split_errno", vm.split_errno), FLAT("demotions", demotions), FLAT("faults", faults),
@@ -38,9 +38,18 @@ static const struct counter_field {
 	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count),
 };
 
-static __u64 *field_at(const struct counter_field *fd, const struct vm_counters *c, size_t k)
+/* A VM's counters and its per-vCPU rows (now's or prev's). */
+struct counters_of {
+	struct vm_counters *c;
+	struct vcpu_counts *rows;
+	uint32_t nrows;
+};
+
+static __u64 *field_at(const struct counter_field *fd, const struct counters_of *in, size_t k)
 {
-	return (__u64 *)((char *)c + fd->off + k / fd->n * fd->stride) + k % fd->n;
+	if (fd->per_vcpu)
+		return (__u64 *)((char *)&in->rows[k / fd->n] + fd->off) + k % fd->n;
+	return (__u64 *)((char *)in->c + fd->off) + k;
 }
 
 static void put_str(FILE *f, const char *s)
@@ -110,15 +119,15 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 		record_vm(f, snap->vms[i].e);
 }
 
-static void put_counters(FILE *f, const char *which, const struct vm_counters *c)
+static void put_counters(FILE *f, const char *which, const struct counters_of *in)
 {
 	unsigned int i, k;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		bool any = false;
 
-		for (k = 0; k < fields[i].n * fields[i].groups; k++) {
-			uint64_t v = *field_at(&fields[i], c, k);
+		for (k = 0; k < fields[i].n * (fields[i].per_vcpu ? in->nrows : 1); k++) {
+			uint64_t v = *field_at(&fields[i], in, k);
 
 			if (!v)
 				continue;
@@ -140,8 +149,8 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 	fprintf(f, "vm %u %d ", e->pid, e->alive);
 	put_str(f, e->name);
 	fputc('\n', f);
-	put_counters(f, "now", &e->now);
-	put_counters(f, "prev", &e->prev);
+	put_counters(f, "now", &(struct counters_of){ (struct vm_counters *)&e->now, e->vcpus.now, e->vcpus.n });
+	put_counters(f, "prev", &(struct counters_of){ (struct vm_counters *)&e->prev, e->vcpus.prev, e->vcpus.n });
 	fprintf(f, "gauges %u %" PRIu64 " %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, g->vcpus,
 		g->mem_pages, g->memslots_dirty, g->pages[0], g->pages[1], g->pages[2],
 		g->lock_wait_max_ns);
@@ -151,8 +160,10 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 		e->hold_max_run_ns[0], e->hold_max_run_ns[1]);
 }
 
-static int read_counters_line(struct vm_counters *c, char *save)
+/* One "now" or "prev" line into e (now: prev false). */
+static int read_counters_line(struct vm_entry *e, bool prev, char *save)
 {
+	struct counters_of in;
 	const char *name = strtok_r(NULL, " \n", &save);
 	char *tok;
 	unsigned int i;
@@ -166,9 +177,16 @@ static int read_counters_line(struct vm_counters *c, char *save)
 		unsigned long k;
 		unsigned long long v;
 
-		if (sscanf(tok, "%lu=%llu", &k, &v) != 2 || k >= fields[i].n * fields[i].groups)
+		if (sscanf(tok, "%lu=%llu", &k, &v) != 2)
 			return -1;
-		*field_at(&fields[i], c, k) = v;
+		if (fields[i].per_vcpu &&
+		    (k / fields[i].n >= VCPU_ROWS_LIMIT || vcpu_rows_reserve(&e->vcpus, k / fields[i].n + 1)))
+			return -1;
+		if (!fields[i].per_vcpu && k >= fields[i].n)
+			return -1;
+		in = (struct counters_of){ prev ? &e->prev : &e->now, prev ? e->vcpus.prev : e->vcpus.now,
+					   e->vcpus.n };
+		*field_at(&fields[i], &in, k) = v;
 	}
 	return 0;
 }
@@ -215,7 +233,9 @@ int record_read_line(struct record_reader *r, char *line)
 		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %7s", r->scope, &r->time_unix,
 			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 || strlen(bits) != 7)
 			return -1;
-		r->self = (struct self_stats){ s[0], s[1], s[2], s[3], s[4] };
+		r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
+					       .unattributed_splits = s[2], .task_storage_fail = s[3],
+					       .rmap_read_fail = s[4] };
 		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
 					   bits[4] == '1', bits[5] == '1', bits[6] == '1' };
 		return 'F';
@@ -223,6 +243,7 @@ int record_read_line(struct record_reader *r, char *line)
 	if (!strcmp(kind, "vm")) {
 		int alive;
 
+		vcpu_rows_free(&r->vm.vcpus);	/* rows not handed on (see record.h) */
 		memset(&r->vm, 0, sizeof(r->vm));
 		r->vm.seq = 1;
 		if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)
@@ -231,9 +252,9 @@ int record_read_line(struct record_reader *r, char *line)
 		return get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)) ? -1 : 0;
 	}
 	if (!strcmp(kind, "now"))
-		return read_counters_line(&r->vm.now, save);
+		return read_counters_line(&r->vm, false, save);
 	if (!strcmp(kind, "prev"))
-		return read_counters_line(&r->vm.prev, save);
+		return read_counters_line(&r->vm, true, save);
 	if (!strcmp(kind, "gauges")) {
 		if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
 			   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],

@@ -25,7 +25,7 @@ struct record_reader {
 	double time_unix, elapsed;
 	struct self_stats self;
 	struct avail avail;
-	struct vm_entry vm;
+	struct vm_entry vm;	/* its vcpus rows are the reader's until taken (zeroed) */
 };
 
 int record_read_line(struct record_reader *r, char *line);

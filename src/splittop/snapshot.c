@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, const void *arg)
 {
@@ -22,12 +23,23 @@ int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, 
 			if (!p)
 				return -ENOMEM;
 			s->vms = p;
+			memset(&s->vms[s->cap], 0, (cap - s->cap) * sizeof(*s->vms));
 			s->cap = cap;
 		}
-		v = &s->vms[s->n++];
+		v = &s->vms[s->n];
+		if (e->vcpus.n > v->vdelta_cap) {
+			void *p = realloc(v->vdelta, e->vcpus.n * sizeof(*v->vdelta));
+
+			if (!p)
+				return -ENOMEM;
+			v->vdelta = p;
+			v->vdelta_cap = e->vcpus.n;
+		}
+		s->n++;
 		v->e = e;
 		v->vm = i;
 		vm_counters_delta(&e->now, &e->prev, &v->delta);
+		vcpu_counts_delta(e->vcpus.now, e->vcpus.prev, e->vcpus.n, v->vdelta);
 		metrics_row(&(struct metric_in){ .c = &v->delta, .run = &e->now, .g = &e->gauges,
 						 .wmax = e->gauges.lock_wait_max_ns, .pid = e->pid },
 			    &s->avail, &v->row[SCOPE_INTERVAL]);
@@ -40,6 +52,10 @@ int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, 
 
 void snapshot_free(struct snapshot *s)
 {
+	unsigned int i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->vms[i].vdelta);
 	free(s->vms);
 	s->vms = NULL;
 	s->n = s->cap = 0;

@@ -25,6 +25,8 @@ struct snap_vm {
 	const struct vm_entry *e;	/* valid until the VM table changes */
 	unsigned int vm;		/* its index in the VM table */
 	struct vm_counters delta;	/* the interval's counts */
+	struct vcpu_counts *vdelta;	/* the interval's per-vCPU rows (e->vcpus.n) */
+	uint32_t vdelta_cap;
 	struct row row[NR_SCOPES];
 };
 

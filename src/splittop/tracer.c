@@ -277,13 +277,17 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	t->tdp_demotions = false;
 	s->rodata->ioctl_nr = SYS_ioctl;
 	s->rodata->max_vms = o->max_vms;
+	s->rodata->max_vcpus = o->max_vcpus;
 	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
-	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vms * ST_MAX_VCPUS);
-	bpf_map__set_max_entries(s->maps.vcpu_threads, o->max_vms * ST_MAX_VCPUS);
+	bpf_map__set_max_entries(s->maps.vcpu_stats, o->max_vcpus);
+	bpf_map__set_max_entries(s->maps.vcpu_index, o->max_vcpus);
+	bpf_map__set_max_entries(s->maps.free_vcpu_slots, o->max_vcpus);
+	bpf_map__set_max_entries(s->maps.vcpu_threads, o->max_vcpus);
 	/* Read without a syscall per entry each interval. */
 	bpf_map__set_map_flags(s->maps.vm_slots, BPF_F_MMAPABLE);
+	bpf_map__set_map_flags(s->maps.vm_stats, BPF_F_MMAPABLE);
 	bpf_map__set_map_flags(s->maps.vcpu_stats, BPF_F_MMAPABLE);
 
 	/* Only the chosen programs are loaded: a program for a tracepoint this
@@ -364,6 +368,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 
 	memset(t, 0, sizeof(*t));
 	t->max_vms = o->max_vms;
+	t->max_vcpus = o->max_vcpus;
 	for (m = 0; m < NR_METRICS; m++)
 		t->sources[m].metric = metric_names[m];
 	host_info_read(&t->host);
@@ -394,6 +399,16 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		goto out;
 	}
 	s = t->skel;
+	/* Every vCPU slot starts free, before any program can take one. */
+	for (m = 0; m < o->max_vcpus; m++) {
+		uint32_t slot = m;
+
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.free_vcpu_slots), NULL, &slot, BPF_ANY)) {
+			err = -errno;
+			fprintf(stderr, "splittop: filling the free vCPU slots: %s\n", strerror(errno));
+			goto out;
+		}
+	}
 	for (m = 0; m < NR_METRICS; m++) {
 		/* Before the first fault program, or in its place when faults are off:
 		 * splits in a running vCPU's fault path need it too. */
@@ -426,14 +441,19 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	};
 
 	t->slot_map_len = page_round(sizeof(struct vm_slot) * o->max_vms);
-	t->vcpu_map_len = page_round(sizeof(struct vcpu_stats) * o->max_vms * ST_MAX_VCPUS);
+	t->vm_map_len = page_round(sizeof(struct vm_stats) * o->max_vms);
+	t->vcpu_map_len = page_round(sizeof(struct vcpu_stats) * o->max_vcpus);
 	t->slot_map = map_mmap(s->maps.vm_slots, t->slot_map_len);
+	t->vm_map = map_mmap(s->maps.vm_stats, t->vm_map_len);
 	t->vcpu_map = map_mmap(s->maps.vcpu_stats, t->vcpu_map_len);
-	t->percpu_buf = calloc(t->ncpus, sizeof(struct vm_stats));
-	if (!t->slot_map || !t->vcpu_map || !t->percpu_buf) {
+	t->vslot_head = calloc(o->max_vms, sizeof(*t->vslot_head));
+	t->vslot_next = calloc(o->max_vcpus, sizeof(*t->vslot_next));
+	if (!t->slot_map || !t->vm_map || !t->vcpu_map || !t->vslot_head || !t->vslot_next) {
 		fprintf(stderr, "splittop: mapping BPF maps: %s\n", strerror(errno));
 		err = -ENOMEM;
+		goto out;
 	}
+
 out:
 	kernel_btf_free(&k);
 	return err;
@@ -445,7 +465,10 @@ void tracer_close(struct tracer *t)
 		munmap(t->slot_map, t->slot_map_len);
 	if (t->vcpu_map)
 		munmap(t->vcpu_map, t->vcpu_map_len);
-	free(t->percpu_buf);
+	if (t->vm_map)
+		munmap(t->vm_map, t->vm_map_len);
+	free(t->vslot_head);
+	free(t->vslot_next);
 	while (t->nlinks)
 		bpf_link__destroy(t->links[--t->nlinks]);
 	/* Destroying the skeleton closes every program and map. */
@@ -550,71 +573,140 @@ static void adopt_running_vcpus(struct tracer *t)
 
 /* ---- sampling --------------------------------------------------------------- */
 
-/* Sum the VM's per-CPU struct vm_stats as it is (u64s only: a counter added
- * to the contract needs no code here), its per-interval maxima apart, and
- * copy its vCPUs' counters. */
-static void read_counters(struct tracer *t, uint32_t idx, struct vm_entry *e, uint64_t epoch,
-			  uint64_t *wait_max)
+/* Copy n u64 counters that BPF updates meanwhile. */
+static void load_u64s(__u64 *dst, const __u64 *src, size_t n)
 {
-	const struct vm_stats *per = t->percpu_buf;
-	const struct vcpu_stats *vs = &t->vcpu_map[(size_t)idx * ST_MAX_VCPUS];
-	struct vm_counters *c = &e->now;
-	unsigned int cpu, v, k;
+	size_t k;
 
-	memset(c, 0, sizeof(*c));
-	*wait_max = 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.vm_stats), &idx, t->percpu_buf)) {
-		for (cpu = 0; cpu < (unsigned int)t->ncpus; cpu++) {
-			const struct vm_stats *p = &per[cpu];
-			const uint64_t *src = (const uint64_t *)p;
-			uint64_t *dst = (uint64_t *)&c->vm;
+	for (k = 0; k < n; k++)
+		dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+}
 
-			for (k = 0; k < sizeof(*p) / sizeof(uint64_t); k++)
-				dst[k] += src[k];
-			for (k = 0; k < MMU_LOCK_MODES; k++)
-				if (p->hold_max_ns[k] > e->hold_max_run_ns[k])
-					e->hold_max_run_ns[k] = p->hold_max_ns[k];
-			/* The closed interval's slot, if it was written in it. */
-			if (p->lock_wait_max_epoch[epoch & 1] == epoch &&
-			    p->lock_wait_max_ns[epoch & 1] > *wait_max)
-				*wait_max = p->lock_wait_max_ns[epoch & 1];
-		}
+static void add_u64s(__u64 *dst, const __u64 *src, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+}
+
+/* The longest wait of the closed interval, and the longest holds so far. */
+static void read_max(const struct lock_max *m, uint64_t epoch, uint64_t *wait_max, uint64_t *hold_max)
+{
+	unsigned int k;
+	uint64_t v;
+
+	if (__atomic_load_n(&m->lock_wait_max_epoch[epoch & 1], __ATOMIC_RELAXED) == epoch) {
+		v = __atomic_load_n(&m->lock_wait_max_ns[epoch & 1], __ATOMIC_RELAXED);
+		if (v > *wait_max)
+			*wait_max = v;
 	}
-	/* Summed maxima mean nothing: keep them out of the counters. */
-	memset(c->vm.lock_wait_max_ns, 0, sizeof(c->vm.lock_wait_max_ns));
-	memset(c->vm.lock_wait_max_epoch, 0, sizeof(c->vm.lock_wait_max_epoch));
-	memset(c->vm.hold_max_ns, 0, sizeof(c->vm.hold_max_ns));
-	for (v = 0; v < ST_MAX_VCPUS; v++) {
-		struct vcpu_counts *o = &c->vcpu[v];
-
-		for (k = 0; k < FAULT_CLASSES; k++) {
-			o->faults[k] = __atomic_load_n(&vs[v].faults[k], __ATOMIC_RELAXED);
-			c->faults[k] += o->faults[k];
-		}
-		for (k = 0; k < SPLIT_SIZES; k++) {
-			o->demotions[k] = __atomic_load_n(&vs[v].demotions[k], __ATOMIC_RELAXED);
-			c->demotions[k] += o->demotions[k];
-		}
-		o->lat_count = __atomic_load_n(&vs[v].lat_count, __ATOMIC_RELAXED);
-		o->lat_ns = __atomic_load_n(&vs[v].lat_ns, __ATOMIC_RELAXED);
-		for (k = 0; k < ST_VCPU_LAT_BUCKETS; k++)
-			o->lat_hist[k] = __atomic_load_n(&vs[v].lat_hist[k], __ATOMIC_RELAXED);
+	for (k = 0; k < MMU_LOCK_MODES; k++) {
+		v = __atomic_load_n(&m->hold_max_ns[k], __ATOMIC_RELAXED);
+		if (v > hold_max[k])
+			hold_max[k] = v;
 	}
 }
 
-/* The VM is gone and its last counts are read: give its slot back. */
+/* Which vCPU slots each VM slot owns now: one pass over the slots' owners. */
+static void index_vcpu_slots(struct tracer *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->max_vms; i++)
+		t->vslot_head[i] = ST_NO_SLOT;
+	for (i = 0; i < t->max_vcpus; i++) {
+		const struct vcpu_stats *v = &t->vcpu_map[i];
+		uint32_t idx;
+
+		if (!__atomic_load_n(&v->owner_seq, __ATOMIC_ACQUIRE))
+			continue;
+		idx = __atomic_load_n(&v->owner_idx, __ATOMIC_RELAXED);
+		if (idx >= t->max_vms)
+			continue;
+		t->vslot_next[i] = t->vslot_head[idx];
+		t->vslot_head[idx] = i;
+	}
+}
+
+/* A VM's counters: its own entry (struct vm_stats as it is: a counter added
+ * to the contract needs no code here) plus what each of its vCPUs counted in
+ * its slot; per-vCPU rows from the slots; maxima apart. */
+static void read_counters(struct tracer *t, uint32_t idx, struct vm_entry *e, uint64_t epoch,
+			  uint64_t *wait_max)
+{
+	const struct vm_stats *st = &t->vm_map[idx];
+	struct vm_counters *c = &e->now;
+	struct vcpu_counts spare;
+	unsigned int k, b;
+	uint32_t i;
+
+	memset(c, 0, sizeof(*c));
+	*wait_max = 0;
+	load_u64s((__u64 *)&c->vm, (const __u64 *)st, sizeof(*st) / sizeof(uint64_t));
+	/* Maxima are not counters: keep them out of the deltas. */
+	memset(&c->vm.max, 0, sizeof(c->vm.max));
+	read_max(&st->max, epoch, wait_max, e->hold_max_run_ns);
+	for (k = 0; k < FAULT_CLASSES; k++)
+		c->faults[k] = c->vm.faults_unslotted[k];
+	for (k = 0; k < SPLIT_SIZES; k++)
+		c->demotions[k] = c->vm.demotions_unslotted[k];
+	for (i = t->vslot_head[idx]; i != ST_NO_SLOT; i = t->vslot_next[i]) {
+		const struct vcpu_stats *vs = &t->vcpu_map[i];
+		uint32_t v = __atomic_load_n(&vs->vcpu, __ATOMIC_RELAXED);
+		struct vcpu_counts *o;
+		__u64 hist[ST_HIST_BUCKETS];
+
+		if (__atomic_load_n(&vs->owner_seq, __ATOMIC_RELAXED) != e->seq)
+			continue;	/* a slot taken and given back since the index */
+		if (v >= VCPU_ROWS_LIMIT || vcpu_rows_reserve(&e->vcpus, v + 1)) {
+			o = &spare;	/* no memory for its row: the VM's totals still count it */
+			memset(o, 0, sizeof(*o));
+		} else {
+			o = &e->vcpus.now[v];
+		}
+		add_u64s(o->faults, vs->faults, FAULT_CLASSES);
+		add_u64s(c->faults, vs->faults, FAULT_CLASSES);
+		add_u64s(o->demotions, vs->demotions, SPLIT_SIZES);
+		add_u64s(c->demotions, vs->demotions, SPLIT_SIZES);
+		add_u64s((__u64 *)&c->vm.hot, (const __u64 *)&vs->hot, sizeof(vs->hot) / sizeof(uint64_t));
+		read_max(&vs->max, epoch, wait_max, e->hold_max_run_ns);
+		/* The row's latency: [2^(b+8), 2^(b+9)) in bucket b, the ends folded in. */
+		load_u64s(hist, vs->hot.fault_lat_hist, ST_HIST_BUCKETS);
+		for (b = 0; b < ST_HIST_BUCKETS; b++)
+			o->lat_hist[b < 8 ? 0 : b - 8 < ST_VCPU_LAT_BUCKETS ? b - 8 : ST_VCPU_LAT_BUCKETS - 1] += hist[b];
+		o->lat_count += __atomic_load_n(&vs->hot.fault_lat_count, __ATOMIC_RELAXED);
+		o->lat_ns += __atomic_load_n(&vs->hot.fault_lat_ns, __ATOMIC_RELAXED);
+	}
+}
+
+/* The VM is gone and its last counts are read: give its vCPU slots and its
+ * slot back. */
 static void free_slot(struct tracer *t, uint32_t idx)
 {
+	int vindex_fd = bpf_map__fd(t->skel->maps.vcpu_index);
+	int free_fd = bpf_map__fd(t->skel->maps.free_vcpu_slots);
 	struct vm_slot *s = &t->slot_map[idx];
 	int index_fd = bpf_map__fd(t->skel->maps.vm_index);
 	uint64_t kvm = s->kvm;
-	uint32_t cur;
+	uint32_t cur, i, next;
 
+	for (i = t->vslot_head[idx]; i != ST_NO_SLOT; i = next) {
+		struct vcpu_stats *vs = &t->vcpu_map[i];
+		uint64_t key = (uint64_t)idx << 32 | vs->vcpu;
+
+		next = t->vslot_next[i];
+		if (vs->owner_seq != s->seq)
+			continue;
+		bpf_map_delete_elem(vindex_fd, &key);
+		memset(vs, 0, sizeof(*vs));
+		if (bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
+			fprintf(stderr, "splittop: giving vCPU slot %u back: %s\n", i, strerror(errno));
+	}
+	t->vslot_head[idx] = ST_NO_SLOT;
 	if (!bpf_map_lookup_elem(index_fd, &kvm, &cur) && cur == idx)
 		bpf_map_delete_elem(index_fd, &kvm);
-	memset(t->percpu_buf, 0, t->ncpus * sizeof(struct vm_stats));
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vm_stats), &idx, t->percpu_buf, BPF_ANY);
-	memset(&t->vcpu_map[(size_t)idx * ST_MAX_VCPUS], 0, ST_MAX_VCPUS * sizeof(struct vcpu_stats));
+	memset(&t->vm_map[idx], 0, sizeof(t->vm_map[idx]));
 	/* Everything but kvm first: the slot is free once kvm is 0. */
 	memset((char *)s + sizeof(s->kvm), 0, sizeof(*s) - sizeof(s->kvm));
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
@@ -732,7 +824,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	/* Not seen alive by any census: its last dirty-log operation's view. */
 	if (!in_census && s->snap.kvm == s->kvm)
 		set_gauges(e, &s->snap);
-	e->prev = e->now;
+	vm_entry_advance(e);
 	read_counters(t, i, e, epoch, &wait_max);
 	e->gauges.lock_wait_max_ns = wait_max;
 	memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
@@ -768,6 +860,7 @@ int tracer_sample(struct tracer *t)
 		free(c.recs);
 		return err;
 	}
+	index_vcpu_slots(t);
 	for (i = 0; i < t->max_vms && !err; i++)
 		if (__atomic_load_n(&t->slot_map[i].kvm, __ATOMIC_ACQUIRE))
 			err = sample_slot(t, i, &c, epoch);

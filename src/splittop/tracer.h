@@ -26,6 +26,7 @@ enum metric {
 
 struct tracer_opts {
 	unsigned int max_vms;
+	unsigned int max_vcpus;	/* vCPU slots, all VMs together */
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
 	const char *force[NR_METRICS];	/* --source: this kind of source or none */
 	bool exact_waits;	/* time every mmu_lock wait at contention_end */
@@ -37,13 +38,18 @@ int tracer_metric_by_name(const char *name);
 
 struct tracer {
 	struct splittop_bpf *skel;
-	unsigned int max_vms;
+	unsigned int max_vms, max_vcpus;
 	int ncpus;
 	struct vcpu_stats *vcpu_map;	/* mmap of the vcpu_stats array */
 	size_t vcpu_map_len;
+	struct vm_stats *vm_map;	/* mmap of the vm_stats array */
+	size_t vm_map_len;
 	struct vm_slot *slot_map;	/* mmap of the vm_slots array */
 	size_t slot_map_len;
-	void *percpu_buf;
+	/* Each VM slot's vCPU slots, as a list (ST_NO_SLOT ends it), rebuilt
+	 * at each sample from the slots' owners. */
+	uint32_t *vslot_head;		/* max_vms */
+	uint32_t *vslot_next;		/* max_vcpus */
 	struct avail avail;
 	struct metric_source sources[NR_METRICS];
 	char source_names[NR_METRICS][96];

@@ -287,6 +287,9 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 	if (s.vm_table_full)
 		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
 			      (unsigned long long)s.vm_table_full, t->max_vms);
+	if (s.vcpu_table_full && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
+			      (unsigned long long)s.vcpu_table_full);
 	if (s.unattributed_faults && o < sizeof(line))
 		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
 			      (unsigned long long)s.unattributed_faults);
@@ -454,7 +457,7 @@ static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
 		return;
 	}
 	in = (struct detail_input){
-		.e = v->e, .delta = &v->delta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
+		.e = v->e, .delta = &v->delta, .vdelta = v->vdelta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
 		.hold_why = why_unavailable(t, "mmu_lock_hold"),
 		.latency_why = why_unavailable(t, "fault_latency"),
 		.dt = ui->dt, .totals = ui->totals, .utf8 = ui->utf8,

@@ -503,7 +503,8 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 			 struct view_lines *l)
 {
 	const struct vm_counters *c = in->totals ? &in->e->now : d;
-	unsigned int v, k, nv = in->e->gauges.vcpus;
+	const struct vcpu_counts *rows = in->totals ? in->e->vcpus.now : in->vdelta;
+	unsigned int v, k, nv = in->e->gauges.vcpus, nrows = in->e->vcpus.n;
 	char cell[FAULT_CLASSES + 1][24], label[16];
 	uint64_t tot;
 	int err;
@@ -513,8 +514,8 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 		  "4k_wp", "other", "all");
 	if (!in->avail->faults)
 		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
-	for (v = 0; v <= ST_MAX_VCPUS && !err; v++) {
-		const __u64 *f = v == 0 ? c->faults : c->vcpu[v - 1].faults;
+	for (v = 0; v <= nrows && !err; v++) {
+		const __u64 *f = v == 0 ? c->faults : rows[v - 1].faults;
 		bool any;
 
 		if (v > 0) {
@@ -522,11 +523,7 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 				any |= f[k] != 0;
 			if (v - 1 >= nv && !any)
 				continue;
-			/* The last slot is shared by every vCPU at or past it. */
-			if (v == ST_MAX_VCPUS)
-				snprintf(label, sizeof(label), "vCPU >=%u", v - 1);
-			else
-				snprintf(label, sizeof(label), "vCPU %u", v - 1);
+			snprintf(label, sizeof(label), "vCPU %u", v - 1);
 		} else {
 			snprintf(label, sizeof(label), "all vCPUs");
 		}

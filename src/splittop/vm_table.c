@@ -129,9 +129,11 @@ int vm_table_spill(struct vm_table *t, bool (*alive)(uint32_t pid))
 			if (!t->finished)
 				return -errno;
 		}
-		if (fwrite(e, sizeof(*e), 1, t->finished) != 1)
+		if (fwrite(e, sizeof(*e), 1, t->finished) != 1 ||
+		    fwrite(e->vcpus.now, sizeof(*e->vcpus.now), e->vcpus.n, t->finished) != e->vcpus.n)
 			return -EIO;
 		t->nfinished++;
+		vcpu_rows_free(&e->vcpus);
 		memset(e, 0, sizeof(*e));	/* seq 0: free */
 	}
 	pid_prune(t, alive);
@@ -149,11 +151,25 @@ int vm_table_restore(struct vm_table *t)
 	for (i = 0; i < t->nfinished; i++) {
 		struct vm_entry *e;
 
+		uint32_t n;
+
 		if (fread(&tmp, sizeof(tmp), 1, t->finished) != 1)
 			return -EIO;
-		e = entry_alloc(t);
-		if (!e)
+		n = tmp.vcpus.n;
+		memset(&tmp.vcpus, 0, sizeof(tmp.vcpus));	/* its pointers were freed */
+		if (n > VCPU_ROWS_LIMIT)
+			return -EIO;
+		if (vcpu_rows_reserve(&tmp.vcpus, n))
 			return -ENOMEM;
+		if (fread(tmp.vcpus.now, sizeof(*tmp.vcpus.now), n, t->finished) != n) {
+			vcpu_rows_free(&tmp.vcpus);
+			return -EIO;
+		}
+		e = entry_alloc(t);
+		if (!e) {
+			vcpu_rows_free(&tmp.vcpus);
+			return -ENOMEM;
+		}
 		*e = tmp;
 	}
 	fclose(t->finished);
@@ -164,6 +180,10 @@ int vm_table_restore(struct vm_table *t)
 
 void vm_table_free(struct vm_table *t)
 {
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		vcpu_rows_free(&t->e[i].vcpus);
 	if (t->finished)
 		fclose(t->finished);
 	free(t->e);
@@ -187,6 +207,60 @@ void vm_counters_delta(const struct vm_counters *now, const struct vm_counters *
 
 	for (i = 0; i < sizeof(*now) / sizeof(__u64); i++)
 		o[i] = sub(n[i], p[i]);
+}
+
+void vcpu_counts_delta(const struct vcpu_counts *now, const struct vcpu_counts *prev, uint32_t n,
+		       struct vcpu_counts *out)
+{
+	const __u64 *a = (const __u64 *)now, *b = (const __u64 *)prev;
+	__u64 *o = (__u64 *)out;
+	size_t i;
+
+	for (i = 0; i < n * sizeof(*now) / sizeof(__u64); i++)
+		o[i] = sub(a[i], b[i]);
+}
+
+int vcpu_rows_reserve(struct vcpu_rows *r, uint32_t n)
+{
+	uint32_t cap;
+	void *p, *q;
+
+	if (n <= r->n)
+		return 0;
+	if (n > r->cap) {
+		cap = r->cap ? r->cap : 4;
+		while (cap < n)
+			cap *= 2;
+		p = realloc(r->now, cap * sizeof(*r->now));
+		if (p)
+			r->now = p;
+		q = p ? realloc(r->prev, cap * sizeof(*r->prev)) : NULL;
+		if (q)
+			r->prev = q;
+		if (!p || !q)
+			return -ENOMEM;
+		r->cap = cap;
+	}
+	memset(&r->now[r->n], 0, (n - r->n) * sizeof(*r->now));
+	memset(&r->prev[r->n], 0, (n - r->n) * sizeof(*r->prev));
+	r->n = n;
+	return 0;
+}
+
+void vm_entry_advance(struct vm_entry *e)
+{
+	e->prev = e->now;
+	if (e->vcpus.n) {
+		memcpy(e->vcpus.prev, e->vcpus.now, e->vcpus.n * sizeof(*e->vcpus.now));
+		memset(e->vcpus.now, 0, e->vcpus.n * sizeof(*e->vcpus.now));
+	}
+}
+
+void vcpu_rows_free(struct vcpu_rows *r)
+{
+	free(r->now);
+	free(r->prev);
+	memset(r, 0, sizeof(*r));
 }
 
 uint64_t sum_u64(const __u64 *v, unsigned int n)

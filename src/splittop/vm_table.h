@@ -24,16 +24,25 @@ struct vcpu_counts {
 };
 
 /* One VM's counters (monotonic while it lives).  Only __u64 members:
- * vm_counters_delta() walks it as an array.  vm is struct vm_stats summed
- * over CPUs as it is, so that a counter added to it in the contract is here
- * without a line of user space code; its per-interval maxima (lock_wait_max_*,
- * hold_max_ns) are not counters and are read into vm_entry instead. */
+ * vm_counters_delta() walks it as an array.  vm is the VM's struct vm_stats
+ * as it is, its vCPUs' shares added, so that a counter added to it in the
+ * contract is here without a line of user space code; its maxima (max) are
+ * not counters and are read into vm_entry instead. */
 struct vm_counters {
 	struct vm_stats vm;
-	__u64 faults[FAULT_CLASSES];		/* sum of vcpu[] */
-	__u64 demotions[SPLIT_SIZES];	/* sum of vcpu[] */
-	struct vcpu_counts vcpu[ST_MAX_VCPUS];
+	__u64 faults[FAULT_CLASSES];		/* all its vCPUs' */
+	__u64 demotions[SPLIT_SIZES];
 };
+
+/* A VM's per-vCPU rows, by vcpu_idx: as many as its highest vCPU seen + 1,
+ * at this sample and at the previous one. */
+struct vcpu_rows {
+	struct vcpu_counts *now, *prev;
+	uint32_t n, cap;
+};
+
+/* Rows no VM can have more of (KVM's vcpu_idx is below KVM_MAX_VCPUS). */
+#define VCPU_ROWS_LIMIT		ST_MAX_VCPUS_LIMIT
 
 /* Values at the end of an interval, not summed. */
 struct vm_gauges {
@@ -54,6 +63,7 @@ struct vm_entry {
 	bool numbered;			/* the name carries its "#k" */
 	uint32_t vm_no;			/* k: VMs its process registered before it */
 	struct vm_counters now, prev;	/* at this tick, at the previous one */
+	struct vcpu_rows vcpus;		/* the file keeps now's n rows after the entry */
 	struct vm_gauges gauges;
 	uint64_t lock_wait_max_run_ns;
 	uint64_t hold_max_run_ns[MMU_LOCK_MODES];	/* longest hold seen, by mode */
@@ -94,6 +104,13 @@ void vm_table_free(struct vm_table *t);
 
 void vm_counters_delta(const struct vm_counters *now, const struct vm_counters *prev,
 		       struct vm_counters *out);
+void vcpu_counts_delta(const struct vcpu_counts *now, const struct vcpu_counts *prev, uint32_t n,
+		       struct vcpu_counts *out);
+/* Room for rows 0..n-1 in both now and prev (new ones zero).  0 or -ENOMEM. */
+int vcpu_rows_reserve(struct vcpu_rows *r, uint32_t n);
+/* A new sample: now's rows become prev's, now's start from zero. */
+void vm_entry_advance(struct vm_entry *e);
+void vcpu_rows_free(struct vcpu_rows *r);
 /* Upper bound, in ns, of the log2 bucket that holds quantile q (0 < q <= 1)
  * of the samples; 0 when there are none. */
 uint64_t hist_quantile_ns(const __u64 *hist, unsigned int buckets, double q);

@@ -22,18 +22,24 @@
 
 #define SKIP 77
 #define IDX 2
+#define VSLOT 3		/* the vCPU slot of this process's "vCPU" */
 #define KVM_ADDR 0xffff888012340000ULL	/* a made-up struct kvm *: never dereferenced here */
 
 static struct splittop_bpf *skel;
 static int pidfd;
 static int ncpus;
 
-static void set_kind(enum ioctl_kind kind)
+static void set_kind_slot(enum ioctl_kind kind, __u32 vslot)
 {
-	struct task_ctx tc = { .kvm = KVM_ADDR, .idx = IDX, .kind = kind };
+	struct task_ctx tc = { .kvm = KVM_ADDR, .idx = IDX, .kind = kind, .vslot = vslot };
 
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.task_ctx_map), &pidfd, &tc, BPF_ANY))
 		printf("# task storage update: %s\n", strerror(errno));
+}
+
+static void set_kind(enum ioctl_kind kind)
+{
+	set_kind_slot(kind, VSLOT);
 }
 
 static struct task_ctx get_ctx(void)
@@ -60,23 +66,34 @@ static int split(__u64 gfn, int level, int errnum)
 	return run(skel->progs.on_split_raw, gfn, 0, (__u64)(__s64)level, (__u64)(__s64)errnum);
 }
 
+static struct vm_stats vm_only(void)
+{
+	struct vm_stats st = { 0 };
+	__u32 idx = IDX;
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.vm_stats), &idx, &st);
+	return st;
+}
+
+static struct vcpu_stats vcpu_only(void)
+{
+	struct vcpu_stats vs = { 0 };
+	__u32 slot = VSLOT;
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &slot, &vs);
+	return vs;
+}
+
+/* The VM's counters as user space sums them: its own entry plus its vCPU's. */
 static struct vm_stats sum_stats(void)
 {
-	struct vm_stats *per = calloc(ncpus, sizeof(*per)), sum = { 0 };
-	__u32 idx = IDX;
-	int c;
+	struct vm_stats sum = vm_only();
+	struct vcpu_stats vs = vcpu_only();
+	__u64 *d = (__u64 *)&sum.hot, *s = (__u64 *)&vs.hot;
 	unsigned int i;
 
-	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vm_stats), &idx, per)) {
-		for (c = 0; c < ncpus; c++) {
-			__u64 *d = (__u64 *)&sum, *s = (__u64 *)&per[c];
-
-			/* Sum everything; the max slots are checked on one CPU's run only. */
-			for (i = 0; i < sizeof(sum) / sizeof(__u64); i++)
-				d[i] += s[i];
-		}
-	}
-	free(per);
+	for (i = 0; i < sizeof(sum.hot) / sizeof(__u64); i++)
+		d[i] += s[i];
 	return sum;
 }
 
@@ -110,7 +127,7 @@ int main(void)
 	bpf_map__set_max_entries(skel->maps.vm_index, 4);
 	bpf_map__set_max_entries(skel->maps.vm_slots, 4);
 	bpf_map__set_max_entries(skel->maps.vm_stats, 4);
-	bpf_map__set_max_entries(skel->maps.vcpu_stats, 4 * ST_MAX_VCPUS);
+	bpf_map__set_max_entries(skel->maps.vcpu_stats, 8);
 	skel->rodata->max_vms = 4;
 	{
 		struct bpf_program *p;
@@ -138,6 +155,8 @@ int main(void)
 	split(0x40000, 3, 0);
 	st = sum_stats();
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 3, "2M splits by a vCPU: cause fault");
+	CHECK_EQ_U64(vcpu_only().hot.splits[SPLIT_2M][CAUSE_FAULT], 3, "in the vCPU's own slot");
+	CHECK_EQ_U64(vm_only().splits[SPLIT_2M][CAUSE_FAULT], 0, "not in the VM's shared entry");
 	CHECK_EQ_U64(st.splits[SPLIT_1G][CAUSE_FAULT], 1, "1G split by a vCPU: cause fault");
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_EAGER] + st.splits[SPLIT_1G][CAUSE_EAGER], 0, "no eager split yet");
 	CHECK_EQ_U64(get_ctx().splits_in_op, 0, "fault splits are not inside a dirty-log operation");
@@ -151,6 +170,12 @@ int main(void)
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_EAGER], 2, "2M splits in KVM_CLEAR_DIRTY_LOG: eager");
 	CHECK_EQ_U64(st.splits[SPLIT_1G][CAUSE_EAGER], 1, "1G split in KVM_CLEAR_DIRTY_LOG: eager");
 	CHECK_EQ_U64(get_ctx().splits_in_op, 3, "splits counted inside the operation");
+	CHECK_EQ_U64(vm_only().splits[SPLIT_2M][CAUSE_EAGER], 2, "eager splits in the VM's shared entry");
+
+	/* A vCPU refused a slot (--max-vcpus full): its VM still counts it. */
+	set_kind_slot(KIND_RUN, ST_NO_SLOT);
+	split(0x2400, 2, 0);
+	CHECK_EQ_U64(vm_only().splits[SPLIT_2M][CAUSE_FAULT], 1, "a slotless vCPU's split: the VM's entry");
 
 	/* Enabling dirty logging (a memslot update) is eager too. */
 	set_kind(KIND_MEMSLOT);
@@ -167,7 +192,7 @@ int main(void)
 	CHECK_EQ_U64(st.split_errors, 3, "three failed splits");
 	CHECK_EQ_U64(st.split_errno[ENOMEM], 2, "two with ENOMEM");
 	CHECK_EQ_U64(st.split_errno[0], 1, "errno 200 lands in the 'other' bucket");
-	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 3, "failed splits are not splits");
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 4, "failed splits are not splits");
 
 	/* A vCPU's write fault is first counted at 4K (a TDP MMU keeps no rmaps
 	 * to tell), then moved to huge by the split in the same fault.  Another
@@ -178,14 +203,16 @@ int main(void)
 		size_t stride = (bpf_map__value_size(skel->maps.cpu_state_map) + 7) / 8 * 8;
 		char *per = calloc(ncpus, stride);
 		struct fault_cache *fc = (struct fault_cache *)(per + (size_t)cpu * stride);
-		struct vcpu_stats vs = { .faults = { [FAULT_4K_WP] = 1 } };
-		__u32 zero = 0, vkey = IDX * ST_MAX_VCPUS;
+		struct vcpu_stats vs;
+		__u32 zero = 0, vkey = VSLOT;
 
 		set_kind(KIND_RUN);
 		split(0x6000, 2, 0);	/* fills this CPU's fault cache for this task */
 		CHECK(!bpf_map_lookup_elem(fd, &zero, per), "read the fault cache");
 		CHECK(fc->task != 0 && fc->idx == IDX, "the cache names this task's VM");
 		fc->fault_cls = FAULT_4K_WP;	/* as on_spte_requested leaves it */
+		vs = vcpu_only();
+		vs.faults[FAULT_4K_WP] = 1;
 		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "a fault counted at 4K");
 		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs, BPF_ANY),
 		      "its count");
@@ -206,7 +233,7 @@ int main(void)
 	split(0x5000, 2, 0);
 	st = sum_stats();
 	CHECK_EQ_U64(skel->bss->self.unattributed_splits, 1, "split outside an ioctl: unattributed");
-	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 9,
+	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 10,
 		     "and charged to no VM");
 
 	/* mmu_lock contention: the lock is &kvm->mmu_lock of a known VM. */

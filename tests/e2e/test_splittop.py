@@ -67,9 +67,12 @@ def shared_page_races(summary):
     guest's shared system pages (code, parameters, page tables, the MMIO
     page) at once can both take a fault: on a host where they run at once,
     and in the bed, where emulation can preempt a vCPU in the middle of its
-    fault.  The shadow MMU takes the lock for write and the later vCPU finds
-    the page mapped."""
-    return kernel()["mmu"] == "tdp" and summary["params"]["vcpus"] > 1
+    fault.  The shadow MMU takes the lock for write, so the later vCPU finds
+    the page mapped, a spurious fault but a fault all the same: with up to
+    four vCPUs, which start apart, never seen in hundreds of runs; with 128
+    at once, seen."""
+    n = summary["params"]["vcpus"]
+    return n > 4 or (kernel()["mmu"] == "tdp" and n > 1)
 
 
 def expected(summary, vm):
@@ -255,6 +258,7 @@ def test_cli_bad_input():
                          (["-c", "0"], "--count"), (["-c", "x"], "--count"),
                          (["-p", "0"], "--pid"), (["-p", "abc"], "--pid"),
                          (["--max-vms", "0"], "--max-vms"), (["--max-vms", "99999"], "--max-vms"),
+                         (["--max-vcpus", "0"], "--max-vcpus"), (["--max-vcpus", "65537"], "--max-vcpus"),
                          (["--vm", ""], "--vm"), (["--bogus"], "unknown option"),
                          (["-i"], "needs a value"), (["--"], "needs a command"),
                          (["stray"], "unexpected argument"),
@@ -320,8 +324,43 @@ def test_json_same_exact_counts_and_detail():
     assert d["dirty_log"]["get"]["count"] == 3 and d["dirty_log"]["enable"]["count"] == 1
     assert 0 < d["dirty_log"]["get"]["last_ns"] <= d["dirty_log"]["get"]["ns"]
     assert lock["wait_end_to_fault_count"] == lock["wait_end_to_fault_ns"] == 0, lock   # --exact-waits only
-    assert t["self"] == {"vm_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
+    assert t["self"] == {"vm_table_full": 0, "vcpu_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
                          "task_storage_fail": 0, "rmap_read_fail": 0}, t["self"]
+
+
+@vm_test()
+def test_128_vcpus_each_exact_and_a_full_vcpu_table_still_counts():
+    """A VM of 128 vCPUs: one row per vCPU, each exact (every vCPU writes
+    its own 2 MiB region); then more vCPUs than --max-vcpus: the VM's totals
+    stay exact, the vCPUs without a slot are counted and said."""
+    totals, rows, s = traced_dirtyvm("--vcpus", 128, "--mem", "2M", "--rounds", 2, interval="0.5",
+                                     splittop_args=("--json",))
+    t = totals[0]
+    check_vm(t, s, s["vms"][0])
+    d = t["detail"]
+    assert [v["vcpu"] for v in d["vcpus"]] == list(range(128)), [v["vcpu"] for v in d["vcpus"]]
+    for cls in ("huge_wp", "nonpresent", "4k_wp", "other"):
+        assert sum(v["faults_" + cls] for v in d["vcpus"]) == t["faults_" + cls], cls
+    if eager_splits():
+        assert all(v["faults_4k_wp"] == 1024 and v["faults_huge_wp"] == 0 for v in d["vcpus"]), d["vcpus"]
+    else:
+        assert all(v["faults_4k_wp"] == 512 and v["faults_huge_wp"] == 1 for v in d["vcpus"]), d["vcpus"]
+        assert all(v["faults_nonpresent"] >= 512 for v in d["vcpus"]), d["vcpus"]
+    assert t["self"]["vcpu_table_full"] == 0, t["self"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        p = run([SPLITTOP, "-i", "0.5", "--json", "--max-vcpus", "5", "-o", out, "--",
+                 DIRTYVM, "--json", "--vcpus", "8", "--mem", "2M", "--rounds", "2"], timeout=600)
+        assert p.returncode == 0, p.stderr
+        assert "3 vCPUs without a row of their own: more than --max-vcpus 5" in p.stderr, p.stderr
+        lines = read_json(out)
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    t = [dict(vm, self=l["self"]) for l in lines if l["type"] == "total" for vm in l["vms"]][0]
+    check_vm(t, s, s["vms"][0])
+    assert t["self"]["vcpu_table_full"] == 3, t["self"]
+    counted = [v for v in t["detail"]["vcpus"] if sum(v[k] for k in v if k.startswith("faults_"))]
+    assert len(counted) == 5, t["detail"]["vcpus"]
 
 
 @vm_test()

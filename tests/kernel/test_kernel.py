@@ -152,9 +152,12 @@ def check_precision(t, s, elapsed_s):
     assert by_holder == {h: sum(m["holders"][h]["ns"] for m in hold.values()) for h in by_holder}, (by_holder, hold)
     assert sum(by_holder.values()) == t["mmu_lock_hold_ns"], (by_holder, t["mmu_lock_hold_ns"])
     assert by_holder["vcpu_fault"] > 0 and by_holder["memslot"] > 0, by_holder
-    # Enabling dirty logging splits under mmu_lock: its holds fit in the
-    # memslot ioctls that took them.
-    memslot = sum(m["holders"]["memslot"]["ns"] for m in hold.values())
+    # Enabling dirty logging splits and write-protects under mmu_lock, and
+    # disabling it zaps collapsible mappings, all for read on the TDP MMU:
+    # those holds fit in the two ioctls.  The memslot ioctls that create the
+    # VM's memslots (not dirty-log operations, so not timed) hold it for
+    # write: a run once had them tip the sum of both modes over.
+    memslot = hold["read"]["holders"]["memslot"]["ns"]
     ops = d["dirty_log"]["enable"]["ns"] + d["dirty_log"]["disable"]["ns"]
     assert 0 < memslot <= ops, (memslot, ops, hold)
     assert sum(m["holders"]["memslot"]["count"] for m in hold.values()) >= 1

@@ -85,15 +85,20 @@ def check_common(run):
     vcpus = t["detail"]["vcpus"]
     per = sum(v["faults_huge_wp"] + v["faults_nonpresent"] + v["faults_4k_wp"] + v["faults_other"] for v in vcpus)
     assert per == t["faults"] and vcpus[0]["faults_4k_wp"] > 0, vcpus
-    # The TDP MMU splits eagerly: only 4K write-protect and non-present faults.
-    assert t["faults_4k_wp"] > 1000 and t["faults_huge_wp"] == 0 and t["demotions_2m"] == 0, t
+    # The TDP MMU splits eagerly: 4K write-protect and non-present faults,
+    # but for a write that reaches a huge mapping KVM maps read-only before
+    # the enabling ioctl has split it (logging is on from the memslot swap,
+    # the split comes after): that fault demotes the mapping, one for one.
+    assert t["faults_4k_wp"] > 1000 and t["faults_huge_wp"] == t["demotions_2m"], t
     # hugetlbfs: mapped with 2 MiB pages, every one split when logging began.
     runs = [k for k, _ in itertools.groupby((v["dirty_logging"], v["pages_2m"]) for v in iv)]
     before = [p for d, p in runs if d == 0 and p]
     assert before and max(before) >= 40, ("mapped huge before logging", runs)
     first_on = next(i for i, (d, _) in enumerate(runs) if d == 1)
     huge = runs[first_on - 1][1]
-    assert t["splits_2m"] == t["splits_eager"] == huge and t["split_errors"] == 0, (t["splits_2m"], runs)
+    # Each huge mapping went once: split eagerly, or demoted by that race.
+    assert t["splits_2m"] == t["splits_eager"] and t["split_errors"] == 0, t
+    assert t["splits_2m"] + t["demotions_2m"] == huge and t["splits_2m"] > t["demotions_2m"], (t, runs)
     assert any(d == 1 and p == 0 for d, p in runs), ("pages_2m falls to 0 while logging", runs)
     assert t["dirty_log_enables"] >= 1, t
     # Logging on during the migration; off once the paused source is

@@ -35,7 +35,7 @@ static void view_vm(const struct snap_vm *v, const struct avail *a, bool totals,
 	putchar('\n');
 	/* Its detail pane, 100 cells wide, without the sparklines' history. */
 	struct detail_input in = {
-		.e = v->e, .delta = &v->delta, .row = &row, .avail = a, .dt = dt, .totals = totals,
+		.e = v->e, .delta = &v->delta, .vdelta = v->vdelta, .row = &row, .avail = a, .dt = dt, .totals = totals,
 		.width = 100,
 		.hold_why = a->lock_hold ? NULL : "(not in this recording)",
 		.latency_why = a->fault_latency ? NULL : "(not in this recording)",
@@ -117,7 +117,9 @@ int main(int argc, char **argv)
 			e = vm_table_get(&t, seq, 0, 0, r->vm.pid);
 			if (!e)
 				return 1;
+			vcpu_rows_free(&e->vcpus);
 			*e = r->vm;
+			memset(&r->vm.vcpus, 0, sizeof(r->vm.vcpus));	/* e owns them now */
 			e->seq = seq++;
 		}
 	}
@@ -126,6 +128,7 @@ int main(int argc, char **argv)
 	fclose(in);
 	snapshot_free(&s);
 	vm_table_free(&t);
+	vcpu_rows_free(&r->vm.vcpus);
 	free(r);
 	return 0;
 }

@@ -51,7 +51,8 @@ int main(void)
 
 	/* Bad input: every one is a usage error. */
 	CHECK(parse(&o, "--vcpus", "0", NULL) == OPTS_ERROR, "0 vCPUs");
-	CHECK(parse(&o, "--vcpus", "65", NULL) == OPTS_ERROR, "more vCPUs than allowed");
+	CHECK(parse(&o, "--vcpus", "513", NULL) == OPTS_ERROR, "more vCPUs than allowed");
+	CHECK(parse(&o, "--vcpus", "512", NULL) == OPTS_OK && o.vcpus == 512, "512 vCPUs");
 	CHECK(parse(&o, "--vcpus", "two", NULL) == OPTS_ERROR, "non-numeric vCPUs");
 	CHECK(parse(&o, "--mem", "0", NULL) == OPTS_ERROR, "size 0");
 	CHECK(parse(&o, "--mem", "lots", NULL) == OPTS_ERROR, "unparsable size");

@@ -57,7 +57,9 @@ static void listen_cases(void)
 /* The exposition of one VM with a quote and a newline in its name. */
 static void openmetrics_cases(void)
 {
-	struct om_vm v = { .name = "a\"b\nc", .pid = 7, .vcpu_rows = 2, .faults = true, .lock_wait = true };
+	__u64 rows[2][FAULT_CLASSES] = { [1][FAULT_4K_WP] = 9 };
+	struct om_vm v = { .name = "a\"b\nc", .pid = 7, .vcpu_rows = 2, .vcpu_faults = rows, .faults = true,
+			   .lock_wait = true };
 	struct self_stats self = { .unattributed_faults = 3 };
 	char *text;
 	size_t len;
@@ -70,7 +72,7 @@ static void openmetrics_cases(void)
 	v.wait_hist[0] = 1;
 	v.wait_hist[3] = 2;
 	v.wait_hist[ST_HIST_BUCKETS - 1] = 4;
-	v.vcpu_faults[1][FAULT_4K_WP] = 9;
+
 
 	f = open_memstream(&text, &len);
 	om_render(f, &v, 1, &self, true);
@@ -128,9 +130,25 @@ int main(void)
 	a.faults[FAULT_NONPRESENT] = 5110;
 	b.faults[FAULT_HUGE_WP] = 4;
 	a.vm.lock_waits[MMU_LOCK_WRITE] = 3;
-	a.vcpu[63].faults[FAULT_4K_WP] = 9;
+	a.demotions[SPLIT_SIZES - 1] = 9;
 	vm_counters_delta(&a, &b, &d);
-	CHECK_EQ_U64(d.vcpu[63].faults[FAULT_4K_WP], 9, "delta reaches the last member");
+	CHECK_EQ_U64(d.demotions[SPLIT_SIZES - 1], 9, "delta reaches the last member");
+	a.demotions[SPLIT_SIZES - 1] = 0;
+	{
+		/* Per-vCPU rows: any number, each row's last member too. */
+		struct vcpu_rows rows = { 0 };
+		struct vcpu_counts out[300];
+
+		CHECK(!vcpu_rows_reserve(&rows, 300), "300 vCPU rows");
+		rows.now[299].lat_hist[ST_VCPU_LAT_BUCKETS - 1] = 7;
+		rows.now[299].faults[FAULT_4K_WP] = 12;
+		rows.prev[299].faults[FAULT_4K_WP] = 2;
+		vcpu_counts_delta(rows.now, rows.prev, rows.n, out);
+		CHECK_EQ_U64(out[299].faults[FAULT_4K_WP], 10, "row 299's delta");
+		CHECK_EQ_U64(out[299].lat_hist[ST_VCPU_LAT_BUCKETS - 1], 7, "the last row's last member");
+		CHECK(!vcpu_rows_reserve(&rows, 10) && rows.n == 300, "reserving fewer keeps the rows");
+		vcpu_rows_free(&rows);
+	}
 	CHECK_EQ_U64(d.faults[FAULT_HUGE_WP], 6, "delta of a counter");
 	CHECK_EQ_U64(d.faults[FAULT_NONPRESENT], 5110, "delta from zero");
 	b.vm.lock_waits[MMU_LOCK_WRITE] = 5;

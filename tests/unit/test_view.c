@@ -312,8 +312,9 @@ static void test_detail(void)
 	double v[NR_VIEW_SERIES] = { 0, 0, 0 };
 	unsigned int i;
 
-	e.now.vcpu[0].faults[FAULT_4K_WP] = 20;
-	e.now.vcpu[1].faults[FAULT_4K_WP] = 40;
+	CHECK(!vcpu_rows_reserve(&e.vcpus, 2), "two vCPU rows");
+	e.vcpus.now[0].faults[FAULT_4K_WP] = 20;
+	e.vcpus.now[1].faults[FAULT_4K_WP] = 40;
 	e.now.faults[FAULT_4K_WP] = 60;
 	e.now.vm.splits[SPLIT_2M][CAUSE_FAULT] = 5;
 	e.now.demotions[SPLIT_2M] = 7;
@@ -333,7 +334,7 @@ static void test_detail(void)
 		view_history_push(&h, v);
 	}
 	rows_of(&e, 1, &a, 2.0, &s, &r);
-	in = (struct detail_input){ .e = &e, .delta = &s.vms[0].delta, .row = &r, .hist = &h, .avail = &a,
+	in = (struct detail_input){ .e = &e, .delta = &s.vms[0].delta, .vdelta = s.vms[0].vdelta, .row = &r, .hist = &h, .avail = &a,
 				    .hold_why = "kprobes absent",
 				    .latency_why = "needs function probes (fentry or kprobe), not used by this version; kprobes on this kernel: no",
 				    .dt = 2.0, .totals = false, .utf8 = false, .width = 80 };
@@ -385,6 +386,7 @@ static void test_detail(void)
 	      "totals are exact counts");
 	view_lines_free(&l);
 	snapshot_free(&s);
+	vcpu_rows_free(&e.vcpus);
 }
 
 int main(void)
