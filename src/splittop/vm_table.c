@@ -130,7 +130,8 @@ int vm_table_spill(struct vm_table *t, bool (*alive)(uint32_t pid))
 				return -errno;
 		}
 		if (fwrite(e, sizeof(*e), 1, t->finished) != 1 ||
-		    fwrite(e->vcpus.now, sizeof(*e->vcpus.now), e->vcpus.n, t->finished) != e->vcpus.n)
+		    (e->vcpus.n &&
+		     fwrite(e->vcpus.now, sizeof(*e->vcpus.now), e->vcpus.n, t->finished) != e->vcpus.n))
 			return -EIO;
 		t->nfinished++;
 		vcpu_rows_free(&e->vcpus);
@@ -161,7 +162,7 @@ int vm_table_restore(struct vm_table *t)
 			return -EIO;
 		if (vcpu_rows_reserve(&tmp.vcpus, n))
 			return -ENOMEM;
-		if (fread(tmp.vcpus.now, sizeof(*tmp.vcpus.now), n, t->finished) != n) {
+		if (n && fread(tmp.vcpus.now, sizeof(*tmp.vcpus.now), n, t->finished) != n) {
 			vcpu_rows_free(&tmp.vcpus);
 			return -EIO;
 		}

@@ -138,7 +138,7 @@ def test_sigterm_and_sigint_stop_cleanly():
 
 
 def test_bad_input():
-    for args, needle in ((["--vcpus", "65"], "--vcpus"), (["--vcpus", "0"], "--vcpus"),
+    for args, needle in ((["--vcpus", "513"], "--vcpus"), (["--vcpus", "0"], "--vcpus"),
                          (["--mem", "0"], "--mem"), (["--mem", "1.5G"], "--mem"),
                          (["--mem", mem(3)], "--mem"), (["--backing", "huge"], "--backing"),
                          (["--writes", "200"], "--writes"), (["--mode", "x"], "--mode"),
