@@ -37,7 +37,6 @@ enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
 /* Set by user space before load. */
 const volatile __u32 ioctl_nr = 16;
 const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
-const volatile __u32 max_vcpus = ST_MAX_VCPUS_DEFAULT;
 /* KVM's RET_PF_FIXED and RET_PF_SPURIOUS: an anonymous enum whose values
  * moved between kernel versions, so user space looks them up in BTF. */
 const volatile int ret_pf_fixed = -1000;
@@ -300,10 +299,9 @@ static __noinline __u32 vcpu_slot(__u32 idx, __u32 vcpu)
 		return ST_NO_SLOT;
 	}
 	vs = bpf_map_lookup_elem(&vcpu_stats, &slot);
-	if (!vs)
-		return ST_NO_SLOT;
-	if (bpf_map_update_elem(&vcpu_index, &key, &slot, BPF_NOEXIST)) {
-		/* Another thread of the same vCPU got there first: give ours back. */
+	if (!vs || bpf_map_update_elem(&vcpu_index, &key, &slot, BPF_NOEXIST)) {
+		/* Another thread of the same vCPU got there first (or the slot
+		 * number was bad): give ours back. */
 		bpf_map_push_elem(&free_vcpu_slots, &slot, 0);
 		p = bpf_map_lookup_elem(&vcpu_index, &key);
 		return p ? *p : ST_NO_SLOT;
@@ -943,7 +941,7 @@ int BPF_PROG(on_tdp_spte_changed, int as_id, __u64 gfn, int level, __u64 old_spt
 
 static __always_inline int account_split(int level, int err)
 {
-	struct vcpu_stats *vs = NULL;
+	struct vcpu_stats *vs;
 	struct task_ctx *tc;
 	struct vm_stats *st;
 	int cause, size;
@@ -956,6 +954,13 @@ static __always_inline int account_split(int level, int err)
 	/* A vCPU splits in its fault path; the thread that enables dirty logging
 	 * or clears the dirty log splits eagerly. */
 	cause = tc->kind == KIND_RUN ? CAUSE_FAULT : CAUSE_EAGER;
+	size = level >= 3 ? SPLIT_1G : SPLIT_2M;
+	/* In a vCPU's fault, under mmu_lock: one lookup, its own slot. */
+	if (!err && cause == CAUSE_FAULT && (vs = bpf_map_lookup_elem(&vcpu_stats, &tc->vslot))) {
+		vs->hot.splits[size][CAUSE_FAULT]++;
+		reclassify_huge(level, false);	/* split in the fault path */
+		return 0;
+	}
 	st = vm_counters(tc->idx);
 	if (!st)
 		return 0;
@@ -969,13 +974,7 @@ static __always_inline int account_split(int level, int err)
 		__sync_fetch_and_add(&st->split_errno[e & (ST_SPLIT_ERRNOS - 1)], 1);
 		return 0;
 	}
-	size = level >= 3 ? SPLIT_1G : SPLIT_2M;
-	if (cause == CAUSE_FAULT)
-		vs = bpf_map_lookup_elem(&vcpu_stats, &tc->vslot);
-	if (vs)
-		vs->hot.splits[size][CAUSE_FAULT]++;	/* in the fault, under mmu_lock: its own slot */
-	else
-		__sync_fetch_and_add(&st->splits[size][cause], 1);
+	__sync_fetch_and_add(&st->splits[size][cause], 1);
 	if (cause == CAUSE_EAGER)
 		tc->splits_in_op++;
 	else

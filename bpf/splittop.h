@@ -14,7 +14,6 @@
 #define ST_MAX_VMS_LIMIT	4096
 #define ST_MAX_VCPUS_DEFAULT	4096	/* --max-vcpus: vCPU slots, all VMs together */
 #define ST_MAX_VCPUS_LIMIT	65536
-#define ST_MAX_VCPUS		64	/* vCPU rows a VM shows one by one; the rest share the last */
 #define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
 #define ST_SPLIT_ERRNOS		16	/* errno 1..15 by value; 0 holds the rest */
 #define ST_CMDLINE_LEN		256	/* VMM command line kept per VM, for its name */

@@ -277,7 +277,6 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	t->tdp_demotions = false;
 	s->rodata->ioctl_nr = SYS_ioctl;
 	s->rodata->max_vms = o->max_vms;
-	s->rodata->max_vcpus = o->max_vcpus;
 	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
@@ -372,11 +371,6 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	for (m = 0; m < NR_METRICS; m++)
 		t->sources[m].metric = metric_names[m];
 	host_info_read(&t->host);
-	t->ncpus = libbpf_num_possible_cpus();
-	if (t->ncpus <= 0) {
-		fprintf(stderr, "splittop: cannot count CPUs: %s\n", strerror(-t->ncpus));
-		return t->ncpus ? t->ncpus : -EINVAL;
-	}
 	err = kernel_btf_load(&k);
 	if (err) {
 		fprintf(stderr, "splittop: reading the kernel's BTF: %s\n", strerror(-err));

@@ -39,7 +39,6 @@ int tracer_metric_by_name(const char *name);
 struct tracer {
 	struct splittop_bpf *skel;
 	unsigned int max_vms, max_vcpus;
-	int ncpus;
 	struct vcpu_stats *vcpu_map;	/* mmap of the vcpu_stats array */
 	size_t vcpu_map_len;
 	struct vm_stats *vm_map;	/* mmap of the vm_stats array */
