@@ -211,6 +211,7 @@ static long claim_slot(__u64 i, struct claim_ctx *c)
 	s->seq = __sync_fetch_and_add(&next_seq, 1) + 1;
 	s->tgid = c->tgid;
 	s->dead = 0;
+	s->reg_ns = bpf_ktime_get_ns();
 	c->idx = key;
 	return 1;
 }
@@ -266,6 +267,10 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 		s->cmdline_len = 0;
 		if (own_process)
 			read_cmdline(s);
+		/* Last (no reordering on x86; the barrier keeps the compiler
+		 * from it): user space reads a slot once it is live. */
+		asm volatile("" ::: "memory");
+		s->live = 1;
 	}
 	return c.idx;
 }
@@ -329,6 +334,25 @@ static __always_inline void vm_retire(__u64 kvm)
 	if (s && s->kvm == kvm)
 		s->dead = 1;
 	bpf_map_delete_elem(&vm_index, &kvm);
+}
+
+/* The census may find a new VM's file between its fd_install and the end of
+ * KVM_CREATE_VM, and register it: that slot is this VM's, not one that died
+ * at the same address before (that one was registered before the ioctl
+ * began), so keep it and give it the VMM's command line. */
+static __always_inline bool created_meanwhile(__u64 kvm, __u64 since)
+{
+	__u32 *idx = bpf_map_lookup_elem(&vm_index, &kvm);
+	struct vm_slot *s;
+
+	if (!idx)
+		return false;
+	s = bpf_map_lookup_elem(&vm_slots, idx);
+	if (!s || s->kvm != kvm || s->dead || s->reg_ns < since)
+		return false;
+	if (!s->cmdline_len)
+		read_cmdline(s);
+	return true;
 }
 
 static __always_inline bool slot_owned(__u32 idx, __u64 kvm)
@@ -510,6 +534,7 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 		if (!type) {
 			tc->file = 0;
 			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
+			tc->start_ns = bpf_ktime_get_ns();
 			return 0;
 		}
 		if (type == 1) {
@@ -643,8 +668,10 @@ static __always_inline int ioctl_exit(long ret)
 		if (f && kvm_file_type(f) == 1) {
 			__u64 kvm = (__u64)BPF_CORE_READ(f, private_data);
 
-			vm_retire(kvm);
-			vm_register(kvm, bpf_get_current_pid_tgid() >> 32, 1);
+			if (!created_meanwhile(kvm, tc->start_ns)) {
+				vm_retire(kvm);
+				vm_register(kvm, bpf_get_current_pid_tgid() >> 32, 1);
+			}
 		}
 		tc->file = 0;	/* the next ioctl looks its file up afresh */
 	} else if (tc->kind >= KIND_MEMSLOT && tc->kind <= KIND_RESET) {

@@ -162,6 +162,11 @@ struct vm_slot {
 	__u64 dlog_last_splits[DLOG_OPS];
 	__u32 cmdline_len;	/* bytes of cmdline read at registration */
 	__u32 memslot_gen;	/* bumped after each memslot ioctl of the VM */
+	/* Set once the VM's vm_index entry is in: a slot claimed by a CPU that
+	 * then lost the race to register the same VM is given back unseen. */
+	__u32 live;
+	__u32 pad;
+	__u64 reg_ns;		/* when it was registered (bpf_ktime_get_ns) */
 	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
 };
 

@@ -706,6 +706,12 @@ static void free_slot(struct tracer *t, uint32_t idx)
 	__atomic_store_n(&s->kvm, 0, __ATOMIC_RELEASE);
 }
 
+/* A registered VM's slot: claimed (kvm) and published (live) by BPF. */
+static bool slot_in_use(const struct vm_slot *s)
+{
+	return __atomic_load_n(&s->live, __ATOMIC_ACQUIRE) && __atomic_load_n(&s->kvm, __ATOMIC_ACQUIRE);
+}
+
 static bool process_alive(uint32_t pid)
 {
 	return !(kill((pid_t)pid, 0) && errno == ESRCH);
@@ -763,7 +769,7 @@ static int census_of_slots(struct tracer *t, struct census *c)
 		struct vm_slot *s = &t->slot_map[i];
 		struct vm_entry *e;
 
-		if (!__atomic_load_n(&s->kvm, __ATOMIC_ACQUIRE))
+		if (!slot_in_use(s))
 			continue;
 		e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
 		if (!e)
@@ -856,7 +862,7 @@ int tracer_sample(struct tracer *t)
 	}
 	index_vcpu_slots(t);
 	for (i = 0; i < t->max_vms && !err; i++)
-		if (__atomic_load_n(&t->slot_map[i].kvm, __ATOMIC_ACQUIRE))
+		if (slot_in_use(&t->slot_map[i]))
 			err = sample_slot(t, i, &c, epoch);
 	if (err)
 		fprintf(stderr, "splittop: sampling VM slot %u: %s\n", i - 1, strerror(-err));
