@@ -170,7 +170,8 @@ static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *r
 	res->total.disables++;
 	/* Logging never adds 2M mappings: the drop since enabling is what the
 	 * cycle split or demoted. */
-	res->total.lost_2m += res->pages_before[1] - res->rounds[o->rounds - 1].pages[1];
+	res->total.lost_2m += res->pages_before[1] -
+			      (o->rounds ? res->rounds[o->rounds - 1].pages[1] : res->pages_enabled[1]);
 	phase(ctx, vm->index, "Disabling dirty logging time: %.6fs", res->disable_s);
 	res->cycles++;
 	return 0;

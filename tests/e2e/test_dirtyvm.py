@@ -88,6 +88,16 @@ def test_no_writes_no_dirty_pages():
 
 
 @vm_test()
+def test_zero_rounds_enable_and_disable_only():
+    """--rounds 0: dirty logging enabled and disabled, nothing in between
+    (it used to read round -1's page counts and crash)."""
+    s, _ = dirtyvm_json("--vcpus", "1", "--mem", mem(16), "--rounds", "0")
+    vm = s["vms"][0]
+    assert s["status"] == "completed" and vm["rounds"] == [], s
+    assert vm["before"]["pages_2m"] == s["regions_2m"], vm
+
+
+@vm_test()
 def test_partial_writes_every_written_page_is_dirty():
     s, _ = dirtyvm_json("--vcpus", 1, "--mem", mem(16), "--writes", 30, "--rounds", 2)
     written = s["pages_written_per_round"]
