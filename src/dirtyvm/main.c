@@ -323,6 +323,12 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	host_read_eager_split(&eager);
+	if (opt.nested && !dvm_kvm_has_nested_svm(ctx.kvm_fd)) {
+		fprintf(stderr, "dirtyvm: --nested needs nested SVM with nested paging (AMD, kvm_amd nested=1 npt=1): "
+			"this KVM offers its guests none\n");
+		err = -ENOTSUP;
+		goto out;
+	}
 	if (opt.backing == BACKING_HUGETLB) {
 		err = host_reserve_hugepages(&hp, (uint64_t)opt.vms * opt.vcpus * opt.mem / DVM_HUGE_SIZE);
 		if (err)
@@ -339,6 +345,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)(opt.mem >> 20), dvm_backing_name(opt.backing),
 	       (unsigned long long)(opt.vcpus * opt.mem / DVM_HUGE_SIZE), opt.writes_pct,
 	       dvm_mode_name(opt.mode), eager);
+	if (opt.nested)
+		printf("dirtyvm: nested: each vCPU runs an SVM hypervisor (L1) whose guest (L2) makes the passes\n");
 	if (opt.backing == BACKING_HUGETLB1G)
 		printf("dirtyvm: guest page tables map its memory with %s pages\n",
 		       dvm_kvm_has_1g_pages(ctx.kvm_fd) ? "1 GiB" : "2 MiB (KVM offers no 1 GiB pages: pdpe1gb)");
@@ -347,7 +355,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt.vms && !ctx.stop; i++) {
 		struct dvm_vm_params p = {
 			.nvcpus = opt.vcpus, .region_size = opt.mem, .backing = opt.backing,
-			.manual_protect = opt.mode == MODE_CLEAR, .index = i, .stop = &ctx.stop,
+			.manual_protect = opt.mode == MODE_CLEAR, .nested = opt.nested, .index = i,
+			.stop = &ctx.stop,
 		};
 
 		err = dvm_vm_create(&ctx.vms[i], ctx.kvm_fd, &p);

@@ -29,6 +29,7 @@ struct dvm_options {
 	const char *name;
 	unsigned int vms;
 	bool json;
+	bool nested;	/* the pass runs in an L2 guest (AMD SVM, nested paging) */
 };
 
 enum { OPTS_OK = 0, OPTS_HELP = 1, OPTS_ERROR = -1 };

@@ -35,13 +35,13 @@ void report_text(FILE *f, const struct summary *s)
 
 		fprintf(f, "summary vm=%u name=%s status=%s vcpus=%u mem_per_vcpu_mib=%" PRIu64
 			" backing=%s writes_pct=%u passes=%u rounds=%u mode=%s eager_page_split=%s"
-			" loop=%d cycles=%u guest_page=%s regions_2m=%" PRIu64 " system_pages=%d"
+			" loop=%d nested=%d cycles=%u guest_page=%s regions_2m=%" PRIu64 " system_pages=%d"
 			" pages_written_per_round=%" PRIu64 " populate_s=%.6f enable_s=%.6f disable_s=%.6f"
 			" before_pages_4k=%" PRIu64 " before_pages_2m=%" PRIu64 " before_pages_1g=%" PRIu64
 			" enabled_pages_4k=%" PRIu64 " enabled_pages_2m=%" PRIu64 " enabled_pages_1g=%" PRIu64,
 			v, o->name, s->status, o->vcpus, o->mem >> 20, dvm_backing_name(o->backing),
 			o->writes_pct, o->passes, o->rounds, dvm_mode_name(o->mode), eager_str(s->eager),
-			o->loop, res->cycles, s->guest_1g ? "1G" : "2M", regions(o), SYSTEM_PAGES,
+			o->loop, o->nested, res->cycles, s->guest_1g ? "1G" : "2M", regions(o), SYSTEM_PAGES,
 			written_per_round(o),
 			res->populate_s, res->enable_s, res->disable_s,
 			res->pages_before[0], res->pages_before[1], res->pages_before[2],
@@ -93,10 +93,10 @@ void report_json(FILE *f, const struct summary *s)
 
 	fprintf(f, "{\"status\":\"%s\",\"params\":{\"vcpus\":%u,\"mem_per_vcpu_mib\":%" PRIu64
 		",\"backing\":\"%s\",\"writes_pct\":%u,\"passes\":%u,\"rounds\":%u,\"mode\":\"%s\""
-		",\"eager_page_split\":\"%s\",\"loop\":%s,\"vms\":%u,\"name\":",
+		",\"eager_page_split\":\"%s\",\"loop\":%s,\"nested\":%s,\"vms\":%u,\"name\":",
 		s->status, o->vcpus, o->mem >> 20, dvm_backing_name(o->backing), o->writes_pct,
 		o->passes, o->rounds, dvm_mode_name(o->mode), eager_str(s->eager),
-		o->loop ? "true" : "false", o->vms);
+		o->loop ? "true" : "false", o->nested ? "true" : "false", o->vms);
 	json_string(f, o->name);
 	fprintf(f, "},\"guest_page\":\"%s\",\"regions_2m\":%" PRIu64 ",\"system_pages\":%d,"
 		"\"pages_written_per_round\":%" PRIu64 ",\"vms\":[", s->guest_1g ? "1G" : "2M", regions(o),

@@ -11,6 +11,7 @@
 #include "kvm_stats.h"
 
 #define DVM_MAX_VCPUS		512	/* their parameters: 64 bytes each, 0x2000..0x10000 */
+#define DVM_MAX_NESTED_VCPUS	64	/* a VMCB and a host-save page each, from 2 MiB */
 #define DVM_PAGE_SIZE		4096ULL
 #define DVM_HUGE_SIZE		(2ULL << 20)
 #define DVM_GIB			(1ULL << 30)
@@ -46,6 +47,7 @@ struct dvm_vm {
 	enum dvm_backing backing;
 	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled */
 	bool guest_1g;		/* the guest's page tables map data with 1 GiB pages */
+	bool nested;		/* the pass runs in an L2 guest of an SVM L1 */
 
 	void *sys_mem;
 	size_t sys_size;
@@ -70,12 +72,15 @@ struct dvm_vm_params {
 	uint64_t region_size;
 	enum dvm_backing backing;
 	bool manual_protect;
+	bool nested;
 	unsigned int index;
 	const volatile int *stop;
 };
 
 /* Whether KVM offers its vCPUs 1 GiB pages (pdpe1gb). */
 bool dvm_kvm_has_1g_pages(int kvm_fd);
+/* Whether KVM offers its vCPUs SVM with nested paging (--nested). */
+bool dvm_kvm_has_nested_svm(int kvm_fd);
 /* Each returns 0 or a negative errno and prints one message on failure. */
 int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p);
 void dvm_vm_destroy(struct dvm_vm *vm);

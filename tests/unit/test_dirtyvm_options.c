@@ -50,6 +50,11 @@ int main(void)
 	      "hugetlb1g: 3 x 512M is not");
 
 	/* Bad input: every one is a usage error. */
+	CHECK(parse(&o, NULL) == OPTS_OK && !o.nested, "not nested by default");
+	CHECK(parse(&o, "--nested", "--vcpus", "64", NULL) == OPTS_OK && o.nested && o.vcpus == 64,
+	      "--nested, 64 vCPUs");
+	CHECK(parse(&o, "-x", NULL) == OPTS_OK && o.nested, "-x");
+	CHECK(parse(&o, "--nested", "--vcpus", "65", NULL) == OPTS_ERROR, "--nested: 65 vCPUs");
 	CHECK(parse(&o, "--vcpus", "0", NULL) == OPTS_ERROR, "0 vCPUs");
 	CHECK(parse(&o, "--vcpus", "513", NULL) == OPTS_ERROR, "more vCPUs than allowed");
 	CHECK(parse(&o, "--vcpus", "512", NULL) == OPTS_OK && o.vcpus == 512, "512 vCPUs");
