@@ -445,6 +445,7 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 	rec->pages[0] = BPF_CORE_READ(kvm, stat.pages_4k.counter);
 	rec->pages[1] = BPF_CORE_READ(kvm, stat.pages_2m.counter);
 	rec->pages[2] = BPF_CORE_READ(kvm, stat.pages_1g.counter);
+	rec->indirect_sps = BPF_CORE_READ(kvm, arch.indirect_shadow_pages);
 
 	/* Guest memory: every memslot of address space 0, by the id hash. */
 	slots = BPF_CORE_READ(kvm, memslots[0]);
@@ -1002,6 +1003,8 @@ static __always_inline int account_split(int level, int err)
 		return 0;
 	}
 	__sync_fetch_and_add(&st->splits[size][cause], 1);
+	if (tc->split_mmu)
+		__sync_fetch_and_add(&st->splits_mmu[(tc->split_mmu - 1) & 1], 1);
 	if (cause == CAUSE_EAGER)
 		tc->splits_in_op++;
 	else
@@ -1414,6 +1417,84 @@ SEC("kretprobe/kvm_mmu_page_fault")
 int BPF_KRETPROBE(on_fault_exit_kp)
 {
 	return fault_end();
+}
+
+/* ---- which MMU splits: function probes on the two eager split functions ---- */
+
+/*
+ * kvm_mmu_slot_try_split_huge_pages() and kvm_mmu_try_split_huge_pages()
+ * run the shadow MMU's split (write lock) and then the TDP MMU's (read
+ * lock), each of which traces every split it makes.  Which of the two a
+ * task is in says which MMU split.  Where these probes are refused, the
+ * columns are unavailable; the errno of a failed split still tells
+ * (JSON's split_errno: -EAGAIN and -ENOSPC come only from the shadow MMU,
+ * -EBUSY only from the TDP MMU).
+ */
+static __always_inline int split_mmu_enter(__u32 mmu)
+{
+	struct task_ctx *tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+
+	/* Only tasks in a KVM ioctl splittop saw: no context, nothing to charge. */
+	if (tc)
+		tc->split_mmu = mmu + 1;
+	return 0;
+}
+
+static __always_inline int split_mmu_exit(void)
+{
+	struct task_ctx *tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+
+	if (tc)
+		tc->split_mmu = 0;
+	return 0;
+}
+
+SEC("fentry/kvm_shadow_mmu_try_split_huge_pages")
+int BPF_PROG(on_shadow_split_entry)
+{
+	return split_mmu_enter(MMU_SHADOW);
+}
+
+SEC("fexit/kvm_shadow_mmu_try_split_huge_pages")
+int BPF_PROG(on_shadow_split_exit)
+{
+	return split_mmu_exit();
+}
+
+SEC("fentry/kvm_tdp_mmu_try_split_huge_pages")
+int BPF_PROG(on_tdp_split_entry)
+{
+	return split_mmu_enter(MMU_TDP);
+}
+
+SEC("fexit/kvm_tdp_mmu_try_split_huge_pages")
+int BPF_PROG(on_tdp_split_exit)
+{
+	return split_mmu_exit();
+}
+
+SEC("kprobe/kvm_shadow_mmu_try_split_huge_pages")
+int BPF_KPROBE(on_shadow_split_entry_kp)
+{
+	return split_mmu_enter(MMU_SHADOW);
+}
+
+SEC("kretprobe/kvm_shadow_mmu_try_split_huge_pages")
+int BPF_KRETPROBE(on_shadow_split_exit_kp)
+{
+	return split_mmu_exit();
+}
+
+SEC("kprobe/kvm_tdp_mmu_try_split_huge_pages")
+int BPF_KPROBE(on_tdp_split_entry_kp)
+{
+	return split_mmu_enter(MMU_TDP);
+}
+
+SEC("kretprobe/kvm_tdp_mmu_try_split_huge_pages")
+int BPF_KRETPROBE(on_tdp_split_exit_kp)
+{
+	return split_mmu_exit();
 }
 
 /* ---- census: the VMs that exist, and KVM's own gauges ------------------------ */

@@ -15,7 +15,8 @@
 #define ST_MAX_VCPUS_DEFAULT	4096	/* --max-vcpus: vCPU slots, all VMs together */
 #define ST_MAX_VCPUS_LIMIT	65536
 #define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
-#define ST_SPLIT_ERRNOS		16	/* errno 1..15 by value; 0 holds the rest */
+#define ST_SPLIT_ERRNOS		32	/* errno 1..31 by value (EBUSY 16, ENOSPC 28 among
+					 * them); 0 holds the rest */
 #define ST_CMDLINE_LEN		256	/* VMM command line kept per VM, for its name */
 
 #define KVMIO_TYPE		0xAE	/* _IOC_TYPE of every KVM ioctl */
@@ -30,6 +31,7 @@ enum fault_class {
 
 enum split_size { SPLIT_2M, SPLIT_1G, SPLIT_SIZES };
 enum split_cause { CAUSE_EAGER, CAUSE_FAULT, SPLIT_CAUSES };
+enum split_mmu { MMU_SHADOW, MMU_TDP, SPLIT_MMUS };
 
 /* Dirty-log operations: enabling and disabling logging (memslot updates),
  * collecting the bitmap (get, or clear with manual protect), and resetting
@@ -108,6 +110,9 @@ struct vm_stats {
 	};
 	__u64 split_errors;
 	__u64 split_errno[ST_SPLIT_ERRNOS];
+	/* Eager splits by the MMU whose try_split function made them (function
+	 * probes): the shadow MMU's are nested guests' mappings. */
+	__u64 splits_mmu[SPLIT_MMUS];
 	__u64 dlog_count[DLOG_OPS];
 	__u64 dlog_ns[DLOG_OPS];
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
@@ -145,7 +150,8 @@ struct vm_census {
 	__u64 mem_pages;		/* sum of address space 0 memslots */
 	__u64 pages[3];			/* KVM's pages_4k, pages_2m, pages_1g */
 	__u32 idx;			/* VM slot, or ~0 if it could not be tracked */
-	__u32 pad;
+	__u32 indirect_sps;		/* kvm->arch.indirect_shadow_pages: with
+					 * hardware TDP, a nested guest's */
 };
 
 /* One VM slot (array map, max_vms entries).  kvm == 0: free.  BPF takes a
@@ -196,6 +202,10 @@ struct task_ctx {
 	__u16 hold_holder;
 	__u64 fault_start_ns;
 	__u64 vcpu_ptr;		/* struct kvm_vcpu * of a vCPU file, else 0 */
+	/* Function probes: inside kvm_{shadow,tdp}_mmu_try_split_huge_pages
+	 * (enum split_mmu + 1), 0 outside both. */
+	__u32 split_mmu;
+	__u32 pad2;
 };
 
 /*

@@ -110,4 +110,12 @@
 	 * of vCPU faults that went on to choose a mapping (each timed wait is	\
 	 * one entry of the histogram). */						\
 	METRIC(LOCK_WAITS_TIMED, "mmu_lock_waits_timed", "kvm->mmu_lock waits that mmu_lock_wait_ns covers", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
-	       G_LOCK_WAIT, 1, sum_u64(c->vm.lock_wait_hist, ST_HIST_BUCKETS))
+	       G_LOCK_WAIT, 1, sum_u64(c->vm.lock_wait_hist, ST_HIST_BUCKETS))			\
+	/* Eager splits by MMU (function probes on the two try_split functions):	\
+	 * the shadow MMU's split the mappings of nested guests. */			\
+	METRIC(SPLITS_SHADOW, "splits_shadow", "huge mappings the shadow MMU split eagerly (kvm_shadow_mmu_try_split_huge_pages: nested guests' memory)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_SPLIT_MMU, 1, c->vm.splits_mmu[MMU_SHADOW])					\
+	METRIC(SPLITS_TDP, "splits_tdp", "huge mappings the TDP MMU split eagerly (kvm_tdp_mmu_try_split_huge_pages)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_SPLIT_MMU, 1, c->vm.splits_mmu[MMU_TDP])					\
+	METRIC(NESTED, "nested", "1 while KVM shadows a nested guest's page tables for the VM (its indirect shadow pages, on a host with EPT/NPT)", NULL, NULL, 0, 0, 0, U_BOOL, GAUGE, G_ALWAYS,	\
+	       g->nested >= 0, g->nested > 0)

@@ -32,7 +32,7 @@ enum metric_kind { COUNTER, GAUGE };
 /* The sources a metric needs: struct avail's groups. */
 enum metric_group {
 	G_ALWAYS, G_SPLITS, G_FAULTS, G_LOCK_WAIT, G_DLOG, G_DLOG_TOGGLE, G_LOCK_HOLD,
-	G_FAULT_LATENCY,
+	G_FAULT_LATENCY, G_SPLIT_MMU,
 };
 
 struct metric_def {

@@ -35,7 +35,7 @@ static const struct counter_field {
 	FLAT("fault_lat_ns", vm.fault_lat_ns), PER_VCPU("vcpu_lat_count", lat_count),
 	PER_VCPU("vcpu_lat_ns", lat_ns), PER_VCPU("vcpu_lat_hist", lat_hist),
 	PER_VCPU("vcpu_demotions", demotions), FLAT("wait_end_to_fault_ns", vm.wait_end_to_fault_ns),
-	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count),
+	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count), FLAT("splits_mmu", vm.splits_mmu),
 };
 
 /* A VM's counters and its per-vCPU rows (now's or prev's). */
@@ -109,12 +109,12 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 	const struct avail *a = &snap->avail;
 	unsigned int i;
 
-	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d\n", scope_name(sc),
+	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d%d\n", scope_name(sc),
 		snap->time_unix, snap->elapsed, (unsigned long long)s->vm_table_full,
 		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
 		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
 		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
-		a->fault_latency);
+		a->fault_latency, a->split_mmu);
 	for (i = 0; i < snap->n; i++)
 		record_vm(f, snap->vms[i].e);
 }
@@ -156,6 +156,7 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 		g->lock_wait_max_ns);
 	for (i = 0; i < DLOG_OPS; i++)
 		fprintf(f, " %" PRIu64 " %" PRIu64, g->dlog_last_ns[i], g->dlog_last_splits[i]);
+	fprintf(f, " %d", g->nested);
 	fprintf(f, "\nmax %" PRIu64 " %" PRIu64 " %" PRIu64 "\nend\n", e->lock_wait_max_run_ns,
 		e->hold_max_run_ns[0], e->hold_max_run_ns[1]);
 }
@@ -230,14 +231,16 @@ int record_read_line(struct record_reader *r, char *line)
 		return 'S';
 	}
 	if (!strcmp(kind, "frame")) {
-		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %7s", r->scope, &r->time_unix,
-			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 || strlen(bits) != 7)
+		/* 7 flags before splits by MMU came: those recordings have none. */
+		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s", r->scope, &r->time_unix,
+			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 ||
+		    strlen(bits) < 7 || strlen(bits) > 8)
 			return -1;
 		r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
 					       .unattributed_splits = s[2], .task_storage_fail = s[3],
 					       .rmap_read_fail = s[4] };
 		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
-					   bits[4] == '1', bits[5] == '1', bits[6] == '1' };
+					   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
 		return 'F';
 	}
 	if (!strcmp(kind, "vm")) {
@@ -256,6 +259,7 @@ int record_read_line(struct record_reader *r, char *line)
 	if (!strcmp(kind, "prev"))
 		return read_counters_line(&r->vm, true, save);
 	if (!strcmp(kind, "gauges")) {
+		g->nested = -1;		/* recordings from before it: unknown */
 		if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
 			   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],
 			   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
@@ -268,6 +272,8 @@ int record_read_line(struct record_reader *r, char *line)
 				return i >= DLOG_RESET ? 0 : -1;
 			save += n;
 		}
+		if (sscanf(save, " %d", &g->nested) != 1)
+			g->nested = -1;
 		return 0;
 	}
 	if (!strcmp(kind, "max"))

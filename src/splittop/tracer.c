@@ -64,6 +64,22 @@ PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
 
+static struct bpf_program **progs_mmu_fentry(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[4] = { &s->progs.on_shadow_split_entry, &s->progs.on_shadow_split_exit,
+				      &s->progs.on_tdp_split_entry, &s->progs.on_tdp_split_exit };
+	return i < 4 ? p[i] : NULL;
+}
+
+static struct bpf_program **progs_mmu_kprobe(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[4] = { &s->progs.on_shadow_split_entry_kp, &s->progs.on_shadow_split_exit_kp,
+				      &s->progs.on_tdp_split_entry_kp, &s->progs.on_tdp_split_exit_kp };
+	return i < 4 ? p[i] : NULL;
+}
+
+/* A source's programs come in pairs for kprobes: entry and return probe of
+ * function tp[i / 2].  Other kinds name their attachment in their section. */
 static const struct source_choice choices[][2] = {
 	/* The ioctl tracepoints cost nothing to other syscalls; raw_syscalls
 	 * runs a program for every syscall of the host. */
@@ -82,12 +98,17 @@ static const struct source_choice choices[][2] = {
 					"_raw_write_unlock" }, progs_hold } },
 	[M_FAULT_LATENCY] = { { "fentry", { "kvm_mmu_page_fault" }, progs_lat_fentry },
 			      { "kprobe", { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
+	[M_SPLIT_MMU] = { { "fentry", { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
+			    progs_mmu_fentry },
+			  { "kprobe", { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
+			    progs_mmu_kprobe } },
 };
 
 static const char *const metric_names[NR_METRICS] = {
 	[M_ATTRIBUTION] = "kvm_ioctls", [M_FAULTS] = "faults", [M_SPLITS] = "splits",
 	[M_LOCK_WAIT] = "mmu_lock_wait", [M_DLOG_TOGGLE] = "dirty_log_enable_disable",
 	[M_CENSUS] = "census", [M_LOCK_HOLD] = "mmu_lock_hold", [M_FAULT_LATENCY] = "fault_latency",
+	[M_SPLIT_MMU] = "split_mmu",
 };
 
 int tracer_metric_by_name(const char *name)
@@ -236,7 +257,7 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 		if (!strcmp(c->kind, "tracepoint"))
 			l = attach_tracepoint(p, t->tp_ids[m][j]);
 		else if (!strcmp(c->kind, "kprobe"))
-			l = bpf_program__attach_kprobe(p, j == 1, c->tp[0]);
+			l = bpf_program__attach_kprobe(p, j % 2, c->tp[j / 2]);
 		else
 			l = bpf_program__attach(p);
 		if (l && t->nlinks == sizeof(t->links) / sizeof(t->links[0])) {
@@ -377,7 +398,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		return err;
 	}
 	err = open_and_load(t, o, &k, picked, true, "");
-	if (err && err != -ENOENT && (picked[M_LOCK_HOLD] || picked[M_FAULT_LATENCY])) {
+	if (err && err != -ENOENT && (picked[M_LOCK_HOLD] || picked[M_FAULT_LATENCY] || picked[M_SPLIT_MMU])) {
 		/* This kernel refuses function probes: go on without them. */
 		char why[160];
 
@@ -432,6 +453,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		.lock_wait = t->sources[M_LOCK_WAIT].source, .dlog = t->sources[M_ATTRIBUTION].source,
 		.dlog_toggle = t->sources[M_DLOG_TOGGLE].source,
 		.lock_hold = t->sources[M_LOCK_HOLD].source, .fault_latency = t->sources[M_FAULT_LATENCY].source,
+		.split_mmu = t->sources[M_SPLIT_MMU].source && t->sources[M_SPLITS].source,
 	};
 
 	t->slot_map_len = page_round(sizeof(struct vm_slot) * o->max_vms);
@@ -747,12 +769,16 @@ static void name_vm(struct tracer *t, struct vm_entry *e, const struct vm_slot *
 	vm_table_name(&t->vms, e, buf, len);
 }
 
-static void set_gauges(struct vm_entry *e, const struct vm_census *r)
+/* hw_tdp: KVM uses EPT/NPT, so that its only indirect shadow pages are those
+ * that shadow a nested guest's page tables (on a shadow-paging host every
+ * VM has them: there it cannot tell). */
+static void set_gauges(struct vm_entry *e, const struct vm_census *r, bool hw_tdp)
 {
 	e->gauges.vcpus = r->online_vcpus;
 	e->gauges.mem_pages = r->mem_pages;
 	e->gauges.memslots_dirty = r->memslots_dirty;
 	memcpy(e->gauges.pages, r->pages, sizeof(e->gauges.pages));
+	e->gauges.nested = hw_tdp ? r->indirect_sps > 0 : -1;
 }
 
 /* Census of the processes that own a VM slot now (every process the first
@@ -805,6 +831,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	struct vm_entry *e;
 	uint64_t wait_max;
 	bool in_census = false;
+	bool hw_tdp = !strcmp(t->host.mmu, "tdp") || !strcmp(t->host.mmu, "legacy-tdp");
 	unsigned int j;
 
 	e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
@@ -819,11 +846,11 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 		if (c->recs[j].kvm != s->kvm)
 			continue;
 		in_census = true;
-		set_gauges(e, &c->recs[j]);
+		set_gauges(e, &c->recs[j], hw_tdp);
 	}
 	/* Not seen alive by any census: its last dirty-log operation's view. */
 	if (!in_census && s->snap.kvm == s->kvm)
-		set_gauges(e, &s->snap);
+		set_gauges(e, &s->snap, hw_tdp);
 	vm_entry_advance(e);
 	read_counters(t, i, e, epoch, &wait_max);
 	e->gauges.lock_wait_max_ns = wait_max;

@@ -21,6 +21,7 @@ enum metric {
 	M_CENSUS,
 	M_LOCK_HOLD,
 	M_FAULT_LATENCY,
+	M_SPLIT_MMU,		/* which MMU split: the shadow MMU's or the TDP MMU's */
 	NR_METRICS,
 };
 

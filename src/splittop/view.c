@@ -553,6 +553,10 @@ static int detail_splits(const struct detail_input *in, struct view_lines *l)
 	for (s = 0; s < SPLIT_SIZES && !err; s++)
 		err = add(l, VS_TEXT, "  %-16s %10" PRIc " %10" PRIc " %10" PRIc, size[s],
 			  n->vm.splits[s][CAUSE_EAGER], n->vm.splits[s][CAUSE_FAULT], n->demotions[s]);
+	/* Which MMU split eagerly: the shadow MMU's are nested guests' mappings. */
+	if (!err && in->avail->split_mmu)
+		err = add(l, VS_TEXT, "  eager, by MMU: shadow %" PRIc ", TDP %" PRIc,
+			  n->vm.splits_mmu[MMU_SHADOW], n->vm.splits_mmu[MMU_TDP]);
 	if (err)
 		return err;
 	if (!n->vm.split_errors)
@@ -564,9 +568,11 @@ static int detail_splits(const struct detail_input *in, struct view_lines *l)
 
 		if (!n->vm.split_errno[b])
 			continue;
+		/* Where the errno says which MMU failed. */
 		if (b)
-			o += snprintf(buf + o, sizeof(buf) - o, " %s %" PRIc,
-				      name ? name : "errno", n->vm.split_errno[b]);
+			o += snprintf(buf + o, sizeof(buf) - o, " %s %" PRIc "%s",
+				      name ? name : "errno", n->vm.split_errno[b],
+				      b == EAGAIN || b == ENOSPC ? " (shadow MMU)" : b == EBUSY ? " (TDP MMU)" : "");
 		else
 			o += snprintf(buf + o, sizeof(buf) - o, " errno>=%u %" PRIc,
 				      ST_SPLIT_ERRNOS, n->vm.split_errno[b]);
@@ -724,10 +730,11 @@ int view_detail(const struct detail_input *in, struct view_lines *out)
 	int err;
 
 	fmt_mib(mem, sizeof(mem), in->row->total[COL_MEM_MIB]);
-	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s", in->row->name,
+	/* A nested guest: KVM's shadow MMU maps its memory (and splits it). */
+	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s%s", in->row->name,
 		  e->pid, e->gauges.vcpus, mem,
 		  e->gauges.memslots_dirty < 0 ? "unknown" : e->gauges.memslots_dirty ? "ON" : "off",
-		  e->alive ? "" : "  (exited)");
+		  e->gauges.nested > 0 ? "  nested guest" : "", e->alive ? "" : "  (exited)");
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	err = err ?: detail_history(in, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");

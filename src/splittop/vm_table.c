@@ -45,6 +45,7 @@ struct vm_entry *vm_table_get(struct vm_table *t, uint64_t seq, uint64_t kvm, ui
 	e->pid = pid;
 	e->alive = true;
 	e->gauges.memslots_dirty = -1;
+	e->gauges.nested = -1;
 	return e;
 }
 

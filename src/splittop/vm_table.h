@@ -53,6 +53,8 @@ struct vm_gauges {
 	uint64_t lock_wait_max_ns;	/* of the interval */
 	uint64_t dlog_last_ns[DLOG_OPS];
 	uint64_t dlog_last_splits[DLOG_OPS];
+	int32_t nested;			/* KVM shadows a nested guest's page tables
+					 * for it: 1/0; -1 unknown (no hardware TDP) */
 };
 
 struct vm_entry {
@@ -71,7 +73,7 @@ struct vm_entry {
 
 /* Which metric groups this kernel and run provide. */
 struct avail {
-	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency;
+	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency, split_mmu;
 };
 
 struct vm_table {

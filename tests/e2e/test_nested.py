@@ -10,7 +10,7 @@ are Intel) dirtyvm --nested must say so and exit 1: that is what the host
 copy of each test checks; the bed's boots (kvm_amd nested=1) run them."""
 import errno
 
-from harness import DIRTYVM, mem, run, vm_test
+from harness import DIRTYVM, kernel, mem, run, vm_test
 from test_splittop import CHUNK_PAGES, eager_splits, traced_dirtyvm
 
 
@@ -78,6 +78,12 @@ def check_nested(total, summary, vm):
     assert 0 < extra <= summary["params"]["vcpus"] * (vm["before"]["pages_4k"] + 2), (what, total)
     # KVM's 2 MiB mappings of L2 memory: all gone by the end of the last round.
     assert vm["rounds"][-1]["after"]["pages_2m"] == 0, (what, vm)
+    # Which MMU split (function probes): the shadow MMU, every split; the
+    # TDP MMU maps none of L2's memory, so it splits none of it.
+    if kernel()["sources"]["split_mmu"]:
+        assert (int(total["splits_shadow"]), int(total["splits_tdp"])) == (want["splits_eager"], 0), (what, total)
+    # Flagged: KVM shadows this VM's nested page tables.
+    assert int(total["nested"]) == 1, (what, total["nested"])
     if eager_splits():
         # The split is inside the enable ioctl in get mode (512 4K SPTEs
         # per region at once), inside the first clears in clear mode.

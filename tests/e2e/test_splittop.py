@@ -159,9 +159,21 @@ def check_vm(total, summary, vm):
     assert 0 < int(total["dirty_log_enable_ns"]) <= vm["enable_s"] * 1e9 + 1e5, (what, total, vm)
     if summary["params"]["mode"] == "clear":
         assert 0 < int(total["dirty_log_clear_ns"]) <= sum(r["clear_s"] for r in vm["rounds"]) * 1e9 + 1e5
+    # Splits by MMU: every eager split of an L1 guest is the TDP MMU's (the
+    # shadow MMU splits only nested guests' mappings), where the probes
+    # can tell; unavailable otherwise.  And the VM is no nested guest where
+    # hardware TDP lets KVM tell (unknown on a shadow-paging host).
+    src = kernel()["sources"]
+    if src["split_mmu"]:
+        assert (int(total["splits_shadow"]), int(total["splits_tdp"])) == (0, int(total["splits_eager"])), (what, total)
+    else:
+        assert total["splits_shadow"] in ("", None) and total["splits_tdp"] in ("", None), (what, total)
+    if kernel()["mmu"] == "shadow":
+        assert total["nested"] in ("", None), (what, total["nested"])
+    else:
+        assert int(total["nested"]) == 0, (what, total["nested"])
     # Function probes: filled where the kernel allows them, else
     # unavailable (empty in CSV, null in JSON), never zero.
-    src = kernel()["sources"]
     for key, metric in (("mmu_lock_hold_ns", "mmu_lock_hold"), ("fault_latency_p99_ns", "fault_latency")):
         if src[metric]:
             assert int(total[key]) > 0, (what, key, total[key])
@@ -483,6 +495,10 @@ def test_list_sources():
         assert lines["fault_latency"].startswith(("fentry/kvm_mmu_page_fault", "kprobe/kvm_mmu_page_fault")), lines
     else:
         assert lines["fault_latency"].endswith("kprobes: not in this kernel"), lines
+    # Which MMU split: both try_split functions, by the same kind of probe.
+    fns = "kvm_shadow_mmu_try_split_huge_pages,kvm_tdp_mmu_try_split_huge_pages"
+    assert lines["split_mmu"] in ("fentry/" + fns, "kprobe/" + fns) or \
+        lines["split_mmu"] == lines["fault_latency"], lines
     if lines["mmu_lock_hold"].startswith("function probes refused"):
         assert lines["fault_latency"].startswith("function probes refused"), lines
     else:

@@ -156,22 +156,27 @@ int main(void)
 	CHECK_EQ_U64(d.vm.lock_waits[MMU_LOCK_WRITE], 0, "a counter that went backwards clamps to 0, never wraps");
 
 	a.vm.lock_wait_hist[3] = 2;	/* 2 of the 3 waits timed */
+	a.vm.splits_mmu[MMU_SHADOW] = 8;	/* a nested guest's, split by the shadow MMU */
+	av.split_mmu = true;
+	e.gauges.nested = 1;
 	f = fmemopen(row, sizeof(row), "w");
 	metrics_row(&(struct metric_in){ .c = &a, .run = &a, .g = &e.gauges, .wmax = 77, .pid = e.pid },
 		    &av, &r);
 	csv_row(f, 1000.5, 2.25, SCOPE_TOTAL, &e, &r);
 	fclose(f);
-	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,,0,0,2\n",
+	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,,0,0,2,8,0,1\n",
 		  "a row: quoted name, unavailable hold/latency empty, gauges, holds by holder empty, resets, "
-		  "timed waits");
+		  "timed waits, splits by MMU, nested");
 	av.lock_wait = 0;
+	av.split_mmu = false;
 	e.gauges.memslots_dirty = -1;
+	e.gauges.nested = -1;
 	f = fmemopen(row, sizeof(row), "w");
 	metrics_row(&(struct metric_in){ .c = &a, .run = &a, .g = &e.gauges, .pid = e.pid }, &av, &r);
 	csv_row(f, 1, 1, SCOPE_INTERVAL, &e, &r);
 	fclose(f);
-	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,") && row[strlen(row) - 2] == ',',
-	      "unknown and unavailable (waits, timed waits) are empty, not 0: %s", row);
+	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,") && strstr(row, ",0,0,,,,\n"),
+	      "unknown and unavailable (waits, timed waits, splits by MMU, nested) are empty, not 0: %s", row);
 
 	{
 		__u64 h[ST_HIST_BUCKETS] = { 0 };
