@@ -11,7 +11,7 @@ copy of each test checks; the bed's boots (kvm_amd nested=1) run them."""
 import errno
 
 from harness import DIRTYVM, kernel, mem, run, vm_test
-from test_splittop import CHUNK_PAGES, eager_splits, traced_dirtyvm
+from test_splittop import CHUNK_PAGES, check_faults_against_kvm, eager_splits, traced_dirtyvm
 
 
 def nested_svm():
@@ -67,8 +67,7 @@ def check_nested(total, summary, vm):
         assert int(total[key]) == n, "%s: %s = %s, want %d" % (what, key, total[key], n)
     # Every fault KVM's MMUs handled (L1's through the TDP MMU, L2's through
     # the nested MMU) was counted once, in one class.
-    k = vm["kvm_faults"]
-    assert int(total["faults"]) == k["pf_fixed"] + k["pf_spurious"] + k["pf_mmio_spte_created"], (what, total, k)
+    check_faults_against_kvm(total, summary, vm, what)
     assert int(total["faults"]) == sum(int(total[c]) for c in
                                        ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other"))
     # Non-present: one per region to populate, 511 per demoted region, and
