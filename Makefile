@@ -75,7 +75,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: bench-scale all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: seed-tables bench-scale all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -254,6 +254,12 @@ bench: deps
 bench-scale: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/bench/scale.py $(SCALEFLAGS)
+
+# The shadow-MMU eager splitting series' four tables, with splittop's totals
+# (tests/bench/seed_tables.py: the bed, 1/2/4 vCPUs, L1 and L2, N and Y).
+seed-tables: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) python3 tests/bench/seed_tables.py $(SEEDFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
