@@ -5,6 +5,7 @@
 #include "splittop/view.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
 
@@ -384,6 +385,20 @@ static void test_detail(void)
 	CHECK(!view_detail(&in, &l), "detail builds with totals");
 	CHECK(has_line(&l, "Faults since start") && has_line(&l, "vCPU 1                    0          0         40"),
 	      "totals are exact counts");
+	CHECK(!has_line(&l, "by MMU") && !has_line(&l, "nested guest"), "no MMU line, no flag, where unknown");
+	view_lines_free(&l);
+
+	/* A nested guest: flagged, its eager splits by MMU, the MMU named by errno. */
+	a.split_mmu = 1;
+	e.gauges.nested = 1;
+	e.now.vm.splits_mmu[MMU_SHADOW] = 8;
+	e.now.vm.split_errno[12] = 0;
+	e.now.vm.split_errno[EAGAIN] = 1;
+	e.now.vm.split_errno[EBUSY] = 1;
+	CHECK(!view_detail(&in, &l), "detail builds for a nested guest");
+	CHECK(has_line(&l, "db  pid 42  vCPUs 2") && has_line(&l, "nested guest"), "the title flags a nested guest");
+	CHECK(has_line(&l, "  eager, by MMU: shadow 8, TDP 0"), "eager splits by MMU");
+	CHECK(has_line(&l, "failed splits: 2: EAGAIN 1 (shadow MMU) EBUSY 1 (TDP MMU)"), "the errno names the MMU");
 	view_lines_free(&l);
 	snapshot_free(&s);
 	vcpu_rows_free(&e.vcpus);
