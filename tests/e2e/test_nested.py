@@ -9,6 +9,7 @@ On a host whose KVM offers no nested SVM (this project's shadow-MMU hosts
 are Intel) dirtyvm --nested must say so and exit 1: that is what the host
 copy of each test checks; the bed's boots (kvm_amd nested=1) run them."""
 import errno
+import os
 
 from harness import DIRTYVM, kernel, mem, run, vm_test
 from test_splittop import CHUNK_PAGES, check_faults_against_kvm, eager_splits, traced_dirtyvm
@@ -97,14 +98,14 @@ def check_nested(total, summary, vm):
         assert errs == {str(errno.EAGAIN): int(total["split_errors"])}, (what, errs)
 
 
-def nested_run(*args):
+def nested_run(*args, splittop_args=("--json",)):
     if not nested_svm():
         # This host's KVM: said plainly, exit 1, no VM made.
         p = run([DIRTYVM, "--nested"] + [str(a) for a in args], timeout=120)
         assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
         assert "--nested needs nested SVM" in p.stderr and "summary" not in p.stdout, p.stderr
         return
-    totals, _, s = traced_dirtyvm("--nested", *args, splittop_args=("--json",))
+    totals, _, s = traced_dirtyvm("--nested", *args, splittop_args=splittop_args)
     assert len(totals) == 1, totals
     check_nested(totals[0], s, s["vms"][0])
 
@@ -118,5 +119,9 @@ def test_nested_l2_get_exact():
 @vm_test()
 def test_nested_l2_clear_exact():
     """One vCPU; manual protect with initially-set: the split (or the
-    demotions) move to the first clear's round."""
-    nested_run("--vcpus", 1, "--mem", mem(128), "--rounds", 3, "--mode", "clear")
+    demotions) move to the first clear's round.  Splits by MMU from the
+    kprobe twins here, where the kernel has kprobes and allows probes."""
+    args = ("--json",)
+    if kernel()["sources"]["split_mmu"] and os.path.exists("/sys/bus/event_source/devices/kprobe"):
+        args += ("--source", "split_mmu=kprobe")
+    nested_run("--vcpus", 1, "--mem", mem(128), "--rounds", 3, "--mode", "clear", splittop_args=args)
