@@ -245,8 +245,8 @@ static void vmcb_u64(uint8_t *vmcb, unsigned int off, uint64_t v)
 
 /* vCPU i's VMCB for L2: L1's own identity page tables (CR3), and identity
  * nested page tables (nCR3): L2's addresses are L1's, its memory mapped
- * by L1 with 2 MiB entries.  Intercepts
- * VMRUN (required) and VMMCALL (L2's "pass done"). */
+ * by L1 with 2 MiB entries.  Intercepts VMRUN (required) and VMMCALL
+ * (L2's "pass done"). */
 static void build_vmcb(struct dvm_vm *vm, unsigned int i)
 {
 	uint8_t *vmcb = (uint8_t *)sys_ptr(vm, VMCB_GPA(i));
