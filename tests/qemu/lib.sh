@@ -16,6 +16,24 @@ wait_file() {
 	return 1
 }
 
+# last_seen FILE: each VM of the last JSON line of FILE as name:pages_4k/pages_2m,
+# and the free hugetlb pages, on one line, for a failure message.
+last_seen() {
+	{
+		python3 - "$1" <<'PY'
+import json, sys
+try:
+    lines = open(sys.argv[1]).read().splitlines()
+    line = json.loads(lines[-1])
+    print(" ".join("%s:%s/%s" % (v["vm"], v["pages_4k"], v["pages_2m"]) for v in line.get("vms", [])) or "no VM",
+          "(%d lines)" % len(lines))
+except (OSError, ValueError, IndexError) as e:
+    print("nothing readable: %s" % e)
+PY
+		grep -h -E '^(HugePages_Free|HugePages_Rsvd)' /proc/meminfo
+	} | tr -s ' \n' ' '
+}
+
 # wait_mapped JSON VM FIELD MIN SECS: until one of the last interval rows of
 # splittop's JSON lines shows VM with FIELD (pages_2m, pages_1g) >= MIN.
 wait_mapped() {
