@@ -41,6 +41,12 @@ const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
  * moved between kernel versions, so user space looks them up in BTF. */
 const volatile int ret_pf_fixed = -1000;
 const volatile int ret_pf_spurious = -1000;
+/* mmu_lock waits: every one is counted; a vCPU's first wait_sample waits are
+ * timed, then one in wait_sample, which stands for wait_sample waits (the
+ * clock read it costs runs under the lock).  exact_waits: contention_end is
+ * attached and times every wait. */
+const volatile __u32 wait_sample = 1;
+const volatile bool exact_waits = false;
 
 /* Shared with user space through the skeleton's mmap of .bss. */
 __u64 epoch;				/* interval number, bumped by user space */
@@ -85,6 +91,7 @@ struct lock_pending {
 	__u32 idx, mode;
 	__u32 vslot;		/* the waiting vCPU's slot, or ST_NO_SLOT */
 	__u32 state;		/* WAIT_* */
+	__u32 weight;		/* waits this one stands for when timed; 0: not sampled */
 };
 
 #define NO_PF_SEQ	(~0ULL)
@@ -103,9 +110,33 @@ struct {
 	__type(value, struct cpu_state);
 } cpu_state_map SEC(".maps");
 
-/* Bumped whenever a task starts running a different vCPU: every CPU's
- * fault cache entry filled before is stale from then on. */
-__u64 binding_gen;
+/* CPUs whose fault cache a binding must clear (user space: possible CPUs). */
+const volatile __u32 nr_cpus = 1;
+
+struct forget_ctx {
+	__u64 stack;
+};
+
+static long forget_on_cpu(__u64 cpu, struct forget_ctx *f)
+{
+	__u32 zero = 0;
+	struct cpu_state *cs = bpf_map_lookup_percpu_elem(&cpu_state_map, &zero, cpu);
+
+	if (cs && cs->fc.stack == f->stack)
+		cs->fc.stack = 0;
+	return 0;
+}
+
+/* The task (its stack key) now runs a different vCPU: every CPU's fault
+ * cache entry for it is stale.  Rare (a vCPU thread's first KVM_RUN), so the
+ * fault path need not check a generation.  Only this task can match its own
+ * entries, and it is here: no other CPU is using them. */
+static __always_inline void forget_binding(struct task_struct *task)
+{
+	struct forget_ctx f = { .stack = (__u64)task->stack >> ST_STACK_SHIFT };
+
+	bpf_loop(nr_cpus < ST_MAX_CPUS ? nr_cpus : ST_MAX_CPUS, forget_on_cpu, &f, 0);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -568,7 +599,7 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 				tc->bound_idx = tc->idx + 1;
 				tc->bound_vcpu = tc->vcpu + 1;
 				tc->vslot = vslot;
-				__sync_fetch_and_add(&binding_gen, 1);
+				forget_binding(bpf_get_current_task_btf());
 			}
 		}
 		return 0;
@@ -788,32 +819,51 @@ static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
 	tc->bound_idx = tc->idx + 1;
 	tc->bound_vcpu = tc->vcpu + 1;
 	tc->vslot = vcpu_slot(tc->idx, tc->vcpu);
-	__sync_fetch_and_add(&binding_gen, 1);
+	forget_binding(task);
 	return tc;
 }
 
-static __always_inline struct fault_cache *vcpu_cache(void)
+/*
+ * The vCPU of the task on this CPU, from this CPU's cache.  The cache is
+ * keyed by the task's kernel stack, and a fault's struct kvm_page_fault is
+ * on it (a local of KVM's fault path): under mmu_lock the key costs a store
+ * and a load instead of a helper call (which pays a return thunk).  on: an
+ * address on the current task's stack, or 0 (then the task's own).  The key
+ * is checked against task->stack when the entry is filled: where on is not
+ * on that stack, nothing is cached and every event takes the slow path.
+ */
+static __always_inline struct fault_cache *vcpu_cache(const void *on)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
 	struct fault_cache *c;
 	struct task_ctx *tc;
 	__u32 zero = 0;
-	__u64 gen = binding_gen;
+	__u64 key = 0, own;
 
 	c = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!c)
 		return NULL;
-	if (c->task == (__u64)task && c->gen == gen)
-		return c;
+	if (on) {
+		/* A pointer stored in a map reads back as a plain number. */
+		c->scratch = (__u64)on;
+		key = *(volatile __u64 *)&c->scratch >> ST_STACK_SHIFT;
+		if (key && c->stack == key)
+			return c;
+	}
+	task = bpf_get_current_task_btf();
+	own = (__u64)task->stack >> ST_STACK_SHIFT;
+	if (!on) {
+		key = own;
+		if (key && c->stack == key)
+			return c;
+	}
 	tc = bpf_task_storage_get(&task_ctx_map, task, 0, 0);
 	if (!tc || tc->kind == KIND_NONE)
 		tc = adopt_vcpu(task);
 	if (!tc || tc->kind != KIND_RUN)
 		return NULL;
-	/* The generation moves when any task binds a vCPU, even between this
-	 * task's fault and a later event of the same fault (a split or zap that
-	 * reclassifies it): the same task on the same vCPU keeps its fault's
-	 * class and its region cache. */
+	/* The same task on the same vCPU keeps its fault's class (a split or
+	 * zap later in the same fault reclassifies it) and its region cache. */
 	if (c->task != (__u64)task || c->idx != tc->idx || c->vcpu != tc->vcpu || c->vslot != tc->vslot) {
 		c->task = (__u64)task;
 		c->idx = tc->idx;
@@ -822,7 +872,7 @@ static __always_inline struct fault_cache *vcpu_cache(void)
 		c->fault_cls = FAULT_OTHER;
 		c->nohuge_slot = 0;
 	}
-	c->gen = gen;
+	c->stack = key == own ? own : 0;
 	c->vcpu_ptr = tc->vcpu_ptr;
 	return c;
 }
@@ -860,7 +910,7 @@ static __always_inline void count_fault(struct fault_cache *c, int cls, int demo
  * runs in that fault, under mmu_lock, so on the CPU whose cache counted it. */
 static __always_inline void reclassify_huge(int level, bool demoted)
 {
-	struct fault_cache *c = vcpu_cache();
+	struct fault_cache *c = vcpu_cache(NULL);
 	struct vcpu_stats *vs;
 	struct vm_stats *st;
 
@@ -897,7 +947,7 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 #ifdef ST_EXPERIMENT_FLOOR
 	return 0;	/* benchmark only: the cost of the attachment itself */
 #endif
-	c = vcpu_cache();
+	c = vcpu_cache(fault);
 	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
@@ -941,7 +991,7 @@ int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *f
 
 	if (ret != ret_pf_fixed && ret != ret_pf_spurious)
 		return 0;	/* not fixed here: the handler proper follows */
-	c = vcpu_cache();
+	c = vcpu_cache(fault);
 	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
@@ -1097,8 +1147,10 @@ static __always_inline void wait_max(struct lock_max *m, __u64 d, bool shared)
 	max_shared(&m->lock_wait_max_ns[slot], d);
 }
 
-/* One timed wait: a vCPU's into its own slot, any other into the VM's. */
-static __always_inline void account_wait(struct lock_pending *lp, __u64 d)
+/* One timed wait of length d, standing for w waits (see wait_sample): a
+ * vCPU's into its own slot, any other into the VM's.  --exact-waits times
+ * each wait once (w 1) and adds what the sampling would have made of it. */
+static __always_inline void account_wait(struct lock_pending *lp, __u64 d, __u64 w, __u64 sampled)
 {
 	__u32 mode = lp->mode & 1;	/* MMU_LOCK_READ or MMU_LOCK_WRITE, bounded */
 	__u32 b = log2_bucket(d) & (ST_HIST_BUCKETS - 1);
@@ -1107,17 +1159,33 @@ static __always_inline void account_wait(struct lock_pending *lp, __u64 d)
 
 	vs = bpf_map_lookup_elem(&vcpu_stats, &lp->vslot);
 	if (vs) {
-		vs->hot.lock_wait_ns[mode] += d;
-		vs->hot.lock_wait_hist[b]++;
+		vs->hot.lock_wait_ns[mode] += d * w;
+		vs->hot.lock_wait_hist[b] += w;
+		vs->hot.wait_sampled_ns += sampled;
 		wait_max(&vs->max, d, false);
 		return;
 	}
 	st = vm_counters(lp->idx);
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->lock_wait_ns[mode], d);
-	__sync_fetch_and_add(&st->lock_wait_hist[b], 1);
+	__sync_fetch_and_add(&st->lock_wait_ns[mode], d * w);
+	__sync_fetch_and_add(&st->lock_wait_hist[b], w);
+	if (sampled)
+		__sync_fetch_and_add(&st->wait_sampled_ns, sampled);
 	wait_max(&st->max, d, true);
+}
+
+/* How many waits the n-th wait of a vCPU stands for if it is timed: its
+ * first wait_sample waits one each, then every wait_sample-th wait_sample
+ * (0: not timed).  Every vCPU's timed waits then never exceed its waits,
+ * and a VM's estimate is the sum of its vCPUs'. */
+static __always_inline __u32 wait_weight(__u64 n)
+{
+	__u32 k = wait_sample;
+
+	if (k <= 1 || n <= k)
+		return 1;
+	return n % k ? 0 : k;
 }
 
 /* Runs before the waiter queues: its cost is spent waiting anyway. */
@@ -1129,7 +1197,7 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	struct cpu_state *cs;
 	struct task_ctx *tc;
 	struct vm_stats *st;
-	__u32 idx, zero = 0, mode, vslot;
+	__u32 idx, zero = 0, mode, vslot, weight = 1;
 	bool vcpu;
 	__u64 kvm;
 
@@ -1147,14 +1215,22 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	vslot = vcpu ? tc->vslot : ST_NO_SLOT;
 	/* Every wait is counted here, timed or not: a vCPU's in its own slot. */
 	vs = bpf_map_lookup_elem(&vcpu_stats, &vslot);
-	if (vs)
+	if (vs) {
 		vs->hot.lock_waits[mode]++;
-	else if ((st = vm_counters(idx)))
+		weight = wait_weight(vs->hot.lock_waits[MMU_LOCK_READ] + vs->hot.lock_waits[MMU_LOCK_WRITE]);
+	} else if ((st = vm_counters(idx))) {
 		__sync_fetch_and_add(&st->lock_waits[mode], 1);
+	}
 	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!cs)
 		return 0;
 	lp = &cs->wait;
+	/* Not sampled: its fault finds nothing to end (no clock read in the lock). */
+	if (!weight && !exact_waits) {
+		lp->state = WAIT_NONE;
+		return 0;
+	}
+	lp->weight = weight;
 	lp->lock = (__u64)lock;
 	lp->idx = idx;
 	lp->mode = mode;
@@ -1181,7 +1257,7 @@ static __always_inline int contention_end(void *lock)
 	if (lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
 		return 0;
 	now = bpf_ktime_get_ns();
-	account_wait(lp, now - lp->start_ns);
+	account_wait(lp, now - lp->start_ns, 1, (now - lp->start_ns) * lp->weight);
 	lp->end_ns = now;
 	lp->state = WAIT_ENDED;	/* its fault, if any, measures the default mode's error */
 	return 0;
@@ -1201,7 +1277,7 @@ static __always_inline void end_wait_at_fault(struct fault_cache *c)
 	if (lp->pf_seq == vcpu_pf_seq(c->vcpu_ptr)) {
 		now = bpf_ktime_get_ns();
 		if (lp->state == WAIT_WAITING) {
-			account_wait(lp, now - lp->start_ns);
+			account_wait(lp, now - lp->start_ns, lp->weight, 0);
 		} else if ((vs = bpf_map_lookup_elem(&vcpu_stats, &lp->vslot))) {
 			vs->hot.wait_end_to_fault_ns += now - lp->end_ns;
 			vs->hot.wait_end_to_fault_count++;

@@ -14,6 +14,12 @@
 #define ST_MAX_VMS_LIMIT	4096
 #define ST_MAX_VCPUS_DEFAULT	4096	/* --max-vcpus: vCPU slots, all VMs together */
 #define ST_MAX_VCPUS_LIMIT	65536
+#define ST_WAIT_SAMPLE_DEFAULT	16	/* --wait-sample: one vCPU mmu_lock wait in 16 timed */
+#define ST_WAIT_SAMPLE_LIMIT	65536
+/* A kernel stack is THREAD_SIZE (16 KiB or more, aligned to its size on
+ * x86_64 and arm64): an address on it >> 14 names the task. */
+#define ST_STACK_SHIFT		14
+#define ST_MAX_CPUS		8192
 #define ST_HIST_BUCKETS		32	/* log2(ns) buckets: up to ~2 s */
 #define ST_SPLIT_ERRNOS		32	/* errno 1..31 by value (EBUSY 16, ENOSPC 28 among
 					 * them); 0 holds the rest */
@@ -87,7 +93,10 @@ enum lock_holder {
 	 * fault's kvm_mmu_spte_requested, where the default mode ends it: what		\
 	 * the default mode adds to each such wait. */						\
 	__u64 wait_end_to_fault_ns;								\
-	__u64 wait_end_to_fault_count;
+	__u64 wait_end_to_fault_count;								\
+	/* --exact-waits: the same waits' time as the default mode's sampling		\
+	 * estimates it (each sampled wait times its weight): its error, measured. */	\
+	__u64 wait_sampled_ns;
 
 struct vm_hot {
 	VM_HOT_FIELDS
@@ -216,7 +225,8 @@ struct task_ctx {
  */
 struct fault_cache {
 	__u64 task;		/* struct task_struct * */
-	__u64 gen;
+	__u64 stack;		/* the task's kernel stack >> ST_STACK_SHIFT: the key */
+	__u64 scratch;		/* a pointer stored here reads back as a number */
 	__u32 idx, vcpu;
 	__u32 vslot;		/* vcpu_stats slot, or ST_NO_SLOT */
 	__u32 fault_cls;	/* class given to this task's latest fault */

@@ -88,6 +88,7 @@ static void json_lock(struct jw *w, const struct vm_counters *c)
 	/* --exact-waits: what the default timing adds to a vCPU fault's wait. */
 	jw_u64(w, "wait_end_to_fault_ns", c->vm.wait_end_to_fault_ns);
 	jw_u64(w, "wait_end_to_fault_count", c->vm.wait_end_to_fault_count);
+	jw_u64(w, "wait_sampled_ns", c->vm.wait_sampled_ns);
 	jw_close(w, '}');
 }
 

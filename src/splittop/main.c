@@ -415,7 +415,7 @@ static int app_main(struct app *a)
 	struct options *o = &a->o;
 	struct tracer_opts topts = { .max_vms = o->max_vms, .max_vcpus = o->max_vcpus,
 				     .raw_tracepoints = o->raw_tracepoints,
-				     .exact_waits = o->exact_waits };
+				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	int err, rc;

@@ -40,6 +40,9 @@ static const char usage[] =
 "                        programs on mmu_lock's critical path per wait); by\n"
 "                        default a vCPU's wait ends at its fault's mapping\n"
 "                        choice and other waits are counted, not timed\n"
+"      --wait-sample N   time a vCPU's first N mmu_lock waits, then one in N\n"
+"                        for N waits (an estimate: the clock read runs under\n"
+"                        the lock), 1..65536 (default 16; 1 times each one)\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (held back\n"
 "                        while the live view is on the screen)\n"
@@ -104,7 +107,7 @@ static int parse_source(char *arg, struct options *o)
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS, OPT_LISTEN };
+       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
@@ -134,6 +137,11 @@ static int apply_option(int c, struct options *o, char **argv)
 		break;
 	case OPT_EXACT_WAITS:
 		o->exact_waits = true;
+		break;
+	case OPT_WAIT_SAMPLE:
+		if (parse_u32(optarg, 1, ST_WAIT_SAMPLE_LIMIT, &o->wait_sample))
+			return usage_error("invalid --wait-sample '%s': expected 1..%d", optarg,
+					   ST_WAIT_SAMPLE_LIMIT);
 		break;
 	case OPT_LISTEN:
 		if (listen_addr_parse(optarg, &o->listen))
@@ -200,6 +208,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "list-sources", no_argument, NULL, OPT_LIST },
 		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
 		{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
+		{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "source", required_argument, NULL, OPT_SOURCE },
@@ -218,7 +227,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
-				     .max_vcpus = ST_MAX_VCPUS_DEFAULT };
+				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT };
 	opterr = 0;
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */

@@ -23,6 +23,7 @@ struct options {
 	bool listening;
 	unsigned int max_vms;
 	unsigned int max_vcpus;
+	unsigned int wait_sample;	/* --wait-sample */
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	const char *force[NR_METRICS];	/* --source METRIC=KIND */
 	char **command;		/* after "--" */

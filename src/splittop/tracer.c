@@ -286,7 +286,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 {
 	struct splittop_bpf *s;
 	unsigned int m;
-	int err;
+	int err, ncpus;
 
 	s = splittop_bpf__open();
 	if (!s) {
@@ -298,6 +298,12 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	t->tdp_demotions = false;
 	s->rodata->ioctl_nr = SYS_ioctl;
 	s->rodata->max_vms = o->max_vms;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 1 || ncpus > ST_MAX_CPUS) {
+		fprintf(stderr, "splittop: %d possible CPUs: expected 1..%d\n", ncpus, ST_MAX_CPUS);
+		return -EINVAL;
+	}
+	s->rodata->nr_cpus = ncpus;
 	bpf_map__set_max_entries(s->maps.vm_index, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_slots, o->max_vms);
 	bpf_map__set_max_entries(s->maps.vm_stats, o->max_vms);
@@ -363,6 +369,8 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	 * spte_requested instead, which runs there anyway (bpf/splittop.bpf.c,
 	 * lock_pending).  Without fault programs nothing would end it. */
 	t->exact_waits = o->exact_waits || !picked[M_FAULTS];
+	s->rodata->exact_waits = t->exact_waits;
+	s->rodata->wait_sample = o->wait_sample ? o->wait_sample : 1;
 	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
 		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);
 		snprintf(t->source_names[M_LOCK_WAIT], sizeof(t->source_names[M_LOCK_WAIT]),

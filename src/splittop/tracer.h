@@ -31,6 +31,7 @@ struct tracer_opts {
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
 	const char *force[NR_METRICS];	/* --source: this kind of source or none */
 	bool exact_waits;	/* time every mmu_lock wait at contention_end */
+	unsigned int wait_sample;	/* time one vCPU wait in this many (bpf: wait_weight) */
 };
 
 /* The metric --source can set by this name, -ENOENT for no such metric,

@@ -128,7 +128,8 @@ def dirtyvm(args):
         raise RuntimeError("dirtyvm %s: %s" % (args, p.stderr[-500:]))
     s = json.loads(p.stdout.strip().splitlines()[-1])
     vm = s["vms"][0]
-    return {"round1_s": vm["rounds"][0]["dirty_s"], "round3_s": vm["rounds"][2]["dirty_s"],
+    return {"round1_s": vm["rounds"][0]["dirty_s"],
+            "round3_s": vm["rounds"][2]["dirty_s"] if len(vm["rounds"]) > 2 else None,
             "enable_s": vm["enable_s"]}
 
 

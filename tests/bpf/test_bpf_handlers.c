@@ -129,6 +129,10 @@ int main(void)
 	bpf_map__set_max_entries(skel->maps.vm_stats, 4);
 	bpf_map__set_max_entries(skel->maps.vcpu_stats, 8);
 	skel->rodata->max_vms = 4;
+	/* --exact-waits with --wait-sample 4: every wait timed at its end, and
+	 * beside it what the sampling would have made of the same waits. */
+	skel->rodata->exact_waits = true;
+	skel->rodata->wait_sample = 4;
 	{
 		struct bpf_program *p;
 
@@ -195,9 +199,10 @@ int main(void)
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 4, "failed splits are not splits");
 
 	/* A vCPU's write fault is first counted at 4K (a TDP MMU keeps no rmaps
-	 * to tell), then moved to huge by the split in the same fault.  Another
-	 * task binding a vCPU in between (bumping the generation) must not lose
-	 * the fault's class: that once left a churn run's fault counted at 4K. */
+	 * to tell), then moved to huge by the split in the same fault.  Its
+	 * cache entry forgotten in between (a binding clears a task's entries)
+	 * must not lose the fault's class: that once left a churn run's fault
+	 * counted at 4K. */
 	{
 		int cpu = sched_getcpu(), fd = bpf_map__fd(skel->maps.cpu_state_map);
 		size_t stride = (bpf_map__value_size(skel->maps.cpu_state_map) + 7) / 8 * 8;
@@ -210,13 +215,15 @@ int main(void)
 		split(0x6000, 2, 0);	/* fills this CPU's fault cache for this task */
 		CHECK(!bpf_map_lookup_elem(fd, &zero, per), "read the fault cache");
 		CHECK(fc->task != 0 && fc->idx == IDX, "the cache names this task's VM");
+		CHECK(fc->stack != 0, "keyed by this task's kernel stack");
 		fc->fault_cls = FAULT_4K_WP;	/* as on_spte_requested leaves it */
 		vs = vcpu_only();
 		vs.faults[FAULT_4K_WP] = 1;
 		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "a fault counted at 4K");
 		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs, BPF_ANY),
 		      "its count");
-		skel->bss->binding_gen++;	/* another vCPU thread's first KVM_RUN */
+		fc->stack = 0;	/* forgotten: the slow path fills it again */
+		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "forget the entry");
 		split(0x6200, 2, 0);
 		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs), "read vCPU counts");
 		CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "the fault moved to huge across a new generation");
@@ -281,6 +288,32 @@ int main(void)
 		for (b = 0; b < ST_HIST_BUCKETS; b++)
 			n += st.lock_wait_hist[b];
 		CHECK_EQ_U64(n, 3, "the wait no end closed is not timed");
+	}
+	/* The sampling estimate: a vCPU's first 4 waits stand for one each,
+	 * then every 4th for 4, the others for none.  Each wait's own time is
+	 * read back from lock_wait_ns, so the estimate is checked to the ns. */
+	{
+		struct vcpu_stats before = vcpu_only(), now;
+		__u64 want = before.hot.wait_sampled_ns, prev_ns = before.hot.lock_wait_ns[MMU_LOCK_WRITE];
+		__u64 n = before.hot.lock_waits[MMU_LOCK_WRITE] + before.hot.lock_waits[MMU_LOCK_READ];
+		int i;
+
+		for (i = 0; i < 13; i++) {
+			__u64 d, w;
+
+			run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
+			usleep(50 * (i % 3 + 1));
+			run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+			now = vcpu_only();
+			d = now.hot.lock_wait_ns[MMU_LOCK_WRITE] - prev_ns;
+			prev_ns = now.hot.lock_wait_ns[MMU_LOCK_WRITE];
+			n++;
+			w = n <= 4 ? 1 : n % 4 ? 0 : 4;
+			want += d * w;
+		}
+		CHECK(n > 12, "the waits went past the first 4: %llu", (unsigned long long)n);
+		CHECK_EQ_U64(now.hot.wait_sampled_ns, want, "sampled estimate: first 4 waits, then 1 in 4 for 4");
+		CHECK(now.hot.wait_sampled_ns > 0, "the estimate holds time");
 	}
 
 	kernel_btf_free(&k);
