@@ -832,27 +832,17 @@ static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
  * is checked against task->stack when the entry is filled: where on is not
  * on that stack, nothing is cached and every event takes the slow path.
  */
-static __always_inline struct fault_cache *vcpu_cache(const void *on)
+/* The slow path of vcpu_cache(), out of line: the fault path's code stays
+ * short.  key: the stack key the caller computed, 0 for the task's own. */
+static __noinline struct fault_cache *vcpu_cache_fill(struct fault_cache *c, __u64 key)
 {
-	struct task_struct *task;
-	struct fault_cache *c;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 own = (__u64)task->stack >> ST_STACK_SHIFT;
 	struct task_ctx *tc;
-	__u32 zero = 0;
-	__u64 key = 0, own;
 
-	c = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!c)
 		return NULL;
-	if (on) {
-		/* A pointer stored in a map reads back as a plain number. */
-		c->scratch = (__u64)on;
-		key = *(volatile __u64 *)&c->scratch >> ST_STACK_SHIFT;
-		if (key && c->stack == key)
-			return c;
-	}
-	task = bpf_get_current_task_btf();
-	own = (__u64)task->stack >> ST_STACK_SHIFT;
-	if (!on) {
+	if (!key) {
 		key = own;
 		if (key && c->stack == key)
 			return c;
@@ -875,6 +865,32 @@ static __always_inline struct fault_cache *vcpu_cache(const void *on)
 	c->stack = key == own ? own : 0;
 	c->vcpu_ptr = tc->vcpu_ptr;
 	return c;
+}
+
+/*
+ * The vCPU of the task on this CPU, from this CPU's cache.  The cache is
+ * keyed by the task's kernel stack, and a fault's struct kvm_page_fault is
+ * on it (a local of KVM's fault path): under mmu_lock the key costs a store
+ * and a load instead of a helper call (which pays a return thunk).  on: an
+ * address on the current task's stack, or NULL (then the task's own).  The
+ * key is checked against task->stack when the entry is filled: where on is
+ * not on that stack, nothing is cached and every event takes the slow path.
+ */
+static __always_inline struct fault_cache *vcpu_cache(const void *on)
+{
+	struct fault_cache *c;
+	__u32 zero = 0;
+	__u64 key = 0;
+
+	c = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (c && on) {
+		/* A pointer stored in a map reads back as a plain number. */
+		c->scratch = (__u64)on;
+		key = *(volatile __u64 *)&c->scratch >> ST_STACK_SHIFT;
+		if (key && c->stack == key)
+			return c;
+	}
+	return vcpu_cache_fill(c, key);
 }
 
 static __always_inline struct vcpu_stats *vcpu_counters(struct fault_cache *c)
@@ -1227,6 +1243,7 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	lp = &cs->wait;
 	/* Not sampled: its fault finds nothing to end (no clock read in the lock). */
 	if (!weight && !exact_waits) {
+		cs->fc.wait_pending = 0;
 		lp->state = WAIT_NONE;
 		return 0;
 	}
@@ -1238,6 +1255,7 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	lp->task = (__u64)task;
 	lp->pf_seq = vcpu ? vcpu_pf_seq(tc->vcpu_ptr) : NO_PF_SEQ;
 	lp->state = WAIT_WAITING;
+	cs->fc.wait_pending = 1;
 	lp->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -1271,6 +1289,9 @@ static __always_inline void end_wait_at_fault(struct fault_cache *c)
 	struct vcpu_stats *vs;
 	__u64 now;
 
+	/* The fault path's usual case, read from the cache's own line. */
+	if (!c->wait_pending)
+		return;
 	/* c->task is the current task: vcpu_cache() just checked it. */
 	if (lp->state == WAIT_NONE || lp->task != c->task)
 		return;
@@ -1283,6 +1304,7 @@ static __always_inline void end_wait_at_fault(struct fault_cache *c)
 			vs->hot.wait_end_to_fault_count++;
 		}
 	}
+	c->wait_pending = 0;
 	lp->state = WAIT_NONE;
 }
 

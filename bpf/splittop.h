@@ -220,22 +220,25 @@ struct task_ctx {
 /*
  * Per CPU: which vCPU the task last seen faulting on this CPU runs, so that
  * a fault costs a per-CPU array lookup instead of a task storage lookup.
- * Valid while task matches and gen equals the global binding generation,
- * bumped whenever any task starts running a different vCPU.
+ * Keyed by the task's kernel stack; a task's entries on every CPU are
+ * cleared when it starts running a different vCPU.  What a fault reads
+ * under mmu_lock comes first, in one cache line.
  */
 struct fault_cache {
-	__u64 task;		/* struct task_struct * */
 	__u64 stack;		/* the task's kernel stack >> ST_STACK_SHIFT: the key */
 	__u64 scratch;		/* a pointer stored here reads back as a number */
-	__u32 idx, vcpu;
 	__u32 vslot;		/* vcpu_stats slot, or ST_NO_SLOT */
 	__u32 fault_cls;	/* class given to this task's latest fault */
+	__u32 wait_pending;	/* a sampled mmu_lock wait on this CPU awaits its fault */
+	__u32 idx;
 	/* The last 2 MiB region the task found mapped without a huge page in a
 	 * dirty-logged memslot: KVM maps nothing huge there until the memslot
 	 * changes, so the region's other write faults skip the rmap reads. */
-	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
 	__u64 nohuge_slot;	/* struct kvm_memory_slot * */
 	__u64 nohuge_region;	/* gfn >> 9 */
+	__u32 nohuge_gen;	/* vm_slot.memslot_gen when it was found */
+	__u32 vcpu;
+	__u64 task;		/* struct task_struct * */
 	__u64 vcpu_ptr;		/* struct kvm_vcpu * */
 };
 
