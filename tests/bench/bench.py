@@ -112,6 +112,8 @@ def observers():
     return [
         Observer("none", None, None, None),
         Observer("splittop", lambda tmp: [SPLITTOP, "--csv", "-i", "1"], "time_unix_s,", None),
+        Observer("splittop --wait-sample 1", lambda tmp: [SPLITTOP, "--csv", "-i", "1", "--wait-sample", "1"],
+                 "time_unix_s,", None),
         Observer("splittop --exact-waits", lambda tmp: [SPLITTOP, "--csv", "-i", "1", "--exact-waits"],
                  "time_unix_s,", None),
         Observer("bpftrace", lambda tmp: ["bpftrace", BT_SCRIPT], "Attaching", "bpftrace"),
@@ -193,18 +195,18 @@ def self_cost(nvms, seconds, tmp):
 
 def prog_stats(args, tmp, splittop=SPLITTOP, extra=(), totals=None):
     """Per-program run time per event, from kernel.bpf_stats_enabled.
-    totals: a dict to fill with splittop's total row of the run."""
+    totals: a dict to fill with splittop's total row of the run (JSON)."""
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         old = f.read().strip()
-    out = os.path.join(tmp, "prof.csv")
+    out = os.path.join(tmp, "prof.json")
     if os.path.exists(out):
         os.unlink(out)
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
     p = None
     try:
-        p = subprocess.Popen([splittop, "--csv", "-i", "1", "-o", out] + list(extra))
-        wait_file(out, "time_unix_s,", 30, p)
+        p = subprocess.Popen([splittop, "--json", "-i", "1", "-o", out] + list(extra))
+        wait_file(out, '"type":"host"', 30, p)
         run = dirtyvm(args)
         mine = []
         for i in bpf_fdinfo(p.pid, "prog"):
@@ -220,10 +222,11 @@ def prog_stats(args, tmp, splittop=SPLITTOP, extra=(), totals=None):
             f.write(old)
     if totals is not None:
         with open(out) as f:
-            rows = [r for r in csv.DictReader(f) if r["scope"] == "total"]
-        if len(rows) != 1:
-            raise RuntimeError("%d total rows for 1 VM" % len(rows))
-        totals.update(rows[0], round1_s=run["round1_s"])
+            vms = [vm for line in f for vm in json.loads(line).get("vms", [])
+                   if json.loads(line)["type"] == "total"]
+        if len(vms) != 1:
+            raise RuntimeError("%d total rows for 1 VM" % len(vms))
+        totals.update(vms[0], round1_s=run["round1_s"])
     return [{"program": q.get("name", "?"), "events": q.get("run_cnt", 0),
              "ns_per_event": q["run_time_ns"] / q["run_cnt"] if q.get("run_cnt") else 0,
              "total_ms": q.get("run_time_ns", 0) / 1e6} for q in mine]
@@ -248,43 +251,105 @@ def syscall_cost(reps, tmp):
     return {k: statistics.median(v) for k, v in out.items()}
 
 
-def contention(args, tmp):
-    """Each program's cost per event in the contention configuration, which
-    of them run under mmu_lock, and the share of a 16-vCPU round (REF_*)
-    their in-lock time would take if that round were bound by mmu_lock:
-    its critical sections back to back, each lengthened by the programs in
-    it.  Two bounds: bpf_stats' ns per event (with its own clock reads), and
-    that less the floor (an empty program on the same tracepoint, same run).
-    contention_end runs once per wait: at 16 vCPUs REF_WAITS / REF_FAULTS
-    per fault, not this machine's rate."""
-    modes = []
-    floor_ns = None
-    if os.path.exists(FLOOR):
-        t = {}
-        progs = prog_stats(args, tmp, FLOOR, (), t)
-        floor_ns = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), None)
-    for name, extra in (("splittop", ()), ("splittop --exact-waits", ("--exact-waits",))):
-        t = {}
-        progs = prog_stats(args, tmp, SPLITTOP, extra, t)
-        faults = int(t["faults"])
-        waits = int(t["mmu_lock_waits"])
-        raw = above = 0.0
-        for p in progs:
-            p["in_lock"] = p["program"] in IN_LOCK
-            p["per_fault"] = p["events"] / faults if faults else 0
-            if not p["in_lock"] or not p["events"] or p["program"].startswith("on_split"):
-                continue    # splits: one per 2 MiB region, not per fault
-            per_fault = p["per_fault"]
-            if p["program"].startswith("on_contention_end"):
-                per_fault = REF_WAITS / REF_FAULTS
-            raw += per_fault * p["ns_per_event"]
-            above += per_fault * max(0.0, p["ns_per_event"] - (floor_ns or 0))
-        ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
-        modes.append({"mode": name, "programs": progs, "faults": faults, "waits": waits,
-                      "timed": int(t.get("mmu_lock_waits_timed") or 0), "round1_s": t["round1_s"],
-                      "in_lock_ns_per_fault": raw, "in_lock_ns_per_fault_above_floor": above,
-                      "share_16": raw / ref_ns, "share_16_above_floor": above / ref_ns if floor_ns else None})
-    return {"floor_ns": floor_ns, "modes": modes, "ref_ns_per_fault": REF_ROUND_S * 1e9 / REF_FAULTS}
+def contention(args, tmp, reps):
+    """Each program's cost per event in the first dirty round of the
+    contention configuration (its faults are those of the 16-vCPU round the
+    reference measured: one huge write-protect fault and 511 non-present
+    per 2 MiB region), which of them run under mmu_lock, and the share of a
+    16-vCPU round (REF_*) their in-lock time would take if that round were
+    bound by mmu_lock: its critical sections back to back, each lengthened
+    by the programs in it.  Medians of reps runs per mode, interleaved.
+
+    The fault program's cost depends on how many of its faults end a timed
+    wait, and this machine's waits per fault are not the 16-vCPU round's
+    (REF_WAITS / REF_FAULTS): the default (1 wait in --wait-sample timed)
+    and --wait-sample 1 (every vCPU wait timed) give two equations for the
+    program's cost without a timed wait (base) and per timed wait (c).
+    contention_end runs once per wait (--exact-waits), counted at the
+    16-vCPU rate.  Two bounds: bpf_stats' ns (with its own clock reads), and
+    that less the floor (an empty program on the same tracepoint)."""
+    first = list(args)
+    first[first.index("--rounds") + 1] = "1"
+    modes = [("floor", FLOOR, ()), ("splittop", SPLITTOP, ()),
+             ("splittop --wait-sample 1", SPLITTOP, ("--wait-sample", "1")),
+             ("splittop --exact-waits", SPLITTOP, ("--exact-waits",))]
+    if not os.path.exists(FLOOR):
+        modes = modes[1:]
+    runs = {name: [] for name, _, _ in modes}
+    for rep in range(reps):
+        for name, binary, extra in modes:
+            t = {}
+            progs = prog_stats(first, tmp, binary, extra, t)
+            runs[name].append((progs, t))
+            spte = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), 0)
+            log("  contention rep %d %-26s on_spte_requested %.0f ns, %s waits" % (rep + 1, name, spte, t.get("mmu_lock_waits")))
+
+    def prog_ns(name, prog):
+        v = [p["ns_per_event"] for progs, _ in runs[name] for p in progs if p["program"] == prog and p["events"]]
+        return statistics.median(v) if v else None
+
+    def per_fault(name, prog):
+        v = [p["events"] / t["faults"] for progs, t in runs[name] for p in progs
+             if p["program"] == prog and t.get("faults")]
+        return statistics.median(v) if v else 0
+
+    def total(name, key):
+        return statistics.median([t[key] or 0 for _, t in runs[name]])
+
+    sample = 16     # ST_WAIT_SAMPLE_DEFAULT
+    floor_ns = prog_ns("floor", "on_spte_requested") if "floor" in runs else None
+
+    def wait_ends(name, every):
+        """Timed wait ends at the fault, per fault: the weighted count less
+        what the weights added (a vCPU's first `sample` waits count 1)."""
+        out = []
+        for _, t in runs[name]:
+            timed, vcpus = t["mmu_lock_waits_timed"] or 0, t["vcpus"]
+            if not every:
+                head = min(timed, sample * vcpus)
+                timed = head + (timed - head) / sample
+            out.append(timed / t["faults"])
+        return statistics.median(out)
+
+    ns_d, ns_1 = prog_ns("splittop", "on_spte_requested"), prog_ns("splittop --wait-sample 1", "on_spte_requested")
+    r_d, r_1 = wait_ends("splittop", False), wait_ends("splittop --wait-sample 1", True)
+    c = (ns_1 - ns_d) / (r_1 - r_d) if r_1 > r_d else 0.0
+    base = ns_d - r_d * c
+    w16 = REF_WAITS / REF_FAULTS
+    ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
+    fl = floor_ns or 0.0
+    end_ns = prog_ns("splittop --exact-waits", "on_contention_end") or 0.0
+    spte_x = prog_ns("splittop --exact-waits", "on_spte_requested") or 0.0
+    preds = []
+    for mode, raw, above in (
+            ("splittop (1 wait in %d timed)" % sample, base + w16 / sample * c, base - fl + w16 / sample * c),
+            ("splittop --wait-sample 1", base + w16 * c, base - fl + w16 * c),
+            ("splittop --exact-waits", spte_x + w16 * end_ns, spte_x - fl + w16 * max(0.0, end_ns - fl))):
+        preds.append({"mode": mode, "in_lock_ns_per_fault": raw, "share_16": raw / ref_ns,
+                      "in_lock_ns_per_fault_above_floor": above if floor_ns else None,
+                      "share_16_above_floor": above / ref_ns if floor_ns else None})
+    # The sampling's error, measured: --exact-waits times every wait and
+    # adds beside it what the default's sampling would have estimated.
+    errors = []
+    for _, t in runs["splittop --exact-waits"]:
+        exact = t["mmu_lock_wait_ns"] or 0
+        if exact:
+            errors.append(t["detail"]["mmu_lock"]["wait_sampled_ns"] / exact - 1)
+    table = []
+    for name in runs:
+        if name == "floor":
+            continue
+        progs = {}
+        for prog in sorted({p["program"] for ps, _ in runs[name] for p in ps if p["events"]}):
+            progs[prog] = {"in_lock": prog in IN_LOCK, "per_fault": per_fault(name, prog),
+                           "ns_per_event": prog_ns(name, prog)}
+        table.append({"mode": name, "programs": progs, "faults": total(name, "faults"),
+                      "waits": total(name, "mmu_lock_waits"), "timed": total(name, "mmu_lock_waits_timed"),
+                      "round1_s": total(name, "round1_s")})
+    return {"args": first, "reps": reps, "floor_ns": floor_ns, "modes": table, "base_ns": base,
+            "timed_wait_ns": c, "wait_ends_per_fault": {"default": r_d, "every": r_1},
+            "predictions": preds, "ref_ns_per_fault": ref_ns, "ref_waits_per_fault": w16,
+            "sample_errors": errors}
 
 
 def median(rows, config, obs, key):
@@ -292,26 +357,31 @@ def median(rows, config, obs, key):
     return statistics.median(v) if v else None
 
 
-def contention_md(cont, args):
+def contention_md(cont):
     ref = cont["ref_ns_per_fault"]
-    md = ["", "### mmu_lock contention: `dirtyvm %s`, per program (kernel.bpf_stats_enabled, one run each)"
-          % " ".join(args), "",
+    md = ["", "### mmu_lock contention: `dirtyvm %s` (its first dirty round), per program "
+          "(kernel.bpf_stats_enabled, medians of %d runs per mode, interleaved)" % (" ".join(cont["args"]), cont["reps"]), "",
           "Floor (an empty program on kvm_mmu_spte_requested, same run): %s ns per event."
-          % ("%.0f" % cont["floor_ns"] if cont["floor_ns"] is not None else "not built"), ""]
+          % ("%.0f" % cont["floor_ns"] if cont["floor_ns"] is not None else "not built"), "",
+          "| mode | program | under mmu_lock | per fault | ns per event |", "|---|---|---|---|---|"]
     for m in cont["modes"]:
-        md += ["#### %s: %d faults, %d mmu_lock waits (%d timed), first round %.4f s"
-               % (m["mode"], m["faults"], m["waits"], m["timed"], m["round1_s"]), "",
-               "| program | under mmu_lock | events | per fault | ns per event | total |", "|---|---|---|---|---|---|"]
-        for p in sorted(m["programs"], key=lambda p: -p["total_ms"]):
-            if p["events"]:
-                md.append("| %s | %s | %d | %.3f | %.0f | %.2f ms |"
-                          % (p["program"], "yes" if p["in_lock"] else "no", p["events"], p["per_fault"],
-                             p["ns_per_event"], p["total_ms"]))
-        md.append("")
-    md += ["#### Predicted share of a 16-vCPU round (%d faults in %.3f s: %.0f ns per fault if mmu_lock-bound)"
-           % (REF_FAULTS, REF_ROUND_S, ref), "",
+        for prog, p in sorted(m["programs"].items(), key=lambda kv: -kv[1]["per_fault"] * (kv[1]["ns_per_event"] or 0)):
+            md.append("| %s | %s | %s | %.3f | %.0f |" % (m["mode"], prog, "yes" if p["in_lock"] else "no",
+                                                          p["per_fault"], p["ns_per_event"] or 0))
+    md += ["", "Faults %s, mmu_lock waits per fault here: %s." % (
+               ", ".join("%d" % m["faults"] for m in cont["modes"][:1]),
+               ", ".join("%s %.2f" % (m["mode"], m["waits"] / m["faults"]) for m in cont["modes"] if m["faults"])),
+           "The fault program: %.0f ns per event without a timed wait, %.0f ns more per wait it ends "
+           "(timed wait ends per fault: %.4f by default, %.4f with --wait-sample 1)."
+           % (cont["base_ns"], cont["timed_wait_ns"], cont["wait_ends_per_fault"]["default"],
+              cont["wait_ends_per_fault"]["every"]), ""]
+    if cont["sample_errors"]:
+        md += ["The default's sampled wait time against the exact time of the same waits (--exact-waits runs): "
+               + ", ".join("%+.1f%%" % (100 * e) for e in cont["sample_errors"]) + ".", ""]
+    md += ["#### Predicted share of a 16-vCPU round (%d faults in %.3f s: %.0f ns per fault if mmu_lock-bound; "
+           "%.2f waits per fault)" % (REF_FAULTS, REF_ROUND_S, ref, cont["ref_waits_per_fault"]), "",
            "| mode | in-lock ns per fault | share | above the floor: ns | share |", "|---|---|---|---|---|"]
-    for m in cont["modes"]:
+    for m in cont["predictions"]:
         af = m["share_16_above_floor"]
         md.append("| %s | %.0f | %.1f%% | %s | %s |"
                   % (m["mode"], m["in_lock_ns_per_fault"], 100 * m["share_16"],
@@ -323,6 +393,8 @@ def contention_md(cont, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--contention-reps", type=int, default=5,
+                    help="bpf_stats runs per mode in the contention configuration")
     ap.add_argument("--self-seconds", type=float, default=60)
     ap.add_argument("--configs", default="light,heavy,contention")
     ap.add_argument("--no-self", action="store_true",
@@ -341,7 +413,7 @@ def main():
     }
     # The peers are compared in light and heavy; contention compares
     # splittop's two ways of timing mmu_lock waits.
-    config_obs = {"contention": ("none", "splittop", "splittop --exact-waits")}
+    config_obs = {"contention": ("none", "splittop", "splittop --wait-sample 1", "splittop --exact-waits")}
     default_obs = ("none", "splittop", "bpftrace", "perf stat", "perf record")
     obs = observers()
     notes = []
@@ -357,8 +429,8 @@ def main():
             ab_runs(config, configs[config], a.reps, [o for o in obs if o.name in names], tmp, rows)
         cont = None
         if "contention" in a.configs.split(","):
-            log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default and --exact-waits")
-            cont = contention(configs["contention"], tmp)
+            log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default, --wait-sample 1, --exact-waits")
+            cont = contention(configs["contention"], tmp, a.contention_reps)
         selfc, sysc, progs = [], None, []
         if not a.no_self:
             log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
@@ -400,7 +472,7 @@ def main():
     if not a.no_self:
         md += self_md(selfc, sysc, progs, a.reps)
     if cont:
-        md += contention_md(cont, configs["contention"])
+        md += contention_md(cont)
     if notes:
         md += [""] + ["Note: " + n for n in notes]
     text = "\n".join(md) + "\n"
