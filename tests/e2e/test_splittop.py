@@ -225,6 +225,28 @@ def test_exact_counts_4vcpus_thp_get_more_rounds():
 
 
 @vm_test()
+def test_issue14_workload_16vcpus_exact_with_sampled_waits():
+    """Issue #14's workload (16 vCPUs x 128 MiB thp, an eighth in the bed),
+    where every fault contends for mmu_lock: every total exact against the
+    workload's arithmetic and KVM's counters, per vCPU too, every wait
+    counted, and the sampled timing never covers more waits than there were."""
+    totals, _, s = traced_dirtyvm("--vcpus", 16, "--mem", mem(128), "--rounds", 2,
+                                  splittop_args=("--json",))
+    t = totals[0]
+    check_vm(t, s, s["vms"][0])
+    d = t["detail"]
+    assert [v["vcpu"] for v in d["vcpus"]] == list(range(16)), d["vcpus"]
+    for cls in ("huge_wp", "nonpresent", "4k_wp", "other"):
+        assert sum(v["faults_" + cls] for v in d["vcpus"]) == t["faults_" + cls], cls
+    lock = d["mmu_lock"]
+    assert lock["read_waits"] + lock["write_waits"] == t["mmu_lock_waits"], (t, lock)
+    assert sum(lock["wait_hist_log2_ns"]) == t["mmu_lock_waits_timed"] <= t["mmu_lock_waits"], (t, lock)
+    if contention_expected():
+        assert t["mmu_lock_waits"] > 0 and t["mmu_lock_waits_timed"] > 0, t
+    assert t["self"]["unattributed_faults"] == 0, t["self"]
+
+
+@vm_test()
 def test_two_vms_in_one_process_attributed_separately():
     totals, _, s = traced_dirtyvm("--vms", 2, "--vcpus", 1, "--mem", mem(64), "--rounds", 2,
                                   "--name", "pair")
