@@ -1237,6 +1237,10 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	} else if ((st = vm_counters(idx))) {
 		__sync_fetch_and_add(&st->lock_waits[mode], 1);
 	}
+	/* Without contention_end only a vCPU's fault ends a wait: another
+	 * thread's is counted, and left pending nowhere. */
+	if (!vcpu)
+		weight = 0;
 	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!cs)
 		return 0;
@@ -1275,7 +1279,8 @@ static __always_inline int contention_end(void *lock)
 	if (lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
 		return 0;
 	now = bpf_ktime_get_ns();
-	account_wait(lp, now - lp->start_ns, 1, (now - lp->start_ns) * lp->weight);
+	/* Another thread's wait (weight 0 by default) is one of its own here. */
+	account_wait(lp, now - lp->start_ns, 1, (now - lp->start_ns) * (lp->vslot == ST_NO_SLOT ? 1 : lp->weight));
 	lp->end_ns = now;
 	lp->state = WAIT_ENDED;	/* its fault, if any, measures the default mode's error */
 	return 0;
