@@ -138,6 +138,18 @@ static __always_inline void forget_binding(struct task_struct *task)
 	bpf_loop(nr_cpus < ST_MAX_CPUS ? nr_cpus : ST_MAX_CPUS, forget_on_cpu, &f, 0);
 }
 
+/* A KVM_RUN splittop will not track (no slot, no task context): a dead
+ * task's entries may carry the stack this task was given, and its faults
+ * must not find them.  Once per task (tc NULL: every time, a rare failure). */
+static __always_inline void untracked_run(struct task_ctx *tc, struct task_struct *task, unsigned int nr)
+{
+	if (nr != NR_RUN || (tc && tc->forgot))
+		return;
+	forget_binding(task);
+	if (tc)
+		tc->forgot = 1;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ST_MAX_VMS_DEFAULT);	/* resized to max_vms */
@@ -551,11 +563,13 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc) {
 		SELF_INC(task_storage_fail);
+		untracked_run(NULL, task, nr);
 		return 0;
 	}
 	file = fd_to_file(task, fd);
 	if (!file) {
 		tc->kind = KIND_NONE;
+		untracked_run(tc, task, nr);
 		return 0;
 	}
 	/* vCPU threads call KVM_RUN on the same fd over and over: reuse the
@@ -567,6 +581,7 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 			tc->file = 0;
 			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
 			tc->start_ns = bpf_ktime_get_ns();
+			untracked_run(tc, task, nr);
 			return 0;
 		}
 		if (type == 1) {
@@ -587,6 +602,7 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	}
 	if (tc->idx == ST_NO_SLOT) {
 		tc->kind = KIND_NONE;
+		untracked_run(tc, task, nr);
 		return 0;
 	}
 	if (tc->vcpu_file) {
@@ -823,15 +839,6 @@ static __noinline struct task_ctx *adopt_vcpu(struct task_struct *task)
 	return tc;
 }
 
-/*
- * The vCPU of the task on this CPU, from this CPU's cache.  The cache is
- * keyed by the task's kernel stack, and a fault's struct kvm_page_fault is
- * on it (a local of KVM's fault path): under mmu_lock the key costs a store
- * and a load instead of a helper call (which pays a return thunk).  on: an
- * address on the current task's stack, or 0 (then the task's own).  The key
- * is checked against task->stack when the entry is filled: where on is not
- * on that stack, nothing is cached and every event takes the slow path.
- */
 /* The slow path of vcpu_cache(), out of line: the fault path's code stays
  * short.  key: the stack key the caller computed, 0 for the task's own. */
 static __noinline struct fault_cache *vcpu_cache_fill(struct fault_cache *c, __u64 key)
