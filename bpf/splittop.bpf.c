@@ -138,10 +138,10 @@ static __always_inline void forget_binding(struct task_struct *task)
 	bpf_loop(nr_cpus < ST_MAX_CPUS ? nr_cpus : ST_MAX_CPUS, forget_on_cpu, &f, 0);
 }
 
-/* A KVM_RUN splittop will not track (no slot, no task context): a dead
- * task's entries may carry the stack this task was given, and its faults
- * must not find them.  Once per task (tc NULL: every time, a rare failure). */
-static __always_inline void untracked_run(struct task_ctx *tc, struct task_struct *task, unsigned int nr)
+/* A task's first KVM_RUN, tracked or not: a dead task's entries may carry
+ * the stack this task was given, and its faults must not find them.  Once
+ * per task (tc NULL: every time, a rare failure). */
+static __always_inline void first_run(struct task_ctx *tc, struct task_struct *task, unsigned int nr)
 {
 	if (nr != NR_RUN || (tc && tc->forgot))
 		return;
@@ -561,15 +561,14 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	nr = cmd & 0xff;
 	task = bpf_get_current_task_btf();
 	tc = bpf_task_storage_get(&task_ctx_map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	first_run(tc, task, nr);
 	if (!tc) {
 		SELF_INC(task_storage_fail);
-		untracked_run(NULL, task, nr);
 		return 0;
 	}
 	file = fd_to_file(task, fd);
 	if (!file) {
 		tc->kind = KIND_NONE;
-		untracked_run(tc, task, nr);
 		return 0;
 	}
 	/* vCPU threads call KVM_RUN on the same fd over and over: reuse the
@@ -581,7 +580,6 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 			tc->file = 0;
 			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
 			tc->start_ns = bpf_ktime_get_ns();
-			untracked_run(tc, task, nr);
 			return 0;
 		}
 		if (type == 1) {
@@ -602,7 +600,6 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	}
 	if (tc->idx == ST_NO_SLOT) {
 		tc->kind = KIND_NONE;
-		untracked_run(tc, task, nr);
 		return 0;
 	}
 	if (tc->vcpu_file) {
@@ -615,7 +612,7 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 				tc->bound_idx = tc->idx + 1;
 				tc->bound_vcpu = tc->vcpu + 1;
 				tc->vslot = vslot;
-				forget_binding(bpf_get_current_task_btf());
+				forget_binding(task);
 			}
 		}
 		return 0;
@@ -1246,7 +1243,7 @@ static __always_inline int contention_begin(void *lock, unsigned int flags)
 	}
 	/* Without contention_end only a vCPU's fault ends a wait: another
 	 * thread's is counted, and left pending nowhere. */
-	if (!vcpu)
+	if (!vcpu && !exact_waits)
 		weight = 0;
 	cs = bpf_map_lookup_elem(&cpu_state_map, &zero);
 	if (!cs)
@@ -1286,8 +1283,7 @@ static __always_inline int contention_end(void *lock)
 	if (lp->lock != (__u64)lock || lp->state != WAIT_WAITING)
 		return 0;
 	now = bpf_ktime_get_ns();
-	/* Another thread's wait (weight 0 by default) is one of its own here. */
-	account_wait(lp, now - lp->start_ns, 1, (now - lp->start_ns) * (lp->vslot == ST_NO_SLOT ? 1 : lp->weight));
+	account_wait(lp, now - lp->start_ns, 1, (now - lp->start_ns) * lp->weight);
 	lp->end_ns = now;
 	lp->state = WAIT_ENDED;	/* its fault, if any, measures the default mode's error */
 	return 0;

@@ -214,7 +214,7 @@ struct task_ctx {
 	/* Function probes: inside kvm_{shadow,tdp}_mmu_try_split_huge_pages
 	 * (enum split_mmu + 1), 0 outside both. */
 	__u32 split_mmu;
-	__u32 forgot;		/* its stack's fault cache entries cleared (untracked KVM_RUN) */
+	__u32 forgot;		/* its stack's fault cache entries cleared (first KVM_RUN) */
 };
 
 /*
