@@ -460,11 +460,22 @@ struct slot_walk {
 	__u32 logging;		/* memslots with KVM_MEM_LOG_DIRTY_PAGES */
 };
 
-static long sum_bucket(__u64 b, struct slot_walk *w)
+/*
+ * Bucket b of the id hash, summed into w.  A global function: the verifier
+ * checks it once, for any w, not once per state of its caller.  As part of
+ * the bpf_loop callback, the running count of logging memslots was a
+ * constant the verifier tracked exactly in the caller's stack, a new state
+ * at every iteration, and 7.2's verifier stopped the census at its limit
+ * of 1M instructions.
+ */
+__noinline int memslot_bucket_sum(struct slot_walk *w, __u32 b)
 {
-	struct hlist_node *n = memslot_bucket((void *)w->slots, b);
+	struct hlist_node *n;
 	int i;
 
+	if (!w)
+		return 0;
+	n = memslot_bucket((void *)w->slots, b);
 	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
 		/* Out of BPF_CORE_READ: w is our type, not the kernel's. */
 		struct kvm_memory_slot *ms = memslot_of(n, w->id_node_off);
@@ -474,6 +485,12 @@ static long sum_bucket(__u64 b, struct slot_walk *w)
 			w->logging++;
 		n = BPF_CORE_READ(n, next);
 	}
+	return 0;
+}
+
+static long sum_bucket(__u64 b, struct slot_walk *w)
+{
+	memslot_bucket_sum(w, b);
 	return 0;
 }
 
@@ -967,6 +984,10 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 #ifdef ST_EXPERIMENT_FLOOR
 	return 0;	/* benchmark only: the cost of the attachment itself */
 #endif
+	/* From 6.12 on, the verifier takes a pointer argument of a module's
+	 * tracepoint (KVM's, where KVM is a module) as possibly NULL. */
+	if (!fault)
+		return 0;
 	c = vcpu_cache(fault);
 	if (!c) {
 		SELF_INC(unattributed_faults);
@@ -1009,8 +1030,9 @@ int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *f
 {
 	struct fault_cache *c;
 
-	if (ret != ret_pf_fixed && ret != ret_pf_spurious)
-		return 0;	/* not fixed here: the handler proper follows */
+	/* not fixed here (the handler proper follows); fault: see on_spte_requested */
+	if ((ret != ret_pf_fixed && ret != ret_pf_spurious) || !fault)
+		return 0;
 	c = vcpu_cache(fault);
 	if (!c) {
 		SELF_INC(unattributed_faults);

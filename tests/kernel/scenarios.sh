@@ -16,7 +16,7 @@ grep -qw npt /proc/cpuinfo && say "CPU npt"
 $BIN/splittop --csv -c 1 > $OUT/nokvm.out 2>&1
 say "RC nokvm $?"
 
-for m in irqbypass kvm ccp kvm-amd; do
+for m in $(cat /run/bed-modules/kvm.list); do
 	# busybox-static (the bed needs it): the host may have no kmod.
 	busybox insmod /run/bed-modules/$m.ko || say "FAIL insmod $m"
 done

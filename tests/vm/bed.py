@@ -30,12 +30,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import kernels  # noqa: E402  (tests/vm/kernels.py: which Debian kernel, and its modules)
+
+DEFAULT_KERNEL = "stock"
 PKGS = ["qemu-system-x86", "busybox-static", "cpio"]
-# In load order (modules.dep of the 6.1 package): virtio and 9p to reach the
-# host's files, overlay for a writable root, then KVM.
-BASE_MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-                "netfs", "fscache", "9pnet", "9pnet_virtio", "9p", "overlay"]
-KVM_MODULES = ["irqbypass", "kvm", "ccp", "kvm-amd"]
 INIT = os.path.join(HERE, "init.sh")
 EXIT_BED = 125   # the bed itself failed (boot, watchdog, timeout): not the command's status
 
@@ -57,13 +56,6 @@ def step(name, argv, timeout, **kw):
     return p.stdout
 
 
-def cache_dir():
-    """Outside the clone, kept between runs: downloads are slow."""
-    d = os.environ.get("SPLITTOP_KERNEL_CACHE", "/var/cache/splittop-test-kernel")
-    os.makedirs(d, exist_ok=True)
-    return d
-
-
 def installed(pkg):
     return "ok installed" in subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
                                             capture_output=True, text=True).stdout
@@ -78,51 +70,31 @@ def ensure_packages(pkgs=PKGS):
              + missing, 900, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
-def kernel(cache=None):
-    """(package, vmlinuz, modules dir) of the kernel linux-image-amd64
-    depends on, downloaded and unpacked once into the cache."""
-    cache = cache or cache_dir()
-    out = step("resolve kernel", ["apt-cache", "depends", "linux-image-amd64"], 60)
-    m = re.search(r"Depends: (linux-image-[0-9][^\s]*-amd64)\b", out)
-    if not m:
-        raise BedError("step 'resolve kernel': no linux-image-*-amd64 in:\n" + out)
-    pkg = m.group(1)
-    extract = os.path.join(cache, pkg)
-    if not glob.glob(os.path.join(extract, "boot", "vmlinuz-*")):
-        debs = glob.glob(os.path.join(cache, pkg + "_*.deb"))
-        if not debs:
-            print("bed: downloading %s (once, into %s)" % (pkg, cache), file=sys.stderr, flush=True)
-            step("download " + pkg, ["apt-get", "download", pkg], 900, cwd=cache)
-            debs = glob.glob(os.path.join(cache, pkg + "_*.deb"))
-        tmp = "%s.%d.tmp" % (extract, os.getpid())
-        shutil.rmtree(tmp, ignore_errors=True)
-        step("unpack " + pkg, ["dpkg-deb", "-x", debs[0], tmp], 300)
-        try:
-            os.rename(tmp, extract)
-        except OSError:   # another run unpacked it first
-            shutil.rmtree(tmp, ignore_errors=True)
-    vmlinuz = glob.glob(os.path.join(extract, "boot", "vmlinuz-*"))[0]
-    mods = glob.glob(os.path.join(extract, "lib", "modules", "*", "kernel"))[0]
-    return pkg, vmlinuz, mods
+def kernel(spec=DEFAULT_KERNEL):
+    """The kernels.Kernel that SPEC names, downloaded and unpacked once."""
+    try:
+        return kernels.fetch(spec)
+    except kernels.KernelError as e:
+        raise BedError("bed: %s" % e)
 
 
-def find_module(mods, name):
-    for ext in (".ko", ".ko.xz", ".ko.zst"):
-        hits = glob.glob(os.path.join(mods, "**", name + ext), recursive=True)
-        if hits:
-            return hits[0]
-    raise BedError("step 'initramfs': module %s not in the kernel package" % name)
-
-
-def initramfs(pkg, mods):
-    """A small initramfs (busybox, the modules, init.sh), built once per
-    kernel package and init.sh version into the cache."""
+def initramfs(k):
+    """A small initramfs (busybox, the modules in load order, init.sh),
+    built once per kernel package and init.sh version into the cache.
+    /modules/base.list and kvm.list name the modules to insmod, in order."""
+    try:
+        base = k.load_order(kernels.BASE_TARGETS)
+        kvm = k.load_order(kernels.KVM_TARGETS, have=base)
+    except kernels.KernelError as e:
+        raise BedError("bed: step 'initramfs': %s" % e)
     with open(INIT, "rb") as f:
-        tag = hashlib.sha256(f.read()).hexdigest()[:12]
-    path = os.path.join(cache_dir(), "bed-%s-%s.cpio.gz" % (pkg, tag))
+        tag = hashlib.sha256(f.read() + repr((base, kvm)).encode()).hexdigest()[:12]
+    cache = kernels.cache_dir()
+    stem = os.path.basename(k.root)
+    path = os.path.join(cache, "bed-%s-%s.cpio.gz" % (stem, tag))
     if os.path.exists(path):
         return path
-    for old in glob.glob(os.path.join(cache_dir(), "bed-%s-*.cpio.gz" % pkg)):
+    for old in glob.glob(os.path.join(cache, "bed-%s-*.cpio.gz" % stem)):
         os.unlink(old)
     with tempfile.TemporaryDirectory(prefix="splittop-bed-initramfs.") as root:
         for d in ("bin", "proc", "sys", "dev", "modules", "host", "bed", "ovl", "newroot"):
@@ -131,15 +103,14 @@ def initramfs(pkg, mods):
         os.symlink("busybox", os.path.join(root, "bin", "sh"))
         shutil.copy(INIT, os.path.join(root, "init"))
         os.chmod(os.path.join(root, "init"), 0o755)
-        for name in BASE_MODULES + KVM_MODULES:
-            src = find_module(mods, name)
-            dst = os.path.join(root, "modules", name + ".ko")
-            if src.endswith(".xz"):
-                step("unxz " + name, ["sh", "-c", "xz -dc '%s' > '%s'" % (src, dst)], 60)
-            elif src.endswith(".zst"):
-                step("unzstd " + name, ["sh", "-c", "zstd -dc '%s' > '%s'" % (src, dst)], 60)
-            else:
-                shutil.copy(src, dst)
+        files = k.module_files()
+        for name in base + kvm:
+            # busybox insmod takes plain ELF only.
+            with open(os.path.join(root, "modules", name + ".ko"), "wb") as f:
+                f.write(kernels.module_bytes(files[name]))
+        for name, order in (("base.list", base), ("kvm.list", kvm)):
+            with open(os.path.join(root, "modules", name), "w") as f:
+                f.write("".join(m + "\n" for m in order))
         tmp = "%s.%d.tmp" % (path, os.getpid())   # two runs at once build their own
         step("initramfs", ["sh", "-c", "find . | cpio -o -H newc --quiet | gzip -1 > '%s'" % tmp], 300,
              cwd=root)
@@ -149,15 +120,20 @@ def initramfs(pkg, mods):
 
 class Result:
     """returncode, stdout, stderr of the command; files: what it wrote
-    under /run/bed/out (name -> text); the console; elapsed_s; boots."""
-    def __init__(self, rc, stdout, stderr, files, console, elapsed_s, boots):
+    under /run/bed/out (name -> text); the console; elapsed_s; boots;
+    kernel (kernels.Kernel: its pkg and release)."""
+    def __init__(self, rc, stdout, stderr, files, console, elapsed_s, boots, kernel):
         self.returncode, self.stdout, self.stderr, self.files = rc, stdout, stderr, files
-        self.console, self.elapsed_s, self.boots = console, elapsed_s, boots
+        self.console, self.elapsed_s, self.boots, self.kernel = console, elapsed_s, boots, kernel
+
+
+_sink_lock = threading.Lock()
 
 
 def _follow(path, sink, stop):
-    """Copy what the guest appends to path onto sink until stop is set."""
-    pos = 0
+    """Copy what the guest appends to path onto sink until stop is set,
+    whole lines at a time: boots that run at once interleave by line."""
+    pos, partial = 0, b""
     while True:
         done = stop.is_set()
         try:
@@ -166,21 +142,26 @@ def _follow(path, sink, stop):
                 data = f.read()
         except FileNotFoundError:
             data = b""
-        if data:
-            pos += len(data)
-            sink.write(data)
-            sink.flush()
+        pos += len(data)
+        partial += data
+        cut = len(partial) if done else partial.rfind(b"\n") + 1
+        if cut:
+            with _sink_lock:
+                sink.write(partial[:cut])
+                sink.flush()
+            partial = partial[cut:]
         if done:
             return
         stop.wait(0.2)
 
 
-def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, tty, echo, append):
+def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, tty, echo, append, kernel_spec):
     """One boot: returns Result, or raises BedError when the bed (not the
     command) failed."""
     ensure_packages()
-    pkg, vmlinuz, mods = kernel()
-    rd = initramfs(pkg, mods)
+    k = kernel(kernel_spec)
+    rd = initramfs(k)
+    vmlinuz = k.vmlinuz
     share = tempfile.mkdtemp(prefix="splittop-bed.")
     os.mkdir(os.path.join(share, "out"))
     try:
@@ -204,8 +185,8 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
         with open(os.path.join(share, "cmd.sh"), "w") as f:
             # Run by the host's own sh inside the new root.
             f.write("cd %s || exit 125\n" % shlex.quote(cwd))
-            for k, v in sorted(env.items()):
-                f.write("export %s=%s\n" % (k, shlex.quote(v)))
+            for name, v in sorted(env.items()):
+                f.write("export %s=%s\n" % (name, shlex.quote(v)))
             f.write("exec %s\n" % " ".join(shlex.quote(a) for a in argv))
         console = os.path.join(share, "console")
         qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=" + threads, "-cpu", "max",
@@ -264,18 +245,19 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
             raise BedError("bed: the command did not finish (%s, %.0f s); last steps: %s; console tail:\n%s"
                            % (why, elapsed, ", ".join(re.findall(r"@@STEP (.*)", text)[-3:]) or "none", tail))
         files = {n: read(os.path.join("out", n)) for n in sorted(os.listdir(os.path.join(share, "out")))}
-        return Result(int(rc), read("stdout"), read("stderr"), files, text, elapsed, 1)
+        return Result(int(rc), read("stdout"), read("stderr"), files, text, elapsed, 1, k)
     finally:
         shutil.rmtree(share, ignore_errors=True)
 
 
 def run(argv, cwd=None, timeout=1800, smp=2, threads="single", mem="4G", kvm_params=(), load_kvm=True,
-        env=None, tty=False, echo=False, retries=None, append=()):
-    """Run argv inside the bed; return Result.  load_kvm=False leaves KVM
-    unloaded: the command finds its modules in /run/bed-modules, in load
-    order (irqbypass kvm ccp kvm-amd).  append: more kernel parameters
-    (hugepagesz=1G hugepages=2: 1 GiB pages cannot be had later).  A boot that hangs (multi-threaded
-    TCG does) is retried once."""
+        env=None, tty=False, echo=False, retries=None, append=(), kernel=DEFAULT_KERNEL):
+    """Run argv inside the bed; return Result.  kernel: a kernels.py SPEC
+    (stock, 6.12, backports, sid, a package name).  load_kvm=False leaves
+    KVM unloaded: the command finds its modules in /run/bed-modules, and
+    their load order in /run/bed-modules/kvm.list.  append: more kernel
+    parameters (hugepagesz=1G hugepages=2: 1 GiB pages cannot be had
+    later).  A boot that hangs (multi-threaded TCG does) is retried once."""
     if os.geteuid():
         raise BedError("bed: needs root (QEMU's 9p export of / and KVM inside)")
     cwd = os.path.abspath(cwd or os.getcwd())
@@ -284,7 +266,7 @@ def run(argv, cwd=None, timeout=1800, smp=2, threads="single", mem="4G", kvm_par
     for attempt in range(retries + 1):
         try:
             r = boot_once(argv, cwd, timeout, smp, threads, mem, list(kvm_params), load_kvm, env, tty, echo,
-                          append)
+                          append, kernel)
             r.boots = attempt + 1
             return r
         except BedError as e:
@@ -296,13 +278,19 @@ def run(argv, cwd=None, timeout=1800, smp=2, threads="single", mem="4G", kvm_par
 
 USAGE = """usage: tests/vm/run [OPTIONS] -- COMMAND [ARG...]
 
-Run COMMAND as root inside the stock Debian kernel (TDP MMU, eager page
+Run COMMAND as root inside a stock Debian kernel (TDP MMU, eager page
 splitting, kprobes, fentry; a real KVM) booted under QEMU software emulation
 on this host's own files, in the current directory.  Its stdout and stderr
 are streamed back and its exit status is returned; 125 means the bed itself
 failed (the console's tail says why).  Writes inside go to a tmpfs overlay:
 nothing reaches this host's disk.
 
+  --kernel SPEC    which Debian kernel: stock (Debian 12's, the default), X.Y
+                   (the newest package of that line, e.g. 6.12 or 6.18),
+                   backports (trixie-backports' newest), sid, or a package
+                   name linux-image-VERSION-amd64; resolved at run time,
+                   downloaded once into /var/cache/splittop-test-kernel
+                   (SPLITTOP_KERNEL_CACHE)
   --smp N          emulated CPUs (default 2)
   --threads MODE   single (default; no hangs seen) or multi (vCPUs really run
                    at once, so mmu_lock contends; retried once if it hangs)
@@ -319,7 +307,7 @@ nothing reaches this host's disk.
 
 def main(args):
     opts = {"smp": 2, "threads": "single", "mem": "4G", "kvm_params": [], "timeout": 1800, "tty": False,
-            "load_kvm": True, "append": []}
+            "load_kvm": True, "append": [], "kernel": DEFAULT_KERNEL}
     i = 0
     try:
         while i < len(args) and args[i] != "--":
@@ -331,12 +319,16 @@ def main(args):
                 opts["tty"] = True
             elif a == "--no-kvm":
                 opts["load_kvm"] = False
-            elif a in ("--smp", "--threads", "--mem", "--kvm", "--timeout", "--append"):
+            elif a in ("--smp", "--threads", "--mem", "--kvm", "--timeout", "--append", "--kernel"):
                 if i + 1 >= len(args):
                     raise ValueError("%s needs a value" % a)
                 v = args[i + 1]
                 i += 1
-                if a == "--smp":
+                if a == "--kernel":
+                    if not kernels.valid_spec(v):
+                        raise ValueError("--kernel: %s" % kernels.SPEC_HELP)
+                    opts["kernel"] = v
+                elif a == "--smp":
                     opts["smp"] = int(v)
                     if not 1 <= opts["smp"] <= 64:
                         raise ValueError("--smp: 1 to 64")

@@ -15,8 +15,8 @@ fail() {
 	echo "@@FAIL $*"
 	poweroff -f
 }
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-	 netfs fscache 9pnet 9pnet_virtio 9p overlay; do
+# In load order, as tests/vm/kernels.py found it in this kernel's modules.
+for m in $(cat /modules/base.list); do
 	insmod /modules/$m.ko || fail "insmod $m"
 done
 opts=trans=virtio,version=9p2000.L,msize=512000
@@ -27,10 +27,13 @@ mount -t 9p -o $opts bed /bed || fail "mount bed"
 ( sleep "$BED_WATCHDOG"; echo "@@WATCHDOG"; poweroff -f ) &
 
 if [ -n "$BED_LOAD_KVM" ]; then
-	insmod /modules/irqbypass.ko || fail "insmod irqbypass"
-	insmod /modules/kvm.ko $BED_KVM_PARAMS || fail "insmod kvm $BED_KVM_PARAMS"
-	insmod /modules/ccp.ko || fail "insmod ccp"
-	insmod /modules/kvm-amd.ko || fail "insmod kvm-amd"
+	for m in $(cat /modules/kvm.list); do
+		if [ "$m" = kvm ]; then
+			insmod /modules/kvm.ko $BED_KVM_PARAMS || fail "insmod kvm $BED_KVM_PARAMS"
+		else
+			insmod /modules/$m.ko || fail "insmod $m"
+		fi
+	done
 	[ -e /dev/kvm ] || fail "no /dev/kvm"
 	echo "@@STEP kvm tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu) eager_page_split=$(cat /sys/module/kvm/parameters/eager_page_split)"
 fi
