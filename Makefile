@@ -63,7 +63,7 @@ DIRTYVM_ASM := src/dirtyvm/guest.S
 DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
-SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c \
+SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
@@ -195,7 +195,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
 FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name
 
-$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c \
+$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/bpf_log.c \
 		src/splittop/sources.c src/splittop/vm_name.c src/splittop/vm_table.c src/common/parse.c \
 		src/splittop/listen_addr.c \
 		$(OUT)/splittop.skel.h

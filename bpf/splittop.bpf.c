@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define LCB_F_READ	(1U << 1)
 #define LCB_F_WRITE	(1U << 2)
 
+/* arch/x86/include/asm/kvm_host.h: the page fault error code's write bit */
+#define PFERR_WRITE		(1ULL << 1)
+
 /* include/uapi/linux/kvm.h */
 #define KVM_MEM_LOG_DIRTY_PAGES	(1UL << 0)
 
@@ -1022,24 +1025,47 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 	return 0;
 }
 
-/* Faults KVM fixes without its handler proper (a TDP MMU making a
- * write-protected 4K mapping writable again): they fire no spte_requested. */
-SEC("tp_btf/fast_page_fault")
-int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, __u64 *sptep,
-	     __u64 old_spte, int ret)
+/* A fault KVM fixed on its fast path, without its handler proper (a TDP
+ * MMU making a write-protected 4K mapping writable again): it fires no
+ * spte_requested.  ret is fast_page_fault()'s. */
+static __always_inline int count_fast_fault(struct fault_cache *c, int ret, bool write)
 {
-	struct fault_cache *c;
-
-	/* not fixed here (the handler proper follows); fault: see on_spte_requested */
-	if ((ret != ret_pf_fixed && ret != ret_pf_spurious) || !fault)
-		return 0;
-	c = vcpu_cache(fault);
 	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
-	count_fault(c, ret == ret_pf_fixed && fault->write ? FAULT_4K_WP : FAULT_OTHER, 0);
+	count_fault(c, ret == ret_pf_fixed && write ? FAULT_4K_WP : FAULT_OTHER, 0);
 	return 0;
+}
+
+/*
+ * The fast path runs under RCU alone, not under mmu_lock: where the kernel
+ * preempts there (full or lazy preemption, the default from 7.x on), a
+ * program on the tracepoint can be preempted in the middle, and the same
+ * program on the same CPU, for another vCPU, is then not run at all (the
+ * kernel's guard against a program's recursion; bpf_prog_info's
+ * recursion_misses).  The perf event of the tracepoint runs its program
+ * with preemption off, so it sees every fault: it comes first.
+ */
+SEC("tracepoint/kvmmmu/fast_page_fault")
+int on_fast_page_fault_tp(struct trace_event_raw_fast_page_fault *ctx)
+{
+	int ret = ctx->ret;
+
+	if (ret != ret_pf_fixed && ret != ret_pf_spurious)
+		return 0;	/* not fixed here: the handler proper follows */
+	return count_fast_fault(vcpu_cache(NULL), ret, ctx->error_code & PFERR_WRITE);
+}
+
+/* Typed arguments, no tracefs; where the kernel preempts the fast path,
+ * its misses are counted (self.missed_events).  fault: see on_spte_requested. */
+SEC("tp_btf/fast_page_fault")
+int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *fault, __u64 *sptep,
+	     __u64 old_spte, int ret)
+{
+	if ((ret != ret_pf_fixed && ret != ret_pf_spurious) || !fault)
+		return 0;
+	return count_fast_fault(vcpu_cache(fault), ret, fault->write);
 }
 
 #define SPTE_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */

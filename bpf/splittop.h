@@ -250,6 +250,16 @@ struct self_stats {
 	__u64 unattributed_splits;	/* split outside a known KVM ioctl */
 	__u64 task_storage_fail;	/* could not create a task's context */
 	__u64 rmap_read_fail;		/* could not read KVM's rmap for a fault */
+	/* Filled by user space, not BPF: events the kernel ran none of our
+	 * programs for, because the same program was still running on that CPU
+	 * (preempted in the middle, where the kernel preempts there, or
+	 * interrupted by an event of its own): the programs' recursion_misses
+	 * (bpf_prog_info).  Of the programs that count (faults, splits, waits,
+	 * KVM's ioctls): counts are short by as many... */
+	__u64 missed_events;
+	/* ...and of the function probes (every rwlock of the host: mmu_lock
+	 * holds, fault latency, which MMU split): timings left out. */
+	__u64 missed_probe_events;
 };
 
 #define ST_NO_SLOT	0xffffffffu

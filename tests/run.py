@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import sys
+import threading
 import time
 import traceback
 
@@ -37,30 +38,67 @@ import harness  # noqa: E402  (tests/e2e/harness.py)
 ROOT = harness.ROOT
 import bed  # noqa: E402  (tests/vm/bed.py)
 
-# The bed's boots: name prefix, kvm module parameters, wall-clock limit (a
-# boot's tests take about 7 minutes here).  Each runs every VM test on a
-# different MMU: the TDP MMU with eager splitting; the TDP MMU splitting
-# lazily (eager_page_split=0: faults demote huge mappings, as on the shadow
-# MMU); and KVM's older TDP code (tdp_mmu=N), whose faults take mmu_lock for
-# write, so that vCPUs wait for each other.  All emulate one CPU at a time
-# (-accel tcg,thread=single): a vCPU that emulation preempts while it holds
-# mmu_lock makes the other wait, as a host that preempts a vCPU thread does,
-# so waits are real.  Multi-threaded emulation hung 2 of 4 boots here (while
-# creating VMs), so it is not used.
-# A fourth boot has 1 GiB pages: 6 GiB of memory, two of them reserved as
-# 1 GiB pages on the kernel command line (a 4 GiB bed cannot find one at
-# run time); it runs the tests marked @vm_test(huge_1g=True), and only those.
-BEDS = {"tdp": ("bed/", (), 1500, {}),
-        "tdp-lazy": ("bed-lazy/", ("eager_page_split=0",), 1500, {}),
-        "legacy-tdp": ("bed-legacy/", ("tdp_mmu=N",), 1500, {}),
-        "tdp-1g": ("bed-1g/", (), 1500, {"mem": "6G", "append": ("hugepagesz=1G", "hugepages=2")})}
+# The kernel matrix: each kernel booted in the bed (tests/vm: a stock Debian
+# kernel under QEMU emulation, a real KVM on any machine), resolved at run
+# time (tests/vm/kernels.py).  Debian 12's (6.1) and the newest build
+# (trixie-backports) run the whole suite, each MMU, 1 GiB pages and the
+# real-QEMU tier; the others (Debian 13's 6.12, the long-term 6.18, sid's)
+# the tests whose numbers follow the kernel, with eager splitting on and off.
+FULL_KERNELS = ("stock", "backports")
+CORE_KERNELS = ("6.12", "6.18", "sid")
 
 
-def boot_tests(mode, tests):
-    """The VM tests of one boot: the 1 GiB boot runs the 1 GiB tests, the
-    others the rest."""
-    return [(n, fn) for n, fn in tests if getattr(fn, "vm_test", False)
-            and getattr(fn, "huge_1g", False) == (mode == "tdp-1g")]
+class Boot:
+    """One boot of the bed running VM tests.  name: the tests' prefix;
+    mode: the MMU (SPLITTOP_BED inside); scope: which tests (harness.SCOPES,
+    or "1g": the 1 GiB tests); est_s: its time here, to schedule the
+    longest first."""
+    def __init__(self, name, kernel, mode, kvm_params, scope, est_s, **boot):
+        self.name, self.kernel, self.mode, self.kvm_params = name, kernel, mode, kvm_params
+        self.scope, self.est_s, self.boot = scope, est_s, boot
+        self.prefix = name + "/"
+
+
+# Each MMU KVM offers: the TDP MMU with eager splitting; the TDP MMU
+# splitting lazily (eager_page_split=0: faults split or demote huge
+# mappings); and KVM's older TDP code (tdp_mmu=N), whose faults take
+# mmu_lock for write, so that vCPUs wait for each other.  All emulate one CPU
+# at a time (-accel tcg,thread=single): a vCPU that emulation preempts while
+# it holds mmu_lock makes the other wait, as a host that preempts a vCPU
+# thread does, so waits are real.  Multi-threaded emulation hung 2 of 4
+# boots here (while creating VMs), so it is not used.  The 1 GiB boots have
+# 6 GiB of memory, two of them reserved as 1 GiB pages on the kernel command
+# line (a 4 GiB bed cannot find one at run time).
+LAZY, LEGACY = ("eager_page_split=0",), ("tdp_mmu=N",)
+GIB = {"mem": "6G", "append": ("hugepagesz=1G", "hugepages=2")}
+
+
+def boots():
+    out = [Boot("bed", "stock", "tdp", (), "all", 620), Boot("bed-lazy", "stock", "tdp-lazy", LAZY, "mmu", 360),
+           Boot("bed-legacy", "stock", "legacy-tdp", LEGACY, "mmu", 360),
+           Boot("bed-1g", "stock", "tdp-1g", (), "1g", 120, **GIB)]
+    for k in FULL_KERNELS[1:]:
+        out += [Boot("bed-" + k, k, "tdp", (), "all", 620), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "mmu", 360),
+                Boot("bed-%s-1g" % k, k, "tdp-1g", (), "1g", 120, **GIB)]
+    for k in CORE_KERNELS:
+        out += [Boot("bed-" + k, k, "tdp", (), "core", 170), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "core", 170)]
+    return out
+
+
+BOOTS = {b.name: b for b in boots()}
+# Tiers that boot the bed themselves (tests/kernel, tests/qemu), per kernel:
+# their tests are named KERNEL/test_... except Debian 12's.
+TIERS = [("kernel", "stock", 150), ("qemu", "stock", 420), ("qemu", "backports", 420)]
+
+
+def boot_tests(boot, tests):
+    """The VM tests of one boot: the 1 GiB boots run the 1 GiB tests, the
+    others the tests their scope takes (harness.SCOPES)."""
+    if boot.scope == "1g":
+        return [(n, fn) for n, fn in tests if getattr(fn, "vm_test", False) and getattr(fn, "huge_1g", False)]
+    upto = harness.SCOPES.index(boot.scope)
+    return [(n, fn) for n, fn in tests if getattr(fn, "vm_test", False) and not getattr(fn, "huge_1g", False)
+            and harness.SCOPES.index(getattr(fn, "scope", "all")) <= upto]
 
 
 def unit_tests(out):
@@ -139,7 +177,10 @@ def fuzz_tests(out):
         yield "fuzz/" + name, run
 
 
-def e2e_tests(sub):
+def e2e_tests(sub, setup=None):
+    """The test_* functions of tests/SUB/test_*.py, each module loaded
+    afresh (setup(module) first, if given): a tier run for two kernels at
+    once keeps two sets of its module's state."""
     d = os.path.join(HERE, sub)
     for fname in sorted(os.listdir(d)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
@@ -147,73 +188,143 @@ def e2e_tests(sub):
         spec = importlib.util.spec_from_file_location(fname[:-3], os.path.join(d, fname))
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
+        if setup:
+            setup(mod)
         for attr, fn in list(vars(mod).items()):  # definition order
             if attr.startswith("test_") and callable(fn):
                 yield "%s/%s" % (fname[:-3], attr), fn
 
 
-def run_bed(mode, pattern, counts, skips):
+class Tally:
+    """Counts and skips, shared by the jobs that run at once; every line
+    printed whole."""
+    def __init__(self):
+        self.counts = {"passed": 0, "failed": 0, "skipped": 0}
+        self.skips, self.kernels, self.times = [], {}, []
+        self.lock = threading.Lock()
+
+    def add(self, what, n=1):
+        with self.lock:
+            self.counts[what] += n
+
+    def say(self, text):
+        with bed.print_lock:
+            print(text, flush=True)
+
+
+def run_bed(boot, pattern, tally):
     """One boot of the bed running this boot's VM tests with this same
     script (--inner); their PASS/FAIL/SKIP lines stream through and count
     here.  A boot that fails counts as one failed test, prefix + "boot"."""
-    prefix, kvm_params, limit, boot = BEDS[mode]
-    argv = ["python3", "tests/run.py", "--inner", mode] + (["-k", pattern] if pattern else [])
+    argv = ["python3", "tests/run.py", "--inner", boot.name] + (["-k", pattern] if pattern else [])
     env = {k: os.environ[k] for k in ("CI", "OUT", "FUZZ_SECONDS") if k in os.environ}
-    env["SPLITTOP_BED"] = mode
+    env["SPLITTOP_BED"] = boot.mode
+    env["SPLITTOP_BED_KERNEL"] = boot.kernel
+    limit = 1500 if boot.scope == "all" else 900
+    t0 = time.monotonic()
     try:
-        r = bed.run(argv, cwd=ROOT, timeout=limit, kvm_params=kvm_params, env=env, echo=True, **boot)
+        r = bed.run(argv, cwd=ROOT, timeout=limit, kvm_params=boot.kvm_params, env=env, echo=True,
+                    kernel=boot.kernel, **boot.boot)
         inner = [l for l in r.stdout.splitlines() if l.startswith("inner: ")]
         if not inner:
             raise bed.BedError("the bed's run printed no counts (exit %d):\n%s" % (r.returncode, r.stderr[-3000:]))
     except bed.BedError as e:
-        counts["failed"] += 1
-        print("FAIL %sboot" % prefix)
-        for line in str(e).rstrip().splitlines()[-40:]:
-            print("     " + line)
+        tally.add("failed")
+        tally.say("FAIL %sboot (%.0f s)\n%s" % (boot.prefix, time.monotonic() - t0, "\n".join(
+            "     " + line for line in str(e).rstrip().splitlines()[-40:])))
         return
     p, f, sk = (int(x) for x in inner[-1].split()[1:4])
-    counts["passed"] += p
-    counts["failed"] += f
-    counts["skipped"] += sk
-    skips += [l.split()[1] for l in r.stdout.splitlines() if l.startswith("SKIP ")]
-    print("%s: %d passed, %d failed, %d skipped in %.0f s (%d boot%s)" % (
-        prefix.rstrip("/"), p, f, sk, r.elapsed_s, r.boots, "s" if r.boots > 1 else ""), flush=True)
+    tally.add("passed", p)
+    tally.add("failed", f)
+    tally.add("skipped", sk)
+    with tally.lock:
+        tally.skips += [l.split()[1] for l in r.stdout.splitlines() if l.startswith("SKIP ")]
+        tally.kernels[boot.kernel] = r.kernel.release
+        tally.times.append("%s %.0f s" % (boot.name, r.elapsed_s))
+    tally.say("%s: %d passed, %d failed, %d skipped in %.0f s (kernel %s, %d boot%s)" % (
+        boot.name, p, f, sk, r.elapsed_s, r.kernel.release, r.boots, "s" if r.boots > 1 else ""))
 
 
 def select(tests, pattern):
     return [(n, fn) for n, fn in tests if pattern in n]
 
 
-def run_tests(tests, counts, skips):
+def run_tests(tests, tally):
     for name, fn in tests:
         t0 = time.monotonic()
         try:
             fn()
         except harness.Skip as e:
-            counts["skipped"] += 1
-            skips.append(name)
-            print("SKIP %s (%s)" % (name, e), flush=True)
+            tally.add("skipped")
+            with tally.lock:
+                tally.skips.append(name)
+            tally.say("SKIP %s (%s)" % (name, e))
             continue
         except Exception as e:  # a test failure is any exception, with its story
-            counts["failed"] += 1
-            print("FAIL %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
+            tally.add("failed")
             detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
-            for line in detail.rstrip().splitlines()[-40:]:
-                print("     " + line)
+            tally.say("FAIL %s (%.1fs)\n%s" % (name, time.monotonic() - t0, "\n".join(
+                "     " + line for line in detail.rstrip().splitlines()[-40:])))
             continue
-        counts["passed"] += 1
-        print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
+        tally.add("passed")
+        tally.say("PASS %s (%.1fs)" % (name, time.monotonic() - t0))
 
 
-def inner(mode, pattern):
+def tier_tests(sub, kernel):
+    """A tier that boots the bed itself, on one kernel of the matrix."""
+    prefix = "" if kernel == "stock" else kernel + "/"
+    return [(prefix + n, fn) for n, fn in e2e_tests(sub, lambda mod: setattr(mod, "KERNEL", kernel))]
+
+
+def run_tier(sub, kernel, tests, tally):
+    t0 = time.monotonic()
+    run_tests(tests, tally)
+    with tally.lock:
+        if kernel in bed.booted_kernels:
+            tally.kernels[kernel] = bed.booted_kernels[kernel]
+        tally.times.append("%s%s %.0f s" % ("" if kernel == "stock" else kernel + "/", sub, time.monotonic() - t0))
+
+
+def inner(name, pattern):
     """Inside the bed: this boot's VM tests, named with its prefix."""
-    prefix = BEDS[mode][0]
-    tests = [(prefix + n, fn) for n, fn in boot_tests(mode, e2e_tests("e2e"))]
-    counts, skips = {"passed": 0, "failed": 0, "skipped": 0}, []
-    run_tests(select(tests, pattern), counts, skips)
+    boot = BOOTS[name]
+    tests = select([(boot.prefix + n, fn) for n, fn in boot_tests(boot, e2e_tests("e2e"))], pattern)
+    tally = Tally()
+    if tests:
+        harness.prepare_vm_tests()
+    run_tests(tests, tally)
     harness.cleanup_all()
-    print("inner: %(passed)d %(failed)d %(skipped)d" % counts)
+    print("inner: %(passed)d %(failed)d %(skipped)d" % tally.counts)
     return 0
+
+
+def bed_jobs():
+    """Boots at once: each emulates one CPU at a time, so one per core
+    (SPLITTOP_BED_JOBS to choose), and no more than memory holds (a boot
+    takes up to 6 GiB)."""
+    if os.environ.get("SPLITTOP_BED_JOBS"):
+        return max(1, int(os.environ["SPLITTOP_BED_JOBS"]))
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return max(1, min(os.cpu_count() or 1, int(mem_gib // 7), 4))
+
+
+def run_jobs(jobs, n):
+    """jobs: (estimated seconds, function); the longest first, n at a time."""
+    todo = sorted(jobs, key=lambda j: -j[0])
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                _, fn = todo.pop(0)
+            fn()
+    threads = [threading.Thread(target=worker) for _ in range(min(n, len(todo)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def main():
@@ -223,33 +334,49 @@ def main():
         return inner(args[args.index("--inner") + 1], pattern)
     use_bed = "--no-bed" not in args
     out = os.environ.get("OUT", "build")
-    counts, skips = {"passed": 0, "failed": 0, "skipped": 0}, []
+    tally = Tally()
+    t_start = time.monotonic()
     e2e = list(e2e_tests("e2e"))
     vm = [(n, fn) for n, fn in e2e if getattr(fn, "vm_test", False)]
     if not harness.host_has_kvm():
         # Their twins run in the bed; here they would only skip.
         e2e = [(n, fn) for n, fn in e2e if not getattr(fn, "vm_test", False)]
-        print("no /dev/kvm on this host: its %d VM tests run in the bed only" % len(vm), flush=True)
-    run_tests(select(list(unit_tests(out)) + list(golden_tests(out)) + list(sanitized_unit_tests(out)) + list(fuzz_tests(out)) + e2e,
-                     pattern), counts, skips)
-    for mode in BEDS if use_bed else ():
-        prefix = BEDS[mode][0]
+        tally.say("no /dev/kvm on this host: its %d VM tests run in the bed only" % len(vm))
+    # The host's own tests first, alone: some time what they watch.
+    host = select(list(unit_tests(out)) + list(golden_tests(out)) + list(sanitized_unit_tests(out))
+                  + list(fuzz_tests(out)) + e2e, pattern)
+    if any(getattr(fn, "vm_test", False) for _, fn in host):
+        harness.prepare_vm_tests()
+    run_tests(host, tally)
+    jobs = []
+    for boot in BOOTS.values() if use_bed else ():
         # Boot only if a test of this boot matches the pattern.
-        if select([(prefix + n, fn) for n, fn in boot_tests(mode, vm)], pattern):
-            run_bed(mode, pattern, counts, skips)
-    run_tests(select(list(e2e_tests("kernel")), pattern), counts, skips)
-    run_tests(select(list(e2e_tests("qemu")), pattern), counts, skips)
+        if select([(boot.prefix + n, fn) for n, fn in boot_tests(boot, vm)], pattern):
+            jobs.append((boot.est_s, lambda boot=boot: run_bed(boot, pattern, tally)))
+    for sub, kernel, est in TIERS if use_bed else ():
+        tests = select(tier_tests(sub, kernel), pattern)
+        if tests:
+            jobs.append((est, lambda sub=sub, kernel=kernel, tests=tests: run_tier(sub, kernel, tests, tally)))
+    n = bed_jobs()
+    if jobs:
+        tally.say("the bed: %d boots and tiers, %d at a time" % (len(jobs), n))
+    run_jobs(jobs, n)
     harness.cleanup_all()
     strict = False
     if os.environ.get("CI") == "true":
-        if counts["skipped"]:
-            print("CI: these tests skipped, but every capability is present on CI: " + ", ".join(skips))
+        if tally.counts["skipped"]:
+            print("CI: these tests skipped, but every capability is present on CI: " + ", ".join(tally.skips))
             strict = True
         if not use_bed:
             print("CI: --no-bed leaves out the VM tests' runs in the bed")
             strict = True
-    print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
-    return 1 if counts["failed"] or strict else 0
+    if tally.times:
+        print("boots: " + ", ".join(sorted(tally.times)))
+    if tally.kernels:
+        print("kernels: %s; %.0f min in all" % (", ".join("%s %s" % kv for kv in sorted(tally.kernels.items())),
+                                               (time.monotonic() - t_start) / 60))
+    print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % tally.counts)
+    return 1 if tally.counts["failed"] or strict else 0
 
 
 if __name__ == "__main__":

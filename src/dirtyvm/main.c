@@ -76,14 +76,23 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 {
 	const struct dvm_options *o = ctx->opt;
 	size_t words = vm->data_size / DVM_PAGE_SIZE / 64;
+	uint64_t before[DVM_FAULT_STATS];
+	unsigned int k;
 	char fmt[64];
 	double t;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	err = dvm_vm_pass(vm, o->writes_pct, &r->dirty_s);
+	err = dvm_vm_fault_stats(vm, before);
+	if (!err)
+		err = dvm_vm_pass(vm, o->writes_pct, &r->dirty_s);
+	if (!err)
+		err = dvm_vm_fault_stats(vm, r->faults);
 	if (err)
 		return err;
+	for (k = 0; k < DVM_FAULT_STATS; k++)
+		if (r->faults[k] != DVM_STAT_MISSING)
+			r->faults[k] -= before[k];
 	snprintf(fmt, sizeof(fmt), "Iteration %u dirty memory time: %%.6fs", n);
 	phase(ctx, vm->index, fmt, r->dirty_s);
 

@@ -69,6 +69,22 @@ static void json_pages(FILE *f, const char *key, const uint64_t p[3])
 		key, p[0], p[1], p[2]);
 }
 
+/* KVM's fault counters, null where the kernel lacks one. */
+static void json_faults(FILE *f, const uint64_t v[DVM_FAULT_STATS])
+{
+	unsigned int k;
+
+	fprintf(f, "\"kvm_faults\":{");
+	for (k = 0; k < DVM_FAULT_STATS; k++) {
+		fprintf(f, "%s\"%s\":", k ? "," : "", dvm_fault_stat_names[k]);
+		if (v[k] == DVM_STAT_MISSING)
+			fprintf(f, "null");
+		else
+			fprintf(f, "%" PRIu64, v[k]);
+	}
+	fputc('}', f);
+}
+
 /* The name is the only free text: escape what JSON requires. */
 static void json_string(FILE *f, const char *str)
 {
@@ -113,17 +129,8 @@ void report_json(FILE *f, const struct summary *s)
 		fputc(',', f);
 		json_pages(f, "end", res->pages_end);
 		if (res->have_faults) {
-			unsigned int k;
-
-			fprintf(f, ",\"kvm_faults\":{");
-			for (k = 0; k < DVM_FAULT_STATS; k++) {
-				fprintf(f, "%s\"%s\":", k ? "," : "", dvm_fault_stat_names[k]);
-				if (res->faults[k] == DVM_STAT_MISSING)
-					fprintf(f, "null");
-				else
-					fprintf(f, "%" PRIu64, res->faults[k]);
-			}
-			fputc('}', f);
+			fputc(',', f);
+			json_faults(f, res->faults);
 		}
 		fprintf(f, ",\"rounds\":[");
 		for (r = 0; r < res->rounds_done; r++) {
@@ -134,6 +141,8 @@ void report_json(FILE *f, const struct summary *s)
 				r ? "," : "", r + 1, rr->dirty_s, rr->get_s, rr->clear_s, rr->dirty,
 				rr->missing);
 			json_pages(f, "after", rr->pages);
+			fputc(',', f);
+			json_faults(f, rr->faults);
 			fputc('}', f);
 		}
 		fprintf(f, "],\"total\":{\"enables\":%" PRIu64 ",\"disables\":%" PRIu64 ",\"gets\":%" PRIu64

@@ -15,6 +15,10 @@ struct round_result {
 	uint64_t dirty;		/* bits KVM set in the dirty log */
 	uint64_t missing;	/* pages the guest wrote whose bit was not set */
 	uint64_t pages[3];	/* KVM's pages_4k/2m/1g after the round */
+	/* KVM's fault counters over the round's pass (DVM_STAT_MISSING where
+	 * the kernel lacks one): how this kernel's faults treat a protected
+	 * huge mapping shows in them (tests/e2e/harness.py, splits_in_fault). */
+	uint64_t faults[DVM_FAULT_STATS];
 };
 
 struct vm_result {

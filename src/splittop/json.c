@@ -230,6 +230,8 @@ static void json_frame(FILE *f, const struct snapshot *s, enum scope sc)
 	jw_u64(&w, "unattributed_splits", s->self.unattributed_splits);
 	jw_u64(&w, "task_storage_fail", s->self.task_storage_fail);
 	jw_u64(&w, "rmap_read_fail", s->self.rmap_read_fail);
+	jw_u64(&w, "missed_events", s->self.missed_events);
+	jw_u64(&w, "missed_probe_events", s->self.missed_probe_events);
 	jw_close(&w, '}');
 	jw_close(&w, '}');
 	jw_end(&w);

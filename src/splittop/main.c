@@ -3,6 +3,7 @@
  * splittop: per-VM huge page splits, page faults and kvm->mmu_lock
  * contention while KVM dirty-logs guest memory.
  */
+#include "bpf_log.h"
 #include "command.h"
 #include "exporter.h"
 #include "options.h"
@@ -30,18 +31,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level; (void)fmt; (void)ap;
-	return 0;
 }
 
 static bool selected(const void *arg, const struct vm_entry *e)
@@ -161,6 +150,14 @@ static void report_self(const struct tracer *t, unsigned int max_vms, unsigned i
 	if (s.unattributed_splits)
 		fprintf(stderr, "splittop: %llu splits outside any KVM ioctl splittop saw (not counted in any VM)\n",
 			(unsigned long long)s.unattributed_splits);
+	if (s.missed_events)
+		fprintf(stderr, "splittop: %llu events missed: the kernel did not run a program of splittop's "
+			"while the same program was still running on that CPU (counts are short by as many)\n",
+			(unsigned long long)s.missed_events);
+	if (s.missed_probe_events)
+		fprintf(stderr, "splittop: %llu function probe events missed (the same program still running on "
+			"that CPU): mmu_lock hold and fault latency times leave them out\n",
+			(unsigned long long)s.missed_probe_events);
 	if (s.task_storage_fail || s.rmap_read_fail)
 		fprintf(stderr, "splittop: internal misses: %llu task contexts not created, %llu rmap reads failed\n",
 			(unsigned long long)s.task_storage_fail, (unsigned long long)s.rmap_read_fail);
@@ -428,7 +425,7 @@ static int app_main(struct app *a)
 			return 1;
 		}
 	}
-	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	bpf_log_init(o->verbose);
 	memcpy(topts.force, o->force, sizeof(topts.force));
 	if (o->listening && !o->list_sources) {
 		/* First: a port in use fails before anything is loaded. */

@@ -110,12 +110,13 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 	const struct avail *a = &snap->avail;
 	unsigned int i;
 
-	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d%d\n", scope_name(sc),
+	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d%d %llu %llu\n", scope_name(sc),
 		snap->time_unix, snap->elapsed, (unsigned long long)s->vm_table_full,
 		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
 		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
 		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
-		a->fault_latency, a->split_mmu);
+		a->fault_latency, a->split_mmu, (unsigned long long)s->missed_events,
+		(unsigned long long)s->missed_probe_events);
 	for (i = 0; i < snap->n; i++)
 		record_vm(f, snap->vms[i].e);
 }
@@ -199,7 +200,7 @@ int record_read_line(struct record_reader *r, char *line)
 {
 	char *save = NULL, *kind = strtok_r(line, " \n", &save);
 	struct vm_gauges *g = &r->vm.gauges;
-	unsigned long long s[5];
+	unsigned long long s[7];
 	char bits[16];
 	unsigned int i;
 	int n = 0;
@@ -232,14 +233,17 @@ int record_read_line(struct record_reader *r, char *line)
 		return 'S';
 	}
 	if (!strcmp(kind, "frame")) {
-		/* 7 flags before splits by MMU came: those recordings have none. */
-		if (sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s", r->scope, &r->time_unix,
-			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits) != 9 ||
-		    strlen(bits) < 7 || strlen(bits) > 8)
+		/* 7 flags before splits by MMU came: those recordings have none;
+		 * nor missed events before they were counted (zero). */
+		s[5] = s[6] = 0;
+		n = sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s %llu %llu", r->scope, &r->time_unix,
+			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits, &s[5], &s[6]);
+		if (n < 9 || strlen(bits) < 7 || strlen(bits) > 8)
 			return -1;
 		r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
 					       .unattributed_splits = s[2], .task_storage_fail = s[3],
-					       .rmap_read_fail = s[4] };
+					       .rmap_read_fail = s[4], .missed_events = s[5],
+					       .missed_probe_events = s[6] };
 		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
 					   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
 		return 'F';

@@ -2,6 +2,7 @@
 #include "tracer.h"
 #include "splittop.skel.h"
 #include "sources.h"
+#include "bpf_log.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,7 +59,9 @@ static struct bpf_program **progs_hold(struct splittop_bpf *s, unsigned int i)
 	return i < 4 ? p[i] : NULL;
 }
 PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
-PROGS(progs_faults, on_spte_requested, &s->progs.on_fast_page_fault)
+PROGS(progs_faults, on_spte_requested, NULL)
+PROGS(progs_fast_tp, on_fast_page_fault_tp, NULL)
+PROGS(progs_fast_btf, on_fast_page_fault, NULL)
 PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
@@ -86,8 +89,13 @@ static const struct source_choice choices[][2] = {
 	[M_ATTRIBUTION] = { { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
 			    { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
-	/* fast_page_fault: faults a TDP MMU fixes without its handler proper. */
-	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested", "fast_page_fault" }, progs_faults } },
+	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
+	/* Faults a TDP MMU fixes without its handler proper.  The perf event
+	 * first: its program runs with preemption off, where a tp_btf program
+	 * misses faults on kernels that preempt the fast path (bpf/splittop.bpf.c,
+	 * on_fast_page_fault_tp). */
+	[M_FAST_FAULTS] = { { "tracepoint", { "kvmmmu/fast_page_fault" }, progs_fast_tp },
+			    { "tp_btf", { "fast_page_fault" }, progs_fast_btf } },
 	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
 		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
 	[M_LOCK_WAIT] = { { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
@@ -105,7 +113,7 @@ static const struct source_choice choices[][2] = {
 };
 
 static const char *const metric_names[NR_METRICS] = {
-	[M_ATTRIBUTION] = "kvm_ioctls", [M_FAULTS] = "faults", [M_SPLITS] = "splits",
+	[M_ATTRIBUTION] = "kvm_ioctls", [M_FAULTS] = "faults", [M_FAST_FAULTS] = "fast_faults", [M_SPLITS] = "splits",
 	[M_LOCK_WAIT] = "mmu_lock_wait", [M_DLOG_TOGGLE] = "dirty_log_enable_disable",
 	[M_CENSUS] = "census", [M_LOCK_HOLD] = "mmu_lock_hold", [M_FAULT_LATENCY] = "fault_latency",
 	[M_SPLIT_MMU] = "split_mmu",
@@ -331,6 +339,11 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 				 metric_names[m]);
 			continue;
 		}
+		/* Fast faults are faults: counted with the others or not at all. */
+		if (m == M_FAST_FAULTS && o->force[M_FAULTS] && !strcmp(o->force[M_FAULTS], "none")) {
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off with faults (--source faults=none)");
+			continue;
+		}
 		picked[m] = choose(t, k, m, o->raw_tracepoints, o->force[m], probes, probes_why);
 		if (o->force[m] && !picked[m]) {
 			/* Asked for by name: no silent fallback. */
@@ -339,8 +352,9 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 		}
 	}
 	/* Faults may be turned off; what they need cannot be missing silently. */
-	for (m = M_ATTRIBUTION; m <= M_FAULTS; m++) {
-		if (picked[m] || (o->force[m] && !strcmp(o->force[m], "none")))
+	for (m = M_ATTRIBUTION; m <= M_FAST_FAULTS; m++) {
+		if (picked[m] || (o->force[m] && !strcmp(o->force[m], "none")) ||
+		    (m == M_FAST_FAULTS && !picked[M_FAULTS]))
 			continue;
 		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
 			t->sources[m].why);
@@ -384,11 +398,44 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	return splittop_bpf__load(s);
 }
 
+/* The program the kernel refused in the last load, by libbpf's word. */
+static const struct bpf_program *refused_program(const struct splittop_bpf *s)
+{
+	const char *name = bpf_log_refused();
+
+	return s && name[0] ? bpf_object__find_program_by_name(s->obj, name) : NULL;
+}
+
+static bool is_function_probe(const struct bpf_program *p)
+{
+	static const char *const kinds[] = { "fentry/", "fexit/", "kprobe/", "kretprobe/" };
+	const char *sec = bpf_program__section_name(p);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(sec, kinds[i], strlen(kinds[i])))
+			return true;
+	return false;
+}
+
+/* A kernel that does not allow function probes says EPERM (or that it does
+ * not support them); anything else is its verifier rejecting our program,
+ * which the user should hear about as such. */
+static void probes_refused_why(char *why, size_t len, const struct bpf_program *p, int err)
+{
+	if (err == -EPERM || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */)
+		snprintf(why, len, "function probes refused by this kernel (loading them: %s)", strerror(-err));
+	else
+		snprintf(why, len, "function probe %s rejected by this kernel's verifier (%s; -v shows why)",
+			 bpf_program__name(p), strerror(-err));
+}
+
 static void adopt_running_vcpus(struct tracer *t);
 
 int tracer_open(struct tracer *t, const struct tracer_opts *o)
 {
 	const struct source_choice *picked[NR_METRICS] = { 0 };
+	const struct bpf_program *refused;
 	struct kernel_btf k = { 0 };
 	struct splittop_bpf *s;
 	unsigned int m;
@@ -405,19 +452,25 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		fprintf(stderr, "splittop: reading the kernel's BTF: %s\n", strerror(-err));
 		return err;
 	}
+	bpf_log_reset();
 	err = open_and_load(t, o, &k, picked, true, "");
-	if (err && err != -ENOENT && (picked[M_LOCK_HOLD] || picked[M_FAULT_LATENCY] || picked[M_SPLIT_MMU])) {
-		/* This kernel refuses function probes: go on without them. */
+	refused = refused_program(t->skel);
+	if (err && err != -ENOENT && refused && is_function_probe(refused)) {
+		/* Go on without function probes, and say why they are missing. */
 		char why[160];
 
-		snprintf(why, sizeof(why), "function probes refused by this kernel (loading them: %s)",
-			 strerror(-err));
+		probes_refused_why(why, sizeof(why), refused, err);
 		splittop_bpf__destroy(t->skel);
 		t->skel = NULL;
+		bpf_log_reset();
 		err = open_and_load(t, o, &k, picked, false, why);
+		refused = refused_program(t->skel);
 	}
 	if (err) {
-		if (err != -ENOENT)
+		if (err != -ENOENT && refused)
+			fprintf(stderr, "splittop: loading BPF program %s (%s): %s; -v shows the verifier's log\n",
+				bpf_program__name(refused), bpf_program__section_name(refused), strerror(-err));
+		else if (err != -ENOENT)
 			fprintf(stderr, "splittop: loading BPF programs: %s\n", strerror(-err));
 		goto out;
 	}
@@ -440,7 +493,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 		if (!picked[m])
 			continue;
 		err = attach(t, m, picked[m]);
-		if (err && m <= M_FAULTS) {
+		if (err && m <= M_FAST_FAULTS) {
 			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
 			goto out;
 		}
@@ -503,7 +556,22 @@ void tracer_close(struct tracer *t)
 
 void tracer_self(const struct tracer *t, struct self_stats *out)
 {
+	struct bpf_program *p;
+
 	*out = t->skel->bss->self;
+	out->missed_events = out->missed_probe_events = 0;
+	bpf_object__for_each_program(p, t->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		if (is_function_probe(p))
+			out->missed_probe_events += info.recursion_misses;
+		else
+			out->missed_events += info.recursion_misses;
+	}
 }
 
 /* ---- census ------------------------------------------------------------- */

@@ -15,6 +15,7 @@ struct bpf_link;
 enum metric {
 	M_ATTRIBUTION,		/* KVM ioctls: which VM and vCPU; dirty-log get/clear */
 	M_FAULTS,
+	M_FAST_FAULTS,		/* faults fixed on KVM's fast path (a TDP MMU's 4K write faults) */
 	M_SPLITS,
 	M_LOCK_WAIT,
 	M_DLOG_TOGGLE,		/* dirty logging enabled / disabled */

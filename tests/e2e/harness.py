@@ -20,8 +20,8 @@ DIRTYVM = os.path.join(OUT, "dirtyvm")
 SPLITTOP = os.path.join(OUT, "splittop")
 
 _procs = []
-# Inside the bed (tests/vm/bed.py), which boot of tests/run.py's BEDS: "tdp",
-# "tdp-lazy" or "legacy-tdp"; empty on the host.
+# Inside the bed (tests/vm/bed.py), the MMU of the boot (tests/run.py's
+# BOOTS): "tdp", "tdp-lazy", "legacy-tdp" or "tdp-1g"; empty on the host.
 BED = os.environ.get("SPLITTOP_BED", "")
 
 
@@ -51,11 +51,23 @@ def need_kvm():
         raise Skip("needs /dev/kvm")
 
 
-def vm_test(huge_1g=False):
+# Which of the bed's boots run a VM test (tests/run.py, BOOTS): "core" tests
+# run in every boot of every kernel of the matrix (what they check follows
+# the kernel: its MMU, eager splitting on and off, its verifier); "mmu" tests
+# also depend on the MMU, and run in every MMU boot of the kernels that run
+# the whole suite; the rest ("all": the view, options, hardening, the fleet)
+# in one boot of each of those kernels.
+SCOPES = ("core", "mmu", "all")
+
+
+def vm_test(huge_1g=False, scope="all"):
     """Marks a test that runs a real VM: tests/run.py runs it on the host
-    (when it has /dev/kvm) and in each of the bed's boots.  huge_1g: a test
-    of 1 GiB pages, which runs on the host and in the bed's boot that has
-    them (reserved on its kernel command line) instead."""
+    (when it has /dev/kvm) and in the bed's boots that its scope (SCOPES)
+    asks for.  huge_1g: a test of 1 GiB pages, which runs on the host and in
+    the bed's boots that have them (reserved on the kernel command line)
+    instead."""
+    assert scope in SCOPES, scope
+
     def mark(fn):
         @functools.wraps(fn)
         def test():
@@ -63,6 +75,7 @@ def vm_test(huge_1g=False):
             return fn()
         test.vm_test = True
         test.huge_1g = huge_1g
+        test.scope = scope
         return test
     return mark
 
@@ -104,6 +117,45 @@ def kernel():
         _kernel = {"mmu": "tdp" if param("tdp_mmu") == "Y" else "legacy-tdp" if hw_tdp else "shadow",
                    "eager": param("eager_page_split") == "Y", "sources": sources}
     return _kernel
+
+
+_lazy_split = None
+
+
+def prepare_vm_tests():
+    """What the VM tests ask of the kernel, found before any of them runs:
+    the lazy-split probe runs a VM, which a test's splittop must not see.
+    A failure here fails each test that asks again, with its story."""
+    try:
+        kernel()
+        lazy_faults_split()
+    except Exception as e:  # noqa: BLE001 (reported by the tests that need it)
+        print("VM tests: finding what the kernel does failed: %s" % str(e).splitlines()[0], flush=True)
+
+
+def lazy_faults_split():
+    """How this kernel's vCPU faults treat a write-protected huge mapping
+    when KVM splits lazily (eager_page_split=N): split it in place (True) or
+    drop it and map 4 KiB (False), told by KVM's own counters, not
+    splittop's.  One vCPU, one 2 MiB region, one protected pass that writes
+    one page in 100 and reads the others (dirtyvm --writes 1): a split
+    leaves the region mapped, so only the pass's 6 writes fault (pf_fixed
+    6); a drop makes each of its 512 pages fault in again (at least 512:
+    the shadow MMU may fault on more)."""
+    global _lazy_split
+    if _lazy_split is None:
+        k = kernel()
+        # The shadow MMU does not split a guest's own memory eagerly, and
+        # its kvm module may not let the parameter change: lazy as it is.
+        eager = ("--eager-split", "N") if k["eager"] and k["mmu"] != "shadow" else ()
+        s, _ = dirtyvm_json("--vcpus", 1, "--mem", "2M", "--rounds", 1, "--writes", 1, *eager)
+        fixed = s["vms"][0]["rounds"][0]["kvm_faults"]["pf_fixed"]
+        written = s["pages_written_per_round"]
+        assert fixed == written or fixed >= 512, (
+            "a protected pass of %d writes and %d reads over one 2 MiB region: KVM fixed %d faults, "
+            "neither a split's %d nor a drop's 512" % (written, 512 - written, fixed, written))
+        _lazy_split = fixed == written
+    return _lazy_split
 
 
 def contention_expected():

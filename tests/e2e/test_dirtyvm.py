@@ -54,27 +54,27 @@ def check_ground_truth(vcpus, backing, mode, mib=32, rounds=3):
         assert r["missing_pages"] == 0, what
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_ground_truth_1vcpu_thp_get():
     check_ground_truth(1, "thp", "get")
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_ground_truth_2vcpus_hugetlb_get():
     check_ground_truth(2, "hugetlb", "get")
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_ground_truth_4vcpus_thp_clear():
     check_ground_truth(4, "thp", "clear")
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_ground_truth_2vcpus_hugetlb_clear():
     check_ground_truth(2, "hugetlb", "clear")
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_no_writes_no_dirty_pages():
     s, _ = dirtyvm_json("--vcpus", 2, "--mem", mem(16), "--writes", 0, "--rounds", 2)
     assert s["pages_written_per_round"] == 0
@@ -87,7 +87,7 @@ def test_no_writes_no_dirty_pages():
         assert r["after"]["pages_2m"] == (0 if eager else s["regions_2m"]), r
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_zero_rounds_enable_and_disable_only():
     """--rounds 0: dirty logging enabled and disabled, nothing in between
     (it used to read round -1's page counts and crash)."""
@@ -97,7 +97,7 @@ def test_zero_rounds_enable_and_disable_only():
     assert vm["before"]["pages_2m"] == s["regions_2m"], vm
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_partial_writes_every_written_page_is_dirty():
     s, _ = dirtyvm_json("--vcpus", 1, "--mem", mem(16), "--writes", 30, "--rounds", 2)
     written = s["pages_written_per_round"]
@@ -110,14 +110,14 @@ def test_partial_writes_every_written_page_is_dirty():
         assert written <= r["dirty_pages"] <= pages, r
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_hugetlb_pool_returned():
     before = read_int("/proc/sys/vm/nr_hugepages")
     dirtyvm_json("--vcpus", 1, "--mem", mem(8), "--backing", "hugetlb", "--rounds", 1)
     assert read_int("/proc/sys/vm/nr_hugepages") == before
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_two_vms_in_one_process():
     s, p = dirtyvm_json("--vms", 2, "--vcpus", 1, "--mem", mem(16), "--rounds", 1)
     assert len(s["vms"]) == 2
@@ -126,7 +126,7 @@ def test_two_vms_in_one_process():
     assert "vm 1: Enabling dirty logging time" in p.stdout
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_phase_lines():
     _, p = dirtyvm_json("--vcpus", 1, "--mem", mem(8), "--rounds", 2, "--mode", "clear")
     for line in ("Populate memory time:", "Enabling dirty logging time:",
@@ -135,7 +135,7 @@ def test_phase_lines():
         assert line in p.stdout, line
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_sigterm_and_sigint_stop_cleanly():
     before = read_int("/proc/sys/vm/nr_hugepages")
     for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
@@ -170,7 +170,7 @@ def test_no_dev_kvm():
     assert p.returncode == 1 and "cannot open /dev/kvm" in p.stderr, (p.returncode, p.stderr)
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_eager_split_not_writable():
     path = "/sys/module/kvm/parameters/eager_page_split"
     old = open(path).read().strip()
@@ -181,7 +181,7 @@ def test_eager_split_not_writable():
     assert open(path).read().strip() == old
 
 
-@vm_test()
+@vm_test(scope="core")
 def test_hugetlb_pool_cannot_be_filled():
     path = "/proc/sys/vm/nr_hugepages"
     before = read_int(path)

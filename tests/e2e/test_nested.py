@@ -110,13 +110,13 @@ def nested_run(*args, splittop_args=("--json",)):
     check_nested(totals[0], s, s["vms"][0])
 
 
-@vm_test()
+@vm_test(scope="mmu")
 def test_nested_l2_get_exact():
     """Two vCPUs, each an L1 running its L2; get mode."""
     nested_run("--vcpus", 2, "--mem", mem(128), "--rounds", 2)
 
 
-@vm_test()
+@vm_test(scope="mmu")
 def test_nested_l2_clear_exact():
     """One vCPU; manual protect with initially-set: the split (or the
     demotions) move to the first clear's round.  Splits by MMU from the

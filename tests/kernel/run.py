@@ -51,19 +51,21 @@ def parse(results):
     return res
 
 
-def boot(timeout=900):
-    """Boot the bed, run every scenario; return the parsed results, with
-    "files" (each scenario's JSON and output) and "elapsed_s"."""
+def boot(timeout=900, kernel=bed.DEFAULT_KERNEL):
+    """Boot the bed on kernel (a tests/vm/kernels.py spec), run every
+    scenario; return the parsed results, with "files" (each scenario's JSON
+    and output), "elapsed_s" and "release"."""
     static_build()
     try:
-        r = bed.run(["sh", "tests/kernel/scenarios.sh", STATIC_OUT], cwd=ROOT, timeout=timeout, load_kvm=False)
+        r = bed.run(["sh", "tests/kernel/scenarios.sh", STATIC_OUT], cwd=ROOT, timeout=timeout, load_kvm=False,
+                    kernel=kernel)
     except bed.BedError as e:
         raise AssertionError(str(e))
     res = parse(r.files.get("results", ""))
     if r.returncode or not res["done"] or res["fail"]:
         raise AssertionError("scenarios.sh: exit %d, %s; results:\n%s\nstderr: %s" % (
             r.returncode, res["fail"] or "not done", r.files.get("results", ""), r.stderr[-2000:]))
-    res["files"], res["elapsed_s"] = r.files, r.elapsed_s
+    res["files"], res["elapsed_s"], res["release"] = r.files, r.elapsed_s, r.kernel.release
     return res
 
 

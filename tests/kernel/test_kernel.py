@@ -11,6 +11,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as kernel_tier   # noqa: E402
 
+# The kernel of the matrix this tier boots (tests/run.py sets it).
+KERNEL = "stock"
 _result = None
 
 
@@ -18,7 +20,7 @@ def booted():
     """Boot once per test run; every test reads the same results."""
     global _result
     if _result is None:
-        _result = kernel_tier.boot()
+        _result = kernel_tier.boot(kernel=KERNEL)
     return _result
 
 

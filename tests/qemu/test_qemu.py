@@ -15,6 +15,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "vm"))
 import bed  # noqa: E402
 
 OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
+# The kernel of the matrix this tier boots (tests/run.py sets it per copy
+# of this module; tests/vm/kernels.py says what a spec names).
+KERNEL = "stock"
 _result = None
 
 
@@ -22,7 +25,7 @@ def boot(script, **bed_args):
     """Run a migration script of this tier in the bed; its result, or an
     assertion with its results file when it failed."""
     try:
-        r = bed.run(["sh", script, OUT], cwd=ROOT, timeout=1200, **bed_args)
+        r = bed.run(["sh", script, OUT], cwd=ROOT, timeout=1200, kernel=KERNEL, **bed_args)
     except bed.BedError as e:
         raise AssertionError(str(e))
     res = r.files.get("results", "")

@@ -127,7 +127,11 @@ class Result:
         self.console, self.elapsed_s, self.boots, self.kernel = console, elapsed_s, boots, kernel
 
 
-_sink_lock = threading.Lock()
+# Held while a whole line is written to the terminal: boots that run at
+# once (tests/run.py) and the runner's own lines interleave by line.
+print_lock = threading.Lock()
+# The kernels booted so far, SPEC -> release (uname -r).
+booted_kernels = {}
 
 
 def _follow(path, sink, stop):
@@ -146,7 +150,7 @@ def _follow(path, sink, stop):
         partial += data
         cut = len(partial) if done else partial.rfind(b"\n") + 1
         if cut:
-            with _sink_lock:
+            with print_lock:
                 sink.write(partial[:cut])
                 sink.flush()
             partial = partial[cut:]
@@ -160,6 +164,7 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
     command) failed."""
     ensure_packages()
     k = kernel(kernel_spec)
+    booted_kernels[kernel_spec] = k.release
     rd = initramfs(k)
     vmlinuz = k.vmlinuz
     share = tempfile.mkdtemp(prefix="splittop-bed.")
