@@ -49,6 +49,13 @@ static struct bpf_program **fn(struct splittop_bpf *s, unsigned int i)	\
 	return i < 2 ? p[i] : NULL;						\
 }
 PROGS(progs_ioctl_tp, on_ioctl_enter, &s->progs.on_ioctl_exit)
+
+static struct bpf_program **progs_ioctl_kprobe(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[5] = { &s->progs.on_vcpu_ioctl, &s->progs.on_vm_ioctl, &s->progs.on_vm_ioctl_ret,
+				      &s->progs.on_dev_ioctl, &s->progs.on_dev_ioctl_ret };
+	return i < 5 ? p[i] : NULL;
+}
 PROGS(progs_lat_fentry, on_fault_entry, &s->progs.on_fault_exit)
 PROGS(progs_lat_kprobe, on_fault_entry_kp, &s->progs.on_fault_exit_kp)
 
@@ -64,6 +71,7 @@ PROGS(progs_fast_tp, on_fast_page_fault_tp, NULL)
 PROGS(progs_fast_btf, on_fast_page_fault, NULL)
 PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
+PROGS(progs_lock_tp, on_contention_begin_tp, &s->progs.on_contention_end_tp)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
 
@@ -81,12 +89,16 @@ static struct bpf_program **progs_mmu_kprobe(struct splittop_bpf *s, unsigned in
 	return i < 4 ? p[i] : NULL;
 }
 
-/* A source's programs come in pairs for kprobes: entry and return probe of
- * function tp[i / 2].  Other kinds name their attachment in their section. */
-static const struct source_choice choices[][2] = {
-	/* The ioctl tracepoints cost nothing to other syscalls; raw_syscalls
-	 * runs a program for every syscall of the host. */
-	[M_ATTRIBUTION] = { { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
+/* Each program names its attachment in its section, but for the perf
+ * events of "tracepoint" sources, attached by the ids of tp[]. */
+#define MAX_CHOICES 3
+static const struct source_choice choices[][MAX_CHOICES] = {
+	/* Kprobes on KVM's ioctl handlers never miss one (their programs are
+	 * not preempted: bpf/splittop.bpf.c); the ioctl tracepoints cost
+	 * nothing to other syscalls; raw_syscalls runs a program for every
+	 * syscall of the host. */
+	[M_ATTRIBUTION] = { { "kprobe", { "kvm_vcpu_ioctl", "kvm_vm_ioctl", "kvm_dev_ioctl" }, progs_ioctl_kprobe },
+			    { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
 			    { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
 	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
@@ -98,7 +110,10 @@ static const struct source_choice choices[][2] = {
 			    { "tp_btf", { "fast_page_fault" }, progs_fast_btf } },
 	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
 		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
-	[M_LOCK_WAIT] = { { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
+	/* The perf events first: a BTF tracepoint's program can be preempted
+	 * on a sleeping lock's contention and then miss an mmu_lock wait. */
+	[M_LOCK_WAIT] = { { "tracepoint", { "lock/contention_begin", "lock/contention_end" }, progs_lock_tp },
+			  { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
 			  { "raw_tp", { "contention_begin", "contention_end" }, progs_lock_raw } },
 	/* Function probes.  No kprobe twin for holds: a kprobe on the lock
 	 * function would time the wait as well as the hold. */
@@ -149,7 +164,7 @@ static const struct source_choice *choose(struct tracer *t, const struct kernel_
 	if (force)
 		snprintf(src->why, sizeof(src->why), "--source %s=%s: not a source of this metric",
 			 metric_names[m], force);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < MAX_CHOICES; i++) {
 		bool ok = true;
 
 		c = &choices[m][i];
@@ -179,6 +194,12 @@ static const struct source_choice *choose(struct tracer *t, const struct kernel_
 			}
 		}
 		if (!strcmp(c->kind, "kprobe")) {
+			for (j = 0; j < 4 && c->tp[j] && ok; j++)
+				ok = kernel_has_btf_func(k, c->tp[j]);
+			if (!ok) {
+				snprintf(src->why, sizeof(src->why), "kprobe: no function %s", c->tp[j - 1]);
+				continue;
+			}
 			if (!kernel_has_kprobes()) {
 				size_t n = strlen(src->why);
 
@@ -264,8 +285,6 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 
 		if (!strcmp(c->kind, "tracepoint"))
 			l = attach_tracepoint(p, t->tp_ids[m][j]);
-		else if (!strcmp(c->kind, "kprobe"))
-			l = bpf_program__attach_kprobe(p, j % 2, c->tp[j / 2]);
 		else
 			l = bpf_program__attach(p);
 		if (l && t->nlinks == sizeof(t->links) / sizeof(t->links[0])) {
@@ -276,8 +295,8 @@ static int attach(struct tracer *t, enum metric m, const struct source_choice *c
 		if (!l) {
 			int err = -errno;
 
-			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "attaching %s/%s: %s",
-				 c->kind, c->tp[j], strerror(errno));
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "attaching %s: %s",
+				 bpf_program__section_name(p), strerror(errno));
 			t->sources[m].source = NULL;
 			return err;
 		}
@@ -388,7 +407,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
 		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);
 		snprintf(t->source_names[M_LOCK_WAIT], sizeof(t->source_names[M_LOCK_WAIT]),
-			 "%s/contention_begin,kvm_mmu_spte_requested", picked[M_LOCK_WAIT]->kind);
+			 "%s/%s,kvm_mmu_spte_requested", picked[M_LOCK_WAIT]->kind, picked[M_LOCK_WAIT]->tp[0]);
 	}
 	if (kernel_has_member(k, "kvm", "nr_memslots_dirty_logging"))
 		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";

@@ -12,6 +12,7 @@ from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, expect_u
                      lazy_faults_split, mem, run, spawn, stop, vm_test, wait_for_line)
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
+KPROBES = os.path.exists("/sys/bus/event_source/devices/kprobe")   # the kprobe PMU
 
 
 def read_csv(path):
@@ -158,6 +159,9 @@ def check_vm(total, summary, vm):
             # many runs must be told apart (splittop's or the workload's).
             assert int(total[key]) == n, "%s: %s = %s, want %d; row %s; KVM %s" % (
                 what, key, total[key], n, {k: v for k, v in total.items() if k != "detail"}, vm.get("kvm_faults"))
+    # No program of splittop's missed an event (JSON rows carry self).
+    if "self" in total:
+        assert total["self"]["missed_events"] == 0, (what, total["self"])
     # Nothing the fault tracepoint saw fell outside the classes...
     assert int(total["faults"]) == sum(int(total[k]) for k in
                                        ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other"))
@@ -354,7 +358,8 @@ def test_json_same_exact_counts_and_detail():
     for metric, src in kernel()["sources"].items():
         assert sources[metric]["source"] == src, (metric, sources[metric], src)
         assert src or sources[metric]["why"], sources[metric]
-    assert sources["faults"]["source"].startswith("tp_btf/kvm_mmu_spte_requested,fast_page_fault"), sources
+    assert sources["faults"]["source"].startswith("tp_btf/kvm_mmu_spte_requested"), sources
+    assert sources["fast_faults"]["source"] == "tracepoint/kvmmmu/fast_page_fault", sources
     assert len(totals) == 1
     t = totals[0]
     check_vm(t, s, s["vms"][0])
@@ -451,8 +456,7 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
     args = ("--vcpus", 2, "--mem", mem(64), "--rounds", 2)
     totals, rows, s = traced_dirtyvm(*args, splittop_args=("--json", "--exact-waits"))
     sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
-    assert sources["mmu_lock_wait"] in ("tp_btf/contention_begin,contention_end",
-                                        "raw_tp/contention_begin,contention_end"), sources
+    assert sources["mmu_lock_wait"] == "tracepoint/lock/contention_begin,lock/contention_end", sources
     t = totals[0]
     check_vm(t, s, s["vms"][0])
     lock = t["detail"]["mmu_lock"]
@@ -515,20 +519,23 @@ def test_source_not_offered_is_an_error():
 @vm_test()
 def test_works_without_tracefs_and_mounts_nothing():
     """tracefs unmounted (in a private mount namespace, so the host keeps
-    its own): the ioctl tracepoints are still used, counts stay exact, and
-    splittop leaves no tracefs mount behind."""
+    its own): the perf events (the ioctl tracepoints where the kernel has
+    no kprobes, the fast path's faults, mmu_lock waits) are still used,
+    counts stay exact, and splittop leaves no tracefs mount behind."""
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "out.csv")
         script = ("umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null;"
                   " grep -c tracefs /proc/self/mounts;"
-                  " %s --list-sources | grep kvm_ioctls;"
+                  " %s --list-sources | grep -E '^(kvm_ioctls|fast_faults) ';"
                   " %s -i 0.2 -o %s -- %s --json --vcpus 1 --mem %s --rounds 2 || exit 9;"
                   " grep -c tracefs /proc/self/mounts") % (SPLITTOP, SPLITTOP, out, DIRTYVM, mem(64))
         p = run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], timeout=300)
         assert p.returncode == 1, (p.returncode, p.stderr)   # the last grep -c finds none
         lines = p.stdout.splitlines()
         assert lines[0] == "0" and lines[-1] == "0", lines
-        assert "tracepoint/syscalls/sys_enter_ioctl" in lines[1], lines
+        assert lines[1].split()[1] == ("kprobe/kvm_vcpu_ioctl,kvm_vm_ioctl,kvm_dev_ioctl" if KPROBES else
+                                       "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl"), lines
+        assert lines[2].split()[1] == "tracepoint/kvmmmu/fast_page_fault", lines
         summary = json.loads(lines[-2])
         totals = [r for r in read_csv(out) if r["scope"] == "total"]
     check_vm(totals[0], summary, summary["vms"][0])
@@ -544,9 +551,16 @@ def test_list_sources():
     assert "mmu %s" % mmu in head, head
     # The TDP MMU zaps huge mappings without a fault tracepoint of its own:
     # kvm_tdp_mmu_spte_changed sees those demotions.
-    assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested,fast_page_fault" + (
+    assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested" + (
         ",kvm_tdp_mmu_spte_changed" if mmu == "tdp" else ""), lines
-    assert lines["kvm_ioctls"] == "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl", lines
+    # The fast path's faults from the perf event, whose program is never
+    # preempted (bpf/splittop.bpf.c, on_fast_page_fault_tp).
+    assert lines["fast_faults"] == "tracepoint/kvmmmu/fast_page_fault", lines
+    # KVM's ioctls from kprobes on its handlers where the kernel has
+    # kprobes (never missed: bpf/splittop.bpf.c), else the ioctl tracepoints.
+    assert lines["kvm_ioctls"] == ("kprobe/kvm_vcpu_ioctl,kvm_vm_ioctl,kvm_dev_ioctl" if KPROBES else
+                                   "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl"), lines
+    assert lines["mmu_lock_wait"] == "tracepoint/lock/contention_begin,kvm_mmu_spte_requested", lines
     assert lines["census"] == "iter/task_file"
     # The kprobe PMU is there exactly when the kernel has kprobes.
     if os.path.exists("/sys/bus/event_source/devices/kprobe"):
@@ -572,28 +586,30 @@ def test_list_sources():
 @vm_test(scope="core")
 def test_every_other_source_loads_and_attaches():
     """Every program of the object loads and attaches on this kernel: the
-    defaults above, and here, in one run, every other source --source can
-    choose: the raw syscall tracepoints for KVM's ioctls, raw tracepoints
-    for splits and mmu_lock waits (with contention_end: --exact-waits), and
-    kprobes for fault latency and the split MMU where the kernel has
-    kprobes.  A program a verifier rejects is named, with the kernel."""
-    args = ["--source", "kvm_ioctls=tp_btf", "--source", "splits=raw_tp", "--source", "mmu_lock_wait=raw_tp",
-            "--exact-waits"]
-    kprobes = os.path.exists("/sys/bus/event_source/devices/kprobe")
+    defaults above, and here, in two more runs, every other source --source
+    can choose: the ioctl tracepoints and raw_syscalls for KVM's ioctls, the
+    fast path's faults as a BTF tracepoint, raw tracepoints for splits,
+    BTF and raw tracepoints for mmu_lock waits (with contention_end:
+    --exact-waits), and kprobes for fault latency and the split MMU where
+    the kernel has kprobes.  A program a verifier rejects is named, with
+    the kernel."""
     # Every kernel of the bed has kprobes; only this project's own host lacks them.
-    assert kprobes or not BED, "no kprobes in the bed's kernel %s" % os.uname().release
-    if kprobes:
-        args += ["--source", "fault_latency=kprobe", "--source", "split_mmu=kprobe"]
-    p = run([SPLITTOP, "--list-sources"] + args, timeout=120)
-    assert p.returncode == 0, "kernel %s, splittop --list-sources %s: %s" % (
-        os.uname().release, " ".join(args), p.stderr)
-    lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
-    want = {"kvm_ioctls": "tp_btf/sys_enter,sys_exit", "splits": "raw_tp/kvm_mmu_split_huge_page",
-            "mmu_lock_wait": "raw_tp/contention_begin,contention_end"}
-    if kprobes:
-        want.update({"fault_latency": "kprobe/kvm_mmu_page_fault",
-                     "split_mmu": "kprobe/kvm_shadow_mmu_try_split_huge_pages,kvm_tdp_mmu_try_split_huge_pages"})
-    assert {m: lines.get(m) for m in want} == want, (os.uname().release, lines)
+    assert KPROBES or not BED, "no kprobes in the bed's kernel %s" % os.uname().release
+    kprobe_sources = {"fault_latency": "kprobe/kvm_mmu_page_fault",
+                      "split_mmu": "kprobe/kvm_shadow_mmu_try_split_huge_pages,kvm_tdp_mmu_try_split_huge_pages"}
+    runs = [{"kvm_ioctls": "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl",
+             "fast_faults": "tp_btf/fast_page_fault", "splits": "raw_tp/kvm_mmu_split_huge_page",
+             "mmu_lock_wait": "tp_btf/contention_begin,contention_end", **(kprobe_sources if KPROBES else {})},
+            {"kvm_ioctls": "tp_btf/sys_enter,sys_exit", "mmu_lock_wait": "raw_tp/contention_begin,contention_end"}]
+    for want in runs:
+        args = ["--exact-waits"]
+        for metric, source in want.items():
+            args += ["--source", "%s=%s" % (metric, source.split("/")[0])]
+        p = run([SPLITTOP, "--list-sources"] + args, timeout=120)
+        assert p.returncode == 0, "kernel %s, splittop --list-sources %s: %s" % (
+            os.uname().release, " ".join(args), p.stderr)
+        lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
+        assert {m: lines.get(m) for m in want} == want, (os.uname().release, args, lines)
 
 
 @vm_test(scope="mmu")
