@@ -4,6 +4,9 @@
 # make test         install missing packages, build, run every test
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make demo         install missing packages, build, watch a looping migration
+#                   (KERNEL=SPEC: inside that Debian kernel, e.g. KERNEL=6.12)
+# make matrix       the kernel matrix's table: each kernel booted, its sources,
+#                   how its faults split, exact or not (README, docs)
 # make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
 # make soak         10 minutes of the live view on a looping VM (root)
 # make fuzz asan    libFuzzer targets; an ASan+UBSan build in $(OUT)/asan
@@ -75,7 +78,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers
 
 .DELETE_ON_ERROR:
-.PHONY: seed-tables bench-scale bench-lock all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: matrix seed-tables bench-scale bench-lock all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -231,9 +234,11 @@ test-kernel: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/run.py -k test_kernel/
 
+# KERNEL=SPEC: the live view inside that Debian kernel, booted in the bed
+# (stock, 6.12, 6.18, backports, sid or a package name: tests/vm/kernels.py).
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)bash tests/demo.sh $(OUT)
+	$(Q)KERNEL="$(KERNEL)" bash tests/demo.sh $(OUT)
 
 # The peers splittop is compared with; a missing one is skipped, not fatal.
 BENCH_PKGS := bpftrace linux-perf
@@ -248,6 +253,11 @@ bench: deps
 	@# configuration's bpf_stats baseline).
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/floor EXTRA_BPF_CFLAGS=-DST_EXPERIMENT_FLOOR $(OUT)/floor/splittop
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
+
+# The kernel matrix's table (tests/matrix.py; KERNELS= a subset, e.g. "6.12 sid").
+matrix: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) python3 tests/matrix.py $(KERNELS)
 
 # Issue #14's measurement: 2, 8 and 16 vCPUs fighting for one mmu_lock, the
 # first dirty round under each way of timing waits (tests/bench/lock_scale.py;

@@ -321,6 +321,63 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 	return c.idx;
 }
 
+/*
+ * Giving a dead VM's slot back: run by user space (BPF_PROG_TEST_RUN, never
+ * attached) rather than done with map syscalls of its own.  A map update
+ * or delete from user space keeps every kprobe and perf-event program on
+ * its CPU from running until it returns, and on a kernel that preempts
+ * there it may be preempted in the middle: the faults, ioctls and waits of
+ * that moment would be missed.  A test run holds its CPU and keeps nothing
+ * else from running.  ctx[0]: the VM slot, whose vcpu_stats slots (those its
+ * registration numbered, counters zeroed by user space) go back to the free
+ * queue.
+ */
+struct reap_ctx {
+	__u32 idx;
+	__u64 seq;
+	__u32 freed;
+};
+
+static long reap_vcpu_slot(__u64 i, struct reap_ctx *r)
+{
+	__u32 slot = (__u32)i;
+	struct vcpu_stats *vs = bpf_map_lookup_elem(&vcpu_stats, &slot);
+	__u64 key;
+
+	if (!vs)
+		return 1;	/* past max_vcpus */
+	if (!vs->owner_seq || vs->owner_seq != r->seq || vs->owner_idx != r->idx)
+		return 0;
+	key = ((__u64)r->idx << 32) | vs->vcpu;
+	bpf_map_delete_elem(&vcpu_index, &key);
+	/* User space zeroed the counters, after their last read. */
+	vs->owner_seq = 0;
+	vs->owner_idx = 0;
+	vs->vcpu = 0;
+	if (!bpf_map_push_elem(&free_vcpu_slots, &slot, 0))
+		r->freed++;
+	return 0;
+}
+
+SEC("raw_tp")
+int reap_vm(__u64 *ctx)
+{
+	struct reap_ctx r = { .idx = (__u32)ctx[0] };
+	struct vm_slot *s = bpf_map_lookup_elem(&vm_slots, &r.idx);
+	__u32 *cur;
+	__u64 kvm;
+
+	if (!s)
+		return -1;
+	kvm = s->kvm;
+	r.seq = s->seq;
+	bpf_loop(ST_MAX_VCPUS_LIMIT, reap_vcpu_slot, &r, 0);
+	cur = bpf_map_lookup_elem(&vm_index, &kvm);
+	if (cur && *cur == r.idx)
+		bpf_map_delete_elem(&vm_index, &kvm);
+	return r.freed;
+}
+
 /* A VM's own entry, for what no vCPU slot takes: its updates are atomic. */
 static __always_inline struct vm_stats *vm_counters(__u32 idx)
 {

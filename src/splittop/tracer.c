@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -347,6 +348,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	 * kernel lacks would fail the whole load. */
 	set_autoload_all(s, false);
 	bpf_program__set_autoload(s->progs.census, true);
+	bpf_program__set_autoload(s->progs.reap_vm, true);
 	for (m = 0; m < NR_METRICS; m++) {
 		t->sources[m].source = NULL;
 		t->sources[m].why[0] = '\0';
@@ -792,31 +794,30 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_entry *e, ui
 }
 
 /* The VM is gone and its last counts are read: give its vCPU slots and its
- * slot back. */
+ * slot back.  The maps' entries go from BPF (reap_vm, run once here): no
+ * map syscall of ours while programs are attached (bpf/splittop.bpf.c). */
 static void free_slot(struct tracer *t, uint32_t idx)
 {
-	int vindex_fd = bpf_map__fd(t->skel->maps.vcpu_index);
-	int free_fd = bpf_map__fd(t->skel->maps.free_vcpu_slots);
 	struct vm_slot *s = &t->slot_map[idx];
-	int index_fd = bpf_map__fd(t->skel->maps.vm_index);
-	uint64_t kvm = s->kvm;
-	uint32_t cur, i, next;
+	__u64 args[1] = { idx };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
+	uint32_t i, want = 0;
 
-	for (i = t->vslot_head[idx]; i != ST_NO_SLOT; i = next) {
+	for (i = t->vslot_head[idx]; i != ST_NO_SLOT; i = t->vslot_next[i]) {
 		struct vcpu_stats *vs = &t->vcpu_map[i];
-		uint64_t key = (uint64_t)idx << 32 | vs->vcpu;
 
-		next = t->vslot_next[i];
 		if (vs->owner_seq != s->seq)
 			continue;
-		bpf_map_delete_elem(vindex_fd, &key);
-		memset(vs, 0, sizeof(*vs));
-		if (bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
-			fprintf(stderr, "splittop: giving vCPU slot %u back: %s\n", i, strerror(errno));
+		/* Its owner stays for reap_vm to find; the counters start afresh. */
+		memset(&vs->faults, 0, sizeof(*vs) - offsetof(struct vcpu_stats, faults));
+		want++;
 	}
+	if (bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.reap_vm), &run))
+		fprintf(stderr, "splittop: giving VM slot %u back: %s\n", idx, strerror(errno));
+	else if (run.retval != want)
+		fprintf(stderr, "splittop: giving VM slot %u back: %u of its %u vCPU slots freed\n", idx,
+			run.retval, want);
 	t->vslot_head[idx] = ST_NO_SLOT;
-	if (!bpf_map_lookup_elem(index_fd, &kvm, &cur) && cur == idx)
-		bpf_map_delete_elem(index_fd, &kvm);
 	memset(&t->vm_map[idx], 0, sizeof(t->vm_map[idx]));
 	/* Everything but kvm first: the slot is free once kvm is 0. */
 	memset((char *)s + sizeof(s->kvm), 0, sizeof(*s) - sizeof(s->kvm));

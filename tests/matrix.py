@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""make matrix: the kernel matrix's table (README, docs/kernels.md).
+
+Boots each kernel of tests/run.py's matrix in the bed once and, inside it
+(--inner), asks splittop where each metric comes from, finds how the
+kernel's faults treat a write-protected huge mapping under lazy splitting
+(harness.lazy_faults_split: KVM's own counters), and runs one traced
+dirtyvm migration with eager splitting on and one with it off, checked
+exactly against the workload's arithmetic and KVM's counters (the e2e
+suite's check_vm).  Prints a Markdown table, one row per kernel.
+
+usage: tests/matrix.py [KERNEL...]    (default: every kernel of the matrix)"""
+import json
+import os
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "e2e"))
+sys.path.insert(0, os.path.join(HERE, "vm"))
+
+METRICS = ("kvm_ioctls", "faults", "fast_faults", "splits", "mmu_lock_wait", "mmu_lock_hold", "fault_latency",
+           "split_mmu")
+
+
+def inner():
+    import harness
+    from test_splittop import check_vm, traced_dirtyvm
+    k = harness.kernel()
+    row = {"release": os.uname().release, "mmu": k["mmu"], "sources": {m: k["sources"].get(m) for m in METRICS},
+           "lazy": "split" if harness.lazy_faults_split() else "drop", "exact": {}}
+    for eager in ("Y", "N"):
+        try:
+            totals, _, s = traced_dirtyvm("--vcpus", 2, "--mem", "16M", "--rounds", 3, "--eager-split", eager,
+                                          splittop_args=("--json",))
+            check_vm(totals[0], s, s["vms"][0])
+            t = totals[0]
+            row["exact"][eager] = {"ok": True, "splits_2m": t["splits_2m"], "splits_eager": t["splits_eager"],
+                                   "demotions_2m": t["demotions_2m"], "faults": t["faults"],
+                                   "missed_probe_events": t["self"]["missed_probe_events"]}
+        except Exception as e:  # noqa: BLE001 (the table says what failed)
+            row["exact"][eager] = {"ok": False, "why": (str(e) or traceback.format_exc()).splitlines()[0][:300]}
+    print("@@ROW " + json.dumps(row), flush=True)
+    return 0
+
+
+def short(src):
+    return "-" if not src else src.split("/")[0]
+
+
+def main(args):
+    if args[:1] == ["--inner"]:
+        return inner()
+    import bed
+    import run as runner   # tests/run.py: the matrix
+    specs = args or list(runner.FULL_KERNELS + runner.CORE_KERNELS)
+    rows = []
+    for spec in specs:
+        try:
+            r = bed.run(["python3", "tests/matrix.py", "--inner"], cwd=ROOT, timeout=900, kernel=spec,
+                        env={"OUT": os.environ.get("OUT", "build"), "SPLITTOP_BED": "tdp"})
+            line = [l for l in r.stdout.splitlines() if l.startswith("@@ROW ")]
+            if not line:
+                raise bed.BedError("no result (exit %d): %s" % (r.returncode, r.stderr[-1500:]))
+            row = json.loads(line[-1][6:])
+            row["spec"], row["pkg"] = spec, r.kernel.pkg
+        except bed.BedError as e:
+            row = {"spec": spec, "error": str(e).splitlines()[0]}
+        rows.append(row)
+        print("%s: %s" % (spec, json.dumps(row)), file=sys.stderr, flush=True)
+    print("| kernel (Debian package) | MMU | lazy faults | " + " | ".join(METRICS) + " | exact, eager Y | exact, eager N |")
+    print("|" + "---|" * (len(METRICS) + 5))
+    for row in rows:
+        if "error" in row:
+            print("| %s | %s |" % (row["spec"], row["error"]))
+            continue
+        ex = ["yes" if row["exact"][e]["ok"] else "**no**: " + row["exact"][e]["why"] for e in ("Y", "N")]
+        print("| %s (`%s`) | %s | %s | %s | %s |" % (row["release"], row["spec"], row["mmu"], row["lazy"],
+                                                  " | ".join(short(row["sources"][m]) for m in METRICS),
+                                                  " | ".join(ex)))
+    return 0 if all("error" not in r and all(r["exact"][e]["ok"] for e in ("Y", "N")) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
