@@ -23,6 +23,7 @@ usage: run.py [-k SUBSTRING] [-v] [--no-bed]
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import sys
@@ -308,13 +309,16 @@ def bed_jobs():
     return max(1, min(os.cpu_count() or 1, int(mem_gib // 7), 4))
 
 
+STOPPING = threading.Event()   # told to stop: no job starts any more
+
+
 def run_jobs(jobs, n):
     """jobs: (estimated seconds, function); the longest first, n at a time."""
     todo = sorted(jobs, key=lambda j: -j[0])
     lock = threading.Lock()
 
     def worker():
-        while True:
+        while not STOPPING.is_set():
             with lock:
                 if not todo:
                     return
@@ -323,11 +327,27 @@ def run_jobs(jobs, n):
     threads = [threading.Thread(target=worker) for _ in range(min(n, len(todo)))]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.join()
+    except BaseException:   # Ctrl-C, or stop() above
+        STOPPING.set()
+        bed.kill_all()
+        for t in threads:
+            t.join()
+        raise
 
 
 def main():
+    # SIGTERM and SIGHUP unwind like Ctrl-C: each boot's QEMU is killed, its
+    # temporary directory removed (tests/vm/bed.py), nothing left running.
+    def stop(n, frame):
+        STOPPING.set()
+        bed.kill_all()
+        harness.cleanup_all()
+        sys.exit(128 + n)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     args = sys.argv[1:]
     pattern = args[args.index("-k") + 1] if "-k" in args else ""
     if "--inner" in args:

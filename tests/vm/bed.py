@@ -132,6 +132,15 @@ class Result:
 print_lock = threading.Lock()
 # The kernels booted so far, SPEC -> release (uname -r).
 booted_kernels = {}
+# Every QEMU running now, for kill_all().
+_running = set()
+
+
+def kill_all():
+    """Kill every boot's QEMU (a runner that is told to stop): each boot
+    then fails at once and cleans up after itself."""
+    for p in list(_running):
+        p.kill()
 
 
 def _follow(path, sink, stop):
@@ -209,6 +218,7 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
             qemu += ["-serial", "file:" + console]
             p = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
+        _running.add(p)
         stop = threading.Event()
         followers = []
         if echo and not tty:
@@ -228,6 +238,7 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
             p.wait()
             raise
         finally:
+            _running.discard(p)
             stop.set()
             for t in followers:
                 t.join()
