@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guest of the real-QEMU migration tests: a multiboot (v1) kernel that
- * QEMU's -kernel loads and starts in 32-bit protected mode, paging off.  It
+ * The guest of the real-QEMU migration tests: a PVH (and multiboot v1)
+ * kernel that QEMU's -kernel loads and starts in 32-bit protected mode,
+ * paging off: on the microvm machine its PVH entry is jumped to by qboot,
+ * with no BIOS in between (tests/qemu/migrate.sh says why).  It
  * writes one byte in every 4 KiB page of 96 MiB from BASE (16 MiB) up,
  * forever, with no I/O: its vCPU never leaves KVM_RUN, like a busy guest
  * under migration.  The 1 GiB tests assemble it with BASE = 1 GiB (--defsym),
@@ -17,6 +19,15 @@ multiboot:
 	.long 0x1BADB002		/* magic */
 	.long 0				/* flags: nothing asked of the loader */
 	.long -0x1BADB002		/* checksum: the three add up to 0 */
+
+	/* XEN_ELFNOTE_PHYS32_ENTRY (18): where a PVH boot starts it. */
+	.pushsection .note.Xen, "a", @note
+	.align 4
+	.long 4, 4, 18		/* name size, descriptor size, type */
+	.asciz "Xen"
+	.align 4
+	.long _start
+	.popsection
 
 	.globl _start
 _start:

@@ -7,10 +7,21 @@ hmp() {
 	echo "$2" | socat - "unix-connect:$1" 2>/dev/null
 }
 
-# wait_file PATH: until PATH is not empty (up to 10 s).
+# wait_file PATH: until PATH is not empty (up to 100 tries of 0.1 s, which
+# take longer under emulation).
 wait_file() {
 	for i in $(seq 100); do
 		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_socket PATH: until the UNIX socket PATH exists (wait_file would wait
+# out all its tries: a socket is never "not empty").
+wait_socket() {
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1

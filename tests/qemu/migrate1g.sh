@@ -22,19 +22,19 @@ t0=$(date +%s)
 "$BIN/splittop" --json -i 0.5 -o "$OUT/1g.json" 2> "$OUT/1g.err" &
 sp=$!
 wait_file "$OUT/1g.json" || say "FAIL 1g: no header from splittop"
-qemu-system-x86_64 -accel kvm -cpu host -m 2G -smp 1 -nographic -nodefaults \
+qemu-system-x86_64-microvm -M microvm -accel kvm -cpu host -m 2G -smp 1 -nographic -nodefaults \
 	-kernel "$BIN/qemu-guest-1g.elf" -mem-path /dev/hugepages1G \
 	-name "guest=migrant1g,debug-threads=on" -monitor "unix:/run/src1g.mon,server,nowait" \
 	> "$OUT/migrant1g.qemu" 2>&1 &
 src=$!
-qemu-system-x86_64 -accel kvm -cpu host -m 2G -smp 1 -nographic -nodefaults \
+qemu-system-x86_64-microvm -M microvm -accel kvm -cpu host -m 2G -smp 1 -nographic -nodefaults \
 	-kernel "$BIN/qemu-guest-1g.elf" \
 	-name "guest=migrant1g-dst,debug-threads=on" -monitor "unix:/run/dst1g.mon,server,nowait" \
 	-incoming tcp:127.0.0.1:4445 > "$OUT/migrant1g-dst.qemu" 2>&1 &
 dst=$!
 wait_mapped "$OUT/1g.json" migrant1g pages_1g 1 180 || say "FAIL 1g: the source never showed a 1 GiB mapping"
 sleep 2
-wait_file /run/src1g.mon
+wait_socket /run/src1g.mon
 hmp /run/src1g.mon "migrate_set_parameter downtime-limit 2000" > /dev/null
 hmp /run/src1g.mon "migrate -d tcp:127.0.0.1:4445" > /dev/null
 st=none
