@@ -3,22 +3,23 @@
 """splittop's test runner.
 
 Runs the unit test binaries (build/tests/test_*), their ASan builds, the
-fuzzers, every test_* function of tests/e2e/*.py, tests/kernel/test_*.py
-(the stock-kernel tier, booted once) and tests/qemu/test_*.py (Debian's QEMU
-live-migrating a guest in the bed, booted once), then prints one closing line:
-"N passed, N failed, N skipped".
+fuzzers, every test_* function of tests/e2e/*.py, then the kernel matrix:
+the bed's boots (BOOTS) and the tiers that boot it themselves (TIERS:
+tests/kernel, the stock-kernel tier; tests/qemu, Debian's QEMU
+live-migrating a guest), two at a time, and prints the boots' times, the
+kernels that ran and one closing line: "N passed, N failed, N skipped".
 
 Tests marked @vm_test run a real VM.  They run on the host when it has
-/dev/kvm, and always in the bed (tests/vm: the stock Debian kernel under
-QEMU emulation, a real KVM on any machine), once per boot of BEDS: their
-names there start with bed/, bed-lazy/ and bed-legacy/; those marked
-huge_1g run in bed-1g/ (1 GiB pages reserved at boot) instead.  On a
-host without /dev/kvm the host copies are not run at all (the bed's are
-their twins), so they are neither passed nor skipped.  Under CI (CI=true)
-any skip fails the run.
+/dev/kvm, and in the bed (tests/vm: a stock Debian kernel under QEMU
+emulation, a real KVM on any machine), in each boot that their scope asks
+for (harness.SCOPES): their names there start with the boot's (bed/,
+bed-lazy/, bed-legacy/, bed-1g/ for Debian 12's kernel; bed-KERNEL/,
+bed-KERNEL-lazy/, ... for the others).  On a host without /dev/kvm the
+host copies are not run at all (the bed's are their twins), so they are
+neither passed nor skipped.  Under CI (CI=true) any skip fails the run.
 
-usage: run.py [-k SUBSTRING] [-v] [--no-bed]
-       run.py --inner tdp|tdp-lazy|legacy-tdp|tdp-1g [-k SUBSTRING]   (inside the bed)
+usage: run.py [-k SUBSTRING] [--no-bed]
+       run.py --inner BOOT [-k SUBSTRING]   (inside the bed)
 """
 import importlib.util
 import os
@@ -42,9 +43,11 @@ import bed  # noqa: E402  (tests/vm/bed.py)
 # The kernel matrix: each kernel booted in the bed (tests/vm: a stock Debian
 # kernel under QEMU emulation, a real KVM on any machine), resolved at run
 # time (tests/vm/kernels.py).  Debian 12's (6.1) and the newest build
-# (trixie-backports) run the whole suite, each MMU, 1 GiB pages and the
-# real-QEMU tier; the others (Debian 13's 6.12, the long-term 6.18, sid's)
-# the tests whose numbers follow the kernel, with eager splitting on and off.
+# (trixie-backports) run every test whose numbers depend on the MMU, in
+# each MMU boot, with 1 GiB pages and the real-QEMU tier; the newest runs
+# the rest too (the view, options, hardening, the fleet), once; the others
+# (Debian 13's 6.12, the long-term 6.18, sid's) run the tests whose numbers
+# follow the kernel, with eager splitting on and off.
 FULL_KERNELS = ("stock", "backports")
 CORE_KERNELS = ("6.12", "6.18", "sid")
 
@@ -75,11 +78,11 @@ GIB = {"mem": "6G", "append": ("hugepagesz=1G", "hugepages=2")}
 
 
 def boots():
-    out = [Boot("bed", "stock", "tdp", (), "all", 620), Boot("bed-lazy", "stock", "tdp-lazy", LAZY, "mmu", 360),
+    out = [Boot("bed", "stock", "tdp", (), "mmu", 360), Boot("bed-lazy", "stock", "tdp-lazy", LAZY, "mmu", 360),
            Boot("bed-legacy", "stock", "legacy-tdp", LEGACY, "mmu", 360),
            Boot("bed-1g", "stock", "tdp-1g", (), "1g", 120, **GIB)]
     for k in FULL_KERNELS[1:]:
-        out += [Boot("bed-" + k, k, "tdp", (), "all", 620), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "mmu", 360),
+        out += [Boot("bed-" + k, k, "tdp", (), "all", 750), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "mmu", 300),
                 Boot("bed-%s-1g" % k, k, "tdp-1g", (), "1g", 120, **GIB)]
     for k in CORE_KERNELS:
         out += [Boot("bed-" + k, k, "tdp", (), "core", 170), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "core", 170)]
@@ -89,7 +92,7 @@ def boots():
 BOOTS = {b.name: b for b in boots()}
 # Tiers that boot the bed themselves (tests/kernel, tests/qemu), per kernel:
 # their tests are named KERNEL/test_... except Debian 12's.
-TIERS = [("kernel", "stock", 150), ("qemu", "stock", 420), ("qemu", "backports", 420)]
+TIERS = [("kernel", "stock", 150), ("qemu", "stock", 360), ("qemu", "backports", 390)]
 
 
 def boot_tests(boot, tests):
