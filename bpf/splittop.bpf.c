@@ -1179,13 +1179,41 @@ int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *f
 #define SPTE_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
 #define SPTE_LARGE	(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
 
+#define PF_EXITING	0x00000004	/* include/linux/sched.h */
+
+/*
+ * Whether the current task is inside a KVM_RUN of its own.  A vCPU thread's
+ * fault cache names its latest fault after KVM_RUN returns (the kprobe on
+ * kvm_vcpu_ioctl has no return twin, and the cache is keyed by the stack
+ * alone), so a zap the thread makes outside a fault would pass for that
+ * fault's: its exit tearing down the VM's mappings (the exit_mmap of the
+ * VMM's last thread: one demotion counted where none was, seen with QEMU), a
+ * munmap or madvise of guest memory.  The syscall the thread is in tells:
+ * the ioctl KVM_RUN, and not on its way out.  Rare: a huge leaf zapped.
+ */
+static __always_inline bool in_kvm_run(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->flags & PF_EXITING)
+		return false;
+#ifdef __TARGET_ARCH_x86
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	unsigned int cmd = (unsigned int)regs->si;
+
+	return regs->orig_ax == ioctl_nr && ((cmd >> 8) & 0xff) == KVMIO_TYPE && (cmd & 0xff) == NR_RUN;
+#else
+	return true;
+#endif
+}
+
 /* TDP MMU only: a vCPU's fault zapping a huge leaf to map 4K in its place
  * (kernels that do not split in the fault path) is a demotion. */
 SEC("tp_btf/kvm_tdp_mmu_spte_changed")
 int BPF_PROG(on_tdp_spte_changed, int as_id, __u64 gfn, int level, __u64 old_spte, __u64 new_spte)
 {
 	if (level < 2 || level > 3 || (old_spte & (SPTE_PRESENT | SPTE_LARGE)) != (SPTE_PRESENT | SPTE_LARGE) ||
-	    (new_spte & SPTE_PRESENT))
+	    (new_spte & SPTE_PRESENT) || !in_kvm_run())
 		return 0;
 	reclassify_huge(level, true);
 	return 0;
