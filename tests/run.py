@@ -57,10 +57,15 @@ class Boot:
     mode: the MMU (SPLITTOP_BED inside); scope: which tests (harness.SCOPES,
     or "1g": the 1 GiB tests); est_s: its time here, to schedule the
     longest first."""
-    def __init__(self, name, kernel, mode, kvm_params, scope, est_s, **boot):
+    def __init__(self, name, kernel, mode, kvm_params, scope, est_s, lazy_too=False, **boot):
         self.name, self.kernel, self.mode, self.kvm_params = name, kernel, mode, kvm_params
         self.scope, self.est_s, self.boot = scope, est_s, boot
         self.prefix = name + "/"
+        # Then the same tests again with eager splitting off (KVM reads
+        # eager_page_split at each enable and clear, so setting it at run
+        # time is what the parameter at load does), named NAME-lazy/: one
+        # boot, not two (a boot costs about a minute here).
+        self.lazy_too = lazy_too
 
 
 # Each MMU KVM offers: the TDP MMU with eager splitting; the TDP MMU
@@ -85,7 +90,7 @@ def boots():
         out += [Boot("bed-" + k, k, "tdp", (), "all", 750), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "mmu", 300),
                 Boot("bed-%s-1g" % k, k, "tdp-1g", (), "1g", 120, **GIB)]
     for k in CORE_KERNELS:
-        out += [Boot("bed-" + k, k, "tdp", (), "core", 170), Boot("bed-%s-lazy" % k, k, "tdp-lazy", LAZY, "core", 170)]
+        out += [Boot("bed-" + k, k, "tdp", (), "core", 230, lazy_too=True)]
     return out
 
 
@@ -292,11 +297,18 @@ def run_tier(sub, kernel, tests, tally):
 def inner(name, pattern):
     """Inside the bed: this boot's VM tests, named with its prefix."""
     boot = BOOTS[name]
-    tests = select([(boot.prefix + n, fn) for n, fn in boot_tests(boot, e2e_tests("e2e"))], pattern)
     tally = Tally()
-    if tests:
+    for lazy in (False, True) if boot.lazy_too else (False,):
+        prefix = boot.name + "-lazy/" if lazy else boot.prefix
+        tests = select([(prefix + n, fn) for n, fn in boot_tests(boot, e2e_tests("e2e"))], pattern)
+        if not tests:
+            continue
+        if lazy:
+            with open("/sys/module/kvm/parameters/eager_page_split", "w") as f:
+                f.write("N")
+            harness.forget_kernel()
         harness.prepare_vm_tests()
-    run_tests(tests, tally)
+        run_tests(tests, tally)
     harness.cleanup_all()
     print("inner: %(passed)d %(failed)d %(skipped)d" % tally.counts)
     return 0
@@ -374,7 +386,8 @@ def main():
     jobs = []
     for boot in BOOTS.values() if use_bed else ():
         # Boot only if a test of this boot matches the pattern.
-        if select([(boot.prefix + n, fn) for n, fn in boot_tests(boot, vm)], pattern):
+        prefixes = [boot.prefix] + ([boot.name + "-lazy/"] if boot.lazy_too else [])
+        if any(select([(p + n, fn) for n, fn in boot_tests(boot, vm)], pattern) for p in prefixes):
             jobs.append((boot.est_s, lambda boot=boot: run_bed(boot, pattern, tally)))
     for sub, kernel, est in TIERS if use_bed else ():
         tests = select(tier_tests(sub, kernel), pattern)

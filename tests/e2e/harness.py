@@ -119,6 +119,13 @@ def kernel():
     return _kernel
 
 
+def forget_kernel():
+    """The kernel's KVM changed under the tests (tests/run.py set
+    eager_page_split): kernel() looks again."""
+    global _kernel
+    _kernel = None
+
+
 _lazy_split = None
 
 
