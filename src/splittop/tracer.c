@@ -95,7 +95,7 @@ static struct bpf_program **progs_mmu_kprobe(struct splittop_bpf *s, unsigned in
 #define MAX_CHOICES 3
 static const struct source_choice choices[][MAX_CHOICES] = {
 	/* Kprobes on KVM's ioctl handlers never miss one (their programs are
-	 * not preempted: bpf/splittop.bpf.c); the ioctl tracepoints cost
+	 * not preempted: bpf/ioctls.bpf.h); the ioctl tracepoints cost
 	 * nothing to other syscalls; raw_syscalls runs a program for every
 	 * syscall of the host. */
 	[M_ATTRIBUTION] = { { "kprobe", { "kvm_vcpu_ioctl", "kvm_vm_ioctl", "kvm_dev_ioctl" }, progs_ioctl_kprobe },
@@ -105,7 +105,7 @@ static const struct source_choice choices[][MAX_CHOICES] = {
 	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
 	/* Faults a TDP MMU fixes without its handler proper.  The perf event
 	 * first: its program runs with preemption off, where a tp_btf program
-	 * misses faults on kernels that preempt the fast path (bpf/splittop.bpf.c,
+	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
 	 * on_fast_page_fault_tp). */
 	[M_FAST_FAULTS] = { { "tracepoint", { "kvmmmu/fast_page_fault" }, progs_fast_tp },
 			    { "tp_btf", { "fast_page_fault" }, progs_fast_btf } },
@@ -401,7 +401,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	}
 	/* contention_end runs with mmu_lock taken, on the critical path of every
 	 * vCPU behind it: by default a vCPU's wait ends at its fault's
-	 * spte_requested instead, which runs there anyway (bpf/splittop.bpf.c,
+	 * spte_requested instead, which runs there anyway (bpf/mmu_lock.bpf.h,
 	 * lock_pending).  Without fault programs nothing would end it. */
 	t->exact_waits = o->exact_waits || !picked[M_FAULTS];
 	s->rodata->exact_waits = t->exact_waits;
@@ -795,7 +795,7 @@ static void read_counters(struct tracer *t, uint32_t idx, struct vm_entry *e, ui
 
 /* The VM is gone and its last counts are read: give its vCPU slots and its
  * slot back.  The maps' entries go from BPF (reap_vm, run once here): no
- * map syscall of ours while programs are attached (bpf/splittop.bpf.c). */
+ * map syscall of ours while programs are attached (bpf/vm_table.bpf.h). */
 static void free_slot(struct tracer *t, uint32_t idx)
 {
 	struct vm_slot *s = &t->slot_map[idx];

@@ -567,10 +567,10 @@ def test_list_sources():
     assert lines["faults"] == "tp_btf/kvm_mmu_spte_requested" + (
         ",kvm_tdp_mmu_spte_changed" if mmu == "tdp" else ""), lines
     # The fast path's faults from the perf event, whose program is never
-    # preempted (bpf/splittop.bpf.c, on_fast_page_fault_tp).
+    # preempted (bpf/faults.bpf.h, on_fast_page_fault_tp).
     assert lines["fast_faults"] == "tracepoint/kvmmmu/fast_page_fault", lines
     # KVM's ioctls from kprobes on its handlers where the kernel has
-    # kprobes (never missed: bpf/splittop.bpf.c), else the ioctl tracepoints.
+    # kprobes (never missed: bpf/ioctls.bpf.h), else the ioctl tracepoints.
     assert lines["kvm_ioctls"] == ("kprobe/kvm_vcpu_ioctl,kvm_vm_ioctl,kvm_dev_ioctl" if KPROBES else
                                    "tracepoint/syscalls/sys_enter_ioctl,syscalls/sys_exit_ioctl"), lines
     assert lines["mmu_lock_wait"] == "tracepoint/lock/contention_begin,kvm_mmu_spte_requested", lines
