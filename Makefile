@@ -66,7 +66,7 @@ DIRTYVM_ASM := src/dirtyvm/guest.S
 DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
-SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/sources.c src/splittop/bpf_log.c \
+SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
