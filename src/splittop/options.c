@@ -111,32 +111,13 @@ enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
-static int apply_option(int c, struct options *o, char **argv)
+/* An option with a value (optarg): 0, or an exit as apply_option's. */
+static int apply_value(int c, struct options *o, char **argv)
 {
 	switch (c) {
-	case OPT_CSV:
-		o->json = false;
-		o->csv = true;
-		break;
-	case OPT_JSON:
-		o->json = true;
-		o->csv = false;
-		break;
-	case OPT_NO_COLOR:
-		o->no_color = true;
-		break;
 	case OPT_SOURCE:
 		if (parse_source(optarg, o))
 			return -1;
-		break;
-	case OPT_LIST:
-		o->list_sources = true;
-		break;
-	case OPT_RAW:
-		o->raw_tracepoints = true;
-		break;
-	case OPT_EXACT_WAITS:
-		o->exact_waits = true;
 		break;
 	case OPT_WAIT_SAMPLE:
 		if (parse_u32(optarg, 1, ST_WAIT_SAMPLE_LIMIT, &o->wait_sample))
@@ -186,6 +167,35 @@ static int apply_option(int c, struct options *o, char **argv)
 		if (parse_u32(optarg, 1, ST_MAX_VCPUS_LIMIT, &o->max_vcpus))
 			return usage_error("invalid --max-vcpus '%s': expected 1..%d", optarg, ST_MAX_VCPUS_LIMIT);
 		break;
+	default:
+		return usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}
+
+static int apply_option(int c, struct options *o, char **argv)
+{
+	switch (c) {
+	case OPT_CSV:
+		o->json = false;
+		o->csv = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		o->csv = false;
+		break;
+	case OPT_NO_COLOR:
+		o->no_color = true;
+		break;
+	case OPT_LIST:
+		o->list_sources = true;
+		break;
+	case OPT_RAW:
+		o->raw_tracepoints = true;
+		break;
+	case OPT_EXACT_WAITS:
+		o->exact_waits = true;
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -195,7 +205,7 @@ static int apply_option(int c, struct options *o, char **argv)
 	case ':':
 		return usage_error("option '%s' needs a value", argv[optind - 1]);
 	default:
-		return usage_error("unknown option '%s'", argv[optind - 1]);
+		return apply_value(c, o, argv);
 	}
 	return 0;
 }
