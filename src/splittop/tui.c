@@ -675,10 +675,27 @@ static void edit_key(struct tui *ui, int ch)
 }
 
 /* One key; returns the event for main. */
-static enum tui_event key(struct tui *ui, int ch)
+/* Move the selection as a navigation key asks (a page: the screen's rows). */
+static void navigate(struct tui *ui, enum key_action a)
 {
 	int page = LINES > 10 ? LINES - 8 : 1;
 
+	if (a == KA_UP)
+		move_sel(ui, -1);
+	else if (a == KA_DOWN)
+		move_sel(ui, 1);
+	else if (a == KA_PAGE_UP)
+		move_sel(ui, -page);
+	else if (a == KA_PAGE_DOWN)
+		move_sel(ui, page);
+	else if (a == KA_HOME)
+		move_sel(ui, -1000000);
+	else if (a == KA_END)
+		move_sel(ui, 1000000);
+}
+
+static enum tui_event key(struct tui *ui, int ch)
+{
 	if (ui->editing) {
 		edit_key(ui, ch);
 		return TUI_NONE;
@@ -731,22 +748,12 @@ static enum tui_event key(struct tui *ui, int ch)
 		ui->detail_top = 0;
 		break;
 	case KA_UP:
-		move_sel(ui, -1);
-		break;
 	case KA_DOWN:
-		move_sel(ui, 1);
-		break;
 	case KA_PAGE_UP:
-		move_sel(ui, -page);
-		break;
 	case KA_PAGE_DOWN:
-		move_sel(ui, page);
-		break;
 	case KA_HOME:
-		move_sel(ui, -1000000);
-		break;
 	case KA_END:
-		move_sel(ui, 1000000);
+		navigate(ui, key_action_of(ch));
 		break;
 	case KA_SOURCES:
 		ui->sources = true;
