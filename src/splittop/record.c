@@ -196,91 +196,113 @@ static int read_counters_line(struct vm_entry *e, bool prev, char *save)
 
 const struct renderer record_renderer = { .start = record_start, .frame = record_frame };
 
-int record_read_line(struct record_reader *r, char *line)
+static int read_host_line(struct record_reader *r, char *save)
 {
-	char *save = NULL, *kind = strtok_r(line, " \n", &save);
-	struct vm_gauges *g = &r->vm.gauges;
+	char *iv = strtok_r(NULL, " ", &save);
+
+	if (!iv || sscanf(iv, "%la", &r->interval) != 1 ||
+	    get_str(strtok_r(NULL, " ", &save), r->host.kernel, sizeof(r->host.kernel)) ||
+	    get_str(strtok_r(NULL, " ", &save), r->host.mmu, sizeof(r->host.mmu)) ||
+	    get_str(strtok_r(NULL, " \n", &save), r->host.eager_split, sizeof(r->host.eager_split)))
+		return -1;
+	return 'H';
+}
+
+static int read_source_line(struct record_reader *r, char *save)
+{
+	struct metric_source *m = &r->src[r->nsrc];
+	char *has;
+
+	if (r->nsrc >= sizeof(r->src) / sizeof(r->src[0]) ||
+	    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][0], sizeof(r->src_text[0][0])) ||
+	    !(has = strtok_r(NULL, " ", &save)) ||
+	    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][1], sizeof(r->src_text[0][1])) ||
+	    get_str(strtok_r(NULL, " \n", &save), m->why, sizeof(m->why)))
+		return -1;
+	m->metric = r->src_text[r->nsrc][0];
+	m->source = *has == '1' ? r->src_text[r->nsrc][1] : NULL;
+	r->nsrc++;
+	return 'S';
+}
+
+static int read_frame_line(struct record_reader *r, const char *save)
+{
 	unsigned long long s[7];
 	char bits[16];
+	int n;
+
+	/* 7 flags before splits by MMU came: those recordings have none;
+	 * nor missed events before they were counted (zero). */
+	s[5] = s[6] = 0;
+	n = sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s %llu %llu", r->scope, &r->time_unix,
+		   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits, &s[5], &s[6]);
+	if (n < 9 || strlen(bits) < 7 || strlen(bits) > 8)
+		return -1;
+	r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
+				       .unattributed_splits = s[2], .task_storage_fail = s[3],
+				       .rmap_read_fail = s[4], .missed_events = s[5],
+				       .missed_probe_events = s[6] };
+	r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
+				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
+	return 'F';
+}
+
+static int read_vm_line(struct record_reader *r, char *save)
+{
+	int alive, n = 0;
+
+	vcpu_rows_free(&r->vm.vcpus);	/* rows not handed on (see record.h) */
+	memset(&r->vm, 0, sizeof(r->vm));
+	r->vm.seq = 1;
+	if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)
+		return -1;
+	r->vm.alive = alive;
+	return get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)) ? -1 : 0;
+}
+
+static int read_gauges_line(struct vm_gauges *g, const char *save)
+{
 	unsigned int i;
 	int n = 0;
 
+	g->nested = -1;		/* recordings from before it: unknown */
+	if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
+		   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],
+		   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
+		return -1;
+	save += n;
+	/* A recording from before an operation was added has fewer pairs. */
+	for (i = 0; i < DLOG_OPS; i++) {
+		if (sscanf(save, " %" SCNu64 " %" SCNu64 "%n", &g->dlog_last_ns[i],
+			   &g->dlog_last_splits[i], &n) != 2)
+			return i >= DLOG_RESET ? 0 : -1;
+		save += n;
+	}
+	if (sscanf(save, " %d", &g->nested) != 1)
+		g->nested = -1;
+	return 0;
+}
+
+int record_read_line(struct record_reader *r, char *line)
+{
+	char *save = NULL, *kind = strtok_r(line, " \n", &save);
+
 	if (!kind)
 		return 0;
-	if (!strcmp(kind, "host")) {
-		char *iv = strtok_r(NULL, " ", &save);
-
-		if (!iv || sscanf(iv, "%la", &r->interval) != 1 ||
-		    get_str(strtok_r(NULL, " ", &save), r->host.kernel, sizeof(r->host.kernel)) ||
-		    get_str(strtok_r(NULL, " ", &save), r->host.mmu, sizeof(r->host.mmu)) ||
-		    get_str(strtok_r(NULL, " \n", &save), r->host.eager_split, sizeof(r->host.eager_split)))
-			return -1;
-		return 'H';
-	}
-	if (!strcmp(kind, "source")) {
-		struct metric_source *m = &r->src[r->nsrc];
-		char *has;
-
-		if (r->nsrc >= sizeof(r->src) / sizeof(r->src[0]) ||
-		    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][0], sizeof(r->src_text[0][0])) ||
-		    !(has = strtok_r(NULL, " ", &save)) ||
-		    get_str(strtok_r(NULL, " ", &save), r->src_text[r->nsrc][1], sizeof(r->src_text[0][1])) ||
-		    get_str(strtok_r(NULL, " \n", &save), m->why, sizeof(m->why)))
-			return -1;
-		m->metric = r->src_text[r->nsrc][0];
-		m->source = *has == '1' ? r->src_text[r->nsrc][1] : NULL;
-		r->nsrc++;
-		return 'S';
-	}
-	if (!strcmp(kind, "frame")) {
-		/* 7 flags before splits by MMU came: those recordings have none;
-		 * nor missed events before they were counted (zero). */
-		s[5] = s[6] = 0;
-		n = sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s %llu %llu", r->scope, &r->time_unix,
-			   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits, &s[5], &s[6]);
-		if (n < 9 || strlen(bits) < 7 || strlen(bits) > 8)
-			return -1;
-		r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
-					       .unattributed_splits = s[2], .task_storage_fail = s[3],
-					       .rmap_read_fail = s[4], .missed_events = s[5],
-					       .missed_probe_events = s[6] };
-		r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
-					   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
-		return 'F';
-	}
-	if (!strcmp(kind, "vm")) {
-		int alive;
-
-		vcpu_rows_free(&r->vm.vcpus);	/* rows not handed on (see record.h) */
-		memset(&r->vm, 0, sizeof(r->vm));
-		r->vm.seq = 1;
-		if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)
-			return -1;
-		r->vm.alive = alive;
-		return get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)) ? -1 : 0;
-	}
+	if (!strcmp(kind, "host"))
+		return read_host_line(r, save);
+	if (!strcmp(kind, "source"))
+		return read_source_line(r, save);
+	if (!strcmp(kind, "frame"))
+		return read_frame_line(r, save);
+	if (!strcmp(kind, "vm"))
+		return read_vm_line(r, save);
 	if (!strcmp(kind, "now"))
 		return read_counters_line(&r->vm, false, save);
 	if (!strcmp(kind, "prev"))
 		return read_counters_line(&r->vm, true, save);
-	if (!strcmp(kind, "gauges")) {
-		g->nested = -1;		/* recordings from before it: unknown */
-		if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
-			   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],
-			   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
-			return -1;
-		save += n;
-		/* A recording from before an operation was added has fewer pairs. */
-		for (i = 0; i < DLOG_OPS; i++) {
-			if (sscanf(save, " %" SCNu64 " %" SCNu64 "%n", &g->dlog_last_ns[i],
-				   &g->dlog_last_splits[i], &n) != 2)
-				return i >= DLOG_RESET ? 0 : -1;
-			save += n;
-		}
-		if (sscanf(save, " %d", &g->nested) != 1)
-			g->nested = -1;
-		return 0;
-	}
+	if (!strcmp(kind, "gauges"))
+		return read_gauges_line(&r->vm.gauges, save);
 	if (!strcmp(kind, "max"))
 		return sscanf(save, "%" SCNu64 " %" SCNu64 " %" SCNu64, &r->vm.lock_wait_max_run_ns,
 			      &r->vm.hold_max_run_ns[0], &r->vm.hold_max_run_ns[1]) == 3 ? 0 : -1;
