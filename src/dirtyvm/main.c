@@ -261,6 +261,162 @@ static int check_memory(const struct dvm_options *o)
 	return 0;
 }
 
+/* Two descriptors per vCPU (its fd and its stats fd): hundreds of vCPUs
+ * need more than the usual soft limit of 1024. */
+static void raise_fd_limit(const struct dvm_options *opt)
+{
+	uint64_t need = (uint64_t)opt->vms * opt->vcpus * 2 + opt->vms * 2 + 64;
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < need) {
+		r.rlim_cur = need < r.rlim_max ? need : r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+/* SIGINT, SIGTERM and SIGHUP go to a thread of their own (signal_main). */
+static int start_signal_thread(struct run_ctx *ctx, pthread_t *thread)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(thread, NULL, signal_main, ctx)) {
+		fprintf(stderr, "dirtyvm: cannot start the signal thread\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int alloc_results(struct run_ctx *ctx, struct vm_job **jobs)
+{
+	const struct dvm_options *opt = ctx->opt;
+	unsigned int i;
+
+	ctx->vms = calloc(opt->vms, sizeof(*ctx->vms));
+	ctx->results = calloc(opt->vms, sizeof(*ctx->results));
+	*jobs = calloc(opt->vms, sizeof(**jobs));
+	if (!ctx->vms || !ctx->results || !*jobs) {
+		fprintf(stderr, "dirtyvm: out of memory\n");
+		return -ENOMEM;
+	}
+	for (i = 0; i < opt->vms; i++) {
+		ctx->results[i].rounds = calloc(opt->rounds ? opt->rounds : 1, sizeof(struct round_result));
+		if (!ctx->results[i].rounds)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* What the run asks of the host: eager_page_split (eager: its value then),
+ * nested SVM, huge pages reserved; restored from hp at exit. */
+static int prepare_host(struct run_ctx *ctx, struct host_params *hp, char *eager)
+{
+	const struct dvm_options *opt = ctx->opt;
+	int err;
+
+	if (opt->eager != EAGER_UNCHANGED) {
+		err = host_set_eager_split(hp, opt->eager == EAGER_ON);
+		if (err)
+			return err;
+	}
+	host_read_eager_split(eager);
+	if (opt->nested && !dvm_kvm_has_nested_svm(ctx->kvm_fd)) {
+		fprintf(stderr, "dirtyvm: --nested needs nested SVM with nested paging (AMD, kvm_amd nested=1 npt=1): "
+			"this KVM offers its guests none\n");
+		return -ENOTSUP;
+	}
+	if (opt->backing == BACKING_HUGETLB)
+		return host_reserve_hugepages(hp, (uint64_t)opt->vms * opt->vcpus * opt->mem / DVM_HUGE_SIZE);
+	if (opt->backing == BACKING_HUGETLB1G)
+		return host_reserve_1g_pages(hp, (uint64_t)opt->vms * opt->vcpus * opt->mem / DVM_GIB);
+	return 0;
+}
+
+static void print_banner(const struct run_ctx *ctx, char eager)
+{
+	const struct dvm_options *opt = ctx->opt;
+
+	printf("dirtyvm: %u VM%s, %u vCPU%s x %llu MiB (%s), %llu 2 MiB regions per VM, writes %u%%, mode %s, eager_page_split %c\n",
+	       opt->vms, opt->vms > 1 ? "s" : "", opt->vcpus, opt->vcpus > 1 ? "s" : "",
+	       (unsigned long long)(opt->mem >> 20), dvm_backing_name(opt->backing),
+	       (unsigned long long)(opt->vcpus * opt->mem / DVM_HUGE_SIZE), opt->writes_pct,
+	       dvm_mode_name(opt->mode), eager);
+	if (opt->nested)
+		printf("dirtyvm: nested: each vCPU runs an SVM hypervisor (L1) whose guest (L2) makes the passes\n");
+	if (opt->backing == BACKING_HUGETLB1G)
+		printf("dirtyvm: guest page tables map its memory with %s pages\n",
+		       dvm_kvm_has_1g_pages(ctx->kvm_fd) ? "1 GiB" : "2 MiB (KVM offers no 1 GiB pages: pdpe1gb)");
+	fflush(stdout);
+}
+
+/* Create every VM, then run each in a thread of its own until all end:
+ * the first error of a VM, 0, or -EINTR's stop. */
+static int run_vms(struct run_ctx *ctx, struct vm_job *jobs)
+{
+	const struct dvm_options *opt = ctx->opt;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < opt->vms && !ctx->stop; i++) {
+		struct dvm_vm_params p = {
+			.nvcpus = opt->vcpus, .region_size = opt->mem, .backing = opt->backing,
+			.manual_protect = opt->mode == MODE_CLEAR, .nested = opt->nested, .index = i,
+			.stop = &ctx->stop,
+		};
+
+		err = dvm_vm_create(&ctx->vms[i], ctx->kvm_fd, &p);
+		__atomic_store_n(&ctx->nvms_created, i + 1, __ATOMIC_RELEASE);
+		if (err)
+			return err;
+		ctx->results[i].created = true;
+	}
+	for (i = 0; i < opt->vms && !ctx->stop; i++) {
+		jobs[i].ctx = ctx;
+		jobs[i].index = i;
+		if (pthread_create(&jobs[i].thread, NULL, vm_main, &jobs[i])) {
+			fprintf(stderr, "dirtyvm: cannot start VM thread %u\n", i);
+			err = -EAGAIN;
+			break;
+		}
+		ctx->results[i].started = true;
+	}
+	for (i = 0; i < opt->vms; i++) {
+		if (!ctx->results[i].started)
+			continue;
+		pthread_join(jobs[i].thread, NULL);
+		if (ctx->results[i].err && ctx->results[i].err != -EINTR && !err)
+			err = ctx->results[i].err;
+	}
+	return err;
+}
+
+/* The VMs destroyed, the host as it was, the summary printed. */
+static void finish(struct run_ctx *ctx, struct host_params *hp, char eager, int err)
+{
+	unsigned int i;
+
+	for (i = 0; ctx->vms && i < ctx->nvms_created; i++)
+		dvm_vm_destroy(&ctx->vms[i]);
+	host_params_restore(hp);
+	if (ctx->results && (ctx->nvms_created || ctx->stop)) {
+		struct summary s = {
+			.opt = ctx->opt, .results = ctx->results, .eager = eager,
+			.status = ctx->stop ? "interrupted" : err ? "failed" : "completed",
+			.guest_1g = ctx->nvms_created && ctx->vms[0].guest_1g,
+		};
+
+		if (ctx->opt->json)
+			report_json(stdout, &s);
+		else
+			report_text(stdout, &s);
+	}
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct run_ctx ctx = { .kvm_fd = -1 };
@@ -268,10 +424,9 @@ int main(int argc, char **argv)
 	struct dvm_options opt;
 	struct vm_job *jobs = NULL;
 	pthread_t sig_thread;
-	sigset_t set;
 	char eager = '?';
 	unsigned int i;
-	int err = 0, rc;
+	int err, rc;
 
 	rc = dvm_parse_options(argc, argv, &opt, stdout, stderr);
 	if (rc == OPTS_HELP)
@@ -283,132 +438,22 @@ int main(int argc, char **argv)
 
 	if (check_memory(&opt))
 		return 1;
-	{
-		/* Two descriptors per vCPU (its fd and its stats fd): hundreds of
-		 * vCPUs need more than the usual soft limit of 1024. */
-		struct rlimit r;
-		uint64_t need = (uint64_t)opt.vms * opt.vcpus * 2 + opt.vms * 2 + 64;
-
-		if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < need) {
-			r.rlim_cur = need < r.rlim_max ? need : r.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &r);
-		}
-	}
+	raise_fd_limit(&opt);
 	ctx.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (ctx.kvm_fd < 0) {
 		fprintf(stderr, "dirtyvm: cannot open /dev/kvm: %s\n", strerror(errno));
 		return 1;
 	}
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&sig_thread, NULL, signal_main, &ctx)) {
-		fprintf(stderr, "dirtyvm: cannot start the signal thread\n");
+	if (start_signal_thread(&ctx, &sig_thread))
 		return 1;
+	err = alloc_results(&ctx, &jobs);
+	if (!err)
+		err = prepare_host(&ctx, &hp, &eager);
+	if (!err) {
+		print_banner(&ctx, eager);
+		err = run_vms(&ctx, jobs);
 	}
-
-	ctx.vms = calloc(opt.vms, sizeof(*ctx.vms));
-	ctx.results = calloc(opt.vms, sizeof(*ctx.results));
-	jobs = calloc(opt.vms, sizeof(*jobs));
-	if (!ctx.vms || !ctx.results || !jobs) {
-		fprintf(stderr, "dirtyvm: out of memory\n");
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < opt.vms; i++) {
-		ctx.results[i].rounds = calloc(opt.rounds ? opt.rounds : 1, sizeof(struct round_result));
-		if (!ctx.results[i].rounds) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-
-	if (opt.eager != EAGER_UNCHANGED) {
-		err = host_set_eager_split(&hp, opt.eager == EAGER_ON);
-		if (err)
-			goto out;
-	}
-	host_read_eager_split(&eager);
-	if (opt.nested && !dvm_kvm_has_nested_svm(ctx.kvm_fd)) {
-		fprintf(stderr, "dirtyvm: --nested needs nested SVM with nested paging (AMD, kvm_amd nested=1 npt=1): "
-			"this KVM offers its guests none\n");
-		err = -ENOTSUP;
-		goto out;
-	}
-	if (opt.backing == BACKING_HUGETLB) {
-		err = host_reserve_hugepages(&hp, (uint64_t)opt.vms * opt.vcpus * opt.mem / DVM_HUGE_SIZE);
-		if (err)
-			goto out;
-	}
-	if (opt.backing == BACKING_HUGETLB1G) {
-		err = host_reserve_1g_pages(&hp, (uint64_t)opt.vms * opt.vcpus * opt.mem / DVM_GIB);
-		if (err)
-			goto out;
-	}
-
-	printf("dirtyvm: %u VM%s, %u vCPU%s x %llu MiB (%s), %llu 2 MiB regions per VM, writes %u%%, mode %s, eager_page_split %c\n",
-	       opt.vms, opt.vms > 1 ? "s" : "", opt.vcpus, opt.vcpus > 1 ? "s" : "",
-	       (unsigned long long)(opt.mem >> 20), dvm_backing_name(opt.backing),
-	       (unsigned long long)(opt.vcpus * opt.mem / DVM_HUGE_SIZE), opt.writes_pct,
-	       dvm_mode_name(opt.mode), eager);
-	if (opt.nested)
-		printf("dirtyvm: nested: each vCPU runs an SVM hypervisor (L1) whose guest (L2) makes the passes\n");
-	if (opt.backing == BACKING_HUGETLB1G)
-		printf("dirtyvm: guest page tables map its memory with %s pages\n",
-		       dvm_kvm_has_1g_pages(ctx.kvm_fd) ? "1 GiB" : "2 MiB (KVM offers no 1 GiB pages: pdpe1gb)");
-	fflush(stdout);
-
-	for (i = 0; i < opt.vms && !ctx.stop; i++) {
-		struct dvm_vm_params p = {
-			.nvcpus = opt.vcpus, .region_size = opt.mem, .backing = opt.backing,
-			.manual_protect = opt.mode == MODE_CLEAR, .nested = opt.nested, .index = i,
-			.stop = &ctx.stop,
-		};
-
-		err = dvm_vm_create(&ctx.vms[i], ctx.kvm_fd, &p);
-		__atomic_store_n(&ctx.nvms_created, i + 1, __ATOMIC_RELEASE);
-		if (err)
-			goto out;
-		ctx.results[i].created = true;
-	}
-	for (i = 0; i < opt.vms && !ctx.stop; i++) {
-		jobs[i].ctx = &ctx;
-		jobs[i].index = i;
-		if (pthread_create(&jobs[i].thread, NULL, vm_main, &jobs[i])) {
-			fprintf(stderr, "dirtyvm: cannot start VM thread %u\n", i);
-			err = -EAGAIN;
-			break;
-		}
-		ctx.results[i].started = true;
-	}
-	for (i = 0; i < opt.vms; i++) {
-		if (!ctx.results[i].started)
-			continue;
-		pthread_join(jobs[i].thread, NULL);
-		if (ctx.results[i].err && ctx.results[i].err != -EINTR && !err)
-			err = ctx.results[i].err;
-	}
-
-out:
-	for (i = 0; ctx.vms && i < ctx.nvms_created; i++)
-		dvm_vm_destroy(&ctx.vms[i]);
-	host_params_restore(&hp);
-	if (ctx.results && (ctx.nvms_created || ctx.stop)) {
-		struct summary s = {
-			.opt = &opt, .results = ctx.results, .eager = eager,
-			.status = ctx.stop ? "interrupted" : err ? "failed" : "completed",
-			.guest_1g = ctx.nvms_created && ctx.vms[0].guest_1g,
-		};
-
-		if (opt.json)
-			report_json(stdout, &s);
-		else
-			report_text(stdout, &s);
-	}
-	fflush(stdout);
+	finish(&ctx, &hp, eager, err);
 	pthread_cancel(sig_thread);	/* sigwait() is a cancellation point */
 	pthread_join(sig_thread, NULL);
 	for (i = 0; ctx.results && i < opt.vms; i++)
