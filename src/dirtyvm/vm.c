@@ -414,10 +414,8 @@ static const char *backing_desc(enum dvm_backing b)
 	       b == BACKING_THP ? "thp" : "4k";
 }
 
-int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
+static void vm_init(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
-	int mmap_size, err;
 	unsigned int i;
 
 	memset(vm, 0, sizeof(*vm));
@@ -434,16 +432,12 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 	pthread_cond_init(&vm->cond, NULL);
 	for (i = 0; i < DVM_MAX_VCPUS; i++)
 		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
+}
 
-	if (vm->data_size > (vm->nested ? MAX_NESTED_DATA_GIB : MAX_DATA_GIB) << 30) {
-		fprintf(stderr, "dirtyvm: %llu GiB of guest memory is more than the %llu GiB supported%s\n",
-			(unsigned long long)(vm->data_size >> 30),
-			(unsigned long long)(vm->nested ? MAX_NESTED_DATA_GIB : MAX_DATA_GIB),
-			vm->nested ? " with --nested" : "");
-		return -E2BIG;
-	}
-	/* vCPU threads are kicked out of KVM_RUN with SIGUSR1 (see dvm_vm_kick). */
-	sigaction(SIGUSR1, &sa, NULL);
+/* The VM itself: its fd, manual dirty-log protection if asked, its stats. */
+static int vm_open(struct dvm_vm *vm, int kvm_fd, bool manual_protect)
+{
+	int err;
 
 	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {
@@ -451,7 +445,7 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		fprintf(stderr, "dirtyvm: KVM_CREATE_VM: %s\n", strerror(errno));
 		return err;
 	}
-	if (p->manual_protect) {
+	if (manual_protect) {
 		struct kvm_enable_cap cap = {
 			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
 			.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET,
@@ -470,6 +464,14 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		fprintf(stderr, "dirtyvm: KVM_GET_STATS_FD: %s\n", strerror(errno));
 		return err;
 	}
+	return 0;
+}
+
+/* Its memory: the system pages (code, page tables) and the data, in two
+ * memslots. */
+static int vm_memory(struct dvm_vm *vm)
+{
+	int err;
 
 	vm->sys_size = SYS_SIZE;
 	vm->sys_mem = mmap(NULL, SYS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -490,7 +492,7 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		memcpy(sys_ptr(vm, CODE_GPA), guest_nested_start, guest_nested_end - guest_nested_start);
 	else
 		memcpy(sys_ptr(vm, CODE_GPA), guest_code_start, guest_code_end - guest_code_start);
-	vm->guest_1g = vm->backing == BACKING_HUGETLB1G && dvm_kvm_has_1g_pages(kvm_fd);
+	vm->guest_1g = vm->backing == BACKING_HUGETLB1G && dvm_kvm_has_1g_pages(vm->kvm_fd);
 	build_page_tables(vm);
 
 	err = set_memslot(vm, SYS_SLOT, 0, SYS_SIZE, vm->sys_mem, 0);
@@ -500,7 +502,74 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		fprintf(stderr, "dirtyvm: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(-err));
 		return err;
 	}
+	return 0;
+}
 
+/* vCPU i: its fd, stats, run area, CPUID and registers, and its thread. */
+static int vcpu_create(struct dvm_vm *vm, unsigned int i, int mmap_size)
+{
+	struct dvm_vcpu *v = &vm->vcpus[i];
+	int err;
+
+	v->vm = vm;
+	v->id = i;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, i);
+	if (v->fd < 0) {
+		err = -errno;
+		fprintf(stderr, "dirtyvm: KVM_CREATE_VCPU %u: %s\n", i, strerror(errno));
+		return err;
+	}
+	v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	if (v->stats_fd < 0) {
+		err = -errno;
+		fprintf(stderr, "dirtyvm: KVM_GET_STATS_FD of vCPU %u: %s\n", i, strerror(errno));
+		return err;
+	}
+	v->run_size = mmap_size;
+	v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		err = -errno;
+		fprintf(stderr, "dirtyvm: mapping vCPU %u run area: %s\n", i, strerror(errno));
+		return err;
+	}
+	err = setup_cpuid(vm, v->fd);
+	if (!err)
+		err = setup_vcpu_regs(vm, v);
+	if (err) {
+		fprintf(stderr, "dirtyvm: setting up vCPU %u: %s\n", i, strerror(-err));
+		return err;
+	}
+	err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (err) {
+		fprintf(stderr, "dirtyvm: starting vCPU %u thread: %s\n", i, strerror(err));
+		return -err;
+	}
+	v->thread_started = true;
+	return 0;
+}
+
+int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int mmap_size, err;
+	unsigned int i;
+
+	vm_init(vm, kvm_fd, p);
+	if (vm->data_size > (vm->nested ? MAX_NESTED_DATA_GIB : MAX_DATA_GIB) << 30) {
+		fprintf(stderr, "dirtyvm: %llu GiB of guest memory is more than the %llu GiB supported%s\n",
+			(unsigned long long)(vm->data_size >> 30),
+			(unsigned long long)(vm->nested ? MAX_NESTED_DATA_GIB : MAX_DATA_GIB),
+			vm->nested ? " with --nested" : "");
+		return -E2BIG;
+	}
+	/* vCPU threads are kicked out of KVM_RUN with SIGUSR1 (see dvm_vm_kick). */
+	sigaction(SIGUSR1, &sa, NULL);
+	err = vm_open(vm, kvm_fd, p->manual_protect);
+	if (!err)
+		err = vm_memory(vm);
+	if (err)
+		return err;
 	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size < 0) {
 		err = -errno;
@@ -508,43 +577,9 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 		return err;
 	}
 	for (i = 0; i < vm->nvcpus; i++) {
-		struct dvm_vcpu *v = &vm->vcpus[i];
-
-		v->vm = vm;
-		v->id = i;
-		v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, i);
-		if (v->fd < 0) {
-			err = -errno;
-			fprintf(stderr, "dirtyvm: KVM_CREATE_VCPU %u: %s\n", i, strerror(errno));
+		err = vcpu_create(vm, i, mmap_size);
+		if (err)
 			return err;
-		}
-		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
-		if (v->stats_fd < 0) {
-			err = -errno;
-			fprintf(stderr, "dirtyvm: KVM_GET_STATS_FD of vCPU %u: %s\n", i, strerror(errno));
-			return err;
-		}
-		v->run_size = mmap_size;
-		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-		if (v->run == MAP_FAILED) {
-			v->run = NULL;
-			err = -errno;
-			fprintf(stderr, "dirtyvm: mapping vCPU %u run area: %s\n", i, strerror(errno));
-			return err;
-		}
-		err = setup_cpuid(vm, v->fd);
-		if (!err)
-			err = setup_vcpu_regs(vm, v);
-		if (err) {
-			fprintf(stderr, "dirtyvm: setting up vCPU %u: %s\n", i, strerror(-err));
-			return err;
-		}
-		err = pthread_create(&v->thread, NULL, vcpu_thread, v);
-		if (err) {
-			fprintf(stderr, "dirtyvm: starting vCPU %u thread: %s\n", i, strerror(err));
-			return -err;
-		}
-		v->thread_started = true;
 	}
 	return 0;
 }
