@@ -67,6 +67,103 @@ static int bad(FILE *err, const char *opt, const char *val, const char *why)
 	return OPTS_ERROR;
 }
 
+/* The options with a value (optarg) and the flags: OPTS_OK, or
+ * OPTS_ERROR after one message; OPTS_NONE where c is none of them. */
+#define OPTS_NONE (-100)
+static int apply(int c, struct dvm_options *o, FILE *err)
+{
+	bool flag;
+
+	switch (c) {
+	case 'v':
+		if (parse_u32(optarg, 1, DVM_MAX_VCPUS, &o->vcpus))
+			return bad(err, "--vcpus", optarg, "expected 1..512");
+		break;
+	case 'm':
+		if (parse_size(optarg, DVM_HUGE_SIZE, DVM_MAX_MEM, &o->mem) ||
+		    o->mem % DVM_HUGE_SIZE)
+			return bad(err, "--mem", optarg, "expected a multiple of 2M from 2M to 64G");
+		break;
+	case 'b':
+		if (!strcmp(optarg, "thp"))
+			o->backing = BACKING_THP;
+		else if (!strcmp(optarg, "hugetlb"))
+			o->backing = BACKING_HUGETLB;
+		else if (!strcmp(optarg, "hugetlb1g"))
+			o->backing = BACKING_HUGETLB1G;
+		else if (!strcmp(optarg, "4k"))
+			o->backing = BACKING_4K;
+		else
+			return bad(err, "--backing", optarg, "expected thp, hugetlb, hugetlb1g or 4k");
+		break;
+	case 'w':
+		if (parse_u32(optarg, 0, 100, &o->writes_pct))
+			return bad(err, "--writes", optarg, "expected 0..100");
+		break;
+	case 'p':
+		if (parse_u32(optarg, 0, DVM_MAX_PASSES, &o->passes))
+			return bad(err, "--passes", optarg, "expected 0..1000");
+		break;
+	case 'r':
+		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &o->rounds))
+			return bad(err, "--rounds", optarg, "expected 0..1000000");
+		break;
+	case 'M':
+		if (!strcmp(optarg, "get"))
+			o->mode = MODE_GET;
+		else if (!strcmp(optarg, "clear"))
+			o->mode = MODE_CLEAR;
+		else
+			return bad(err, "--mode", optarg, "expected get or clear");
+		break;
+	case 'e':
+		if (parse_bool(optarg, &flag))
+			return bad(err, "--eager-split", optarg, "expected y or n");
+		o->eager = flag ? EAGER_ON : EAGER_OFF;
+		break;
+	case 'l':
+		o->loop = true;
+		break;
+	case 'n':
+		if (!optarg[0] || strlen(optarg) > 64)
+			return bad(err, "--name", optarg, "expected 1..64 characters");
+		o->name = optarg;
+		break;
+	case 'N':
+		if (parse_u32(optarg, 1, DVM_MAX_VMS, &o->vms))
+			return bad(err, "--vms", optarg, "expected 1..64");
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'x':
+		o->nested = true;
+		break;
+	default:
+		return OPTS_NONE;
+	}
+	return OPTS_OK;
+}
+
+/* What holds across options. */
+static int check(const struct dvm_options *o, int argc, char **argv, FILE *err)
+{
+	if (optind < argc) {
+		fprintf(err, "dirtyvm: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return OPTS_ERROR;
+	}
+	if (o->nested && o->vcpus > DVM_MAX_NESTED_VCPUS) {
+		fprintf(err, "dirtyvm: --nested: at most 64 vCPUs per VM (see --help)\n");
+		return OPTS_ERROR;
+	}
+	if (o->backing == BACKING_HUGETLB1G && (uint64_t)o->vcpus * o->mem % DVM_GIB) {
+		fprintf(err, "dirtyvm: --backing hugetlb1g: guest memory per VM (--vcpus x --mem) must be a "
+			"multiple of 1G (see --help)\n");
+		return OPTS_ERROR;
+	}
+	return OPTS_OK;
+}
+
 int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, FILE *err)
 {
 	static const struct option longopts[] = {
@@ -86,7 +183,7 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, rc;
 
 	*o = (struct dvm_options){
 		.vcpus = 2, .mem = 64ULL << 20, .backing = BACKING_THP, .writes_pct = 100,
@@ -97,73 +194,12 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":v:m:b:w:p:r:M:e:ln:N:jxh", longopts, NULL)) != -1) {
-		bool flag;
-
+		rc = apply(c, o, err);
+		if (rc != OPTS_NONE && rc != OPTS_OK)
+			return rc;
+		if (rc == OPTS_OK)
+			continue;
 		switch (c) {
-		case 'v':
-			if (parse_u32(optarg, 1, DVM_MAX_VCPUS, &o->vcpus))
-				return bad(err, "--vcpus", optarg, "expected 1..512");
-			break;
-		case 'm':
-			if (parse_size(optarg, DVM_HUGE_SIZE, DVM_MAX_MEM, &o->mem) ||
-			    o->mem % DVM_HUGE_SIZE)
-				return bad(err, "--mem", optarg, "expected a multiple of 2M from 2M to 64G");
-			break;
-		case 'b':
-			if (!strcmp(optarg, "thp"))
-				o->backing = BACKING_THP;
-			else if (!strcmp(optarg, "hugetlb"))
-				o->backing = BACKING_HUGETLB;
-			else if (!strcmp(optarg, "hugetlb1g"))
-				o->backing = BACKING_HUGETLB1G;
-			else if (!strcmp(optarg, "4k"))
-				o->backing = BACKING_4K;
-			else
-				return bad(err, "--backing", optarg, "expected thp, hugetlb, hugetlb1g or 4k");
-			break;
-		case 'w':
-			if (parse_u32(optarg, 0, 100, &o->writes_pct))
-				return bad(err, "--writes", optarg, "expected 0..100");
-			break;
-		case 'p':
-			if (parse_u32(optarg, 0, DVM_MAX_PASSES, &o->passes))
-				return bad(err, "--passes", optarg, "expected 0..1000");
-			break;
-		case 'r':
-			if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &o->rounds))
-				return bad(err, "--rounds", optarg, "expected 0..1000000");
-			break;
-		case 'M':
-			if (!strcmp(optarg, "get"))
-				o->mode = MODE_GET;
-			else if (!strcmp(optarg, "clear"))
-				o->mode = MODE_CLEAR;
-			else
-				return bad(err, "--mode", optarg, "expected get or clear");
-			break;
-		case 'e':
-			if (parse_bool(optarg, &flag))
-				return bad(err, "--eager-split", optarg, "expected y or n");
-			o->eager = flag ? EAGER_ON : EAGER_OFF;
-			break;
-		case 'l':
-			o->loop = true;
-			break;
-		case 'n':
-			if (!optarg[0] || strlen(optarg) > 64)
-				return bad(err, "--name", optarg, "expected 1..64 characters");
-			o->name = optarg;
-			break;
-		case 'N':
-			if (parse_u32(optarg, 1, DVM_MAX_VMS, &o->vms))
-				return bad(err, "--vms", optarg, "expected 1..64");
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'x':
-			o->nested = true;
-			break;
 		case 'h':
 			fputs(usage, out);
 			return OPTS_HELP;
@@ -175,18 +211,5 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 			return OPTS_ERROR;
 		}
 	}
-	if (optind < argc) {
-		fprintf(err, "dirtyvm: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return OPTS_ERROR;
-	}
-	if (o->nested && o->vcpus > DVM_MAX_NESTED_VCPUS) {
-		fprintf(err, "dirtyvm: --nested: at most 64 vCPUs per VM (see --help)\n");
-		return OPTS_ERROR;
-	}
-	if (o->backing == BACKING_HUGETLB1G && (uint64_t)o->vcpus * o->mem % DVM_GIB) {
-		fprintf(err, "dirtyvm: --backing hugetlb1g: guest memory per VM (--vcpus x --mem) must be a "
-			"multiple of 1G (see --help)\n");
-		return OPTS_ERROR;
-	}
-	return OPTS_OK;
+	return check(o, argc, argv, err);
 }
