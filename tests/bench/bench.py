@@ -108,6 +108,22 @@ class Observer:
         self.proc = None
 
 
+TRACEFS = "/sys/kernel/tracing"
+
+
+def mount_tracefs():
+    """bpftrace and perf find tracepoints in tracefs, which a fresh machine
+    may not have mounted (splittop needs none).  Mount it if it is not:
+    True if this run mounted it (and unmounts it at the end: the machine is
+    left as it was), False if it was there; None if it cannot be had."""
+    if os.path.isdir(os.path.join(TRACEFS, "events")):
+        return False
+    p = subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], capture_output=True, text=True)
+    if p.returncode or not os.path.isdir(os.path.join(TRACEFS, "events")):
+        return None
+    return True
+
+
 def observers():
     return [
         Observer("none", None, None, None),
@@ -390,6 +406,30 @@ def contention_md(cont):
     return md
 
 
+def run_all(a, configs, config_obs, default_obs, obs):
+    """Every measurement of the run: the A/B rows, the contention
+    configuration, splittop's own cost, the syscall cost, the programs'."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="splittop-bench.") as tmp:
+        for config in a.configs.split(","):
+            log("A/B: %s: dirtyvm %s, %d interleaved repetitions" % (config, " ".join(configs[config]), a.reps))
+            names = config_obs.get(config, default_obs)
+            ab_runs(config, configs[config], a.reps, [o for o in obs if o.name in names], tmp, rows)
+        cont = None
+        if "contention" in a.configs.split(","):
+            log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default, --wait-sample 1, --exact-waits")
+            cont = contention(configs["contention"], tmp, a.contention_reps)
+        selfc, sysc, progs = [], None, []
+        if not a.no_self:
+            log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
+            selfc = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
+            log("syscall cost: dd bs=1, alone and under splittop")
+            sysc = syscall_cost(a.reps, tmp)
+            log("per-program run time (kernel.bpf_stats_enabled), light configuration")
+            progs = prog_stats(configs["light"], tmp)
+    return rows, cont, selfc, sysc, progs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
@@ -421,24 +461,19 @@ def main():
         if not o.available():
             notes.append("%s: not installed, skipped" % o.name)
     obs = [o for o in obs if o.available()]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="splittop-bench.") as tmp:
-        for config in a.configs.split(","):
-            log("A/B: %s: dirtyvm %s, %d interleaved repetitions" % (config, " ".join(configs[config]), a.reps))
-            names = config_obs.get(config, default_obs)
-            ab_runs(config, configs[config], a.reps, [o for o in obs if o.name in names], tmp, rows)
-        cont = None
-        if "contention" in a.configs.split(","):
-            log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default, --wait-sample 1, --exact-waits")
-            cont = contention(configs["contention"], tmp, a.contention_reps)
-        selfc, sysc, progs = [], None, []
-        if not a.no_self:
-            log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
-            selfc = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
-            log("syscall cost: dd bs=1, alone and under splittop")
-            sysc = syscall_cost(a.reps, tmp)
-            log("per-program run time (kernel.bpf_stats_enabled), light configuration")
-            progs = prog_stats(configs["light"], tmp)
+    mounted = mount_tracefs()
+    if mounted is None:
+        notes.append("bpftrace, perf stat, perf record: tracefs is not mounted at %s and could not be, skipped" % TRACEFS)
+        log(notes[-1])
+        obs = [o for o in obs if o.tool not in ("bpftrace", "perf")]
+    elif mounted:
+        log("tracefs mounted at %s for bpftrace and perf (unmounted at the end)" % TRACEFS)
+    try:
+        rows = run_all(a, configs, config_obs, default_obs, obs)
+    finally:
+        if mounted:
+            subprocess.run(["umount", TRACEFS])
+    rows, cont, selfc, sysc, progs = rows
 
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["config", "observer", "rep", "round1_s", "round3_s", "enable_s"])
