@@ -52,6 +52,52 @@ static __always_inline void memslot_logging(struct task_ctx *tc, unsigned long a
 
 /* A KVM ioctl cmd on file starts (fd: its descriptor, or -1 where the
  * source hands over the file itself): remember which VM (and vCPU) it is for. */
+/* A vCPU's ioctl: KVM_RUN binds the task to its vCPU slot. */
+static __always_inline void vcpu_ioctl_begin(struct task_struct *task, struct task_ctx *tc, unsigned int nr)
+{
+	tc->kind = nr == NR_RUN ? KIND_RUN : KIND_OTHER;
+	if (tc->kind == KIND_RUN) {
+		__u32 vslot = vcpu_slot(tc->idx, tc->vcpu);
+
+		if (tc->bound_idx != tc->idx + 1 || tc->bound_vcpu != tc->vcpu + 1 ||
+		    tc->vslot != vslot) {
+			tc->bound_idx = tc->idx + 1;
+			tc->bound_vcpu = tc->vcpu + 1;
+			tc->vslot = vslot;
+			forget_binding(task);
+		}
+	}
+}
+
+/* A VM's ioctl: the dirty-log operations and memslot changes splittop
+ * times (false: another one, not timed). */
+static __always_inline bool vm_ioctl_begin(struct task_ctx *tc, unsigned int nr, unsigned long arg)
+{
+	switch (nr) {
+	case NR_GET_DIRTY_LOG:
+		tc->kind = KIND_GET;
+		break;
+	case NR_CLEAR_DIRTY_LOG:
+		tc->kind = KIND_CLEAR;
+		break;
+	case NR_RESET_DIRTY_RINGS:
+		tc->kind = KIND_RESET;
+		break;
+	case NR_SET_MEMORY_REGION:
+	case NR_SET_MEMORY_REGION2:
+		tc->kind = KIND_MEMSLOT;
+		if (bpf_core_field_exists(((struct kvm *)0)->nr_memslots_dirty_logging))
+			tc->logging_before = memslots_dirty(tc->kvm);
+		else
+			memslot_logging(tc, arg);
+		break;
+	default:
+		tc->kind = KIND_OTHER;
+		return false;
+	}
+	return true;
+}
+
 static __always_inline int ioctl_begin(struct task_struct *task, struct file *file, int fd, unsigned int cmd,
 				       unsigned long arg)
 {
@@ -104,42 +150,11 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 		return 0;
 	}
 	if (tc->vcpu_file) {
-		tc->kind = nr == NR_RUN ? KIND_RUN : KIND_OTHER;
-		if (tc->kind == KIND_RUN) {
-			__u32 vslot = vcpu_slot(tc->idx, tc->vcpu);
-
-			if (tc->bound_idx != tc->idx + 1 || tc->bound_vcpu != tc->vcpu + 1 ||
-			    tc->vslot != vslot) {
-				tc->bound_idx = tc->idx + 1;
-				tc->bound_vcpu = tc->vcpu + 1;
-				tc->vslot = vslot;
-				forget_binding(task);
-			}
-		}
+		vcpu_ioctl_begin(task, tc, nr);
 		return 0;
 	}
-	switch (nr) {
-	case NR_GET_DIRTY_LOG:
-		tc->kind = KIND_GET;
-		break;
-	case NR_CLEAR_DIRTY_LOG:
-		tc->kind = KIND_CLEAR;
-		break;
-	case NR_RESET_DIRTY_RINGS:
-		tc->kind = KIND_RESET;
-		break;
-	case NR_SET_MEMORY_REGION:
-	case NR_SET_MEMORY_REGION2:
-		tc->kind = KIND_MEMSLOT;
-		if (bpf_core_field_exists(((struct kvm *)0)->nr_memslots_dirty_logging))
-			tc->logging_before = memslots_dirty(tc->kvm);
-		else
-			memslot_logging(tc, arg);
-		break;
-	default:
-		tc->kind = KIND_OTHER;
+	if (!vm_ioctl_begin(tc, nr, arg))
 		return 0;
-	}
 	tc->splits_in_op = 0;
 	tc->start_ns = bpf_ktime_get_ns();
 	return 0;
