@@ -97,14 +97,13 @@ static struct vm_stats sum_stats(void)
 	return sum;
 }
 
-int main(void)
+/* The skeleton with the programs these tests run, and one fake VM in its
+ * maps.  0, SKIP, or -1 (a failed CHECK says why). */
+static int setup(void)
 {
 	struct vm_slot slot = { .kvm = KVM_ADDR, .seq = 1 };
-	struct kernel_btf k = { 0 };
-	struct vm_stats st;
 	__u64 kvm = KVM_ADDR;
 	__u32 idx = IDX;
-	long lock_off;
 
 	if (geteuid()) {
 		printf("# SKIP needs root to load BPF programs\n");
@@ -123,7 +122,7 @@ int main(void)
 	skel = splittop_bpf__open();
 	CHECK(skel != NULL, "open the skeleton");
 	if (!skel)
-		return unit_done();
+		return -1;
 	bpf_map__set_max_entries(skel->maps.vm_index, 4);
 	bpf_map__set_max_entries(skel->maps.vm_slots, 4);
 	bpf_map__set_max_entries(skel->maps.vm_stats, 4);
@@ -150,6 +149,12 @@ int main(void)
 	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vm_index), &kvm, &idx, BPF_ANY), "fake VM index");
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	CHECK(pidfd >= 0, "pidfd_open");
+	return 0;
+}
+
+static void test_split_causes(void)
+{
+	struct vm_stats st;
 
 	/* A vCPU (in KVM_RUN) splitting in its fault path. */
 	set_kind(KIND_RUN);
@@ -197,43 +202,49 @@ int main(void)
 	CHECK_EQ_U64(st.split_errno[ENOMEM], 2, "two with ENOMEM");
 	CHECK_EQ_U64(st.split_errno[0], 1, "errno 200 lands in the 'other' bucket");
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT], 4, "failed splits are not splits");
+}
 
-	/* A vCPU's write fault is first counted at 4K (a TDP MMU keeps no rmaps
-	 * to tell), then moved to huge by the split in the same fault.  Its
-	 * cache entry forgotten in between (a binding clears a task's entries)
-	 * must not lose the fault's class: that once left a churn run's fault
-	 * counted at 4K. */
-	{
-		int cpu = sched_getcpu(), fd = bpf_map__fd(skel->maps.cpu_state_map);
-		size_t stride = (bpf_map__value_size(skel->maps.cpu_state_map) + 7) / 8 * 8;
-		char *per = calloc(ncpus, stride);
-		struct fault_cache *fc = (struct fault_cache *)(per + (size_t)cpu * stride);
-		struct vcpu_stats vs;
-		__u32 zero = 0, vkey = VSLOT;
+/* A vCPU's write fault is first counted at 4K (a TDP MMU keeps no rmaps
+ * to tell), then moved to huge by the split in the same fault.  Its
+ * cache entry forgotten in between (a binding clears a task's entries)
+ * must not lose the fault's class: that once left a churn run's fault
+ * counted at 4K. */
+static void test_fault_class_survives_a_forgotten_cache(void)
+{
+	int cpu = sched_getcpu(), fd = bpf_map__fd(skel->maps.cpu_state_map);
+	size_t stride = (bpf_map__value_size(skel->maps.cpu_state_map) + 7) / 8 * 8;
+	char *per = calloc(ncpus, stride);
+	struct fault_cache *fc = (struct fault_cache *)(per + (size_t)cpu * stride);
+	struct vcpu_stats vs;
+	__u32 zero = 0, vkey = VSLOT;
 
-		set_kind(KIND_RUN);
-		split(0x6000, 2, 0);	/* fills this CPU's fault cache for this task */
-		CHECK(!bpf_map_lookup_elem(fd, &zero, per), "read the fault cache");
-		CHECK(fc->task != 0 && fc->idx == IDX, "the cache names this task's VM");
-		CHECK(fc->stack != 0, "keyed by this task's kernel stack");
-		fc->fault_cls = FAULT_4K_WP;	/* as on_spte_requested leaves it */
-		vs = vcpu_only();
-		vs.faults[FAULT_4K_WP] = 1;
-		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "a fault counted at 4K");
-		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs, BPF_ANY),
-		      "its count");
-		fc->stack = 0;	/* forgotten: the slow path fills it again */
-		CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "forget the entry");
-		split(0x6200, 2, 0);
-		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs), "read vCPU counts");
-		CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "the fault moved to huge across a new generation");
-		CHECK_EQ_U64(vs.faults[FAULT_4K_WP], 0, "and left 4K");
-		/* Once per fault: a second split of the same fault moves nothing. */
-		split(0x6400, 2, 0);
-		bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs);
-		CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "moved once");
-		free(per);
-	}
+	set_kind(KIND_RUN);
+	split(0x6000, 2, 0);	/* fills this CPU's fault cache for this task */
+	CHECK(!bpf_map_lookup_elem(fd, &zero, per), "read the fault cache");
+	CHECK(fc->task != 0 && fc->idx == IDX, "the cache names this task's VM");
+	CHECK(fc->stack != 0, "keyed by this task's kernel stack");
+	fc->fault_cls = FAULT_4K_WP;	/* as on_spte_requested leaves it */
+	vs = vcpu_only();
+	vs.faults[FAULT_4K_WP] = 1;
+	CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "a fault counted at 4K");
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs, BPF_ANY),
+	      "its count");
+	fc->stack = 0;	/* forgotten: the slow path fills it again */
+	CHECK(!bpf_map_update_elem(fd, &zero, per, BPF_ANY), "forget the entry");
+	split(0x6200, 2, 0);
+	CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs), "read vCPU counts");
+	CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "the fault moved to huge across a new generation");
+	CHECK_EQ_U64(vs.faults[FAULT_4K_WP], 0, "and left 4K");
+	/* Once per fault: a second split of the same fault moves nothing. */
+	split(0x6400, 2, 0);
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_stats), &vkey, &vs);
+	CHECK_EQ_U64(vs.faults[FAULT_HUGE_WP], 1, "moved once");
+	free(per);
+}
+
+static void test_unattributed_split(void)
+{
+	struct vm_stats st;
 
 	/* Outside any KVM ioctl: no VM to charge, counted as unattributed. */
 	set_kind(KIND_NONE);
@@ -242,11 +253,12 @@ int main(void)
 	CHECK_EQ_U64(skel->bss->self.unattributed_splits, 1, "split outside an ioctl: unattributed");
 	CHECK_EQ_U64(st.splits[SPLIT_2M][CAUSE_FAULT] + st.splits[SPLIT_2M][CAUSE_EAGER], 10,
 		     "and charged to no VM");
+}
 
-	/* mmu_lock contention: the lock is &kvm->mmu_lock of a known VM. */
-	CHECK(!kernel_btf_load(&k), "kernel BTF");
-	lock_off = kernel_member_offset(&k, "kvm", "mmu_lock");
-	CHECK(lock_off >= 0, "offset of kvm->mmu_lock from BTF: %ld", lock_off);
+static void test_lock_waits(long lock_off)
+{
+	struct vm_stats st;
+
 	set_kind(KIND_RUN);
 	/* LCB_F_SPIN|LCB_F_WRITE, then the end */
 	run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
@@ -289,33 +301,55 @@ int main(void)
 			n += st.lock_wait_hist[b];
 		CHECK_EQ_U64(n, 3, "the wait no end closed is not timed");
 	}
-	/* The sampling estimate: a vCPU's first 4 waits stand for one each,
-	 * then every 4th for 4, the others for none.  Each wait's own time is
-	 * read back from lock_wait_ns, so the estimate is checked to the ns. */
-	{
-		struct vcpu_stats before = vcpu_only(), now;
-		__u64 want = before.hot.wait_sampled_ns, prev_ns = before.hot.lock_wait_ns[MMU_LOCK_WRITE];
-		__u64 n = before.hot.lock_waits[MMU_LOCK_WRITE] + before.hot.lock_waits[MMU_LOCK_READ];
-		int i;
+}
 
-		for (i = 0; i < 13; i++) {
-			__u64 d, w;
+/* The sampling estimate: a vCPU's first 4 waits stand for one each,
+ * then every 4th for 4, the others for none.  Each wait's own time is
+ * read back from lock_wait_ns, so the estimate is checked to the ns. */
+static void test_wait_sampling(long lock_off)
+{
+	struct vcpu_stats before = vcpu_only(), now;
+	__u64 want = before.hot.wait_sampled_ns, prev_ns = before.hot.lock_wait_ns[MMU_LOCK_WRITE];
+	__u64 n = before.hot.lock_waits[MMU_LOCK_WRITE] + before.hot.lock_waits[MMU_LOCK_READ];
+	int i;
 
-			run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
-			usleep(50 * (i % 3 + 1));
-			run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
-			now = vcpu_only();
-			d = now.hot.lock_wait_ns[MMU_LOCK_WRITE] - prev_ns;
-			prev_ns = now.hot.lock_wait_ns[MMU_LOCK_WRITE];
-			n++;
-			w = n <= 4 ? 1 : n % 4 ? 0 : 4;
-			want += d * w;
-		}
-		CHECK(n > 12, "the waits went past the first 4: %llu", (unsigned long long)n);
-		CHECK_EQ_U64(now.hot.wait_sampled_ns, want, "sampled estimate: first 4 waits, then 1 in 4 for 4");
-		CHECK(now.hot.wait_sampled_ns > 0, "the estimate holds time");
+	for (i = 0; i < 13; i++) {
+		__u64 d, w;
+
+		run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
+		usleep(50 * (i % 3 + 1));
+		run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
+		now = vcpu_only();
+		d = now.hot.lock_wait_ns[MMU_LOCK_WRITE] - prev_ns;
+		prev_ns = now.hot.lock_wait_ns[MMU_LOCK_WRITE];
+		n++;
+		w = n <= 4 ? 1 : n % 4 ? 0 : 4;
+		want += d * w;
 	}
+	CHECK(n > 12, "the waits went past the first 4: %llu", (unsigned long long)n);
+	CHECK_EQ_U64(now.hot.wait_sampled_ns, want, "sampled estimate: first 4 waits, then 1 in 4 for 4");
+	CHECK(now.hot.wait_sampled_ns > 0, "the estimate holds time");
+}
 
+int main(void)
+{
+	struct kernel_btf k = { 0 };
+	long lock_off;
+	int err = setup();
+
+	if (err == SKIP)
+		return SKIP;
+	if (err)
+		return unit_done();
+	test_split_causes();
+	test_fault_class_survives_a_forgotten_cache();
+	test_unattributed_split();
+	/* mmu_lock contention: the lock is &kvm->mmu_lock of a known VM. */
+	CHECK(!kernel_btf_load(&k), "kernel BTF");
+	lock_off = kernel_member_offset(&k, "kvm", "mmu_lock");
+	CHECK(lock_off >= 0, "offset of kvm->mmu_lock from BTF: %ld", lock_off);
+	test_lock_waits(lock_off);
+	test_wait_sampling(lock_off);
 	kernel_btf_free(&k);
 	close(pidfd);
 	splittop_bpf__destroy(skel);
