@@ -111,7 +111,16 @@ static void openmetrics_cases(void)
 	free(text);
 }
 
-int main(void)
+static void csv_field_cases(void)
+{
+	CHECK_STR(render(csv_field, "plain"), "plain", "plain field unquoted");
+	CHECK_STR(render(csv_field, "a,b"), "\"a,b\"", "comma quoted");
+	CHECK_STR(render(csv_field, "say \"hi\""), "\"say \"\"hi\"\"\"", "quotes doubled");
+	CHECK_STR(render(csv_field, "two\nlines"), "\"two\nlines\"", "newline quoted");
+}
+
+/* Counter deltas, and a VM's CSV row from them. */
+static void row_cases(void)
 {
 	struct vm_counters a = { 0 }, b = { 0 }, d;
 	struct vm_entry e = { .pid = 42, .name = "web,1", .gauges = { .vcpus = 2, .mem_pages = 512,
@@ -120,11 +129,6 @@ int main(void)
 	struct row r;
 	char row[1024];
 	FILE *f;
-
-	CHECK_STR(render(csv_field, "plain"), "plain", "plain field unquoted");
-	CHECK_STR(render(csv_field, "a,b"), "\"a,b\"", "comma quoted");
-	CHECK_STR(render(csv_field, "say \"hi\""), "\"say \"\"hi\"\"\"", "quotes doubled");
-	CHECK_STR(render(csv_field, "two\nlines"), "\"two\nlines\"", "newline quoted");
 
 	a.faults[FAULT_HUGE_WP] = 10;
 	a.faults[FAULT_NONPRESENT] = 5110;
@@ -177,25 +181,34 @@ int main(void)
 	fclose(f);
 	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,") && strstr(row, ",0,0,,,,\n"),
 	      "unknown and unavailable (waits, timed waits, splits by MMU, nested) are empty, not 0: %s", row);
+}
 
-	{
-		__u64 h[ST_HIST_BUCKETS] = { 0 };
+static void quantile_cases(void)
+{
+	__u64 h[ST_HIST_BUCKETS] = { 0 };
 
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 0, "no samples: 0");
-		h[10] = 99;	/* [1024, 2048) ns */
-		h[20] = 1;	/* [1 Mi, 2 Mi) ns */
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 2047, "p50 in bucket 10");
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 2047, "p99 of 100: the 99th sample");
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 1.0), (2ULL << 20) - 1, "p100: the slowest");
-		h[20] = 2;
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), (2ULL << 20) - 1, "p99 of 101 with 2 slow");
-		memset(h, 0, sizeof(h));
-		h[0] = 1;
-		CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 1, "bucket 0: below 2 ns");
-	}
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 0, "no samples: 0");
+	h[10] = 99;	/* [1024, 2048) ns */
+	h[20] = 1;	/* [1 Mi, 2 Mi) ns */
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 2047, "p50 in bucket 10");
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), 2047, "p99 of 100: the 99th sample");
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 1.0), (2ULL << 20) - 1, "p100: the slowest");
+	h[20] = 2;
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.99), (2ULL << 20) - 1, "p99 of 101 with 2 slow");
+	memset(h, 0, sizeof(h));
+	h[0] = 1;
+	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 1, "bucket 0: below 2 ns");
+}
+
+static void json_string_cases(void)
+{
 	CHECK_STR(render(json_string, "a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\u000a\\u0001\"", "JSON escapes");
 	CHECK_STR(render(json_string, "caf\xc3\xa9"), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
 	CHECK_STR(render(json_string, "bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"", "invalid bytes become U+FFFD");
+}
+
+static void vm_name_cases(void)
+{
 	name_of("qemu-system-x86_64\0-name\0guest=db01,debug-threads=on\0-m\0" "4096\0", 56, "db01", "QEMU guest=");
 	name_of("/usr/bin/qemu\0-name\0web\0", 24, "web", "QEMU plain -name");
 	name_of("qemu\0-name\0process=x,guest=g2\0", 31, "g2", "guest= not first");
@@ -234,6 +247,15 @@ int main(void)
 		vm_name_from_cmdline(big, sizeof(big), out, sizeof(out));
 		CHECK(strlen(out) == 15, "a long name is cut to the buffer");
 	}
+}
+
+int main(void)
+{
+	csv_field_cases();
+	row_cases();
+	quantile_cases();
+	json_string_cases();
+	vm_name_cases();
 	listen_cases();
 	openmetrics_cases();
 	return unit_done();
