@@ -301,6 +301,69 @@ static bool has_line(const struct view_lines *l, const char *want)
 	return false;
 }
 
+/* The VM of the detail pane's tests: two vCPUs, splits, errors, waits,
+ * clears. */
+static void fill_detail_entry(struct vm_entry *ep)
+{
+	ep->vcpus.now[0].faults[FAULT_4K_WP] = 20;
+	ep->vcpus.now[1].faults[FAULT_4K_WP] = 40;
+	ep->now.faults[FAULT_4K_WP] = 60;
+	ep->now.vm.splits[SPLIT_2M][CAUSE_FAULT] = 5;
+	ep->now.demotions[SPLIT_2M] = 7;
+	ep->now.vm.split_errors = 2;
+	ep->now.vm.split_errno[12] = 2;
+	ep->now.vm.lock_waits[MMU_LOCK_WRITE] = 3;
+	ep->now.vm.lock_waits[MMU_LOCK_READ] = 0;
+	ep->now.vm.lock_wait_hist[10] = 2;
+	ep->now.vm.lock_wait_hist[12] = 1;
+	ep->now.vm.dlog_count[DLOG_CLEAR] = 4;
+	ep->now.vm.dlog_ns[DLOG_CLEAR] = 4000;
+	ep->gauges.dlog_last_ns[DLOG_CLEAR] = 1500;
+	ep->gauges.dlog_last_splits[DLOG_CLEAR] = 3;
+	ep->lock_wait_max_run_ns = 5000;
+}
+
+static void check_detail_lines(const struct view_lines *lp)
+{
+	unsigned int i;
+
+	CHECK(has_line(lp, "db  pid 42  vCPUs 2"), "title names the VM");
+	CHECK(has_line(lp, "Faults per second"), "rates by default");
+	CHECK(has_line(lp, "vCPU 1"), "a line per vCPU");
+	CHECK(has_line(lp, "failed splits: 2: ENOMEM 2"), "errno by name");
+	CHECK(has_line(lp, "3 waits (read 0, write 3), 0 in all") &&
+	      has_line(lp, "p50 <=2.05us  p99 <=8.19us  max 5.00us"), "lock wait summary");
+	CHECK(has_line(lp, "mmu_lock hold time: unavailable: kprobes absent"), "unavailable with the reason");
+	CHECK(has_line(lp, "fault latency: unavailable: needs function probes") &&
+	      has_line(lp, "    by this version; kprobes on this kernel: no"), "a long reason wraps");
+	CHECK(has_line(lp, "1.02us .. 2.05us           2 |#"), "histogram bucket 10");
+	CHECK(has_line(lp, "4.10us .. 8.19us           1 |#"), "histogram bucket 12");
+	CHECK(has_line(lp, "  clear                    4    1.50us    1.00us              3            0"),
+	      "dirty-log op: count, last, mean, splits in last");
+	for (i = 0; i < lp->n; i++)
+		if (view_text_width(lp->line[i].text) > 80 && i > 0)
+			break;
+	CHECK(i == lp->n, "every line fits 80 columns (line %u)", i);
+}
+
+/* A nested guest: flagged, its eager splits by MMU, the MMU named by errno. */
+static void test_detail_nested(struct detail_input *in, struct avail *a, struct vm_entry *ep)
+{
+	struct view_lines l = { 0 };
+
+	a->split_mmu = 1;
+	ep->gauges.nested = 1;
+	ep->now.vm.splits_mmu[MMU_SHADOW] = 8;
+	ep->now.vm.split_errno[12] = 0;
+	ep->now.vm.split_errno[EAGAIN] = 1;
+	ep->now.vm.split_errno[EBUSY] = 1;
+	CHECK(!view_detail(in, &l), "detail builds for a nested guest");
+	CHECK(has_line(&l, "db  pid 42  vCPUs 2") && has_line(&l, "nested guest"), "the title flags a nested guest");
+	CHECK(has_line(&l, "  eager, by MMU: shadow 8, TDP 0"), "eager splits by MMU");
+	CHECK(has_line(&l, "failed splits: 2: EAGAIN 1 (shadow MMU) EBUSY 1 (TDP MMU)"), "the errno names the MMU");
+	view_lines_free(&l);
+}
+
 static void test_detail(void)
 {
 	struct avail a = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1, .dlog_toggle = 1 };
@@ -314,22 +377,7 @@ static void test_detail(void)
 	unsigned int i;
 
 	CHECK(!vcpu_rows_reserve(&e.vcpus, 2), "two vCPU rows");
-	e.vcpus.now[0].faults[FAULT_4K_WP] = 20;
-	e.vcpus.now[1].faults[FAULT_4K_WP] = 40;
-	e.now.faults[FAULT_4K_WP] = 60;
-	e.now.vm.splits[SPLIT_2M][CAUSE_FAULT] = 5;
-	e.now.demotions[SPLIT_2M] = 7;
-	e.now.vm.split_errors = 2;
-	e.now.vm.split_errno[12] = 2;
-	e.now.vm.lock_waits[MMU_LOCK_WRITE] = 3;
-	e.now.vm.lock_waits[MMU_LOCK_READ] = 0;
-	e.now.vm.lock_wait_hist[10] = 2;
-	e.now.vm.lock_wait_hist[12] = 1;
-	e.now.vm.dlog_count[DLOG_CLEAR] = 4;
-	e.now.vm.dlog_ns[DLOG_CLEAR] = 4000;
-	e.gauges.dlog_last_ns[DLOG_CLEAR] = 1500;
-	e.gauges.dlog_last_splits[DLOG_CLEAR] = 3;
-	e.lock_wait_max_run_ns = 5000;
+	fill_detail_entry(&e);
 	for (i = 0; i < 10; i++) {
 		v[VS_FAULTS] = i;
 		view_history_push(&h, v);
@@ -343,23 +391,7 @@ static void test_detail(void)
 	if (getenv("SHOW"))
 		for (i = 0; i < l.n; i++)
 			printf("# |%s|\n", l.line[i].text);
-	CHECK(has_line(&l, "db  pid 42  vCPUs 2"), "title names the VM");
-	CHECK(has_line(&l, "Faults per second"), "rates by default");
-	CHECK(has_line(&l, "vCPU 1"), "a line per vCPU");
-	CHECK(has_line(&l, "failed splits: 2: ENOMEM 2"), "errno by name");
-	CHECK(has_line(&l, "3 waits (read 0, write 3), 0 in all") &&
-	      has_line(&l, "p50 <=2.05us  p99 <=8.19us  max 5.00us"), "lock wait summary");
-	CHECK(has_line(&l, "mmu_lock hold time: unavailable: kprobes absent"), "unavailable with the reason");
-	CHECK(has_line(&l, "fault latency: unavailable: needs function probes") &&
-	      has_line(&l, "    by this version; kprobes on this kernel: no"), "a long reason wraps");
-	CHECK(has_line(&l, "1.02us .. 2.05us           2 |#"), "histogram bucket 10");
-	CHECK(has_line(&l, "4.10us .. 8.19us           1 |#"), "histogram bucket 12");
-	CHECK(has_line(&l, "  clear                    4    1.50us    1.00us              3            0"),
-	      "dirty-log op: count, last, mean, splits in last");
-	for (i = 0; i < l.n; i++)
-		if (view_text_width(l.line[i].text) > 80 && i > 0)
-			break;
-	CHECK(i == l.n, "every line fits 80 columns (line %u)", i);
+	check_detail_lines(&l);
 	view_lines_free(&l);
 
 	/* The widest numbers still fit 80 columns. */
@@ -388,18 +420,7 @@ static void test_detail(void)
 	CHECK(!has_line(&l, "by MMU") && !has_line(&l, "nested guest"), "no MMU line, no flag, where unknown");
 	view_lines_free(&l);
 
-	/* A nested guest: flagged, its eager splits by MMU, the MMU named by errno. */
-	a.split_mmu = 1;
-	e.gauges.nested = 1;
-	e.now.vm.splits_mmu[MMU_SHADOW] = 8;
-	e.now.vm.split_errno[12] = 0;
-	e.now.vm.split_errno[EAGAIN] = 1;
-	e.now.vm.split_errno[EBUSY] = 1;
-	CHECK(!view_detail(&in, &l), "detail builds for a nested guest");
-	CHECK(has_line(&l, "db  pid 42  vCPUs 2") && has_line(&l, "nested guest"), "the title flags a nested guest");
-	CHECK(has_line(&l, "  eager, by MMU: shadow 8, TDP 0"), "eager splits by MMU");
-	CHECK(has_line(&l, "failed splits: 2: EAGAIN 1 (shadow MMU) EBUSY 1 (TDP MMU)"), "the errno names the MMU");
-	view_lines_free(&l);
+	test_detail_nested(&in, &a, &e);
 	snapshot_free(&s);
 	vcpu_rows_free(&e.vcpus);
 }
