@@ -174,6 +174,35 @@ def contention_expected():
     return kernel()["mmu"] != "tdp"
 
 
+_preempts = None
+
+
+def preempts_tracing():
+    """Whether this kernel preempts the BPF programs of syscall tracepoints
+    (full or lazy preemption selected: Debian's 6.18 and 7.x, as
+    /sys/kernel/debug/sched/preempt says in parentheses).  There a program
+    preempted in the middle makes the same program miss the next event on
+    its CPU (docs/kernels.md), so a syscall source can miss a KVM ioctl, and
+    says so in self.missed_events.  debugfs is mounted to read it if it is
+    not, and unmounted again."""
+    global _preempts
+    if _preempts is None:
+        path = "/sys/kernel/debug/sched/preempt"
+        mounted = False
+        if not os.path.exists("/sys/kernel/debug/sched") and run(
+                ["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], timeout=30).returncode == 0:
+            mounted = True
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            text = ""
+        if mounted:
+            run(["umount", "/sys/kernel/debug"], timeout=30)
+        _preempts = "(full)" in text or "(lazy)" in text
+    return _preempts
+
+
 def spawn(argv, **kw):
     """Popen that cleanup_all() will kill if the test forgets to."""
     kw.setdefault("stdout", subprocess.PIPE)

@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 
-from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, expect_usage_error, kernel,
+from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts_tracing, expect_usage_error, kernel,
                      lazy_faults_split, mem, run, spawn, stop, vm_test, wait_for_line)
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
@@ -458,7 +458,20 @@ def test_ioctls_from_raw_syscalls_same_exact_counts():
                                      splittop_args=("--json", "--source", "kvm_ioctls=tp_btf"))
     sources = {m["metric"]: m["source"] for m in rows[0]["sources"]}
     assert sources["kvm_ioctls"] == "tp_btf/sys_enter,sys_exit", sources
-    check_vm(totals[0], s, s["vms"][0])
+    t = totals[0]
+    if preempts_tracing() and t["self"]["missed_events"]:
+        # This kernel runs raw_syscalls' programs preemptibly, and the
+        # fallback missed syscalls (self.missed_events, any of the host's):
+        # what a missed KVM ioctl changes is its dirty-log count and where
+        # its splits went, never a fault, which comes from the fault's own
+        # tracepoint under mmu_lock, nor an over-count.  Exact where it
+        # missed none (below).
+        vm = s["vms"][0]
+        check_faults_against_kvm(t, s, vm, "raw_syscalls, %d missed" % t["self"]["missed_events"])
+        assert t["dirty_log_gets"] <= len(vm["rounds"]) and t["dirty_log_enables"] <= 1, t
+        assert t["splits_2m"] + t["demotions_2m"] + t["self"]["unattributed_splits"] == s["regions_2m"], t
+        return
+    check_vm(t, s, s["vms"][0])
 
 
 @vm_test(scope="mmu")
