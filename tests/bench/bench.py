@@ -45,7 +45,8 @@ REF_WAITS = 1037939                  # mmu_lock waits counted in that round
 # tdp_mmu=N fault, for read by TDP MMU faults), so that each of its ns is
 # paid in series by every vCPU queued behind it.  contention_end also runs
 # for the rwlock's queue spinlock, whose holder is the next in line.
-IN_LOCK = {"on_spte_requested", "on_contention_end", "on_contention_end_raw", "on_split", "on_split_raw",
+IN_LOCK = {"on_spte_requested", "on_contention_end", "on_contention_end_tp", "on_contention_end_raw", "on_split",
+           "on_split_raw",
            "on_tdp_spte_changed", "on_read_locked", "on_write_locked", "on_read_unlock", "on_write_unlock"}
 BT_SCRIPT = os.path.join(HERE, "splittop-equivalent.bt")
 EVENTS = "kvmmmu:kvm_mmu_spte_requested,kvmmmu:kvm_mmu_split_huge_page,lock:contention_begin,lock:contention_end"
