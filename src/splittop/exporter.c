@@ -149,6 +149,10 @@ static int publish(struct exporter *x, const struct om_vm *vms, unsigned int n, 
 	return 0;
 }
 
+#define EXPORTER_CONNECTIONS	256u	/* all clients together */
+#define EXPORTER_PER_CLIENT	8u	/* one source address */
+#define EXPORTER_IDLE_S		5u	/* a connection silent this long is closed */
+
 struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self)
 {
 	struct exporter *x = calloc(1, sizeof(*x));
@@ -167,17 +171,26 @@ struct exporter *exporter_start(const struct listen_addr *a, const struct self_s
 	/* Bound here, not by libmicrohttpd, so that a port in use is a clear error. */
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 64)) {
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 256)) {
 		fprintf(stderr, "splittop: --listen %s: %s\n", a->text, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		exporter_stop(x);
 		return NULL;
 	}
-	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (a->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	/*
+	 * No one client can starve the others: a source address gets at most
+	 * PER_CLIENT connections (the rest are closed at once), a connection
+	 * that sends nothing for IDLE_S seconds is closed, and all together
+	 * take at most CONNECTIONS, more than a fleet's few Prometheus servers
+	 * ever open.  poll(), not select(): past FD_SETSIZE descriptors.
+	 */
+	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				(a->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				0, NULL, NULL, on_request, x, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_LIMIT, EXPORTER_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, EXPORTER_PER_CLIENT,
+				MHD_OPTION_CONNECTION_TIMEOUT, EXPORTER_IDLE_S, MHD_OPTION_END);
 	if (!x->d) {
 		fprintf(stderr, "splittop: --listen %s: the HTTP server did not start\n", a->text);
 		close(fd);

@@ -192,3 +192,66 @@ def test_listen_port_in_use_is_a_clear_error():
         p = run([SPLITTOP, "--listen", str(port), "-c", "1"], timeout=60)
     assert p.returncode == 1, p
     assert p.stderr == "splittop: --listen 127.0.0.1:%d: Address already in use\n" % port, p.stderr
+
+
+def test_one_client_cannot_starve_the_scrapes():
+    """One client (127.0.0.2) holds hundreds of requests open that it never
+    finishes, and opens new ones as the server closes them, for a minute;
+    meanwhile every scrape from another (127.0.0.1) gets its 200.  Before
+    the per-client limit, 16 such connections blinded every scraper."""
+    port = free_port()
+    sp = spawn([SPLITTOP, "--listen", "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL)
+    try:
+        url = "http://127.0.0.1:%d/metrics" % port
+        wait(lambda: _scrape(url), "the endpoint to answer", 60)
+        held, opened, refused = [], 0, 0
+        deadline = time.monotonic() + 60
+        ok = bad = 0
+        while time.monotonic() < deadline:
+            # Keep 300 unfinished requests from 127.0.0.2: the server may
+            # close any of them; open new ones in their place.
+            held = [s for s in held if _alive(s) or s.close()]
+            for _ in range(min(300 - len(held), 30)):   # 150 a second at most: ports to spare
+                s = socket.socket()
+                s.setblocking(True)
+                s.settimeout(2)
+                try:
+                    s.bind(("127.0.0.2", 0))
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")   # never ends its headers
+                    s.setblocking(False)
+                    held.append(s)
+                    opened += 1
+                except OSError:
+                    s.close()
+                    refused += 1
+                    break
+            if _scrape(url):
+                ok += 1
+            else:
+                bad += 1
+            time.sleep(0.2)
+        for s in held:
+            s.close()
+        assert opened >= 300 and bad == 0 and ok > 100, (opened, refused, ok, bad)
+    finally:
+        rc, _, err = stop(sp)
+    assert rc == 0, err
+
+
+def _scrape(url):
+    try:
+        body, _ = get(url, timeout=5)
+    except OSError:
+        return False
+    return "splittop_self_" in body
+
+
+def _alive(s):
+    """Whether the server keeps this connection (a closed one reads EOF)."""
+    try:
+        return s.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
