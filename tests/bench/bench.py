@@ -268,6 +268,45 @@ def syscall_cost(reps, tmp):
     return {k: statistics.median(v) for k, v in out.items()}
 
 
+def contention_runs(first, tmp, reps, modes):
+    """Each mode's bpf_stats runs of the first dirty round, interleaved:
+    {mode: [(programs, totals)]}."""
+    runs = {name: [] for name, _, _ in modes}
+    for rep in range(reps):
+        for name, binary, extra in modes:
+            t = {}
+            progs = prog_stats(first, tmp, binary, extra, t)
+            runs[name].append((progs, t))
+            spte = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), 0)
+            log("  contention rep %d %-26s on_spte_requested %.0f ns, %s waits" % (rep + 1, name, spte, t.get("mmu_lock_waits")))
+    return runs
+
+
+def predict(prog_ns, wait_ends, floor_ns, sample):
+    """The fault program's cost without a timed wait (base) and per timed
+    wait (c), from the default and --wait-sample 1, and each mode's in-lock
+    ns per fault at the 16-vCPU round's waits per fault (see contention)."""
+    ns_d, ns_1 = prog_ns("splittop", "on_spte_requested"), prog_ns("splittop --wait-sample 1", "on_spte_requested")
+    r_d, r_1 = wait_ends("splittop", False), wait_ends("splittop --wait-sample 1", True)
+    c = (ns_1 - ns_d) / (r_1 - r_d) if r_1 > r_d else 0.0
+    base = ns_d - r_d * c
+    w16 = REF_WAITS / REF_FAULTS
+    ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
+    fl = floor_ns or 0.0
+    end_ns = (prog_ns("splittop --exact-waits", "on_contention_end_tp") or
+              prog_ns("splittop --exact-waits", "on_contention_end") or 0.0)
+    spte_x = prog_ns("splittop --exact-waits", "on_spte_requested") or 0.0
+    preds = []
+    for mode, raw, above in (
+            ("splittop (1 wait in %d timed)" % sample, base + w16 / sample * c, base - fl + w16 / sample * c),
+            ("splittop --wait-sample 1", base + w16 * c, base - fl + w16 * c),
+            ("splittop --exact-waits", spte_x + w16 * end_ns, spte_x - fl + w16 * max(0.0, end_ns - fl))):
+        preds.append({"mode": mode, "in_lock_ns_per_fault": raw, "share_16": raw / ref_ns,
+                      "in_lock_ns_per_fault_above_floor": above if floor_ns else None,
+                      "share_16_above_floor": above / ref_ns if floor_ns else None})
+    return base, c, r_d, r_1, w16, ref_ns, preds
+
+
 def contention(args, tmp, reps):
     """Each program's cost per event in the first dirty round of the
     contention configuration (its faults are those of the 16-vCPU round the
@@ -292,14 +331,7 @@ def contention(args, tmp, reps):
              ("splittop --exact-waits", SPLITTOP, ("--exact-waits",))]
     if not os.path.exists(FLOOR):
         modes = modes[1:]
-    runs = {name: [] for name, _, _ in modes}
-    for rep in range(reps):
-        for name, binary, extra in modes:
-            t = {}
-            progs = prog_stats(first, tmp, binary, extra, t)
-            runs[name].append((progs, t))
-            spte = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), 0)
-            log("  contention rep %d %-26s on_spte_requested %.0f ns, %s waits" % (rep + 1, name, spte, t.get("mmu_lock_waits")))
+    runs = contention_runs(first, tmp, reps, modes)
 
     def prog_ns(name, prog):
         v = [p["ns_per_event"] for progs, _ in runs[name] for p in progs if p["program"] == prog and p["events"]]
@@ -328,23 +360,7 @@ def contention(args, tmp, reps):
             out.append(timed / t["faults"])
         return statistics.median(out)
 
-    ns_d, ns_1 = prog_ns("splittop", "on_spte_requested"), prog_ns("splittop --wait-sample 1", "on_spte_requested")
-    r_d, r_1 = wait_ends("splittop", False), wait_ends("splittop --wait-sample 1", True)
-    c = (ns_1 - ns_d) / (r_1 - r_d) if r_1 > r_d else 0.0
-    base = ns_d - r_d * c
-    w16 = REF_WAITS / REF_FAULTS
-    ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
-    fl = floor_ns or 0.0
-    end_ns = prog_ns("splittop --exact-waits", "on_contention_end") or 0.0
-    spte_x = prog_ns("splittop --exact-waits", "on_spte_requested") or 0.0
-    preds = []
-    for mode, raw, above in (
-            ("splittop (1 wait in %d timed)" % sample, base + w16 / sample * c, base - fl + w16 / sample * c),
-            ("splittop --wait-sample 1", base + w16 * c, base - fl + w16 * c),
-            ("splittop --exact-waits", spte_x + w16 * end_ns, spte_x - fl + w16 * max(0.0, end_ns - fl))):
-        preds.append({"mode": mode, "in_lock_ns_per_fault": raw, "share_16": raw / ref_ns,
-                      "in_lock_ns_per_fault_above_floor": above if floor_ns else None,
-                      "share_16_above_floor": above / ref_ns if floor_ns else None})
+    base, c, r_d, r_1, w16, ref_ns, preds = predict(prog_ns, wait_ends, floor_ns, sample)
     # The sampling's error, measured: --exact-waits times every wait and
     # adds beside it what the default's sampling would have estimated.
     errors = []
@@ -352,17 +368,13 @@ def contention(args, tmp, reps):
         exact = t["mmu_lock_wait_ns"] or 0
         if exact:
             errors.append(t["detail"]["mmu_lock"]["wait_sampled_ns"] / exact - 1)
-    table = []
-    for name in runs:
-        if name == "floor":
-            continue
-        progs = {}
-        for prog in sorted({p["program"] for ps, _ in runs[name] for p in ps if p["events"]}):
-            progs[prog] = {"in_lock": prog in IN_LOCK, "per_fault": per_fault(name, prog),
-                           "ns_per_event": prog_ns(name, prog)}
-        table.append({"mode": name, "programs": progs, "faults": total(name, "faults"),
-                      "waits": total(name, "mmu_lock_waits"), "timed": total(name, "mmu_lock_waits_timed"),
-                      "round1_s": total(name, "round1_s")})
+    table = [{"mode": name, "programs": {prog: {"in_lock": prog in IN_LOCK, "per_fault": per_fault(name, prog),
+                                                "ns_per_event": prog_ns(name, prog)}
+                                         for prog in sorted({p["program"] for ps, _ in runs[name] for p in ps
+                                                             if p["events"]})},
+              "faults": total(name, "faults"), "waits": total(name, "mmu_lock_waits"),
+              "timed": total(name, "mmu_lock_waits_timed"), "round1_s": total(name, "round1_s")}
+             for name in runs if name != "floor"]
     return {"args": first, "reps": reps, "floor_ns": floor_ns, "modes": table, "base_ns": base,
             "timed_wait_ns": c, "wait_ends_per_fault": {"default": r_d, "every": r_1},
             "predictions": preds, "ref_ns_per_fault": ref_ns, "ref_waits_per_fault": w16,
@@ -480,6 +492,24 @@ def main():
         w = csv.DictWriter(f, fieldnames=["config", "observer", "rep", "round1_s", "round3_s", "enable_s"])
         w.writeheader()
         w.writerows(rows)
+    md = ab_md(a, configs, config_obs, default_obs, obs, rows)
+    if not a.no_self:
+        md += self_md(selfc, sysc, progs, a.reps)
+    if cont:
+        md += contention_md(cont)
+    if notes:
+        md += [""] + ["Note: " + n for n in notes]
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(a.out, "self.json"), "w") as f:
+        json.dump({"self": selfc, "programs": progs, "syscall_ns": sysc, "contention": cont}, f, indent=1)
+    print(text)
+
+
+def ab_md(a, configs, config_obs, default_obs, obs, rows):
+    """The report's head and its A/B tables, one per configuration."""
+    ncpu = os.cpu_count()
     kernel = platform.release()
     cpu = "?"
     with open("/proc/cpuinfo") as f:
@@ -505,18 +535,7 @@ def main():
                 cells += ["%.4f s" % m if k != "enable_s" else "%.1f us" % (m * 1e6), "%.3f" % (m / base[k])]
             md.append("| " + " | ".join(cells) + " |")
         md.append("")
-    if not a.no_self:
-        md += self_md(selfc, sysc, progs, a.reps)
-    if cont:
-        md += contention_md(cont)
-    if notes:
-        md += [""] + ["Note: " + n for n in notes]
-    text = "\n".join(md) + "\n"
-    with open(os.path.join(a.out, "results.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(a.out, "self.json"), "w") as f:
-        json.dump({"self": selfc, "programs": progs, "syscall_ns": sysc, "contention": cont}, f, indent=1)
-    print(text)
+    return md
 
 
 def self_md(selfc, sysc, progs, reps):

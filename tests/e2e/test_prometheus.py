@@ -89,6 +89,40 @@ def prom_name(column, counters):
     return (name + "_total", True) if name + "_total" in counters else (name, False)
 
 
+def check_series_equal_totals(prom, text, t):
+    """Every series' last value in Prometheus equals the CSV total row t
+    (seconds back to ns), counters and gauges alike; the histogram's count
+    and the per-vCPU series agree with it too.  text: a scrape's body."""
+    counters = {l.split()[2] for l in text.splitlines() if l.startswith("# TYPE ") and l.endswith(" counter")}
+    sel = '{vm="%s"}' % VM
+    compared = 0
+    for col, v in t.items():
+        if col in ("time_unix_s", "elapsed_s", "scope", "pid", "vm") or v == "":
+            continue
+        name, is_counter = prom_name(col, counters)
+        got = one(prom, "last_over_time(%s%s[10m])" % (name, sel))
+        want = int(v)
+        if col.endswith("_ns"):
+            assert round(got * 1e9) == want, (col, name, got, want)
+        elif col == "mem_mib":
+            assert got == want * 1048576, (col, got, want)
+        else:
+            assert got == want, (col, name, got, want)
+        compared += is_counter
+    assert compared >= 20, compared
+    # A scrape during the run saw the VM logging; the last one, done.
+    assert one(prom, "max_over_time(splittop_dirty_logging%s[10m])" % sel) == 1
+    assert one(prom, "last_over_time(splittop_dirty_logging%s[10m])" % sel) == 0
+    assert one(prom, "count_over_time(splittop_faults_total%s[10m])" % sel) >= 2
+    # The wait histogram's count is the timed waits.
+    assert one(prom, "last_over_time(splittop_mmu_lock_wait_duration_seconds_count%s[10m])" % sel) == \
+        int(t["mmu_lock_waits_timed"])
+    # Per-vCPU faults add up to the VM's.
+    for cls in ("huge_wp", "nonpresent", "4k_wp", "other"):
+        s = sum(v for _, v in query(prom, "last_over_time(splittop_vcpu_faults_%s_total%s[10m])" % (cls, sel)))
+        assert s == int(t["faults_" + cls]), cls
+
+
 @vm_test()
 def test_prometheus_scrapes_a_migration():
     assert shutil.which("prometheus") and shutil.which("promtool"), "make deps installs prometheus"
@@ -148,34 +182,7 @@ def test_prometheus_scrapes_a_migration():
         assert len(totals) == 1, totals
         t = totals[0]
 
-        counters = {l.split()[2] for l in text.splitlines() if l.startswith("# TYPE ") and l.endswith(" counter")}
-        sel = '{vm="%s"}' % VM
-        compared = 0
-        for col, v in t.items():
-            if col in ("time_unix_s", "elapsed_s", "scope", "pid", "vm") or v == "":
-                continue
-            name, is_counter = prom_name(col, counters)
-            got = one(prom, "last_over_time(%s%s[10m])" % (name, sel))
-            want = int(v)
-            if col.endswith("_ns"):
-                assert round(got * 1e9) == want, (col, name, got, want)
-            elif col == "mem_mib":
-                assert got == want * 1048576, (col, got, want)
-            else:
-                assert got == want, (col, name, got, want)
-            compared += is_counter
-        assert compared >= 20, compared
-        # A scrape during the run saw the VM logging; the last one, done.
-        assert one(prom, "max_over_time(splittop_dirty_logging%s[10m])" % sel) == 1
-        assert one(prom, "last_over_time(splittop_dirty_logging%s[10m])" % sel) == 0
-        assert one(prom, "count_over_time(splittop_faults_total%s[10m])" % sel) >= 2
-        # The wait histogram's count is the timed waits.
-        assert one(prom, "last_over_time(splittop_mmu_lock_wait_duration_seconds_count%s[10m])" % sel) == \
-            int(t["mmu_lock_waits_timed"])
-        # Per-vCPU faults add up to the VM's.
-        for cls in ("huge_wp", "nonpresent", "4k_wp", "other"):
-            s = sum(v for _, v in query(prom, "last_over_time(splittop_vcpu_faults_%s_total%s[10m])" % (cls, sel)))
-            assert s == int(t["faults_" + cls]), cls
+        check_series_equal_totals(prom, text, t)
         body, _ = get("http://127.0.0.1:%d/api/v1/rules" % prom)
         loaded = [r["name"] for g in json.loads(body)["data"]["groups"] for r in g["rules"]]
         assert loaded == ["KvmMmuLockContention"], loaded

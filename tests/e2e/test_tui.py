@@ -203,6 +203,94 @@ def test_tui_totals_agree_with_csv():
     assert int(gets.group(1)) == int(row["dirty_log_gets"]) == summary["params"]["rounds"], (gets.groups(), row)
 
 
+def _check_live_rates(t):
+    """Faults every interval while logging, huge mappings lost, DLOG on."""
+    # Live rates during dirty-log rounds: faults every interval while
+    # logging, and each cycle's huge mappings lost: split eagerly (the
+    # TDP MMU) or demoted by its first round's faults.  DLOG says "on"
+    # on every kernel (KVM's counter, else the memslots' flags).
+    lost = "SPLIT/s" if kernel()["mmu"] == "tdp" and kernel()["eager"] else "DEMOT/s"
+    seen = {"FAULT/s": False, lost: False, "DLOG": False}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(seen.values()):
+        r = table(t.screen())[0].get("alpha")
+        if r:
+            seen["FAULT/s"] |= r["FAULT/s"] not in ("0", "-")
+            seen[lost] |= r[lost] not in ("0", "-")
+            seen["DLOG"] |= r["DLOG"] == "on"
+        time.sleep(0.15)
+    assert all(seen.values()), seen
+
+
+def _check_sort_and_filter(t, vms):
+    """Sort by name both ways, then filter by name and by pid."""
+    # Sort by name, both ways.
+    for _ in range(25):
+        if table(t.screen())[1] == "NAME":
+            break
+        t.keys("<")
+        time.sleep(0.05)
+    s = t.wait(lambda s: table(s)[1] == "NAME", "the name sort marker")
+    assert row_order(s) == ["alpha", "beta"], s
+    t.keys("r")
+    s = t.wait(lambda s: row_order(s) == ["beta", "alpha"], "the reversed order")
+    t.keys("r", "s")
+    t.wait(lambda s: table(s)[1] not in (None, "NAME"), "the next sort column")
+
+    # Filter by name, then by pid; Esc clears.
+    t.keys("/", "bet", "Enter")
+    s = t.wait(lambda s: row_order(s) == ["beta"], "the filtered table")
+    t.keys("Escape")
+    t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
+    t.keys("/", str(vms[0].pid), "Enter")
+    t.wait(lambda s: row_order(s) == ["alpha"], "the pid filter")
+    t.keys("Escape")
+    t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
+
+
+def _check_overlays_detail_pause(t):
+    """Help and sources overlays, the detail pane, pause, the interval keys."""
+    # Help overlay; any key closes it.
+    t.keys("h")
+    t.wait(lambda s: "splittop keys" in s and "pause / resume" in s, "the help overlay")
+    t.keys("x")
+    t.wait(lambda s: "splittop keys" not in s, "the help closed")
+    t.keys("u")
+    t.wait(lambda s: "Where each metric comes from" in s, "the sources overlay")
+    t.keys("Escape")
+
+    # Detail pane of the selected VM, with its time series.
+    t.keys("Home", "Enter")
+    d = t.wait(lambda s: "Faults per second" in s and "faults/s" in s, "the detail pane")
+    assert re.search(r"(alpha|beta)  pid \d+  vCPUs 1", d), d
+    t.keys("Escape")
+    t.wait(lambda s: len(row_order(s)) == 2, "the table after Esc")
+
+    # Pause freezes the numbers; space resumes.
+    t.keys("Space")
+    a = t.wait(lambda s: "[PAUSED]" in s, "the paused marker")
+    time.sleep(1.6)
+    b = t.screen()
+    assert table(a)[0] == table(b)[0], "numbers changed while paused"
+    t.keys("Space")
+    t.wait(lambda s: "[PAUSED]" not in s, "resumed")
+    t.keys("+")
+    t.wait(lambda s: "interval 1s" in s or "every 1s" in s, "the longer interval")
+
+
+def _check_resize(t):
+    """Wider shows every column; 80x24 again fits."""
+    # Resize: wider shows every column, 80x24 again fits.
+    t.tmux("resize-window", "-t", "t", "-x", "200", "-y", "60")
+    s = t.wait(lambda s: "1G" in header(s), "all columns at 200x60")
+    assert all(len(l) <= 200 for l in s.splitlines()) and len(s.splitlines()) <= 60
+    assert {"alpha", "beta"} <= set(table(s)[0]), s
+    t.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+    s = t.wait(lambda s: header(s) and "1G" not in header(s) and
+               {"alpha", "beta"} <= set(table(s)[0]), "the 80x24 layout")
+    assert all(len(l) <= 80 for l in s.splitlines()) and len(s.splitlines()) <= 24
+
+
 @vm_test()
 def test_tui_keys_layout_and_live_rates():
     """Watching two looping VMs: the view appears, rates are live, and every
@@ -216,21 +304,7 @@ def test_tui_keys_layout_and_live_rates():
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         t.wait(lambda s: {"alpha", "beta"} <= set(table(s)[0]), "both VMs' rows")
 
-        # Live rates during dirty-log rounds: faults every interval while
-        # logging, and each cycle's huge mappings lost: split eagerly (the
-        # TDP MMU) or demoted by its first round's faults.  DLOG says "on"
-        # on every kernel (KVM's counter, else the memslots' flags).
-        lost = "SPLIT/s" if kernel()["mmu"] == "tdp" and kernel()["eager"] else "DEMOT/s"
-        seen = {"FAULT/s": False, lost: False, "DLOG": False}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(seen.values()):
-            r = table(t.screen())[0].get("alpha")
-            if r:
-                seen["FAULT/s"] |= r["FAULT/s"] not in ("0", "-")
-                seen[lost] |= r[lost] not in ("0", "-")
-                seen["DLOG"] |= r["DLOG"] == "on"
-            time.sleep(0.15)
-        assert all(seen.values()), seen
+        _check_live_rates(t)
 
         s = t.screen()
         assert table(s)[1] == "FAULT/s", "default sort is faults per second"
@@ -239,65 +313,9 @@ def test_tui_keys_layout_and_live_rates():
         colored = t.screen(escapes=True)
         assert re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7])[;m]", colored), "no colors on a color terminal"
 
-        # Sort by name, both ways.
-        for _ in range(25):
-            if table(t.screen())[1] == "NAME":
-                break
-            t.keys("<")
-            time.sleep(0.05)
-        s = t.wait(lambda s: table(s)[1] == "NAME", "the name sort marker")
-        assert row_order(s) == ["alpha", "beta"], s
-        t.keys("r")
-        s = t.wait(lambda s: row_order(s) == ["beta", "alpha"], "the reversed order")
-        t.keys("r", "s")
-        t.wait(lambda s: table(s)[1] not in (None, "NAME"), "the next sort column")
-
-        # Filter by name, then by pid; Esc clears.
-        t.keys("/", "bet", "Enter")
-        s = t.wait(lambda s: row_order(s) == ["beta"], "the filtered table")
-        t.keys("Escape")
-        t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
-        t.keys("/", str(vms[0].pid), "Enter")
-        t.wait(lambda s: row_order(s) == ["alpha"], "the pid filter")
-        t.keys("Escape")
-        t.wait(lambda s: len(row_order(s)) == 2, "both rows again")
-
-        # Help overlay; any key closes it.
-        t.keys("h")
-        t.wait(lambda s: "splittop keys" in s and "pause / resume" in s, "the help overlay")
-        t.keys("x")
-        t.wait(lambda s: "splittop keys" not in s, "the help closed")
-        t.keys("u")
-        t.wait(lambda s: "Where each metric comes from" in s, "the sources overlay")
-        t.keys("Escape")
-
-        # Detail pane of the selected VM, with its time series.
-        t.keys("Home", "Enter")
-        d = t.wait(lambda s: "Faults per second" in s and "faults/s" in s, "the detail pane")
-        assert re.search(r"(alpha|beta)  pid \d+  vCPUs 1", d), d
-        t.keys("Escape")
-        t.wait(lambda s: len(row_order(s)) == 2, "the table after Esc")
-
-        # Pause freezes the numbers; space resumes.
-        t.keys("Space")
-        a = t.wait(lambda s: "[PAUSED]" in s, "the paused marker")
-        time.sleep(1.6)
-        b = t.screen()
-        assert table(a)[0] == table(b)[0], "numbers changed while paused"
-        t.keys("Space")
-        t.wait(lambda s: "[PAUSED]" not in s, "resumed")
-        t.keys("+")
-        t.wait(lambda s: "interval 1s" in s or "every 1s" in s, "the longer interval")
-
-        # Resize: wider shows every column, 80x24 again fits.
-        t.tmux("resize-window", "-t", "t", "-x", "200", "-y", "60")
-        s = t.wait(lambda s: "1G" in header(s), "all columns at 200x60")
-        assert all(len(l) <= 200 for l in s.splitlines()) and len(s.splitlines()) <= 60
-        assert {"alpha", "beta"} <= set(table(s)[0]), s
-        t.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
-        s = t.wait(lambda s: header(s) and "1G" not in header(s) and
-                   {"alpha", "beta"} <= set(table(s)[0]), "the 80x24 layout")
-        assert all(len(l) <= 80 for l in s.splitlines()) and len(s.splitlines()) <= 24
+        _check_sort_and_filter(t, vms)
+        _check_overlays_detail_pause(t)
+        _check_resize(t)
 
         # A VM that exits leaves the table.
         vms[1].terminate()

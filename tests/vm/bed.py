@@ -168,6 +168,102 @@ def _follow(path, sink, stop):
         stop.wait(0.2)
 
 
+def _write_job(share, argv, cwd, env, kvm_params, load_kvm, timeout, tty):
+    """The job init.sh sources and the command it runs, in the share."""
+    env = dict(env or {})
+    env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    env.setdefault("HOME", "/root")
+    env.setdefault("LANG", os.environ.get("LANG", "C.UTF-8"))
+    env.setdefault("SPLITTOP_BED", "tdp")
+    if tty:
+        try:
+            cols, rows = os.get_terminal_size(sys.stdout.fileno())
+        except OSError:
+            rows, cols = 24, 80
+        env.setdefault("TERM", os.environ.get("TERM", "xterm"))
+    with open(os.path.join(share, "job"), "w") as f:
+        # Sourced by init.sh (busybox sh) before it changes root.
+        f.write("BED_KVM_PARAMS=%s\n" % shlex.quote(" ".join(kvm_params)))
+        f.write("BED_LOAD_KVM=%s\n" % ("1" if load_kvm else ""))
+        f.write("BED_WATCHDOG=%d\n" % max(timeout - 20, 30))
+        f.write("BED_TTY=%s\n" % shlex.quote("%d %d" % (cols, rows) if tty else ""))
+    with open(os.path.join(share, "cmd.sh"), "w") as f:
+        # Run by the host's own sh inside the new root.
+        f.write("cd %s || exit 125\n" % shlex.quote(cwd))
+        for name, v in sorted(env.items()):
+            f.write("export %s=%s\n" % (name, shlex.quote(v)))
+        f.write("exec %s\n" % " ".join(shlex.quote(a) for a in argv))
+
+
+def _qemu_argv(k, rd, share, smp, threads, mem, append):
+    return ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=" + threads, "-cpu", "max",
+            "-m", mem, "-smp", str(smp), "-kernel", k.vmlinuz, "-initrd", rd,
+            "-append", " ".join(["console=ttyS0 panic=-1 quiet loglevel=3 transparent_hugepage=madvise"]
+                                + list(append)),
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            "-virtfs", "local,path=%s,mount_tag=bed,security_model=none,multidevs=remap" % share,
+            "-nographic", "-no-reboot", "-monitor", "none", "-nic", "none"]
+
+
+def _run_qemu(qemu, share, timeout, tty, echo):
+    """QEMU until it ends or timeout (killed then); the command's output
+    followed meanwhile with echo.  (process, timed out, seconds)."""
+    console = os.path.join(share, "console")
+    t0 = time.monotonic()
+    if tty:
+        p = subprocess.Popen(qemu + ["-serial", "stdio"])
+    else:
+        p = subprocess.Popen(qemu + ["-serial", "file:" + console], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _running.add(p)
+    stop = threading.Event()
+    followers = []
+    if echo and not tty:
+        for name, sink in (("stdout", sys.stdout.buffer), ("stderr", sys.stderr.buffer)):
+            t = threading.Thread(target=_follow, args=(os.path.join(share, name), sink, stop), daemon=True)
+            t.start()
+            followers.append(t)
+    timed_out = False
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        p.kill()
+        p.wait()
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    finally:
+        _running.discard(p)
+        stop.set()
+        for t in followers:
+            t.join()
+    return p, timed_out, time.monotonic() - t0
+
+
+def _result(share, p, timed_out, elapsed, timeout, k):
+    """The command's Result, or BedError with the console's story."""
+    def read(name):
+        try:
+            with open(os.path.join(share, name), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+    text = read("console")
+    rc = read("rc").strip()
+    if not rc.lstrip("-").isdigit():
+        tail = "\n".join(text.splitlines()[-40:])
+        why = ("timed out after %d s" % timeout if timed_out else
+               "in-guest watchdog" if "@@WATCHDOG" in text else
+               "QEMU exited %s: %s" % (p.returncode, (p.stderr.read().decode(errors="replace")
+                                                      if p.stderr else "")[-500:]))
+        raise BedError("bed: the command did not finish (%s, %.0f s); last steps: %s; console tail:\n%s"
+                       % (why, elapsed, ", ".join(re.findall(r"@@STEP (.*)", text)[-3:]) or "none", tail))
+    files = {n: read(os.path.join("out", n)) for n in sorted(os.listdir(os.path.join(share, "out")))}
+    return Result(int(rc), read("stdout"), read("stderr"), files, text, elapsed, 1, k)
+
+
 def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, tty, echo, append, kernel_spec):
     """One boot: returns Result, or raises BedError when the bed (not the
     command) failed."""
@@ -175,93 +271,13 @@ def boot_once(argv, cwd, timeout, smp, threads, mem, kvm_params, load_kvm, env, 
     k = kernel(kernel_spec)
     booted_kernels[kernel_spec] = k.release
     rd = initramfs(k)
-    vmlinuz = k.vmlinuz
     share = tempfile.mkdtemp(prefix="splittop-bed.")
     os.mkdir(os.path.join(share, "out"))
     try:
-        env = dict(env or {})
-        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        env.setdefault("HOME", "/root")
-        env.setdefault("LANG", os.environ.get("LANG", "C.UTF-8"))
-        env.setdefault("SPLITTOP_BED", "tdp")
-        if tty:
-            try:
-                cols, rows = os.get_terminal_size(sys.stdout.fileno())
-            except OSError:
-                rows, cols = 24, 80
-            env.setdefault("TERM", os.environ.get("TERM", "xterm"))
-        with open(os.path.join(share, "job"), "w") as f:
-            # Sourced by init.sh (busybox sh) before it changes root.
-            f.write("BED_KVM_PARAMS=%s\n" % shlex.quote(" ".join(kvm_params)))
-            f.write("BED_LOAD_KVM=%s\n" % ("1" if load_kvm else ""))
-            f.write("BED_WATCHDOG=%d\n" % max(timeout - 20, 30))
-            f.write("BED_TTY=%s\n" % shlex.quote("%d %d" % (cols, rows) if tty else ""))
-        with open(os.path.join(share, "cmd.sh"), "w") as f:
-            # Run by the host's own sh inside the new root.
-            f.write("cd %s || exit 125\n" % shlex.quote(cwd))
-            for name, v in sorted(env.items()):
-                f.write("export %s=%s\n" % (name, shlex.quote(v)))
-            f.write("exec %s\n" % " ".join(shlex.quote(a) for a in argv))
-        console = os.path.join(share, "console")
-        qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=" + threads, "-cpu", "max",
-                "-m", mem, "-smp", str(smp), "-kernel", vmlinuz, "-initrd", rd,
-                "-append", " ".join(["console=ttyS0 panic=-1 quiet loglevel=3 transparent_hugepage=madvise"]
-                                    + list(append)),
-                "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-                "-virtfs", "local,path=%s,mount_tag=bed,security_model=none,multidevs=remap" % share,
-                "-nographic", "-no-reboot", "-monitor", "none", "-nic", "none"]
-        t0 = time.monotonic()
-        if tty:
-            qemu += ["-serial", "stdio"]
-            p = subprocess.Popen(qemu)
-        else:
-            qemu += ["-serial", "file:" + console]
-            p = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-        _running.add(p)
-        stop = threading.Event()
-        followers = []
-        if echo and not tty:
-            for name, sink in (("stdout", sys.stdout.buffer), ("stderr", sys.stderr.buffer)):
-                t = threading.Thread(target=_follow, args=(os.path.join(share, name), sink, stop), daemon=True)
-                t.start()
-                followers.append(t)
-        timed_out = False
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            p.kill()
-            p.wait()
-        except BaseException:
-            p.kill()
-            p.wait()
-            raise
-        finally:
-            _running.discard(p)
-            stop.set()
-            for t in followers:
-                t.join()
-        elapsed = time.monotonic() - t0
-
-        def read(name):
-            try:
-                with open(os.path.join(share, name), errors="replace") as f:
-                    return f.read()
-            except FileNotFoundError:
-                return ""
-        text = read("console")
-        rc = read("rc").strip()
-        if not rc.lstrip("-").isdigit():
-            tail = "\n".join(text.splitlines()[-40:])
-            why = ("timed out after %d s" % timeout if timed_out else
-                   "in-guest watchdog" if "@@WATCHDOG" in text else
-                   "QEMU exited %s: %s" % (p.returncode, (p.stderr.read().decode(errors="replace")
-                                                          if p.stderr else "")[-500:]))
-            raise BedError("bed: the command did not finish (%s, %.0f s); last steps: %s; console tail:\n%s"
-                           % (why, elapsed, ", ".join(re.findall(r"@@STEP (.*)", text)[-3:]) or "none", tail))
-        files = {n: read(os.path.join("out", n)) for n in sorted(os.listdir(os.path.join(share, "out")))}
-        return Result(int(rc), read("stdout"), read("stderr"), files, text, elapsed, 1, k)
+        _write_job(share, argv, cwd, env, kvm_params, load_kvm, timeout, tty)
+        p, timed_out, elapsed = _run_qemu(_qemu_argv(k, rd, share, smp, threads, mem, append), share, timeout,
+                                          tty, echo)
+        return _result(share, p, timed_out, elapsed, timeout, k)
     finally:
         shutil.rmtree(share, ignore_errors=True)
 
