@@ -53,3 +53,13 @@ int listen_addr_parse(const char *s, struct listen_addr *a)
 	}
 	return -EINVAL;
 }
+
+bool listen_addr_is_loopback(const struct listen_addr *a)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}

@@ -3,6 +3,7 @@
 #ifndef SPLITTOP_LISTEN_ADDR_H
 #define SPLITTOP_LISTEN_ADDR_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct listen_addr {
@@ -14,5 +15,8 @@ struct listen_addr {
 /* "[ADDR:]PORT": an IPv4 address or a bracketed IPv6 one ([::1]:9100),
  * 127.0.0.1 if none; PORT 1..65535.  0 or -EINVAL. */
 int listen_addr_parse(const char *s, struct listen_addr *a);
+
+/* 127.0.0.0/8 or ::1: only this host's users can connect. */
+bool listen_addr_is_loopback(const struct listen_addr *a);
 
 #endif

@@ -428,6 +428,11 @@ static int app_main(struct app *a)
 	bpf_log_init(o->verbose);
 	memcpy(topts.force, o->force, sizeof(topts.force));
 	if (o->listening && !o->list_sources) {
+		/* The endpoint has no TLS nor authentication (yet): say so where
+		 * others than this host's users can reach it. */
+		if (!listen_addr_is_loopback(&o->listen))
+			fprintf(stderr, "splittop: warning: --listen %s serves every VM's name, pid and counts "
+				"in clear text, without authentication, to whoever can reach it\n", o->listen.text);
 		/* First: a port in use fails before anything is loaded. */
 		a->k.ex = exporter_start(&o->listen, &a->snap.self);
 		if (!a->k.ex)

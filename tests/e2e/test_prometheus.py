@@ -201,6 +201,21 @@ def test_listen_port_in_use_is_a_clear_error():
     assert p.stderr == "splittop: --listen 127.0.0.1:%d: Address already in use\n" % port, p.stderr
 
 
+@vm_test()
+def test_remote_listen_warns_that_it_is_in_clear():
+    """Loopback listens say nothing more (the test above: stderr is one
+    line); any other address warns once, before the port is even taken."""
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = run([SPLITTOP, "--listen", "0.0.0.0:%d" % port, "-c", "1"], timeout=60)
+    assert p.returncode == 1, p
+    assert p.stderr == ("splittop: warning: --listen 0.0.0.0:%d serves every VM's name, pid and counts in clear "
+                        "text, without authentication, to whoever can reach it\n"
+                        "splittop: --listen 0.0.0.0:%d: Address already in use\n" % (port, port)), p.stderr
+
+
 def test_one_client_cannot_starve_the_scrapes():
     """One client (127.0.0.2) holds hundreds of requests open that it never
     finishes, and opens new ones as the server closes them, for a minute;

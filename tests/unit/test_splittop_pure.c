@@ -52,6 +52,15 @@ static void listen_cases(void)
 	      ntohs(in6->sin6_port) == 65535 && in6->sin6_addr.s6_addr[15] == 1, "[IPv6]:PORT");
 	for (i = 0; bad[i]; i++)
 		CHECK(listen_addr_parse(bad[i], &a) == -EINVAL, "--listen '%s' refused", bad[i]);
+	/* Where the warning of a remote listen is printed. */
+	CHECK(!listen_addr_parse("9464", &a) && listen_addr_is_loopback(&a), "127.0.0.1 is loopback");
+	CHECK(!listen_addr_parse("127.3.2.1:80", &a) && listen_addr_is_loopback(&a), "127/8 is loopback");
+	CHECK(!listen_addr_parse("[::1]:80", &a) && listen_addr_is_loopback(&a), "::1 is loopback");
+	CHECK(!listen_addr_parse("0.0.0.0:80", &a) && !listen_addr_is_loopback(&a), "0.0.0.0 is not");
+	CHECK(!listen_addr_parse("128.0.0.1:80", &a) && !listen_addr_is_loopback(&a), "128.0.0.1 is not");
+	CHECK(!listen_addr_parse("[::]:80", &a) && !listen_addr_is_loopback(&a), ":: is not");
+	CHECK(!listen_addr_parse("[::ffff:127.0.0.1]:80", &a) && !listen_addr_is_loopback(&a),
+	      "a v4-mapped address is not taken for loopback (dual-stack sockets differ)");
 }
 
 /* The exposition of one VM with a quote and a newline in its name. */
