@@ -26,6 +26,7 @@ between versions, so the load order is the closure of what the bed needs,
 from each module's own "depends=" (its .modinfo section: the packages ship
 no modules.dep, and the host may have no depmod)."""
 import functools
+import fcntl
 import glob
 import lzma
 import os
@@ -314,6 +315,16 @@ def fetch(spec, cache=None):
     if not valid_spec(spec):
         raise KernelError("kernel %r: not a kernel spec (%s)" % (spec, SPEC_HELP))
     cache = cache or cache_dir()
+    # One fetch at a time: the test runner boots two at once, and on a cold
+    # cache two jobs of one kernel (its bed boot and its QEMU tier) downloaded
+    # the same .deb together; one unpacked the other's half-written file
+    # ("no lib/modules/*/kernel in the package", CI of 2026-12-02).
+    with open(os.path.join(cache, "fetch.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch_locked(spec, cache)
+
+
+def _fetch_locked(spec, cache):
     apt = Apt(cache)
     apt.update()
     pkg, version = resolve(apt, spec)
