@@ -51,19 +51,25 @@ static int free_port(void)
 	return port;
 }
 
+/* Another program may take the free port before the exporter binds it:
+ * then another port, a few times. */
 static void start(void)
 {
 	static struct self_stats self;
-	struct listen_addr a = { 0 };
+	int tries;
 
-	server_addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(free_port()),
-					    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	memcpy(&a.ss, &server_addr, sizeof(server_addr));
-	a.len = sizeof(server_addr);
-	snprintf(a.text, sizeof(a.text), "127.0.0.1:%d", ntohs(server_addr.sin_port));
-	server = exporter_start(&a, &self);
+	for (tries = 0; !server && tries < 10; tries++) {
+		struct listen_addr a = { 0 };
+
+		server_addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(free_port()),
+						    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		memcpy(&a.ss, &server_addr, sizeof(server_addr));
+		a.len = sizeof(server_addr);
+		snprintf(a.text, sizeof(a.text), "127.0.0.1:%d", ntohs(server_addr.sin_port));
+		server = exporter_start(&a, &self);
+	}
 	if (!server)
-		abort();
+		die("no loopback port to listen on", "");
 }
 
 /* libFuzzer's timer (-timeout) interrupts system calls with SIGALRM. */
