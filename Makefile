@@ -30,8 +30,11 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 # Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
 # drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
-# test; gnuplot draws splittop-plot's pictures).  libmicrohttpd serves --listen.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev pkg-config gcc make
+# test; gnuplot draws splittop-plot's pictures).  libmicrohttpd serves --listen;
+# --web-config reads YAML with libyaml, checks certificates with GnuTLS (which
+# libmicrohttpd's TLS is) and bcrypt hashes with libxcrypt.
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
+	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make
 DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
 	    prometheus gnuplot-nox
 
@@ -49,7 +52,8 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(EXTRA_CFLAG
 LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 # No --listen in a static build: Debian's libmicrohttpd needs GnuTLS, whose
 # static link needs libraries Debian ships only shared.
-LIBS_HTTP := $(if $(STATIC),,$(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd))
+LIBS_HTTP := $(if $(STATIC),,$(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls yaml-0.1 libxcrypt 2>/dev/null || \
+	     echo -lmicrohttpd -lgnutls -lyaml -lcrypt))
 ALL_CFLAGS += $(if $(STATIC),-DSPLITTOP_NO_HTTP)
 LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
@@ -70,12 +74,13 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
-		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c
+		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
+		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
-	      $(OUT)/tests/test_bpf_handlers
+	      $(OUT)/tests/test_bpf_handlers $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
 .PHONY: matrix seed-tables bench-scale bench-lock all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
@@ -145,6 +150,12 @@ $(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(SPLITTOP_PURE
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
+$(OUT)/tests/test_web_config: tests/unit/test_web_config.c $(OUT)/obj/splittop/web_config.o \
+		$(OUT)/obj/splittop/basic_auth.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) $(LIBS_HTTP) -lpthread
+
 $(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splittop/sources.o \
 		$(OUT)/splittop.skel.h
 	$(call msg,CC,$@)
@@ -213,7 +224,8 @@ $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # --listen's server, the real one, fed raw requests over loopback.
-$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics snapshot vm_table vm_name)
+$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
+		snapshot vm_table vm_name basic_auth web_config)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread

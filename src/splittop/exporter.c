@@ -7,9 +7,10 @@
  * needs libraries Debian ships only shared (p11-kit).  No --listen there. */
 #include <stdio.h>
 
-struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self)
+struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self,
+				const struct web_config *wc)
 {
-	(void)self;
+	(void)self; (void)wc;
 	fprintf(stderr, "splittop: --listen %s: not in this build (a static build has no HTTP server)\n", a->text);
 	return NULL;
 }
@@ -24,9 +25,25 @@ void exporter_stop(struct exporter *x)
 {
 	(void)x;
 }
+
+int web_config_load(const char *path, struct web_config *wc)
+{
+	(void)wc;
+	fprintf(stderr, "splittop: --web-config %s: not in this build (a static build has no HTTP server)\n", path);
+	return -1;
+}
+
+void web_config_free(struct web_config *wc)
+{
+	(void)wc;
+}
 #else
 
+#include "basic_auth.h"
+
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,6 +71,8 @@ static double now_mono(void)
 
 struct exporter {
 	struct MHD_Daemon *d;
+	struct basic_auth *auth;	/* basic_auth_users, if any */
+	enum client_auth client_auth;
 	pthread_mutex_t lock;
 	/* Guarded by lock: what a scrape gets. */
 	char *text[2];		/* [1]: OpenMetrics, [0]: the older text format */
@@ -90,6 +109,61 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	return ret;
 }
 
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	return reply(c, status, "text/plain", strdup(text), strlen(text));
+}
+
+/* The client's certificate chains to client_ca_file, is valid now and is
+ * for TLS clients; none at all passes only where none is required. */
+static bool client_cert_ok(struct MHD_Connection *c, bool required)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+	unsigned int n = 0, status;
+	gnutls_session_t s;
+
+	if (!ci || !ci->tls_session)
+		return false;
+	s = (gnutls_session_t)ci->tls_session;
+	if (!gnutls_certificate_get_peers(s, &n) || !n)
+		return !required;
+	return gnutls_certificate_verify_peers(s, &purpose, 1, &status) == 0 && status == 0;
+}
+
+/* libmicrohttpd 0.9.76 and later deprecate these for _password3; Debian 12 has 0.9.75. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static bool basic_auth_ok(struct basic_auth *b, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = user && pass && basic_auth_check(b, user, pass);
+
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	MHD_free(user);
+	return ok;
+}
+
+/* 401 with the challenge that makes a client send its user and password. */
+static enum MHD_Result deny(struct MHD_Connection *c)
+{
+	static const char body[] = "splittop: a user and password are needed\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	ret = MHD_queue_basic_auth_fail_response(c, "splittop", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+#pragma GCC diagnostic pop
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_len, void **state)
 {
@@ -99,10 +173,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	size_t len;
 
 	(void)version; (void)upload; (void)upload_len; (void)state;
+	/* Who asks, before what is asked: a stranger learns nothing, not even a 404. */
+	if (x->client_auth != CLIENT_AUTH_NONE && !client_cert_ok(c, x->client_auth == CLIENT_AUTH_REQUIRE))
+		return reply_text(c, MHD_HTTP_FORBIDDEN, "splittop: a client certificate that the CA signed is needed\n");
+	if (x->auth && !basic_auth_ok(x->auth, c))
+		return deny(c);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", strdup("GET /metrics\n"), 13);
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics\n");
 	if (strcmp(url, "/metrics"))
-		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", strdup("splittop serves /metrics\n"), 25);
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "splittop serves /metrics\n");
 	om = wants_openmetrics(c);
 	pthread_mutex_lock(&x->lock);
 	len = x->len[om];
@@ -153,9 +232,39 @@ static int publish(struct exporter *x, const struct om_vm *vms, unsigned int n, 
 #define EXPORTER_PER_CLIENT	8u	/* one source address */
 #define EXPORTER_IDLE_S		5u	/* a connection silent this long is closed */
 
-struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self)
+/* The daemon's options: the limits, and TLS where the web config has it. */
+static void daemon_options(struct MHD_OptionItem *o, int fd, const struct web_config *wc)
+{
+	unsigned int n = 0;
+
+	/*
+	 * No one client can starve the others: a source address gets at most
+	 * PER_CLIENT connections (the rest are closed at once), a connection
+	 * that sends nothing for IDLE_S seconds is closed, and all together
+	 * take at most CONNECTIONS, more than a fleet's few Prometheus servers
+	 * ever open.
+	 */
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, EXPORTER_CONNECTIONS, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, EXPORTER_PER_CLIENT, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, EXPORTER_IDLE_S, NULL };
+	if (wc && wc->tls) {
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, wc->priorities };
+		/* A trust list is what makes libmicrohttpd ask for the client's certificate. */
+		if (wc->ca_pem)
+			o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, wc->ca_pem };
+	}
+	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+}
+
+struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self,
+				const struct web_config *wc)
 {
 	struct exporter *x = calloc(1, sizeof(*x));
+	struct MHD_OptionItem opts[10];
+	bool tls = wc && wc->tls;
 	int fd, one = 1;
 
 	if (!x) {
@@ -163,11 +272,12 @@ struct exporter *exporter_start(const struct listen_addr *a, const struct self_s
 		return NULL;
 	}
 	pthread_mutex_init(&x->lock, NULL);
-	if (publish(x, NULL, 0, self)) {
+	if (publish(x, NULL, 0, self) || (wc && wc->nusers && !(x->auth = basic_auth_new(wc->users, wc->nusers)))) {
 		fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
 		exporter_stop(x);
 		return NULL;
 	}
+	x->client_auth = tls ? wc->client_auth : CLIENT_AUTH_NONE;
 	/* Bound here, not by libmicrohttpd, so that a port in use is a clear error. */
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -178,21 +288,13 @@ struct exporter *exporter_start(const struct listen_addr *a, const struct self_s
 		exporter_stop(x);
 		return NULL;
 	}
-	/*
-	 * No one client can starve the others: a source address gets at most
-	 * PER_CLIENT connections (the rest are closed at once), a connection
-	 * that sends nothing for IDLE_S seconds is closed, and all together
-	 * take at most CONNECTIONS, more than a fleet's few Prometheus servers
-	 * ever open.  poll(), not select(): past FD_SETSIZE descriptors.
-	 */
-	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	daemon_options(opts, fd, wc);
+	/* poll(), not select(): past FD_SETSIZE descriptors. */
+	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | (tls ? MHD_USE_TLS : 0) |
 				(a->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, on_request, x, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, EXPORTER_CONNECTIONS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, EXPORTER_PER_CLIENT,
-				MHD_OPTION_CONNECTION_TIMEOUT, EXPORTER_IDLE_S, MHD_OPTION_END);
+				0, NULL, NULL, on_request, x, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!x->d) {
-		fprintf(stderr, "splittop: --listen %s: the HTTP server did not start\n", a->text);
+		fprintf(stderr, "splittop: --listen %s: the HTTP%s server did not start\n", a->text, tls ? "S" : "");
 		close(fd);
 		exporter_stop(x);
 		return NULL;
@@ -262,6 +364,7 @@ void exporter_stop(struct exporter *x)
 		return;
 	if (x->d)
 		MHD_stop_daemon(x->d);
+	basic_auth_free(x->auth);
 	pthread_mutex_destroy(&x->lock);
 	free(x->text[0]);
 	free(x->text[1]);

@@ -6,11 +6,14 @@
 
 #include "listen_addr.h"
 #include "snapshot.h"
+#include "web_config.h"
 
 struct exporter;
 
-/* Listen and serve.  NULL on failure (printed: address in use, and so on). */
-struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self);
+/* Listen and serve, with wc's TLS and users if wc is not NULL (it must
+ * outlive the exporter).  NULL on failure (printed: address in use, and so on). */
+struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self,
+				const struct web_config *wc);
 
 /* Publish a frame: the VMs of s (an interval frame: the live ones, and those
  * that ended in this interval).  A VM that ended stays in what is served

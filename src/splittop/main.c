@@ -212,6 +212,7 @@ struct app {
 	double start;
 	bool user_quit;
 	bool ran;			/* sampling began: its failure counters mean something */
+	struct web_config wc;		/* --web-config: all zero without one */
 };
 
 /* Wait until the next sample is due, handling keys in the live view.
@@ -406,6 +407,27 @@ static void record_open(struct app *a)
 		fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n", path, strerror(errno));
 }
 
+/* Where others than this host's users can reach the endpoint, say what
+ * it gives away: without TLS everything, passwords too, is in clear text;
+ * without users or client certificates anyone may scrape. */
+static void warn_listen(const struct listen_addr *l, const struct web_config *wc)
+{
+	bool authed = wc->nusers || wc->client_auth == CLIENT_AUTH_REQUIRE;
+
+	if (listen_addr_is_loopback(l))
+		return;
+	if (!wc->tls && !authed)
+		fprintf(stderr, "splittop: warning: --listen %s serves every VM's name, pid and counts in clear "
+			"text, without authentication, to whoever can reach it\n", l->text);
+	else if (!wc->tls)
+		fprintf(stderr, "splittop: warning: --listen %s has no TLS: the basic auth passwords and every "
+			"VM's name, pid and counts cross the network in clear text\n", l->text);
+	else if (!authed)
+		fprintf(stderr, "splittop: warning: --listen %s serves every VM's name, pid and counts, without "
+			"authentication, to whoever can reach it (no basic_auth_users, no required client "
+			"certificate)\n", l->text);
+}
+
 /* Load, attach, run, and write the totals.  Returns the exit status. */
 static int app_main(struct app *a)
 {
@@ -428,13 +450,9 @@ static int app_main(struct app *a)
 	bpf_log_init(o->verbose);
 	memcpy(topts.force, o->force, sizeof(topts.force));
 	if (o->listening && !o->list_sources) {
-		/* The endpoint has no TLS nor authentication (yet): say so where
-		 * others than this host's users can reach it. */
-		if (!listen_addr_is_loopback(&o->listen))
-			fprintf(stderr, "splittop: warning: --listen %s serves every VM's name, pid and counts "
-				"in clear text, without authentication, to whoever can reach it\n", o->listen.text);
+		warn_listen(&o->listen, &a->wc);
 		/* First: a port in use fails before anything is loaded. */
-		a->k.ex = exporter_start(&o->listen, &a->snap.self);
+		a->k.ex = exporter_start(&o->listen, &a->snap.self, &a->wc);
 		if (!a->k.ex)
 			return 1;
 	}
@@ -503,6 +521,7 @@ static void app_close(struct app *a)
 		fclose(a->k.rec);
 	exporter_stop(a->k.ex);
 	a->k.ex = NULL;
+	web_config_free(&a->wc);
 	if (a->ran)
 		report_self(&a->t, a->o.max_vms, a->o.max_vcpus);
 	tracer_close(&a->t);
@@ -536,6 +555,9 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	options_describe_selection(&a.o);
+	/* A bad web config is the command line's fault: exit 2, before anything is loaded. */
+	if (a.o.web_config && web_config_load(a.o.web_config, &a.wc))
+		return 2;
 	rc = check_host();
 	if (!rc)
 		rc = app_main(&a);

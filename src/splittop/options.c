@@ -22,6 +22,9 @@ static const char usage[] =
 "      --listen [ADDR:]PORT  serve /metrics (OpenMetrics) over HTTP on ADDR\n"
 "                        (default 127.0.0.1; [::1]:PORT for IPv6): no live\n"
 "                        view; rows only with --csv, --json or -o\n"
+"      --web-config FILE TLS and basic auth for --listen, in the Prometheus\n"
+"                        exporter-toolkit's format (node_exporter's\n"
+"                        --web.config.file): see the man page\n"
 "  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
 "  -d, --duration SECS   stop after SECS\n"
 "  -c, --count N         stop after N intervals\n"
@@ -107,7 +110,7 @@ static int parse_source(char *arg, struct options *o)
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE };
+       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
@@ -129,6 +132,11 @@ static int apply_value(int c, struct options *o, char **argv)
 			return usage_error("invalid --listen '%s': expected [ADDR:]PORT, PORT 1..65535, "
 					   "ADDR IPv4 or [IPv6]", optarg);
 		o->listening = true;
+		break;
+	case OPT_WEB_CONFIG:
+		if (!optarg[0])
+			return usage_error("invalid --web-config ''");
+		o->web_config = optarg;
 		break;
 	case 'o':
 		if (!optarg[0])
@@ -220,6 +228,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
 		{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },
@@ -247,6 +256,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		if (r)
 			return r;
 	}
+	if (o->web_config && !o->listening)
+		return usage_error("--web-config needs --listen");
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--"))
 			return usage_error("unexpected argument '%s'", argv[optind]);

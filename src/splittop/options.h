@@ -21,6 +21,7 @@ struct options {
 	const char *output;
 	struct listen_addr listen;	/* --listen, if listening */
 	bool listening;
+	const char *web_config;		/* --web-config FILE */
 	unsigned int max_vms;
 	unsigned int max_vcpus;
 	unsigned int wait_sample;	/* --wait-sample */

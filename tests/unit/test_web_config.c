@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* --web-config's parser (every refusal, word for word) and the bcrypt
+ * check against known-answer hashes. */
+#include "splittop/basic_auth.h"
+#include "splittop/web_config.h"
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Solar Designer's crypt_blowfish test vector: "U*U" at cost 5. */
+#define HASH_2A "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+/* The same under $2y$ (PHP's, htpasswd's) and $2b$ (OpenBSD's): equal for ASCII passwords. */
+#define HASH_2Y "$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+#define HASH_2B "$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+
+static void refused(const char *yaml, const char *want)
+{
+	struct web_config wc;
+	char err[256];
+	int r = web_config_parse(yaml, strlen(yaml), "/etc/splittop", &wc, err, sizeof(err));
+
+	CHECK(r == -1, "refused: %s", want);
+	CHECK_STR(err, want, "its message");
+}
+
+static void parse_cases(void)
+{
+	static const char full[] =
+		"tls_server_config:\n"
+		"  cert_file: server.crt\n"
+		"  key_file: /keys/server.key\n"
+		"  client_auth_type: RequireAndVerifyClientCert\n"
+		"  client_ca_file: ca.crt\n"
+		"  min_version: TLS13\n"
+		"basic_auth_users:\n"
+		"  prometheus: " HASH_2Y "\n"
+		"  'grafana': \"" HASH_2B "\"\n";
+	static const char minimal[] = "tls_server_config:\n  cert_file: a\n  key_file: b\n";
+	struct web_config wc;
+	char err[256];
+
+	CHECK(!web_config_parse(full, strlen(full), "/etc/splittop", &wc, err, sizeof(err)), "full: %s", err);
+	CHECK(wc.tls && wc.client_auth == CLIENT_AUTH_REQUIRE, "TLS, client certificates required");
+	CHECK_STR(wc.cert_file, "/etc/splittop/server.crt", "relative to the file's directory");
+	CHECK_STR(wc.key_file, "/keys/server.key", "absolute as given");
+	CHECK_STR(wc.ca_file, "/etc/splittop/ca.crt", "client CA");
+	CHECK_STR(wc.priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3", "TLS 1.3 only");
+	CHECK(wc.nusers == 2, "two users");
+	CHECK_STR(wc.users[1].name, "grafana", "a quoted name");
+	CHECK_STR(wc.users[1].hash, HASH_2B, "a quoted hash");
+	web_config_free(&wc);
+
+	CHECK(!web_config_parse("", 0, ".", &wc, err, sizeof(err)) && !wc.tls && !wc.nusers,
+	      "an empty file: plain HTTP, no users");
+	CHECK(!web_config_parse(minimal, strlen(minimal), "", &wc, err, sizeof(err)), "defaults: %s", err);
+	CHECK_STR(wc.priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", "TLS 1.2 and up by default");
+	CHECK_STR(wc.cert_file, "a", "no directory");
+	CHECK(wc.client_auth == CLIENT_AUTH_NONE, "no client certificates by default");
+	web_config_free(&wc);
+
+	refused("tls_server_config:\n  certfile: a\n", "line 2: tls_server_config: unknown key 'certfile'");
+	refused("metrics_path: /x\n", "line 1: unknown key 'metrics_path'");
+	refused("http_server_config:\n  http2: false\n", "line 2: 'http_server_config' is not supported by splittop");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [X]\n",
+		"line 4: tls_server_config: 'cipher_suites' is not supported by splittop");
+	refused("tls_server_config:\n  cert_file: a\n", "tls_server_config needs both cert_file and key_file");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n",
+		"line 4: min_version 'TLS14': expected TLS10, TLS11, TLS12 or TLS13");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n",
+		"min_version TLS13 is above max_version TLS12");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAnyClientCert\n",
+		"line 4: client_auth_type RequireAnyClientCert is not supported by splittop: a certificate that "
+		"no CA vouches for proves nothing (RequireAndVerifyClientCert does)");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Yes\n",
+		"line 4: client_auth_type 'Yes': expected NoClientCert, VerifyClientCertIfGiven or "
+		"RequireAndVerifyClientCert");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: VerifyClientCertIfGiven\n",
+		"line 4: client_auth_type VerifyClientCertIfGiven needs client_ca_file, the CA that signs the "
+		"clients' certificates");
+	refused("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n",
+		"client_ca_file is set but client_auth_type verifies no client (VerifyClientCertIfGiven or "
+		"RequireAndVerifyClientCert)");
+	refused("tls_server_config:\n  cert_file: [a]\n", "line 2: 'cert_file' must be a string");
+	refused("tls_server_config:\n  cert_file: a\n  cert_file: b\n", "line 3: tls_server_config: 'cert_file' given twice");
+	refused("tls_server_config: yes\n", "line 1: tls_server_config must be a mapping of keys to values");
+	refused("basic_auth_users:\n  u: secret\n", "line 2: basic_auth_users: 'u': not a bcrypt hash ($2a$, $2b$ "
+		"or $2y$, 60 characters; htpasswd -nBC 10 USER makes one)");
+	refused("basic_auth_users:\n  u: $1$abcdefgh$0123456789012345678901\n", "line 2: basic_auth_users: 'u': "
+		"not a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters; htpasswd -nBC 10 USER makes one)");
+	refused("basic_auth_users:\n  u:\n", "line 2: basic_auth_users: 'u': not a bcrypt hash ($2a$, $2b$ "
+		"or $2y$, 60 characters; htpasswd -nBC 10 USER makes one)");
+	refused("basic_auth_users:\n  'a:b': " HASH_2A "\n",
+		"line 2: basic_auth_users: 'a:b': a user name cannot hold ':' (basic auth splits there)");
+	refused("tls_server_config:\n  cert_file: \"a\\0b\"\n", "line 2: 'cert_file' holds a NUL character");
+	refused("tls_server_config: [\n", "line 2: did not find expected node content");
+	refused("- a\n- b\n", "line 1: the file must be a mapping of keys to values");
+}
+
+static void auth_cases(void)
+{
+	const struct web_user users[] = { { "prom", HASH_2A }, { "other", HASH_2Y } };
+	struct basic_auth *b = basic_auth_new(users, 2);
+
+	CHECK(b != NULL, "new");
+	CHECK(basic_auth_check(b, "prom", "U*U"), "the right password ($2a$)");
+	CHECK(basic_auth_check(b, "prom", "U*U"), "again, from the cache");
+	CHECK(!basic_auth_check(b, "prom", "U*U*"), "a wrong one after the cache");
+	CHECK(!basic_auth_check(b, "prom", ""), "an empty one");
+	CHECK(!basic_auth_check(b, "nobody", "U*U"), "an unknown user with a known password");
+	CHECK(basic_auth_check(b, "other", "U*U"), "$2y$");
+	CHECK(!basic_auth_check(b, "other", "U*u"), "$2y$, one letter off");
+	CHECK(!basic_auth_check(b, "Prom", "U*U"), "user names are case-sensitive");
+	basic_auth_free(b);
+}
+
+int main(void)
+{
+	parse_cases();
+	auth_cases();
+	return unit_done();
+}
