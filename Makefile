@@ -30,13 +30,14 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 # Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
 # drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
-# test; gnuplot draws splittop-plot's pictures).  libmicrohttpd serves --listen;
+# test, openssl makes its certificates and curl presents one; gnuplot draws
+# splittop-plot's pictures).  libmicrohttpd serves --listen;
 # --web-config reads YAML with libyaml, checks certificates with GnuTLS (which
 # libmicrohttpd's TLS is) and bcrypt hashes with libxcrypt.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
 	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make
 DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
-	    prometheus gnuplot-nox
+	    prometheus openssl curl gnuplot-nox
 
 ifeq ($(V),1)
 Q =

@@ -2,6 +2,7 @@
 """splittop --listen scraped by a real Prometheus (Debian's) during a real
 dirtyvm migration: every series' last value equals splittop's CSV total
 row of the same run, and promtool's linter passes on the exposition."""
+import base64
 import csv
 import datetime
 import json
@@ -10,9 +11,11 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -35,9 +38,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(url, headers=None, timeout=10):
+def get(url, headers=None, timeout=10, tls=None):
+    """GET url: (body, Content-Type).  tls: an ssl.SSLContext for https."""
     req = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
+    with urllib.request.urlopen(req, timeout=timeout, context=tls) as r:
         return r.read().decode(), r.headers.get("Content-Type", "")
 
 
@@ -67,15 +71,19 @@ def wait(pred, what, timeout):
     raise AssertionError("timed out waiting for " + what)
 
 
-def last_scrape(prom):
-    """Unix time of Prometheus' latest scrape of splittop."""
+def targets(prom):
+    """Prometheus' scrape targets, by job."""
     body, _ = get("http://127.0.0.1:%d/api/v1/targets" % prom)
-    t = json.loads(body)["data"]["activeTargets"]
-    assert len(t) <= 1, t
-    if not t or t[0]["health"] != "up":
+    return {t["labels"]["job"]: t for t in json.loads(body)["data"]["activeTargets"]}
+
+
+def last_scrape(prom, job="splittop"):
+    """Unix time of Prometheus' latest good scrape of splittop (job)."""
+    t = targets(prom).get(job)
+    if not t or t["health"] != "up":
         return 0.0
-    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$", t[0]["lastScrape"])
-    assert m, t[0]["lastScrape"]
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$", t["lastScrape"])
+    assert m, t["lastScrape"]
     base = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
     return base.timestamp() + float(m.group(2) or 0)
 
@@ -123,69 +131,145 @@ def check_series_equal_totals(prom, text, t):
         assert s == int(t["faults_" + cls]), cls
 
 
+def scrape_a_migration(d, scrape_config, splittop_args=(), tls=None, headers=None):
+    """Prometheus (its config's scrape_configs: scrape_config, %(port)d for
+    splittop's port) scrapes splittop --listen during a dirtyvm migration;
+    every series' last value must equal splittop's CSV total row.  tls,
+    headers: what this test's own scrapes of splittop need.  Returns
+    Prometheus' port, its process, and the target's scrape URL."""
+    port, prom = free_port(), free_port()
+    scheme = "https" if tls else "http"
+    url = "%s://127.0.0.1:%d/metrics" % (scheme, port)
+    cfg, rules = os.path.join(d, "prometheus.yml"), os.path.join(d, "rules.yml")
+    with open(rules, "w") as f:
+        f.write(ALERT_RULES)
+    lint = run(["promtool", "check", "rules", rules], timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                "rule_files: ['%s']\nscrape_configs:\n" % rules + scrape_config % {"port": port})
+    lint = run(["promtool", "check", "config", cfg], timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    p = spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "data"),
+               "--web.listen-address=127.0.0.1:%d" % prom, "--log.level=warn"],
+              stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "prom.log"), "w"))
+    out = os.path.join(d, "run.csv")
+    sp = spawn([SPLITTOP, "--listen", str(port), "--csv", "-i", "0.2", "-o", out] + list(splittop_args))
+    wait(lambda: os.path.getsize(out) > 0, "splittop's CSV header", 60)
+    wait(lambda: "splittop_self_vm_table_full_total" in get(url, headers, tls=tls)[0], "/metrics", 30)
+    wait(lambda: get("http://127.0.0.1:%d/-/ready" % prom)[0], "Prometheus ready", 180)
+    wait(lambda: last_scrape(prom) > 0, "a first scrape", 60)
+
+    # Logging must outlast a scrape or two: 20 rounds take seconds even on
+    # a fast host; emulation in the bed is slow enough with 6.
+    vm = spawn([DIRTYVM, "--json", "--name", VM, "--vcpus", "2", "--mem", mem(256),
+                "--rounds", "6" if BED else "20"])
+    # While it runs: the older text format passes promtool's linter, and
+    # Prometheus sees the VM dirty-logging.
+    text = None
+    deadline = time.monotonic() + 600
+    while vm.poll() is None and time.monotonic() < deadline:
+        body, ctype = get(url, headers, tls=tls)
+        if 'splittop_dirty_logging{vm="%s"' % VM in body and text is None:
+            text = body
+            assert ctype.startswith("text/plain; version=0.0.4"), ctype
+        time.sleep(0.3)
+    vout, verr = vm.communicate(timeout=600)
+    assert vm.returncode == 0, verr
+    ended = time.time()
+    assert text, "no scrape of /metrics saw the VM"
+    lint = run(["promtool", "check", "metrics"], input=text, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    om, ctype = get(url, dict(headers or {}, Accept="application/openmetrics-text; version=1.0.0"), tls=tls)
+    assert ctype.startswith("application/openmetrics-text; version=1.0.0"), ctype
+    assert om.endswith("# EOF\n"), om[-200:]
+    # The VM, ended, stays for one more scrape: wait for two after it ended.
+    wait(lambda: last_scrape(prom) > ended + 1.5, "scrapes after the VM ended", 120)
+    rc, _, err = stop(sp)
+    assert rc == 0, err
+    with open(out) as f:
+        totals = [r for r in csv.DictReader(f) if r["scope"] == "total" and r["vm"] == VM]
+    assert len(totals) == 1, totals
+    check_series_equal_totals(prom, text, totals[0])
+    body, _ = get("http://127.0.0.1:%d/api/v1/rules" % prom)
+    loaded = [r["name"] for g in json.loads(body)["data"]["groups"] for r in g["rules"]]
+    assert loaded == ["KvmMmuLockContention"], loaded
+    return prom, p
+
+
 @vm_test()
 def test_prometheus_scrapes_a_migration():
     assert shutil.which("prometheus") and shutil.which("promtool"), "make deps installs prometheus"
-    port, prom = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="splittop-prom.") as d:
-        cfg, rules = os.path.join(d, "prometheus.yml"), os.path.join(d, "rules.yml")
-        with open(rules, "w") as f:
-            f.write(ALERT_RULES)
-        lint = run(["promtool", "check", "rules", rules], timeout=60)
-        assert lint.returncode == 0, lint.stdout + lint.stderr
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "rule_files: ['%s']\n"
-                    "scrape_configs:\n  - job_name: splittop\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % (rules, port))
-        p = spawn(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(d, "data"),
-                   "--web.listen-address=127.0.0.1:%d" % prom, "--log.level=warn"],
-                  stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "prom.log"), "w"))
-        out = os.path.join(d, "run.csv")
-        sp = spawn([SPLITTOP, "--listen", str(port), "--csv", "-i", "0.2", "-o", out])
-        wait(lambda: os.path.getsize(out) > 0, "splittop's CSV header", 60)
-        wait(lambda: "splittop_self_vm_table_full_total" in get("http://127.0.0.1:%d/metrics" % port)[0],
-             "/metrics", 30)
-        wait(lambda: get("http://127.0.0.1:%d/-/ready" % prom)[0], "Prometheus ready", 180)
-        wait(lambda: last_scrape(prom) > 0, "a first scrape", 60)
+        _, p = scrape_a_migration(d, "  - job_name: splittop\n    static_configs:\n"
+                                     "      - targets: ['127.0.0.1:%(port)d']\n")
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=120)
 
-        # Logging must outlast a scrape or two: 20 rounds take seconds even on
-        # a fast host; emulation in the bed is slow enough with 6.
-        vm = spawn([DIRTYVM, "--json", "--name", VM, "--vcpus", "2", "--mem", mem(256),
-                    "--rounds", "6" if BED else "20"])
-        # While it runs: the older text format passes promtool's linter, and
-        # Prometheus sees the VM dirty-logging.
-        text = None
-        deadline = time.monotonic() + 600
-        while vm.poll() is None and time.monotonic() < deadline:
-            body, ctype = get("http://127.0.0.1:%d/metrics" % port)
-            if 'splittop_dirty_logging{vm="%s"' % VM in body and text is None:
-                text = body
-                assert ctype.startswith("text/plain; version=0.0.4"), ctype
-            time.sleep(0.3)
-        vout, verr = vm.communicate(timeout=600)
-        assert vm.returncode == 0, verr
-        ended = time.time()
-        assert text, "no scrape of /metrics saw the VM"
-        lint = run(["promtool", "check", "metrics"], input=text, timeout=60)
-        assert lint.returncode == 0, lint.stdout + lint.stderr
-        om, ctype = get("http://127.0.0.1:%d/metrics" % port,
-                        {"Accept": "application/openmetrics-text; version=1.0.0"})
-        assert ctype.startswith("application/openmetrics-text; version=1.0.0"), ctype
-        assert om.endswith("# EOF\n"), om[-200:]
-        # The VM, ended, stays for one more scrape: wait for two after it ended.
-        wait(lambda: last_scrape(prom) > ended + 1.5, "scrapes after the VM ended", 120)
-        rc, _, err = stop(sp)
-        assert rc == 0, err
-        with open(out) as f:
-            totals = [r for r in csv.DictReader(f) if r["scope"] == "total" and r["vm"] == VM]
-        assert len(totals) == 1, totals
-        t = totals[0]
 
-        check_series_equal_totals(prom, text, t)
-        body, _ = get("http://127.0.0.1:%d/api/v1/rules" % prom)
-        loaded = [r["name"] for g in json.loads(body)["data"]["groups"] for r in g["rules"]]
-        assert loaded == ["KvmMmuLockContention"], loaded
+def make_certs(d):
+    """A CA, a server certificate for 127.0.0.1 and localhost, a client
+    certificate from the CA and one from another CA, by the openssl CLI."""
+    def sh(*args):
+        r = run(["openssl"] + list(args), timeout=60, cwd=d)
+        assert r.returncode == 0, (args, r.stderr)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for ca in ("ca", "rogue-ca"):
+        sh("req", "-x509", *ec, "-days", "2", "-subj", "/CN=" + ca, "-keyout", ca + ".key", "-out", ca + ".crt")
+    for name, ca, ext in (("server", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                          ("client", "ca", "extendedKeyUsage=clientAuth\n"),
+                          ("rogue", "rogue-ca", "extendedKeyUsage=clientAuth\n")):
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write(ext)
+        sh("req", *ec, "-subj", "/CN=" + name, "-keyout", name + ".key", "-out", name + ".csr")
+        sh("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+           "-days", "2", "-extfile", name + ".ext", "-out", name + ".crt")
+
+
+def bcrypt(password, prefix="$2b$"):
+    """A bcrypt hash (cost 10, as htpasswd -B makes) by Python's crypt
+    module; prefix $2y$ gives htpasswd's spelling of the same hash."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+        h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))
+    assert h.startswith("$2b$10$") and len(h) == 60, h
+    return prefix + h[4:]
+
+
+def tls_context(d, cert=None):
+    ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.crt"))
+    if cert:
+        ctx.load_cert_chain(os.path.join(d, cert + ".crt"), os.path.join(d, cert + ".key"))
+    return ctx
+
+
+def basic(user, password):
+    return {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()}
+
+
+@vm_test()
+def test_prometheus_scrapes_over_tls_with_basic_auth():
+    """The real Prometheus scrapes --listen with --web-config (TLS, a bcrypt
+    user): the same series, equal to the CSV totals, as over plain HTTP; a
+    second job with a wrong password gets 401 and no series at all."""
+    with tempfile.TemporaryDirectory(prefix="splittop-prom-tls.") as d:
+        make_certs(d)
+        with open(os.path.join(d, "web.yml"), "w") as f:
+            f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                    "basic_auth_users:\n  prometheus: %s\n  other: '%s'\n"
+                    % (bcrypt("scrape-pass"), bcrypt("x", "$2y$")))
+        job = ("  - job_name: %s\n    scheme: https\n    tls_config:\n      ca_file: " + d + "/ca.crt\n"
+               "    basic_auth:\n      username: prometheus\n      password: %s\n"
+               "    static_configs:\n      - targets: ['127.0.0.1:%%(port)d']\n")
+        prom, p = scrape_a_migration(d, job % ("splittop", "scrape-pass") + job % ("wrongpass", "guessed"),
+                                     ("--web-config", os.path.join(d, "web.yml")), tls=tls_context(d),
+                                     headers=basic("prometheus", "scrape-pass"))
+        wrong = targets(prom)["wrongpass"]
+        assert wrong["health"] == "down" and "401" in wrong["lastError"], wrong
+        assert query(prom, 'count({job="wrongpass", __name__=~"splittop_.*"})') == [], "series from a wrong password"
+        assert one(prom, 'count({job="splittop", __name__=~"splittop_.*"})') > 20
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=120)
 
@@ -277,3 +361,151 @@ def _alive(s):
         return True
     except OSError:
         return False
+
+
+def _tls_scrape(port, d, cert=None, headers=None):
+    """A scrape over TLS: (status, body); status 0 if the handshake failed."""
+    try:
+        body, _ = get("https://127.0.0.1:%d/metrics" % port, headers, tls=tls_context(d, cert))
+        return 200, body
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (ssl.SSLError, ConnectionError) as e:
+        return 0, str(e)
+
+
+def _serve(d, web_yaml, port):
+    with open(os.path.join(d, "web.yml"), "w") as f:
+        f.write(web_yaml)
+    sp = spawn([SPLITTOP, "--listen", "127.0.0.1:%d" % port, "--web-config", os.path.join(d, "web.yml")],
+               stdout=subprocess.DEVNULL)
+    wait(lambda: _tls_scrape(port, d, "client", basic("u", "pw"))[0] == 200, "the TLS endpoint", 60)
+    return sp
+
+
+def test_plain_http_to_tls_gets_nothing_and_the_server_goes_on():
+    """Plain HTTP to a TLS listener, from curl and from a raw socket: no
+    status line, no series; a wrong password: 401 and no series; scrapes
+    over TLS with the right one go on getting theirs."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="splittop-tls.") as d:
+        make_certs(d)
+        sp = _serve(d, "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                       "basic_auth_users:\n  u: %s\n" % bcrypt("pw"), port)
+        try:
+            for _ in range(20):
+                c = run(["curl", "-sS", "-o", "-", "-w", "%{http_code}", "http://127.0.0.1:%d/metrics" % port],
+                        timeout=30)
+                assert c.stdout in ("000", "") and "splittop_" not in c.stdout, (c.stdout, c.stderr)
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                    got = b""
+                    try:
+                        while len(got) < 65536:
+                            chunk = s.recv(4096)
+                            if not chunk:
+                                break
+                            got += chunk
+                    except (ConnectionError, socket.timeout):
+                        pass
+                assert not got.startswith(b"HTTP/") and b"splittop_" not in got, got[:200]
+                status, body = _tls_scrape(port, d, headers=basic("u", "wrong"))
+                assert status == 401 and "splittop_" not in body, (status, body)
+                status, body = _tls_scrape(port, d, headers=basic("nobody", "pw"))
+                assert status == 401 and "splittop_" not in body, (status, body)
+                status, body = _tls_scrape(port, d)
+                assert status == 401 and "splittop_" not in body, (status, body)
+                status, body = _tls_scrape(port, d, headers=basic("u", "pw"))
+                assert status == 200 and "splittop_self_vm_table_full_total" in body, (status, body[:200])
+        finally:
+            rc, _, err = stop(sp)
+        assert rc == 0 and err == "", (rc, err)
+
+
+def test_client_certificate_required():
+    """client_auth_type RequireAndVerifyClientCert: curl with the CA's
+    client certificate gets the series; without one, with one from another
+    CA, or with the server's own (not for TLS clients): 403 and none."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="splittop-mtls.") as d:
+        make_certs(d)
+        sp = _serve(d, "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
+                       "  min_version: TLS13\n", port)
+        try:
+            def curl(*args):
+                c = run(["curl", "-sS", "--cacert", os.path.join(d, "ca.crt"), "-w", "\n%{http_code}"] +
+                        list(args) + ["https://127.0.0.1:%d/metrics" % port], timeout=30)
+                body, _, code = c.stdout.rpartition("\n")
+                return code, body
+            code, body = curl("--cert", os.path.join(d, "client.crt"), "--key", os.path.join(d, "client.key"))
+            assert code == "200" and "splittop_self_vm_table_full_total" in body, (code, body[:200])
+            for args in ((), ("--cert", os.path.join(d, "rogue.crt"), "--key", os.path.join(d, "rogue.key")),
+                         ("--cert", os.path.join(d, "server.crt"), "--key", os.path.join(d, "server.key"))):
+                code, body = curl(*args)
+                assert code == "403" and "splittop_" not in body, (args, code, body[:200])
+            # min_version TLS13: a TLS 1.2 client does not get through.
+            code, body = curl("--tls-max", "1.2", "--cert", os.path.join(d, "client.crt"),
+                              "--key", os.path.join(d, "client.key"))
+            assert code == "000" and "splittop_" not in body, (code, body[:200])
+        finally:
+            rc, _, err = stop(sp)
+        assert rc == 0 and err == "", (rc, err)
+
+
+def test_bad_web_config_is_one_line_and_exit_2():
+    """Each bad file, one line naming it and what is wrong, exit 2, before
+    anything is loaded or bound."""
+    with tempfile.TemporaryDirectory(prefix="splittop-badweb.") as d:
+        make_certs(d)
+        cases = {
+            "mismatch": ("tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n",
+                         "cert_file {d}/server.crt with key_file {d}/client.key: "
+                         "The certificate and the given key do not match."),
+            "unreadable": ("tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n",
+                           "cert_file {d}/nope.crt: No such file or directory"),
+            "no-ca": ("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n",
+                      "client_ca_file {d}/server.key: no certificate in it"),
+            "unknown": ("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  ciphers: x\n",
+                        "line 4: tls_server_config: unknown key 'ciphers'"),
+            "plain-hash": ("basic_auth_users:\n  u: pw\n", "line 2: basic_auth_users: 'u': not a bcrypt hash ($2a$, "
+                           "$2b$ or $2y$, 60 characters; htpasswd -nBC 10 USER makes one)"),
+        }
+        for name, (text, why) in cases.items():
+            path = os.path.join(d, name + ".yml")
+            with open(path, "w") as f:
+                f.write(text)
+            p = run([SPLITTOP, "--listen", str(free_port()), "--web-config", path, "-c", "1"], timeout=60)
+            assert (p.returncode, p.stdout) == (2, ""), (name, p.returncode, p.stdout, p.stderr)
+            assert p.stderr == "splittop: --web-config %s: %s\n" % (path, why.format(d=d)), (name, p.stderr)
+        p = run([SPLITTOP, "--listen", str(free_port()), "--web-config", os.path.join(d, "none.yml")], timeout=60)
+        assert (p.returncode, p.stderr) == (2, "splittop: --web-config %s/none.yml: No such file or directory\n" % d), p
+        p = run([SPLITTOP, "--web-config", os.path.join(d, "unknown.yml")], timeout=60)
+        assert (p.returncode, p.stderr) == (2, "splittop: --web-config needs --listen (see --help)\n"), p
+
+
+@vm_test()
+def test_remote_listen_warns_what_the_web_config_leaves_open():
+    """On a non-loopback address: basic auth without TLS warns that
+    passwords cross in clear text; TLS without users nor required client
+    certificates warns that anyone may scrape; TLS with users, nothing."""
+    with tempfile.TemporaryDirectory(prefix="splittop-warn.") as d:
+        make_certs(d)
+        tls = "tls_server_config:\n  cert_file: %s/server.crt\n  key_file: %s/server.key\n" % (d, d)
+        users = "basic_auth_users:\n  u: %s\n" % bcrypt("pw")
+        for name, text, warning in (
+                ("auth-only", users, "has no TLS: the basic auth passwords and every VM's name, pid and counts "
+                                     "cross the network in clear text"),
+                ("tls-only", tls, "serves every VM's name, pid and counts, without authentication, to whoever "
+                                  "can reach it (no basic_auth_users, no required client certificate)"),
+                ("both", tls + users, None)):
+            path = os.path.join(d, name + ".yml")
+            with open(path, "w") as f:
+                f.write(text)
+            port = free_port()
+            p = run([SPLITTOP, "--listen", "0.0.0.0:%d" % port, "--web-config", path, "-c", "1", "-i", "0.1"],
+                    timeout=60)
+            assert p.returncode == 0, (name, p.stderr)
+            want = "splittop: warning: --listen 0.0.0.0:%d %s\n" % (port, warning) if warning else ""
+            assert p.stderr == want, (name, p.stderr)

@@ -155,13 +155,20 @@ def check_faults_against_kvm(total, summary, vm, what):
 def check_vm(total, summary, vm):
     what = "%s vm %d" % (summary["params"], vm["vm"])
     assert vm["before"]["pages_2m"] == summary["regions_2m"], (what, vm["before"])
+    # The workload's own ground truth first: KVM's dirty log has every page
+    # the guest wrote in each round (else no count below can be predicted).
+    for r in vm["rounds"]:
+        assert r["missing_pages"] == 0, "%s: round %d: KVM's dirty log lacks %d written pages; rounds %s" % (
+            what, r["round"], r["missing_pages"], vm["rounds"])
     want = expected(summary, vm)
     for key, n in want.items():
         if n is not None:
-            # The whole row and KVM's own counters: a mismatch seen once in
-            # many runs must be told apart (splittop's or the workload's).
-            assert int(total[key]) == n, "%s: %s = %s, want %d; row %s; KVM %s" % (
-                what, key, total[key], n, {k: v for k, v in total.items() if k != "detail"}, vm.get("kvm_faults"))
+            # The whole row and KVM's own counters, per round too: a mismatch
+            # seen once in many runs must be told apart (splittop's or the
+            # workload's).
+            assert int(total[key]) == n, "%s: %s = %s, want %d; row %s; KVM %s; rounds %s" % (
+                what, key, total[key], n, {k: v for k, v in total.items() if k != "detail"}, vm.get("kvm_faults"),
+                [(r["round"], r["dirty_pages"], r["missing_pages"], r.get("kvm_faults")) for r in vm["rounds"]])
     # No program of splittop's missed an event (JSON rows carry self).
     if "self" in total:
         assert total["self"]["missed_events"] == 0, (what, total["self"])
