@@ -16,9 +16,10 @@ struct auth_user {
 };
 
 struct basic_auth {
-	pthread_mutex_t lock;	/* the users' good[] */
+	pthread_mutex_t lock;	/* the users' good[], the budget */
 	struct auth_user *users;
 	unsigned int n;
+	double tokens, refilled;	/* bcrypt checks allowed now; when counted */
 };
 
 /* Equal bytes, in a time that depends on len only. */
@@ -51,6 +52,8 @@ struct basic_auth *basic_auth_new(const struct web_user *users, unsigned int n)
 			goto fail;
 		}
 	}
+	b->tokens = AUTH_BCRYPT_RATE;
+	b->refilled = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	return b;
 fail:
@@ -82,7 +85,22 @@ static bool bcrypt_matches(const char *hash, const char *pass)
 	return ok;
 }
 
-bool basic_auth_check(struct basic_auth *b, const char *user, const char *pass)
+/* Take one bcrypt from the budget (a token bucket), or false.  Under lock. */
+static bool take_token(struct basic_auth *b, double now)
+{
+	if (b->refilled < 0 || now < b->refilled)
+		b->refilled = now;
+	b->tokens += (now - b->refilled) * AUTH_BCRYPT_RATE;
+	if (b->tokens > AUTH_BCRYPT_RATE)
+		b->tokens = AUTH_BCRYPT_RATE;
+	b->refilled = now;
+	if (b->tokens < 1)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+enum auth_result basic_auth_check(struct basic_auth *b, const char *user, const char *pass, double now)
 {
 	unsigned char sum[SHA256_LEN];
 	struct auth_user *u = NULL;
@@ -92,26 +110,29 @@ bool basic_auth_check(struct basic_auth *b, const char *user, const char *pass)
 	for (i = 0; i < b->n; i++)
 		if (!strcmp(b->users[i].name, user))
 			u = &b->users[i];
-	if (!u) {
-		/* The first user's hash as the setting: the same cost, always false. */
-		bcrypt_matches(b->users[0].hash, pass);
-		return false;
-	}
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, pass, strlen(pass), sum) < 0)
-		return false;
+	if (u && gnutls_hash_fast(GNUTLS_DIG_SHA256, pass, strlen(pass), sum) < 0)
+		return AUTH_DENIED;
 	pthread_mutex_lock(&b->lock);
-	ok = u->has_good && same(u->good, sum, SHA256_LEN);
+	ok = u && u->has_good && same(u->good, sum, SHA256_LEN);
+	if (!ok && !take_token(b, now)) {
+		pthread_mutex_unlock(&b->lock);
+		return AUTH_BUSY;
+	}
 	pthread_mutex_unlock(&b->lock);
 	if (ok)
-		return true;
-	ok = bcrypt_matches(u->hash, pass);
-	if (ok) {
-		pthread_mutex_lock(&b->lock);
-		memcpy(u->good, sum, SHA256_LEN);
-		u->has_good = true;
-		pthread_mutex_unlock(&b->lock);
+		return AUTH_OK;
+	if (!u) {
+		/* The first user's hash as the setting: the same cost, always denied. */
+		bcrypt_matches(b->users[0].hash, pass);
+		return AUTH_DENIED;
 	}
-	return ok;
+	if (!bcrypt_matches(u->hash, pass))
+		return AUTH_DENIED;
+	pthread_mutex_lock(&b->lock);
+	memcpy(u->good, sum, SHA256_LEN);
+	u->has_good = true;
+	pthread_mutex_unlock(&b->lock);
+	return AUTH_OK;
 }
 
 void basic_auth_free(struct basic_auth *b)

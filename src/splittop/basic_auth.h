@@ -2,7 +2,9 @@
 /* --web-config's basic_auth_users: a user name and password checked
  * against its bcrypt hash (libxcrypt).  A pair that passed once is then
  * known by its SHA-256, so that a scraper pays bcrypt's cost once, not at
- * every scrape. */
+ * every scrape.  And bcrypt runs at most AUTH_BCRYPT_RATE times a second
+ * (a burst of as many): a flood of wrong passwords cannot keep the HTTP
+ * thread from the scrapes of those who know theirs. */
 #ifndef SPLITTOP_BASIC_AUTH_H
 #define SPLITTOP_BASIC_AUTH_H
 
@@ -10,14 +12,25 @@
 
 #include "web_config.h"
 
+#ifndef AUTH_BCRYPT_RATE	/* -D: the benchmark's budget-less build */
+#define AUTH_BCRYPT_RATE	8
+#endif
+
 struct basic_auth;
+
+enum auth_result {
+	AUTH_OK,
+	AUTH_DENIED,		/* no such user, or not its password */
+	AUTH_BUSY,		/* not checked: bcrypt's budget is spent; try again in a second */
+};
 
 /* users: at least one (copied).  NULL on ENOMEM. */
 struct basic_auth *basic_auth_new(const struct web_user *users, unsigned int n);
 
-/* Whether user and pass match.  An unknown user costs a bcrypt too, so that
- * the time taken does not tell which users exist.  Thread-safe. */
-bool basic_auth_check(struct basic_auth *b, const char *user, const char *pass);
+/* Whether user and pass match, at now (CLOCK_MONOTONIC seconds: the budget's
+ * clock).  An unknown user costs a bcrypt too, so that the time taken does
+ * not tell which users exist.  Thread-safe. */
+enum auth_result basic_auth_check(struct basic_auth *b, const char *user, const char *pass, double now);
 
 void basic_auth_free(struct basic_auth *b);
 

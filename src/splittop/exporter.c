@@ -134,17 +134,17 @@ static bool client_cert_ok(struct MHD_Connection *c, bool required)
 /* libmicrohttpd 0.9.76 and later deprecate these for _password3; Debian 12 has 0.9.75. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-static bool basic_auth_ok(struct basic_auth *b, struct MHD_Connection *c)
+static enum auth_result basic_auth_of(struct basic_auth *b, struct MHD_Connection *c)
 {
 	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-	bool ok = user && pass && basic_auth_check(b, user, pass);
+	enum auth_result r = user && pass ? basic_auth_check(b, user, pass, now_mono()) : AUTH_DENIED;
 
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
 	}
 	MHD_free(user);
-	return ok;
+	return r;
 }
 
 /* 401 with the challenge that makes a client send its user and password. */
@@ -164,6 +164,23 @@ static enum MHD_Result deny(struct MHD_Connection *c)
 }
 #pragma GCC diagnostic pop
 
+/* 429: too many passwords to check this second (basic_auth.h). */
+static enum MHD_Result busy(struct MHD_Connection *c)
+{
+	static const char body[] = "splittop: too many passwords to check; try again in a second\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, "Retry-After", "1");
+	ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_len, void **state)
 {
@@ -176,8 +193,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	/* Who asks, before what is asked: a stranger learns nothing, not even a 404. */
 	if (x->client_auth != CLIENT_AUTH_NONE && !client_cert_ok(c, x->client_auth == CLIENT_AUTH_REQUIRE))
 		return reply_text(c, MHD_HTTP_FORBIDDEN, "splittop: a client certificate that the CA signed is needed\n");
-	if (x->auth && !basic_auth_ok(x->auth, c))
+	switch (x->auth ? basic_auth_of(x->auth, c) : AUTH_OK) {
+	case AUTH_OK:
+		break;
+	case AUTH_BUSY:
+		return busy(c);
+	default:
 		return deny(c);
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics\n");
 	if (strcmp(url, "/metrics"))

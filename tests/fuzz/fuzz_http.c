@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: any bytes as an HTTP request to --listen's server (the real
- * exporter, libmicrohttpd in its own thread, on a loopback port): request
- * lines, headers, Authorization headers, bodies, pipelined requests.  Each
- * input is one connection.  What must hold: the server answers with an HTTP
- * status line or closes the connection, never hangs on a client that has
- * finished sending, and, every 64 inputs, still serves /metrics. */
+ * exporter, libmicrohttpd in its own thread, on a loopback port, with a
+ * basic_auth_users web config): request lines, headers, Authorization
+ * headers, bodies, pipelined requests.  Each input is one connection; its
+ * first byte says whether the rest follows a request line and
+ * "Authorization: " (the fuzzer then works on the credentials), or a valid
+ * user's whole header (it works on what comes after), or stands alone.
+ * What must hold: the server answers with an HTTP status line (429 too:
+ * the bcrypt budget, basic_auth.h) or closes
+ * the connection, never hangs on a client that has finished sending, never
+ * answers 200 to bytes without the valid credentials in them, and, every 64
+ * inputs, still serves /metrics to the right password. */
 #include "splittop/exporter.h"
 
 #include <arpa/inet.h>
@@ -18,6 +24,14 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* One user, "fz", password "pass-word", bcrypt at cost 4 (the least: the
+ * fuzzer checks thousands a second).  12 bytes of "fz:pass-word": its
+ * base64 has no padding and no spare bits, the one spelling a decoder can
+ * take. */
+#define USER_HASH "$2b$04$FAqFM4sva2.DHWL.3yPQoePQQ3fkQRsVddlp55FmLY0lTgQnQ5JFS"
+#define TOKEN "Zno6cGFzcy13b3Jk"
+#define REQUEST "GET /metrics HTTP/1.1\r\nHost: x\r\n"
 
 static struct exporter *server;
 static struct sockaddr_in server_addr;
@@ -51,11 +65,15 @@ static int free_port(void)
 	return port;
 }
 
+static void check_still_serving(void);
+
 /* Another program may take the free port before the exporter binds it:
  * then another port, a few times. */
 static void start(void)
 {
 	static struct self_stats self;
+	static struct web_user user = { "fz", USER_HASH };
+	static struct web_config wc = { .users = &user, .nusers = 1 };
 	int tries;
 
 	for (tries = 0; !server && tries < 10; tries++) {
@@ -66,10 +84,13 @@ static void start(void)
 		memcpy(&a.ss, &server_addr, sizeof(server_addr));
 		a.len = sizeof(server_addr);
 		snprintf(a.text, sizeof(a.text), "127.0.0.1:%d", ntohs(server_addr.sin_port));
-		server = exporter_start(&a, &self);
+		server = exporter_start(&a, &self, &wc);
 	}
 	if (!server)
 		die("no loopback port to listen on", "");
+	/* The right password once, before any input can spend the bcrypt
+	 * budget: from then on it is known, and checked without bcrypt. */
+	check_still_serving();
 }
 
 /* libFuzzer's timer (-timeout) interrupts system calls with SIGALRM. */
@@ -167,7 +188,7 @@ static int exchange(const uint8_t *data, size_t size, char *head, size_t head_si
 
 static void check_still_serving(void)
 {
-	static const char scrape[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const char scrape[] = REQUEST "Authorization: Basic " TOKEN "\r\nConnection: close\r\n\r\n";
 	char head[64];
 
 	if (exchange((const uint8_t *)scrape, sizeof(scrape) - 1, head, sizeof(head)) ||
@@ -175,19 +196,44 @@ static void check_still_serving(void)
 		die("a scrape after it failed", head);
 }
 
+/* The bytes sent: data[1..] after the prefix data[0] picks. */
+static uint8_t *request_of(const uint8_t *data, size_t size, size_t *len)
+{
+	static const char *const prefix[] = { "", REQUEST "Authorization: ",
+					      REQUEST "Authorization: Basic " TOKEN };
+	const char *p = size ? prefix[data[0] % 3] : "";
+	size_t n = strlen(p), rest = size ? size - 1 : 0;
+	uint8_t *buf = malloc(n + rest + 1);
+
+	if (!buf)
+		abort();
+	memcpy(buf, p, n);
+	if (rest)
+		memcpy(buf + n, data + 1, rest);
+	*len = n + rest;
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char head[16];
+	size_t len;
+	uint8_t *req;
 
 	if (!server)
 		start();
 	inputs++;
-	if (exchange(data, size, head, sizeof(head)))
+	req = request_of(data, size, &len);
+	if (exchange(req, len, head, sizeof(head)))
 		die("the client finished; no answer and no close in 4 s", head);
-	/* Nothing, or a status line. */
+	/* Nothing, or a status line... */
 	if (head[0] && (strncmp(head, "HTTP/1.", 7) || strlen(head) < 13 || head[8] != ' ' ||
 			head[9] < '1' || head[9] > '5'))
 		die("not a status line", head);
+	/* ...and 200 only to the one who knows the password. */
+	if (head[0] && !strncmp(head + 8, " 200", 4) && !memmem(req, len, TOKEN, strlen(TOKEN)))
+		die("200 without the credentials", head);
+	free(req);
 	if (inputs % 64 == 0)
 		check_still_serving();
 	return 0;

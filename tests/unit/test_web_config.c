@@ -101,16 +101,49 @@ static void auth_cases(void)
 {
 	const struct web_user users[] = { { "prom", HASH_2A }, { "other", HASH_2Y } };
 	struct basic_auth *b = basic_auth_new(users, 2);
+	double t = 100;
 
 	CHECK(b != NULL, "new");
-	CHECK(basic_auth_check(b, "prom", "U*U"), "the right password ($2a$)");
-	CHECK(basic_auth_check(b, "prom", "U*U"), "again, from the cache");
-	CHECK(!basic_auth_check(b, "prom", "U*U*"), "a wrong one after the cache");
-	CHECK(!basic_auth_check(b, "prom", ""), "an empty one");
-	CHECK(!basic_auth_check(b, "nobody", "U*U"), "an unknown user with a known password");
-	CHECK(basic_auth_check(b, "other", "U*U"), "$2y$");
-	CHECK(!basic_auth_check(b, "other", "U*u"), "$2y$, one letter off");
-	CHECK(!basic_auth_check(b, "Prom", "U*U"), "user names are case-sensitive");
+	/* One second apart: the bcrypt budget never runs out here. */
+	CHECK(basic_auth_check(b, "prom", "U*U", t += 1) == AUTH_OK, "the right password ($2a$)");
+	CHECK(basic_auth_check(b, "prom", "U*U", t += 1) == AUTH_OK, "again, from the cache");
+	CHECK(basic_auth_check(b, "prom", "U*U*", t += 1) == AUTH_DENIED, "a wrong one after the cache");
+	CHECK(basic_auth_check(b, "prom", "", t += 1) == AUTH_DENIED, "an empty one");
+	CHECK(basic_auth_check(b, "nobody", "U*U", t += 1) == AUTH_DENIED, "an unknown user with a known password");
+	CHECK(basic_auth_check(b, "other", "U*U", t += 1) == AUTH_OK, "$2y$");
+	CHECK(basic_auth_check(b, "other", "U*u", t += 1) == AUTH_DENIED, "$2y$, one letter off");
+	CHECK(basic_auth_check(b, "Prom", "U*U", t += 1) == AUTH_DENIED, "user names are case-sensitive");
+	basic_auth_free(b);
+}
+
+/* A flood of wrong passwords spends the budget (AUTH_BCRYPT_RATE bcrypts a
+ * second, as a burst too), then gets AUTH_BUSY unchecked; the password that
+ * passed before still passes at once; the budget comes back with time. */
+static void budget_cases(void)
+{
+	const struct web_user users[] = { { "prom", HASH_2A } };
+	struct basic_auth *b = basic_auth_new(users, 1);
+	unsigned int i, denied = 0, busy = 0;
+
+	CHECK(basic_auth_check(b, "prom", "U*U", 10.0) == AUTH_OK, "a first scrape");
+	for (i = 0; i < 3 * AUTH_BCRYPT_RATE; i++) {
+		enum auth_result r = basic_auth_check(b, i % 2 ? "prom" : "nobody", "guess", 10.0);
+
+		denied += r == AUTH_DENIED;
+		busy += r == AUTH_BUSY;
+	}
+	CHECK_EQ_U64(denied, AUTH_BCRYPT_RATE - 1, "bcrypts in the burst (the first scrape took one)");
+	CHECK_EQ_U64(busy, 2 * AUTH_BCRYPT_RATE + 1, "the rest unchecked");
+	CHECK(basic_auth_check(b, "prom", "U*U", 10.0) == AUTH_OK, "the known password, budget spent");
+	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0) == AUTH_BUSY, "a new one waits");
+	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_DENIED,
+	      "one bcrypt back after 1/RATE s");
+	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_BUSY, "and only one");
+	for (i = 0; i < AUTH_BCRYPT_RATE; i++)
+		denied = basic_auth_check(b, "prom", "x", 100.0) == AUTH_DENIED;
+	CHECK(denied && basic_auth_check(b, "prom", "x", 100.0) == AUTH_BUSY,
+	      "after a long quiet, a full burst and no more");
+	CHECK(basic_auth_check(b, "prom", "x", 50.0) == AUTH_BUSY, "a clock that went back gives nothing");
 	basic_auth_free(b);
 }
 
@@ -118,5 +151,6 @@ int main(void)
 {
 	parse_cases();
 	auth_cases();
+	budget_cases();
 	return unit_done();
 }
