@@ -8,6 +8,7 @@
 # make matrix       the kernel matrix's table: each kernel booted, its sources,
 #                   how its faults split, exact or not (README, docs)
 # make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
+# make bench-auth   a wrong-password flood against --web-config: scrape latency
 # make soak         10 minutes of the live view on a looping VM (root)
 # make fuzz asan    libFuzzer targets; an ASan+UBSan build in $(OUT)/asan
 # make deps         install missing Debian packages (says what it installs)
@@ -84,7 +85,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
-.PHONY: matrix seed-tables bench-scale bench-lock all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: matrix seed-tables bench-scale bench-lock bench-auth all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -208,7 +209,8 @@ deps:
 # libFuzzer targets (clang), with ASan and UBSan.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
-FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(if $(STATIC),,$(OUT)/fuzz/fuzz_http)
+FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name \
+	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
 
 $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/bpf_log.c \
 		src/splittop/sources.c src/splittop/vm_name.c src/splittop/vm_table.c src/common/parse.c \
@@ -230,6 +232,12 @@ $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,expo
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
+
+# --web-config's parser alone.
+$(OUT)/fuzz/fuzz_web_config: tests/fuzz/fuzz_web_config.c src/splittop/web_config.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP)
 
 fuzz: $(FUZZERS)
 
@@ -284,6 +292,12 @@ matrix: deps
 bench-lock: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/bench/lock_scale.py $(BENCHLOCKFLAGS)
+
+# A flood of wrong passwords against --web-config's basic auth: a scraper's
+# latency with and without it (tests/bench/auth_flood.py; BENCHAUTHFLAGS=
+# --compare BIN for a second build, e.g. one without the bcrypt budget).
+bench-auth: all
+	$(Q)OUT=$(OUT) python3 tests/bench/auth_flood.py $(BENCHAUTHFLAGS)
 
 # splittop's memory and CPU time against CPUs (the bed at -smp 2, 8, 32),
 # VMs and vCPUs: tests/bench/scale.py; SCALEFLAGS=--no-bed for this host only.
