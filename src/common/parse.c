@@ -97,6 +97,73 @@ int parse_seconds(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+int parse_span(const char *s, double max, double *out)
+{
+	static const char units[] = "hms";
+	static const double unit_s[] = { 3600, 60, 1 };
+	double total = 0;
+	int next = 0;	/* the first unit still allowed */
+
+	int r;
+
+	if (!s || !s[0])
+		return -EINVAL;
+	r = parse_seconds(s, 0, max, out);
+	if (r != -EINVAL)
+		return r;
+	while (*s) {
+		char *end;
+		const char *u;
+		double v;
+
+		if (!isdigit((unsigned char)s[0]))
+			return -EINVAL;
+		errno = 0;
+		v = strtod(s, &end);
+		if (end == s || errno == ERANGE || !isfinite(v) || !*end)
+			return -EINVAL;
+		u = strchr(units, *end);
+		if (!u || !*u || u - units < next)
+			return -EINVAL;
+		next = (int)(u - units) + 1;
+		total += v * unit_s[u - units];
+		s = end + 1;
+	}
+	if (total > max)
+		return -ERANGE;
+	*out = total;
+	return 0;
+}
+
+int parse_clock(const char *s, double *out)
+{
+	unsigned int v[3] = { 0, 0, 0 };
+	int parts = 0;
+
+	if (!s)
+		return -EINVAL;
+	while (parts < 3) {
+		unsigned int x = 0;
+		int digits = 0;
+
+		while (isdigit((unsigned char)*s) && digits < 2) {
+			x = x * 10 + (unsigned int)(*s++ - '0');
+			digits++;
+		}
+		/* The hour may have one digit; minutes and seconds have two. */
+		if (!digits || (parts && digits != 2))
+			return -EINVAL;
+		v[parts++] = x;
+		if (*s != ':')
+			break;
+		s++;
+	}
+	if (*s || parts < 2 || v[0] > 23 || v[1] > 59 || v[2] > 59)
+		return -EINVAL;
+	*out = v[0] * 3600.0 + v[1] * 60.0 + v[2];
+	return 0;
+}
+
 int parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "y", "yes", "1", "on", "true" };

@@ -3,6 +3,7 @@
  * interval, then one "total" line. */
 #include "json_writer.h"
 #include "render.h"
+#include "replay.h"
 
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ static void json_start(FILE *f, const struct snapshot *s, double interval)
 	jw_begin(&w, f);
 	jw_object(&w, NULL);
 	jw_str(&w, "type", "host");
+	jw_u64(&w, "format", RECORDING_FORMAT);
 	jw_str(&w, "kernel", s->host->kernel);
 	jw_str(&w, "mmu", s->host->mmu);
 	jw_str(&w, "eager_page_split", s->host->eager_split);

@@ -22,6 +22,12 @@ static const char usage[] =
 "      --listen [ADDR:]PORT  serve /metrics (OpenMetrics) over HTTP on ADDR\n"
 "                        (default 127.0.0.1; [::1]:PORT for IPv6): no live\n"
 "                        view; rows only with --csv, --json or -o\n"
+"      --replay FILE     read a recording of splittop --json instead of the\n"
+"                        kernel, and write it out as CSV (default) or JSON,\n"
+"                        only the VMs of -p and --vm; no root needed\n"
+"      --begin WHEN, --end WHEN  with --replay, only the frames from/to WHEN:\n"
+"                        a span from the recording's start (90, 5m, 1h30m)\n"
+"                        or a time of day (14:05, 14:05:30)\n"
 "      --web-config FILE TLS and basic auth for --listen, in the Prometheus\n"
 "                        exporter-toolkit's format (node_exporter's\n"
 "                        --web.config.file): see the man page\n"
@@ -106,11 +112,39 @@ static int parse_source(char *arg, struct options *o)
 	return 0;
 }
 
+/* --begin/--end: "90", "5m", "1h30m" or "14:05[:30]".  0 or -EINVAL. */
+static int when_parse(const char *s, struct when *w)
+{
+	double v;
+
+	if (!parse_clock(s, &v)) {
+		*w = (struct when){ .set = true, .clock = true, .v = v };
+		return 0;
+	}
+	if (parse_span(s, 1e9, &v))
+		return -EINVAL;
+	*w = (struct when){ .set = true, .v = v };
+	return 0;
+}
+
+/* What a replay cannot do with: it reads a recording, not the kernel.
+ * True after the usage error is printed. */
+static bool replay_conflict(const struct options *o)
+{
+	const char *with = o->listening ? "--listen" : o->list_sources ? "--list-sources" :
+			   o->duration ? "--duration" : o->count ? "--count" :
+			   o->command ? "a COMMAND" : NULL;
+
+	if (with)
+		return usage_error("--replay reads a recording: it cannot be used with %s", with) < 0;
+	return false;
+}
+
 /* 0: run, 1: help printed, -1: usage error printed. */
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG };
+       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END };
 
 /* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
  * a usage error (printed). */
@@ -132,6 +166,17 @@ static int apply_value(int c, struct options *o, char **argv)
 			return usage_error("invalid --listen '%s': expected [ADDR:]PORT, PORT 1..65535, "
 					   "ADDR IPv4 or [IPv6]", optarg);
 		o->listening = true;
+		break;
+	case OPT_REPLAY:
+		if (!optarg[0])
+			return usage_error("invalid --replay ''");
+		o->replay = optarg;
+		break;
+	case OPT_BEGIN:
+	case OPT_END:
+		if (when_parse(optarg, c == OPT_BEGIN ? &o->begin : &o->end))
+			return usage_error("invalid --%s '%s': expected a span (90, 5m, 1h30m) or a time of day "
+					   "(14:05, 14:05:30)", c == OPT_BEGIN ? "begin" : "end", optarg);
 		break;
 	case OPT_WEB_CONFIG:
 		if (!optarg[0])
@@ -229,6 +274,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "begin", required_argument, NULL, OPT_BEGIN },
+		{ "end", required_argument, NULL, OPT_END },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "output", required_argument, NULL, 'o' },
@@ -265,6 +313,13 @@ int options_parse(int argc, char **argv, struct options *o)
 	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
 		return usage_error("'--' needs a command after it");
 	}
+	if (o->replay && replay_conflict(o))
+		return -1;
+	if ((o->begin.set || o->end.set) && !o->replay)
+		return usage_error("--%s needs --replay", o->begin.set ? "begin" : "end");
+	/* Two times of day may span midnight; two spans cannot. */
+	if (o->begin.set && o->end.set && !o->begin.clock && !o->end.clock && o->begin.v > o->end.v)
+		return usage_error("--begin is after --end");
 	return 0;
 }
 

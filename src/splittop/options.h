@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "listen_addr.h"
+#include "replay.h"
 #include "tracer.h"
 
 #define MAX_PIDS 16
@@ -22,6 +23,8 @@ struct options {
 	struct listen_addr listen;	/* --listen, if listening */
 	bool listening;
 	const char *web_config;		/* --web-config FILE */
+	const char *replay;		/* --replay FILE */
+	struct when begin, end;		/* --begin, --end (with --replay) */
 	unsigned int max_vms;
 	unsigned int max_vcpus;
 	unsigned int wait_sample;	/* --wait-sample */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* --replay FILE: a recording made by splittop --json, read back and written
+ * again as CSV or JSON (the VMs that -p and --vm select), without root,
+ * BPF or KVM.  The CSV equals what the recorded run would have printed with
+ * --csv, byte for byte; the JSON is the recording's own lines. */
+#ifndef SPLITTOP_REPLAY_H
+#define SPLITTOP_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The recording format this splittop writes (the host line's "format");
+ * recordings without one are format 0 (splittop before 2026-12-02), the
+ * same lines.  Every format up to this one is read. */
+#define RECORDING_FORMAT 1
+
+/* --begin/--end: a span from the recording's start (seconds since its
+ * splittop started: elapsed_s), or a time of day (local). */
+struct when {
+	bool set, clock;
+	double v;		/* seconds: since the start, or since midnight */
+};
+
+struct replay_opts {
+	const char *path;
+	FILE *out;
+	bool json;			/* else CSV */
+	const uint32_t *pids;		/* -p: only these (npids 0: all) */
+	unsigned int npids;
+	const char *vm_name;		/* --vm: only this one */
+	struct when begin, end;		/* only the frames between; totals only without end */
+};
+
+/* Write the recording out.  0; 2 for a file that is not a recording it can
+ * read (one line printed: "splittop: --replay FILE[:LINE]: ..."); 1 if
+ * the output failed. */
+int replay_run(const struct replay_opts *o);
+
+#endif

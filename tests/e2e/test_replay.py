@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""splittop --replay: a recording of splittop --json written out again.
+Its CSV must equal the CSV the recorded run would have printed, byte for
+byte (the run's own frames, as SPLITTOP_RECORD kept them, rendered by
+golden_replay: the golden tests hold that to what runs print), its JSON the
+recording's own lines; -p and --vm select VMs as in a live run; a file it
+cannot read is one line and exit 2."""
+import csv
+import os
+import tempfile
+
+from harness import DIRTYVM, OUT, ROOT, SPLITTOP, mem, run, vm_test
+
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+GOLDEN_REPLAY = os.path.join(OUT, "tests", "golden_replay")
+
+
+def replay(*args, timeout=60):
+    return run([SPLITTOP, "--replay"] + [str(a) for a in args], timeout=timeout)
+
+
+def rendered(rec, fmt="csv"):
+    p = run([GOLDEN_REPLAY, fmt, rec], timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_replay_of_the_golden_recordings():
+    """Each golden JSON recording (real runs: this host's shadow MMU, the
+    stock kernel's TDP MMU, 1 GiB pages, two VMs with a name to escape)
+    converts to the CSV its run would have printed, and to itself; and the
+    one kept from before recordings had a format (format 0) reads too."""
+    names = [f[:-5] for f in sorted(os.listdir(GOLDEN)) if f.endswith(".json")]
+    assert len(names) >= 3, names
+    for name in names:
+        rec, js = os.path.join(GOLDEN, name + ".rec"), os.path.join(GOLDEN, name + ".json")
+        p = replay(js)      # not a terminal: CSV
+        assert p.returncode == 0 and p.stderr == "", (name, p.stderr)
+        assert p.stdout == rendered(rec), name
+        p = replay(js, "--json")
+        with open(js) as f:
+            assert p.returncode == 0 and p.stdout == f.read(), name
+    old = os.path.join(GOLDEN, "format0", "tdp-get-json.json")
+    with open(old) as f:
+        assert '"format"' not in f.readline()
+    p = replay(old, "--csv")
+    assert p.returncode == 0 and p.stdout == rendered(os.path.join(GOLDEN, "tdp-get-json.rec")), p.stderr
+
+
+def test_replay_selects_vms_like_a_live_run():
+    """The two-VM recording: --vm and -p keep that VM's rows, in JSON and CSV."""
+    js = os.path.join(GOLDEN, "shadow-clear2-json.json")
+    full = replay(js, "--csv").stdout.splitlines()
+    rows = list(csv.reader(full))
+    names = sorted({r[4] for r in rows[1:]})
+    assert len(names) == 2 and 'gold vm,"x"#0' in names, names
+    for name in names:
+        want = [full[0]] + [l for l, r in zip(full[1:], rows[1:]) if r[4] == name]
+        got = replay(js, "--csv", "--vm", name).stdout.splitlines()
+        assert got == want and len(want) > 2, (name, got[:3])
+    pid = rows[1][3]
+    got = replay(js, "--json", "-p", pid).stdout.splitlines()
+    assert len(got) == len(replay(js, "--json").stdout.splitlines()), got[:1]
+    got = replay(js, "--json", "-p", "999999").stdout.splitlines()
+    assert all('"vms":[]' in l for l in got[1:]) and len(got) > 2, got[:2]
+
+
+@vm_test()
+def test_replay_of_a_real_run_equals_its_frames():
+    """A run recorded now (--json -o, SPLITTOP_RECORD for its frames) of two
+    VMs in one process: the replay's CSV is the CSV of those frames, byte
+    for byte, and its JSON the recording."""
+    with tempfile.TemporaryDirectory(prefix="splittop-replay.") as d:
+        js, rec = os.path.join(d, "run.jsonl"), os.path.join(d, "run.rec")
+        p = run([SPLITTOP, "--json", "-i", "0.2", "-o", js, "--", DIRTYVM, "--vms", "2", "--vcpus", "1",
+                 "--mem", mem(32), "--rounds", "3", "--name", "rp"], env=dict(os.environ, SPLITTOP_RECORD=rec),
+                timeout=600)
+        assert p.returncode == 0, p.stderr
+        frames = rendered(rec)
+        assert frames.count(",total,") == 2, frames[-500:]
+        p = replay(js, "-o", os.path.join(d, "out.csv"))
+        with open(os.path.join(d, "out.csv")) as f:
+            assert p.returncode == 0 and f.read() == frames, p.stderr
+        with open(js) as f:
+            assert replay(js, "--json").stdout == f.read()
+
+
+def test_replay_refuses_what_it_cannot_read():
+    """One line naming the file (and line) and why, exit 2, nothing on
+    stdout past what came before; a last line still being written is left
+    out with a note, the rest converted."""
+    with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
+        lines = f.read().splitlines(keepends=True)
+    host = lines[0]
+    newer = host.replace('"format":1', '"format":2')
+    assert newer != host
+    cases = {
+        "other.json": ('{"name":"x","version":"1.0"}\n', ":1: not a splittop recording (its first line is not the "
+                       "host line of splittop --json)"),
+        "text.txt": ("time,cpu\n1,2\n", ":1: not JSON: not a value at byte 0"),
+        "cut.json": (host + lines[1][:200] + "\n" + lines[2], None),
+        "newer.json": (newer + lines[1], ": recording format 2 is newer than this splittop reads (0..1): a newer "
+                       "splittop wrote it"),
+        "empty.json": ("", ": empty: not a splittop recording"),
+        "two.json": (host + host, ":2: a second host line (two recordings in one file?)"),
+        "unknown.json": (host + '{"type":"summary"}\n', ":2: a line of unknown type"),
+        "notcount.json": (host + lines[1].replace('"faults":', '"faults":-', 1), ":2: faults is not a count"),
+    }
+    with tempfile.TemporaryDirectory(prefix="splittop-badrec.") as d:
+        for name, (text, why) in cases.items():
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write(text)
+            p = replay(path, "--csv")
+            assert p.returncode == 2, (name, p.returncode, p.stderr)
+            if why:
+                assert p.stderr == "splittop: --replay %s%s\n" % (path, why), (name, p.stderr)
+            else:
+                assert p.stderr.startswith("splittop: --replay %s:2: not JSON: " % path), (name, p.stderr)
+            assert p.stderr.count("\n") == 1, p.stderr
+        p = replay(d, "--csv")
+        assert (p.returncode, p.stderr) == (2, "splittop: --replay %s: not a file\n" % d), p.stderr
+        p = replay(os.path.join(d, "none.json"), "--csv")
+        assert p.returncode == 2 and p.stderr.endswith(": No such file or directory\n"), p.stderr
+        # Still being written: its last line has no newline yet.
+        path = os.path.join(d, "growing.json")
+        with open(path, "w") as f:
+            f.write("".join(lines[:3]) + lines[3][:100])
+        p = replay(path, "--csv")
+        assert p.returncode == 0, p.stderr
+        assert p.stderr == ("splittop: --replay %s:4: the last line is incomplete (a recording still being "
+                            "written, or cut short): replayed up to line 3\n" % path), p.stderr
+        assert p.stdout.count("\n") == 1 + sum(l.count('"pid":') for l in lines[1:3]), p.stdout
+
+
+def test_replay_usage_errors():
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    for args, why in ((["--listen", "9999"], "--listen"), (["-c", "3"], "--count"), (["-d", "1"], "--duration"),
+                      (["--list-sources"], "--list-sources"), (["--", "true"], "a COMMAND")):
+        p = run([SPLITTOP, "--replay", js] + args, timeout=60)
+        assert (p.returncode, p.stderr) == (2, "splittop: --replay reads a recording: it cannot be used with %s "
+                                               "(see --help)\n" % why), (args, p.stderr)
+    p = run([SPLITTOP, "--replay", ""], timeout=60)
+    assert (p.returncode, p.stderr) == (2, "splittop: invalid --replay '' (see --help)\n"), p.stderr
+
+
+def test_replay_slices_by_time():
+    """--begin/--end by a span from the start and by a time of day: the
+    frames between, as the full conversion has them; the run's totals only
+    for a slice that runs to the end."""
+    import time as _time
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    full = replay(js, "--csv").stdout.splitlines()
+    header, rows = full[0], [l.split(",") for l in full[1:]]
+    frames = sorted({float(r[1]) for r in rows if r[2] == "interval"})
+    assert len(frames) >= 4, frames
+
+    def between(lo, hi, totals):
+        return [header] + [",".join(r) for r in rows if (r[2] == "interval" and lo <= float(r[1]) <= hi)
+                           or (r[2] == "total" and totals)]
+    lo, hi = frames[1], frames[-2]
+    p = replay(js, "--csv", "--begin", "%.3f" % lo, "--end", "%.3f" % hi)
+    assert p.returncode == 0 and p.stdout.splitlines() == between(lo, hi, False), p.stdout
+    p = replay(js, "--csv", "--begin", "%.3f" % lo)
+    assert p.stdout.splitlines() == between(lo, 1e9, True), p.stdout
+    # A time of day: the second frame's, to the second (frames are 1 s apart).
+    t1 = next(float(r[0]) for r in rows if float(r[1]) == frames[1])
+    clock = _time.strftime("%H:%M:%S", _time.localtime(int(t1)))
+    p = replay(js, "--csv", "--begin", clock)
+    want = [header] + [",".join(r) for r in rows if r[2] == "total" or float(r[0]) >= int(t1)]
+    assert p.returncode == 0 and p.stdout.splitlines() == want, (clock, p.stdout)
+    p = replay(js, "--json", "--end", "0.5")
+    assert p.stdout.count("\n") == 1, p.stdout   # the host line alone
+    for args, why in ((["--begin", "5m1h"], "invalid --begin '5m1h': expected a span (90, 5m, 1h30m) or a time "
+                                            "of day (14:05, 14:05:30)"),
+                      (["--begin", "60", "--end", "30"], "--begin is after --end")):
+        p = replay(js, *args)
+        assert (p.returncode, p.stderr) == (2, "splittop: %s (see --help)\n" % why), p.stderr
+    p = run([SPLITTOP, "--begin", "5m"], timeout=60)
+    assert (p.returncode, p.stderr) == (2, "splittop: --begin needs --replay (see --help)\n"), p.stderr

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The recording reader's JSON: what it takes, what it refuses, strings. */
+#include "splittop/json_reader.h"
+#include "unit.h"
+
+#include <string.h>
+
+static struct jr_token toks[64];
+static struct jr_doc doc = { .t = toks, .cap = 64 };
+
+static int parse(const char *s, char *err)
+{
+	return jr_parse(&doc, s, strlen(s), err, 128);
+}
+
+static void refused(const char *s, const char *want)
+{
+	char err[128];
+
+	CHECK(parse(s, err) == -1, "refused: %s", s);
+	CHECK_STR(err, want, "its reason");
+}
+
+int main(void)
+{
+	char err[128], out[64];
+	uint64_t v;
+	int root, vms;
+
+	CHECK(!parse(" {\"type\":\"interval\",\"time_unix_s\":1795768473.072,\"vms\":[{\"pid\":7,\"vm\":"
+		     "\"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\",\"x\":null,\"y\":18446744073709551615}],\"ok\":true}\n", err),
+	      "a frame: %s", err);
+	root = 0;
+	CHECK(jr_is(&doc, jr_get(&doc, root, "type"), "interval"), "type");
+	CHECK(jr_get(&doc, root, "nope") == -1, "an absent key");
+	vms = jr_get(&doc, root, "vms");
+	CHECK(vms > 0 && doc.t[vms].type == JR_ARRAY, "vms");
+	CHECK(jr_u64(&doc, jr_get(&doc, doc.t[vms].child, "pid"), &v) && v == 7, "pid");
+	CHECK(jr_string(&doc, jr_get(&doc, doc.t[vms].child, "vm"), out, sizeof(out)), "name");
+	CHECK_STR(out, "a\"b\\c\xc3\xa9\xf0\x9f\x98\x80", "escapes, \\u, a surrogate pair");
+	CHECK(doc.t[jr_get(&doc, doc.t[vms].child, "x")].type == JR_NULL, "null");
+	CHECK(jr_u64(&doc, jr_get(&doc, doc.t[vms].child, "y"), &v) && v == UINT64_MAX, "UINT64_MAX");
+	CHECK(!jr_u64(&doc, jr_get(&doc, root, "time_unix_s"), &v), "a fraction is no count");
+	CHECK(doc.t[jr_get(&doc, root, "ok")].type == JR_BOOL, "true");
+
+	CHECK(!parse("{\"y\":18446744073709551616}", err) && !jr_u64(&doc, jr_get(&doc, 0, "y"), &v),
+	      "2^64 is no count");
+	CHECK(!parse("\"\\u0000x\\udc00\"", err) && jr_string(&doc, 0, out, sizeof(out)), "NUL, lone half");
+	CHECK_STR(out, "\xef\xbf\xbdx\xef\xbf\xbd", "both U+FFFD");
+	CHECK(!parse("\"abcdefgh\"", err) && jr_string(&doc, 0, out, 4), "cut");
+	CHECK_STR(out, "abc", "at the size");
+
+	refused("{\"a\":1,}", "a key must be a string at byte 7");
+	refused("{\"a\" 1}", "':' expected at byte 5");
+	refused("[1 2]", "',' or ']' expected at byte 3");
+	refused("{\"a\":1", "',' or '}' expected at byte 6");
+	refused("\"abc", "an unterminated string at byte 4");
+	refused("\"a\tb\"", "a control character in a string at byte 2");
+	refused("\"\\x\"", "a bad escape at byte 2");
+	refused("\"\\u12g4\"", "a bad \\u escape at byte 2");
+	refused("01", "text after the value at byte 1");
+	refused("1.", "a bad number at byte 0");
+	refused("-", "not a value at byte 0");
+	refused("nul", "not a value at byte 0");
+	refused("", "a value expected at byte 0");
+	refused("{} {}", "text after the value at byte 3");
+	refused("[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]", "nested too deep at byte 16");
+	{
+		char many[400];
+		int i;
+
+		for (i = 0; i < 100; i++)
+			memcpy(many + 2 * i, i ? ",1" : "[1", 2);
+		strcpy(many + 200, "]");
+		refused(many, "too many values at byte 127");
+	}
+	return unit_done();
+}
