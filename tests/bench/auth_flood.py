@@ -68,7 +68,7 @@ def one_run(binary, d, ctx, flood, seconds):
             try:
                 raw = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0))
                 c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
-                c.sock = ctx.wrap_socket(raw)
+                c.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
                 while not stop.is_set():
                     c.request("GET", "/metrics", headers=auth("prometheus", "guess%d" % sum(answers.values())))
                     r = c.getresponse()
