@@ -109,9 +109,20 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	return ret;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
+/* A fixed text (a literal: it outlives the response) as status; how is
+ * NULL, or what queues it instead (the 401 challenge, the 429's retry). */
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text,
+				  enum MHD_Result (*how)(struct MHD_Connection *c, struct MHD_Response *r))
 {
-	return reply(c, status, "text/plain", strdup(text), strlen(text));
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	ret = how ? how(c, r) : MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* The client's certificate chains to client_ca_file, is valid now and is
@@ -148,37 +159,17 @@ static enum auth_result basic_auth_of(struct basic_auth *b, struct MHD_Connectio
 }
 
 /* 401 with the challenge that makes a client send its user and password. */
-static enum MHD_Result deny(struct MHD_Connection *c)
+static enum MHD_Result challenge(struct MHD_Connection *c, struct MHD_Response *r)
 {
-	static const char body[] = "splittop: a user and password are needed\n";
-	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-								 MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret;
-
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "text/plain");
-	ret = MHD_queue_basic_auth_fail_response(c, "splittop", r);
-	MHD_destroy_response(r);
-	return ret;
+	return MHD_queue_basic_auth_fail_response(c, "splittop", r);
 }
 #pragma GCC diagnostic pop
 
-/* 429: too many passwords to check this second (basic_auth.h). */
-static enum MHD_Result busy(struct MHD_Connection *c)
+/* 429: the bcrypt budget (basic_auth.h) is back within a second. */
+static enum MHD_Result retry_later(struct MHD_Connection *c, struct MHD_Response *r)
 {
-	static const char body[] = "splittop: too many passwords to check; try again in a second\n";
-	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-								 MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret;
-
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "text/plain");
 	MHD_add_response_header(r, "Retry-After", "1");
-	ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
-	MHD_destroy_response(r);
-	return ret;
+	return MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -192,19 +183,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version; (void)upload; (void)upload_len; (void)state;
 	/* Who asks, before what is asked: a stranger learns nothing, not even a 404. */
 	if (x->client_auth != CLIENT_AUTH_NONE && !client_cert_ok(c, x->client_auth == CLIENT_AUTH_REQUIRE))
-		return reply_text(c, MHD_HTTP_FORBIDDEN, "splittop: a client certificate that the CA signed is needed\n");
+		return reply_text(c, MHD_HTTP_FORBIDDEN, "splittop: a client certificate that the CA signed is needed\n",
+				  NULL);
 	switch (x->auth ? basic_auth_of(x->auth, c) : AUTH_OK) {
 	case AUTH_OK:
 		break;
 	case AUTH_BUSY:
-		return busy(c);
+		return reply_text(c, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "splittop: too many passwords to check; try again in a second\n", retry_later);
 	default:
-		return deny(c);
+		return reply_text(c, MHD_HTTP_UNAUTHORIZED, "splittop: a user and password are needed\n", challenge);
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics\n");
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics\n", NULL);
 	if (strcmp(url, "/metrics"))
-		return reply_text(c, MHD_HTTP_NOT_FOUND, "splittop serves /metrics\n");
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "splittop serves /metrics\n", NULL);
 	om = wants_openmetrics(c);
 	pthread_mutex_lock(&x->lock);
 	len = x->len[om];

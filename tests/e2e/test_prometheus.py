@@ -378,6 +378,11 @@ def _tls_scrape(port, d, cert=None, headers=None):
         body, _ = get("https://127.0.0.1:%d/metrics" % port, headers, tls=tls_context(d, cert))
         return 200, body
     except urllib.error.HTTPError as e:
+        # A refusal says how to get in, or when to come back.
+        if e.code == 401:
+            assert e.headers.get("WWW-Authenticate") == 'Basic realm="splittop"', dict(e.headers)
+        if e.code == 429:
+            assert e.headers.get("Retry-After") == "1", dict(e.headers)
         return e.code, e.read().decode()
     except (ssl.SSLError, ConnectionError) as e:
         return 0, str(e)

@@ -6,6 +6,7 @@ golden_replay: the golden tests hold that to what runs print), its JSON the
 recording's own lines; -p and --vm select VMs as in a live run; a file it
 cannot read is one line and exit 2."""
 import csv
+import json
 import os
 import tempfile
 
@@ -58,9 +59,13 @@ def test_replay_selects_vms_like_a_live_run():
         want = [full[0]] + [l for l, r in zip(full[1:], rows[1:]) if r[4] == name]
         got = replay(js, "--csv", "--vm", name).stdout.splitlines()
         assert got == want and len(want) > 2, (name, got[:3])
-    pid = rows[1][3]
-    got = replay(js, "--json", "-p", pid).stdout.splitlines()
-    assert len(got) == len(replay(js, "--json").stdout.splitlines()), got[:1]
+    # Both VMs are one process's: its pid keeps the whole recording.
+    assert {r[3] for r in rows[1:]} == {rows[1][3]}, rows[1:3]
+    with open(js) as f:
+        assert replay(js, "--json", "-p", rows[1][3]).stdout == f.read()
+    # --vm in JSON: each line with that VM's object alone.
+    one = replay(js, "--json", "--vm", names[0]).stdout.splitlines()
+    assert all(l.count('"pid":') == 1 and json.dumps(names[0])[1:-1] in l for l in one[1:]), one[1][:200]
     got = replay(js, "--json", "-p", "999999").stdout.splitlines()
     assert all('"vms":[]' in l for l in got[1:]) and len(got) > 2, got[:2]
 
