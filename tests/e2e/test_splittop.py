@@ -134,19 +134,32 @@ def expected(summary, vm):
     return want
 
 
-def check_faults_against_kvm(total, summary, vm, what):
+def check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=False):
     """KVM's own per-vCPU counters (mappings installed, faults that found
     theirs installed already, MMIO SPTEs created) add up to splittop's
     faults.  Where vCPUs race on a shared page under a TDP MMU's read lock
     (see shared_page_races), a fault that chose its mapping (splittop counts
     it there) can lose the SPTE's cmpxchg to another and be retried: KVM
     counts it in pf_taken only.  Those are at most the faults KVM neither
-    fixed, found spurious nor emulated."""
+    fixed, found spurious nor emulated.
+
+    kvm_lost_writes: this host's KVM let the guest write pages its dirty log
+    never saw (see check_vm).  In one such run (CI of 2026-12-02: 15,626
+    pages lost) kvm_mmu_spte_requested fired 29 times more than KVM counted
+    faults at all (pf_taken = pf_fixed + pf_emulate exactly): faults KVM
+    handled outside kvm_mmu_page_fault(), the only place that counts them
+    from 6.12 on (prefetch faults are counted nowhere), on a path of the PVM
+    backend's whose source is not public.  Then every fault KVM counted is
+    still one of splittop's, and the rest is printed."""
     k = vm["kvm_faults"]
     handled = k["pf_fixed"] + k["pf_spurious"] + k["pf_mmio_spte_created"]
     retried = k["pf_taken"] - k["pf_fixed"] - k["pf_spurious"] - k["pf_emulate"]
     n = int(total["faults"])
-    if shared_page_races(summary):
+    if kvm_lost_writes and n != handled:
+        assert n > handled, (what, total, k)
+        print("note: %s: %d faults more than KVM counted (%s), where KVM lost writes" % (
+            what, n - handled, k), flush=True)
+    elif shared_page_races(summary):
         assert handled <= n <= handled + max(retried, 0), (what, total, k)
     else:
         assert n == handled, (what, total, k)
@@ -195,7 +208,7 @@ def check_vm(total, summary, vm):
     assert int(total["faults"]) == sum(int(total[k]) for k in
                                        ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other"))
     # ...and every fault KVM's MMU handled was counted once.
-    check_faults_against_kvm(total, summary, vm, what)
+    check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=bool(lost))
     if want["faults_nonpresent"] is None and not lost:
         # The system memslot's share is not the workload's to predict here
         # (see expected()), but it is no more than its pages and MMIO SPTEs.
