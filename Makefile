@@ -77,7 +77,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
-		src/splittop/json_reader.c src/splittop/replay.c \
+		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
@@ -130,7 +130,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
-		     vm_table vm_name view keys openmetrics listen_addr json_reader replay) $(OUT)/obj/common/parse.o
+		     vm_table vm_name view keys openmetrics listen_addr json_reader replay recording_vm replay_model) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)

@@ -148,6 +148,24 @@ def golden_tests(out):
                                              % (stem, ext, i + 1, k, a[max(0, k - 60):k + 60], b[max(0, k - 60):k + 60]))
                 raise AssertionError("%s%s: %d lines, want %d" % (stem, ext, len(got), len(exp)))
         yield "golden/" + stem + ext, run
+        if ext == ".json":
+            def replay_view(stem=stem):
+                """--replay's live view, rebuilt from what the run printed
+                (its JSON), shows at every frame what the live view showed
+                (its model from the raw recording), with the rates over
+                the JSON's millisecond timestamps (view-ms)."""
+                tool = os.path.join(out, "tests", "golden_replay")
+                got = subprocess.run([tool, "view-json", os.path.join(d, stem + ".json")],
+                                     capture_output=True, timeout=60)
+                want = subprocess.run([tool, "view-ms", os.path.join(d, stem + ".rec")],
+                                      capture_output=True, timeout=60)
+                if got.returncode or want.returncode:
+                    raise AssertionError((got.stderr + want.stderr).decode(errors="replace"))
+                a, b = got.stdout.decode().splitlines(), want.stdout.decode().splitlines()
+                assert len(a) == len(b) and len(a) > 100, (len(a), len(b))
+                for i, (x, y) in enumerate(zip(a, b)):
+                    assert x == y, "%s line %d:\n  replay    %s\n  live view %s" % (stem, i + 1, x, y)
+            yield "golden/" + stem + ".replay-view", replay_view
 
 
 def sanitized_unit_tests(out):

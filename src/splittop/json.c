@@ -208,6 +208,10 @@ static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const 
 	json_dlog(w, v->e, c);
 	json_vcpus(w, v->e, sc == SCOPE_TOTAL ? v->e->vcpus.now : v->vdelta, a);
 	jw_close(w, '}');
+	/* Only where it is so: the VM ended in this interval (its last one),
+	 * as the live view marks it.  A replay reads it back. */
+	if (!v->e->alive)
+		jw_true(w, "exited");
 	jw_close(w, '}');
 }
 

@@ -108,6 +108,12 @@ void jw_null(struct jw *w, const char *key)
 	fputs("null", w->f);
 }
 
+void jw_true(struct jw *w, const char *key)
+{
+	member(w, key);
+	fputs("true", w->f);
+}
+
 void jw_num(struct jw *w, const char *key, const char *fmt, double v)
 {
 	member(w, key);

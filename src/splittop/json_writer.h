@@ -26,6 +26,7 @@ void jw_close(struct jw *w, char bracket);	/* '}' or ']' */
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_str(struct jw *w, const char *key, const char *s);
 void jw_null(struct jw *w, const char *key);
+void jw_true(struct jw *w, const char *key);
 /* A number in a given printf format (e.g. "%.3f"). */
 void jw_num(struct jw *w, const char *key, const char *fmt, double v);
 void jw_u64s(struct jw *w, const char *key, const __u64 *v, unsigned int n);

@@ -3,6 +3,7 @@
  * the live view's model (every table column and the detail pane's lines):
  * the golden tests compare it byte for byte with the expected files. */
 #include "splittop/record.h"
+#include "splittop/replay_model.h"
 #include "splittop/render.h"
 #include "splittop/view.h"
 
@@ -63,6 +64,34 @@ static void flush(const char *mode, struct snapshot *s, struct vm_table *t, enum
 	t->n = 0;
 }
 
+/* The same model from a recording of splittop --json (replay_model.c):
+ * what the live view over a recording shows at each frame. */
+static int view_json(const char *path)
+{
+	struct replay_model m;
+	unsigned int i, k;
+
+	if (replay_model_open(&m, path)) {
+		fprintf(stderr, "splittop: %s\n", m.err);
+		replay_model_close(&m);
+		return 2;
+	}
+	for (i = 0; i < m.nfr; i++) {
+		bool total = m.fr[i].total;
+
+		if (replay_model_goto(&m, (int)i)) {
+			fprintf(stderr, "splittop: %s\n", m.err);
+			replay_model_close(&m);
+			return 2;
+		}
+		printf("%s frame, dt %.3f\n", total ? "total" : "interval", m.snap.dt);
+		for (k = 0; k < m.snap.n; k++)
+			view_vm(&m.snap.vms[k], &m.snap.avail, total, m.snap.dt, k == 0);
+	}
+	replay_model_close(&m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_table t = { 0 };
@@ -71,12 +100,19 @@ int main(int argc, char **argv)
 	char line[1 << 16];
 	unsigned int lineno = 0;
 	enum scope sc = SCOPE_INTERVAL;
-	bool open = false, started = false;
+	bool open = false, started = false, ms = false;
+	char num[64];
 	uint64_t seq = 1;
 	FILE *in;
 
+	if (argc == 3 && !strcmp(argv[1], "view-json"))
+		return view_json(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "view-ms")) {
+		ms = true;
+		argv[1] = "view";
+	}
 	if (argc != 3 || (strcmp(argv[1], "csv") && strcmp(argv[1], "json") && strcmp(argv[1], "view"))) {
-		fprintf(stderr, "usage: golden_replay csv|json|view RECORDING\n");
+		fprintf(stderr, "usage: golden_replay csv|json|view|view-ms RECORDING, or view-json FILE.json\n");
 		return 2;
 	}
 	in = fopen(argv[2], "r");
@@ -106,6 +142,10 @@ int main(int argc, char **argv)
 			}
 			started = open = true;
 			sc = strcmp(r->scope, "total") ? SCOPE_INTERVAL : SCOPE_TOTAL;
+			/* view-ms: elapsed as the JSON recording has it, to the
+			 * millisecond, so that its rates are the replay's. */
+			if (ms)
+				r->elapsed = strtod((snprintf(num, sizeof(num), "%.3f", r->elapsed), num), NULL);
 			s.dt = r->elapsed - s.elapsed;
 			s.time_unix = r->time_unix;
 			s.elapsed = r->elapsed;
