@@ -10,7 +10,13 @@ enum key_action {
 	KA_NONE, KA_QUIT, KA_DETAIL, KA_BACK, KA_SORT_NEXT, KA_SORT_PREV, KA_REVERSE, KA_FILTER,
 	KA_TOTALS, KA_PAUSE, KA_LONGER, KA_SHORTER, KA_UP, KA_DOWN, KA_PAGE_UP, KA_PAGE_DOWN,
 	KA_HOME, KA_END, KA_SOURCES, KA_HELP,
+	/* --replay's: moving in time. */
+	KA_STEP_NEXT, KA_STEP_PREV, KA_FIRST, KA_LAST, KA_JUMP, KA_NEXT_ENABLE, KA_PREV_ENABLE,
+	KA_FASTER, KA_SLOWER,
 };
+
+/* Where a key works: the live view of a run, the view over a recording. */
+enum key_mode { KM_LIVE = 1, KM_REPLAY = 2, KM_BOTH = 3 };
 
 struct key_binding {
 	const char *label;		/* the keys as the help and the man page name them */
@@ -19,16 +25,18 @@ struct key_binding {
 	const char *help;		/* its line in the help box */
 	const char *footer;		/* "KEYS what" in the table's footer, or NULL */
 	const char *detail_footer;	/* in the detail pane's footer, or NULL */
+	unsigned int modes;		/* enum key_mode bits */
 };
 
 extern const struct key_binding key_bindings[];
 extern const unsigned int nr_key_bindings;
 
-enum key_action key_action_of(int code);
-/* The help box's lines (title first); returns how many, at most max. */
-unsigned int key_help_lines(char lines[][96], unsigned int max);
-/* A footer: the bindings' footer texts in order, two spaces apart.  filter,
- * when non-empty, is quoted after the filter key's text. */
-void key_footer(char *buf, size_t n, int detail, const char *filter);
+/* What a key does in mode (enum key_mode). */
+enum key_action key_action_of(int code, unsigned int mode);
+/* The help box's lines (title first) for mode; returns how many, at most max. */
+unsigned int key_help_lines(char lines[][96], unsigned int max, unsigned int mode);
+/* A footer: mode's bindings' footer texts in order, two spaces apart.
+ * filter, when non-empty, is quoted after the filter key's text. */
+void key_footer(char *buf, size_t n, int detail, const char *filter, unsigned int mode);
 
 #endif

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "record.h"
 #include "replay.h"
+#include "replay_tui.h"
 #include "render.h"
 #include "tracer.h"
 #include "tui.h"
@@ -519,9 +520,15 @@ static int replay_main(const struct options *o)
 	int rc;
 
 	if (!o->json && !o->csv && !o->output && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "splittop: --replay: the live view over a recording is not built yet; "
-			"use --csv or --json, or -o FILE\n");
-		return 2;
+		if (o->end.set) {
+			fprintf(stderr, "splittop: --end slices what --replay writes (--csv, --json, -o); the "
+				"live view goes to the recording's end\n");
+			return 2;
+		}
+		return replay_tui_run(&(struct replay_tui_opts){
+			.path = o->replay, .color = !o->no_color && !getenv("NO_COLOR"), .want = selected,
+			.want_arg = o, .selection = o->selection[0] ? o->selection : NULL, .begin = o->begin },
+			&stop_signal);
 	}
 	if (o->output) {
 		r.out = fopen(o->output, "w");

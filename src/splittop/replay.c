@@ -24,9 +24,7 @@ struct replay {
 	double lo, hi;			/* the slice's times of day, as unix time */
 };
 
-/* A time of day as unix time: on the day the recording started (start,
- * unix), or the day after if that is before the start (a night's run). */
-static double clock_at(double start, double since_midnight)
+double replay_clock_at(double start, double since_midnight)
 {
 	time_t t = (time_t)start;
 	struct tm tm;
@@ -61,8 +59,8 @@ static bool in_slice(struct replay *r, double time_unix, double elapsed)
 	if (!r->framed) {
 		double start = time_unix - elapsed;	/* when the recorded splittop started */
 
-		r->lo = o->begin.clock ? clock_at(start, o->begin.v) : 0;
-		r->hi = o->end.clock ? clock_at(start, o->end.v) : 0;
+		r->lo = o->begin.clock ? replay_clock_at(start, o->begin.v) : 0;
+		r->hi = o->end.clock ? replay_clock_at(start, o->end.v) : 0;
 		r->framed = true;
 	}
 	return !(o->begin.set && past(&o->begin, r->lo, time_unix, elapsed, -1)) &&

@@ -32,6 +32,11 @@ struct replay_opts {
 	struct when begin, end;		/* only the frames between; totals only without end */
 };
 
+/* A time of day (seconds since midnight, local) as unix time: on the day
+ * the recording started (start, unix), or the day after if that is before
+ * the start (a night's run). */
+double replay_clock_at(double start, double since_midnight);
+
 /* Write the recording out.  0; 2 for a file that is not a recording it can
  * read (one line printed: "splittop: --replay FILE[:LINE]: ..."); 1 if
  * the output failed. */

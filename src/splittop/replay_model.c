@@ -540,7 +540,7 @@ int replay_model_find_enable(const struct replay_model *m, int i, int dir)
 	return -1;
 }
 
-int replay_model_find_time(const struct replay_model *m, double t)
+int replay_model_find_time(const struct replay_model *m, double t, bool by_elapsed)
 {
 	int lo = 0, hi = (int)m->nfr - 1;
 
@@ -548,7 +548,7 @@ int replay_model_find_time(const struct replay_model *m, double t)
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (m->fr[mid].time_unix < t - 0.0005)
+		if ((by_elapsed ? m->fr[mid].elapsed : m->fr[mid].time_unix) < t - 0.0005)
 			lo = mid + 1;
 		else
 			hi = mid;

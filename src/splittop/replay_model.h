@@ -80,8 +80,9 @@ int replay_model_goto(struct replay_model *m, int i);
 /* The first frame after (dir 1) or before (-1) i in which dirty logging
  * was enabled, or -1. */
 int replay_model_find_enable(const struct replay_model *m, int i, int dir);
-/* The frame at or after a recorded time (unix seconds), clamped. */
-int replay_model_find_time(const struct replay_model *m, double time_unix);
+/* The first frame at or after a recorded time (unix seconds; by_elapsed:
+ * seconds since the recorded splittop started), the last if none. */
+int replay_model_find_time(const struct replay_model *m, double t, bool by_elapsed);
 void replay_model_close(struct replay_model *m);
 
 #endif

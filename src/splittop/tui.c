@@ -22,7 +22,10 @@ struct tui {
 	bool color, utf8;
 	bool paused, totals, reverse, finished;
 	bool help, sources, detail, editing;
-	double interval, dt;
+	bool replay, jumping;		/* a recording's; editing the g prompt */
+	unsigned int mode;		/* enum key_mode */
+	double interval, dt, speed;
+	char where[160], jump[64];
 	enum column sort;
 	char filter[64], edit[64];
 	char banner[192], status[96];
@@ -65,6 +68,10 @@ struct tui *tui_start(const struct tui_opts *o)
 	cs = nl_langinfo(CODESET);
 	ui->utf8 = cs && !strcmp(cs, "UTF-8");
 	ui->interval = o->interval;
+	ui->replay = o->replay;
+	ui->mode = o->replay ? KM_REPLAY : KM_LIVE;
+	ui->paused = o->replay;		/* a replay opens on its first frame, still */
+	ui->speed = 1;
 	ui->sort = COL_FAULTS;
 	ui->selection = o->filter_pid_vm;
 	ui->screen = newterm(NULL, stdout, stdin);
@@ -120,6 +127,40 @@ double tui_interval(const struct tui *ui)
 bool tui_paused(const struct tui *ui)
 {
 	return ui->paused;
+}
+
+double tui_speed(const struct tui *ui)
+{
+	return ui->speed;
+}
+
+const char *tui_jump_text(const struct tui *ui)
+{
+	return ui->jump;
+}
+
+void tui_set_where(struct tui *ui, const char *where)
+{
+	snprintf(ui->where, sizeof(ui->where), "%s", where);
+}
+
+void tui_set_status(struct tui *ui, const char *status)
+{
+	snprintf(ui->status, sizeof(ui->status), "%s", status);
+}
+
+void tui_unfinish(struct tui *ui)
+{
+	if (!ui->finished)
+		return;
+	ui->finished = ui->totals = false;
+	ui->banner[0] = '\0';
+}
+
+void tui_reset_history(struct tui *ui)
+{
+	if (ui->hist)
+		memset(ui->hist, 0, ui->hist_cap * sizeof(*ui->hist));
 }
 
 static int attr_of(const struct tui *ui, enum view_style st)
@@ -211,7 +252,7 @@ void tui_finish(struct tui *ui, const char *banner)
 {
 	ui->finished = true;
 	ui->totals = true;
-	ui->paused = false;
+	ui->paused = ui->replay;	/* a replay stays at its end */
 	snprintf(ui->banner, sizeof(ui->banner), "%s", banner);
 }
 
@@ -240,9 +281,20 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 	else
 		snprintf(tm, sizeof(tm), "%gs", ui->interval);
 	/* The state flags come first: a narrow screen cuts the end. */
-	snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
-		 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
-		 t->host->kernel, t->host->mmu, t->host->eager_split, tm, when);
+	if (ui->replay) {
+		char st[24];
+
+		if (ui->paused)
+			snprintf(st, sizeof(st), " [PAUSED]");
+		else
+			snprintf(st, sizeof(st), ui->speed == 1 ? " [PLAY]" : " [PLAY x%g]", ui->speed);
+		snprintf(line, sizeof(line), "splittop REPLAY%s%s  %s  %s  %s MMU  eager_page_split=%s  every %s", st,
+			 ui->totals ? " [TOTALS]" : "", ui->where, t->host->kernel, t->host->mmu,
+			 t->host->eager_split, tm);
+	} else
+		snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
+			 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
+			 t->host->kernel, t->host->mmu, t->host->eager_split, tm, when);
 	bar((*y)++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 
 	for (i = 0; i < ui->nrows; i++) {
@@ -370,6 +422,9 @@ static void draw_table(struct tui *ui, int y)
 			snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
 		else if (ui->finished)
 			snprintf(line, sizeof(line), "No KVM virtual machine ran.");
+		else if (ui->replay)
+			snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
+				 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
 		else
 			snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
 				 ui->selection ? " among the selected" : "");
@@ -514,7 +569,7 @@ static void draw_help(struct tui *ui)
 {
 	char text[32][96];
 	const char *lines[32];
-	unsigned int i, n = key_help_lines(text, 32);
+	unsigned int i, n = key_help_lines(text, 32, ui->mode);
 
 	for (i = 0; i < n; i++)
 		lines[i] = text[i];
@@ -542,7 +597,8 @@ static void draw_keys(struct tui *ui)
 	char line[256];
 
 	if (ui->editing) {
-		snprintf(line, sizeof(line), "filter: %s", ui->edit);
+		snprintf(line, sizeof(line), "%s%s", ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ",
+			 ui->edit);
 		bar(LINES - 1, A_NORMAL, line);
 		curs_set(1);
 		move(LINES - 1, (int)view_text_width(line) < COLS ? (int)view_text_width(line) : COLS - 1);
@@ -552,7 +608,7 @@ static void draw_keys(struct tui *ui)
 	if (ui->status[0])
 		snprintf(line, sizeof(line), "%s", ui->status);
 	else
-		key_footer(line, sizeof(line), ui->detail, ui->detail ? NULL : ui->filter);
+		key_footer(line, sizeof(line), ui->detail, ui->detail ? NULL : ui->filter, ui->mode);
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 
@@ -660,7 +716,10 @@ static void edit_key(struct tui *ui, int ch)
 	if (ch == 27) {
 		ui->editing = false;
 	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit);
+		if (ui->jumping)
+			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit);
+		else
+			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit);
 		ui->editing = false;
 		ui->top = 0;
 	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
@@ -698,22 +757,53 @@ static enum tui_event key(struct tui *ui, int ch)
 {
 	if (ui->editing) {
 		edit_key(ui, ch);
+		if (!ui->editing && ui->jumping) {
+			ui->jumping = false;
+			if (ch != 27)
+				return TUI_JUMP;
+		}
 		return TUI_NONE;
 	}
 	if (ch == KEY_RESIZE)
 		return TUI_NONE;
 	ui->status[0] = '\0';
-	if (key_action_of(ch) == KA_QUIT)
+	if (key_action_of(ch, ui->mode) == KA_QUIT)
 		return TUI_QUIT;
 	if (ui->help || ui->sources) {
 		/* Any key closes an overlay. */
 		ui->help = ui->sources = false;
 		return TUI_NONE;
 	}
-	switch (key_action_of(ch)) {
+	switch (key_action_of(ch, ui->mode)) {
 	case KA_PAUSE:
+		if (ui->replay) {
+			ui->paused = !ui->paused;
+			return TUI_PLAY;
+		}
 		ui->paused = !ui->paused && !ui->finished;
 		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
+		break;
+	case KA_FASTER:
+	case KA_SLOWER:
+		if (key_action_of(ch, ui->mode) == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
+			ui->speed *= key_action_of(ch, ui->mode) == KA_FASTER ? 2 : 0.5;
+		snprintf(ui->status, sizeof(ui->status), "playing at %gx the recorded pace", ui->speed);
+		return TUI_PLAY;
+	case KA_STEP_NEXT:
+		return TUI_STEP_NEXT;
+	case KA_STEP_PREV:
+		return TUI_STEP_PREV;
+	case KA_FIRST:
+		return TUI_FIRST;
+	case KA_LAST:
+		return TUI_LAST;
+	case KA_NEXT_ENABLE:
+		return TUI_NEXT_ENABLE;
+	case KA_PREV_ENABLE:
+		return TUI_PREV_ENABLE;
+	case KA_JUMP:
+		ui->editing = ui->jumping = true;
+		ui->edit[0] = '\0';
 		break;
 	case KA_LONGER:
 		change_interval(ui, 1);
@@ -753,7 +843,7 @@ static enum tui_event key(struct tui *ui, int ch)
 	case KA_PAGE_DOWN:
 	case KA_HOME:
 	case KA_END:
-		navigate(ui, key_action_of(ch));
+		navigate(ui, key_action_of(ch, ui->mode));
 		break;
 	case KA_SOURCES:
 		ui->sources = true;
@@ -781,13 +871,14 @@ enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)
 	 * main looks at its signal flag. */
 	if (poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
 		return TUI_NONE;
-	while ((ch = getch()) != ERR) {
+	/* One event at a time: keys typed ahead (three steps) wait for
+	 * the caller to act on the first. */
+	while (ev == TUI_NONE && (ch = getch()) != ERR) {
 		keys = true;
 		e = key(ui, ch);
 		if (e == TUI_QUIT)
 			return TUI_QUIT;
-		if (e != TUI_NONE)
-			ev = e;
+		ev = e;
 	}
 	if (keys)
 		tui_draw(ui);

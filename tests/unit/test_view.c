@@ -5,6 +5,7 @@
 #include "splittop/view.h"
 #include "unit.h"
 
+#include <curses.h>
 #include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
@@ -261,16 +262,33 @@ static void test_keys(void)
 	bool in_keys = false;
 	FILE *f = fopen(man, "r");
 
-	CHECK(key_action_of('q') == KA_QUIT && key_action_of(' ') == KA_PAUSE &&
-	      key_action_of('\n') == KA_DETAIL && key_action_of('x') == KA_NONE, "keys map to actions");
-	key_footer(footer, sizeof(footer), 0, "web");
+	unsigned int live = 0, replay = 0;
+
+	CHECK(key_action_of('q', KM_LIVE) == KA_QUIT && key_action_of(' ', KM_LIVE) == KA_PAUSE &&
+	      key_action_of('\n', KM_LIVE) == KA_DETAIL && key_action_of('x', KM_LIVE) == KA_NONE,
+	      "keys map to actions");
+	CHECK(key_action_of('+', KM_LIVE) == KA_LONGER && key_action_of('+', KM_REPLAY) == KA_FASTER &&
+	      key_action_of(KEY_RIGHT, KM_LIVE) == KA_NONE && key_action_of(KEY_RIGHT, KM_REPLAY) == KA_STEP_NEXT &&
+	      key_action_of('g', KM_LIVE) == KA_NONE && key_action_of('g', KM_REPLAY) == KA_JUMP &&
+	      key_action_of('q', KM_REPLAY) == KA_QUIT && key_action_of(' ', KM_REPLAY) == KA_PAUSE,
+	      "a replay's keys move in time; the live view's change the interval");
+	key_footer(footer, sizeof(footer), 0, "web", KM_LIVE);
 	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter 'web'  t totals  space pause  h help",
 		  "the table's footer, with the filter");
-	key_footer(footer, sizeof(footer), 1, NULL);
+	key_footer(footer, sizeof(footer), 1, NULL, KM_LIVE);
 	CHECK_STR(footer, "q quit  Esc back  t rates/totals  space pause  Up/Down scroll  h help",
 		  "the detail pane's footer");
-	n = key_help_lines(text, 32);
-	CHECK(n == nr_key_bindings + 2 && !strcmp(text[0], "splittop keys"), "a help line per key");
+	key_footer(footer, sizeof(footer), 0, NULL, KM_REPLAY);
+	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter  t totals  space play  Left/Right step  "
+		  "g go to  m next migration  h help", "a replay's footer");
+	for (i = 0; i < nr_key_bindings; i++) {
+		live += !key_bindings[i].modes || (key_bindings[i].modes & KM_LIVE);
+		replay += !key_bindings[i].modes || (key_bindings[i].modes & KM_REPLAY);
+	}
+	n = key_help_lines(text, 32, KM_LIVE);
+	CHECK(n == live + 2 && !strcmp(text[0], "splittop keys"), "a help line per key");
+	n = key_help_lines(text, 32, KM_REPLAY);
+	CHECK(n == replay + 2 && n < 32 && !strcmp(text[0], "splittop keys (replay)"), "a help line per replay key");
 	CHECK(f != NULL, "the man page %s is readable", man);
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, ".SH", 3))

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "replay_tui.h"
+#include "common/parse.h"
+#include "replay_model.h"
+#include "tui.h"
+#include "view.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct rt {
+	struct replay_model m;
+	struct tui *ui;
+	double shown_at;	/* monotonic time the frame went on screen (playing) */
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds since the recorded start as the header writes them: 12.3s, 4m05s, 2h03m10s. */
+static void fmt_span(char *buf, size_t n, double s)
+{
+	unsigned long t = (unsigned long)(s + 0.5);
+
+	if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (t < 3600)
+		snprintf(buf, n, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(buf, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void set_where(struct rt *r)
+{
+	const struct rm_frame *f = &r->m.fr[r->m.cur];
+	char when[32], span[32], where[160];
+	time_t t = (time_t)f->time_unix;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fmt_span(span, sizeof(span), f->elapsed);
+	snprintf(where, sizeof(where), "%s %u/%u  %s  +%s%s", f->total ? "totals" : "interval",
+		 (unsigned int)r->m.cur + 1, r->m.nfr, when, span,
+		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "  (being written)" : "  (the last)")
+							       : "");
+	tui_set_where(r->ui, where);
+}
+
+/* Frame i on screen.  A step forward adds one sample to the sparklines;
+ * any other move feeds them the recording's intervals before i. */
+static int show(struct rt *r, int i)
+{
+	int from = i == r->m.cur + 1 ? i : i - (VIEW_HISTORY - 1), f;
+
+	if (from < 0)
+		from = 0;
+	if (from < i)
+		tui_reset_history(r->ui);
+	for (f = from; f <= i; f++) {
+		if (replay_model_goto(&r->m, f))
+			return -1;
+		if (r->m.fr[f].total)
+			tui_finish(r->ui, "the run's totals: the end of the recording");
+		else
+			tui_unfinish(r->ui);
+		tui_update(r->ui, &r->m.snap);
+	}
+	set_where(r);
+	r->shown_at = now_mono();
+	return 0;
+}
+
+/* A move to frame i, clamped, with a note where it cannot go. */
+static int go(struct rt *r, int i)
+{
+	if (i < 0) {
+		tui_set_status(r->ui, "the first interval of the recording");
+		i = 0;
+	} else if (i >= (int)r->m.nfr) {
+		tui_set_status(r->ui, "the end of the recording");
+		i = (int)r->m.nfr - 1;
+	}
+	return i == r->m.cur ? 0 : show(r, i);
+}
+
+/* g's text: +SPAN / -SPAN from here, SPAN from the start, HH:MM[:SS]. */
+static int jump(struct rt *r, const char *text)
+{
+	const struct rm_frame *f = &r->m.fr[r->m.cur];
+	double v;
+
+	while (*text == ' ')
+		text++;
+	if (!*text)
+		return 0;
+	if ((*text == '+' || *text == '-') && !parse_span(text + 1, 1e9, &v))
+		return go(r, replay_model_find_time(&r->m, f->elapsed + (*text == '+' ? v : -v), true));
+	if (!parse_clock(text, &v))
+		return go(r, replay_model_find_time(&r->m, replay_clock_at(f->time_unix - f->elapsed, v), false));
+	if (!parse_span(text, 1e9, &v))
+		return go(r, replay_model_find_time(&r->m, v, true));
+	tui_set_status(r->ui, "go to: expected +90s or -5m (from here), 1h5m (from the start), 14:03 (a time)");
+	return 0;
+}
+
+static int enable(struct rt *r, int dir)
+{
+	int i = replay_model_find_enable(&r->m, r->m.cur, dir);
+
+	if (i < 0) {
+		tui_set_status(r->ui, dir > 0 ? "no dirty-log enable after this interval"
+					      : "no dirty-log enable before this interval");
+		return 0;
+	}
+	return show(r, i);
+}
+
+/* Playing: the next frame when its recorded interval has passed (at the
+ * speed asked); past the end of a recording still being written, what was
+ * appended since. */
+static int play(struct rt *r)
+{
+	int n;
+
+	if (r->m.cur + 1 < (int)r->m.nfr)
+		return show(r, r->m.cur + 1);
+	if (r->m.fr[r->m.cur].total)
+		return 0;
+	n = replay_model_refresh(&r->m);
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		return show(r, r->m.cur + 1);
+	set_where(r);
+	r->shown_at = now_mono();
+	return 0;
+}
+
+static int wait_ms(const struct rt *r)
+{
+	double next, due;
+
+	if (tui_paused(r->ui))
+		return 1000;
+	next = r->m.cur + 1 < (int)r->m.nfr ? r->m.fr[r->m.cur + 1].elapsed - r->m.fr[r->m.cur].elapsed
+					     : r->m.interval;
+	due = r->shown_at + next / tui_speed(r->ui) - now_mono();
+	return due > 0 ? (int)(due * 1000) + 1 : 0;
+}
+
+static bool at_end(const struct rt *r)
+{
+	return r->m.fr[r->m.cur].total;
+}
+
+int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
+{
+	struct rt r;
+	int err = 0, first = 0;
+
+	if (replay_model_open(&r.m, o->path)) {
+		fprintf(stderr, "splittop: %s\n", r.m.err);
+		replay_model_close(&r.m);
+		return 2;
+	}
+	r.m.want = o->want;
+	r.m.want_arg = o->want_arg;
+	if (o->begin.set) {
+		const struct rm_frame *f = &r.m.fr[0];
+
+		first = o->begin.clock ? replay_model_find_time(&r.m, replay_clock_at(f->time_unix - f->elapsed,
+										      o->begin.v), false)
+				       : replay_model_find_time(&r.m, o->begin.v, true);
+	}
+	r.ui = tui_start(&(struct tui_opts){ .color = o->color, .interval = r.m.interval,
+					    .filter_pid_vm = o->selection, .replay = true });
+	if (!r.ui) {
+		replay_model_close(&r.m);
+		return 1;
+	}
+	err = show(&r, first);
+	if (!err)
+		tui_draw(r.ui);
+	while (!err && !*stop) {
+		enum tui_event ev = tui_poll(r.ui, wait_ms(&r), -1);
+
+		switch (ev) {
+		case TUI_QUIT:
+			goto out;
+		case TUI_STEP_NEXT:
+			err = go(&r, r.m.cur + 1);
+			break;
+		case TUI_STEP_PREV:
+			err = go(&r, r.m.cur - 1);
+			break;
+		case TUI_FIRST:
+			err = go(&r, 0);
+			break;
+		case TUI_LAST:
+			if (replay_model_refresh(&r.m) < 0)
+				err = -1;
+			else
+				err = go(&r, (int)r.m.nfr - 1);
+			break;
+		case TUI_JUMP:
+			err = jump(&r, tui_jump_text(r.ui));
+			break;
+		case TUI_NEXT_ENABLE:
+			err = enable(&r, 1);
+			break;
+		case TUI_PREV_ENABLE:
+			err = enable(&r, -1);
+			break;
+		case TUI_PLAY:
+			r.shown_at = now_mono();
+			break;
+		case TUI_NONE:
+		case TUI_INTERVAL:
+			if (!tui_paused(r.ui) && !at_end(&r) && wait_ms(&r) == 0)
+				err = play(&r);
+			else
+				continue;
+			break;
+		}
+		if (!err)
+			tui_draw(r.ui);
+	}
+out:
+	tui_stop(r.ui);
+	if (err)
+		fprintf(stderr, "splittop: %s\n", r.m.err);
+	replay_model_close(&r.m);
+	return err ? 2 : 0;
+}
