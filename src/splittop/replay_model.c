@@ -182,12 +182,15 @@ int replay_model_open(struct replay_model *m, const char *path)
 	m->cur = -1;
 	m->next_seq = 1;
 	m->ck_every = RM_CK_EVERY;
+	/* Before opening it: a pipe's open would wait for a writer. */
+	if (stat(path, &st))
+		return bad(m, 0, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bad(m, 0, "%s", S_ISFIFO(st.st_mode) ? "a pipe: the live view moves back and forth in a "
+			   "file (a pipe converts with --csv or --json)" : "not a file");
 	m->f = fopen(path, "re");
 	if (!m->f)
 		return bad(m, 0, "%s", strerror(errno));
-	if (fstat(fileno(m->f), &st) || !S_ISREG(st.st_mode))
-		return bad(m, 0, "%s", S_ISFIFO(st.st_mode) ? "a pipe: the live view moves back and forth in a "
-			   "file (a pipe converts with --csv or --json)" : "not a file");
 	n = getline(&m->line, &m->line_cap, m->f);
 	if (n <= 0)
 		return bad(m, 0, "%s", ferror(m->f) ? strerror(EIO) : "empty: not a splittop recording");
