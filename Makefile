@@ -86,7 +86,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
-.PHONY: matrix seed-tables bench-scale bench-lock bench-auth all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -310,6 +310,11 @@ bench-lock: deps
 # --compare BIN for a second build, e.g. one without the bcrypt budget).
 bench-auth: all
 	$(Q)OUT=$(OUT) python3 tests/bench/auth_flood.py $(BENCHAUTHFLAGS)
+
+# --replay's view on a big recording made up from a real one: open, steps,
+# jumps, sizes.  BENCHREPLAYFLAGS: VMS HOURS DIR (default 64 1 /tmp).
+bench-replay: all
+	$(Q)OUT=$(OUT) python3 tests/bench/big_recording.py $(BENCHREPLAYFLAGS)
 
 # splittop's memory and CPU time against CPUs (the bed at -smp 2, 8, 32),
 # VMs and vCPUs: tests/bench/scale.py; SCALEFLAGS=--no-bed for this host only.

@@ -11,6 +11,8 @@
 /* At most this many checkpoints: a long recording spaces them wider. */
 #define RM_CHECKPOINTS	256
 #define RM_CK_EVERY	32
+/* Bytes indexed before the first frame is shown (a tenth of a second). */
+#define RM_INDEX_AT_OPEN	(128 << 20)
 
 static int bad(struct replay_model *m, long line, const char *fmt, ...)
 {
@@ -129,15 +131,16 @@ static int frame_head(struct replay_model *m, long lineno, size_t len, struct rm
 	return 0;
 }
 
-int replay_model_refresh(struct replay_model *m)
+int replay_model_index(struct replay_model *m, off_t budget)
 {
 	unsigned int before = m->nfr;
-	ssize_t n;
+	off_t start = m->indexed;
+	ssize_t n = 0;
 
 	if (fseeko(m->f, m->indexed, SEEK_SET))
 		return bad(m, 0, "%s", strerror(errno));
 	m->partial = false;
-	while ((n = getline(&m->line, &m->line_cap, m->f)) > 0) {
+	while (m->indexed - start < budget && (n = getline(&m->line, &m->line_cap, m->f)) > 0) {
 		struct rm_frame f = { .off = m->indexed, .len = (uint32_t)n };
 		long lineno = (long)m->nfr + 2;
 
@@ -165,6 +168,8 @@ int replay_model_refresh(struct replay_model *m)
 	}
 	if (ferror(m->f))
 		return bad(m, 0, "%s", strerror(EIO));
+	/* At the end of what is written so far (more may come). */
+	m->indexed_all = n <= 0 || m->partial;
 	clearerr(m->f);
 	/* Checkpoints spaced so that at most RM_CHECKPOINTS are kept. */
 	while (m->ck_every * RM_CHECKPOINTS < m->nfr)
@@ -199,7 +204,8 @@ int replay_model_open(struct replay_model *m, const char *path)
 	if (host_line(m, (size_t)n))
 		return -1;
 	m->indexed = n;
-	if (replay_model_refresh(m) < 0)
+	/* The start now; the rest while the view waits for keys. */
+	if (replay_model_index(m, RM_INDEX_AT_OPEN) < 0)
 		return -1;
 	if (!m->nfr)
 		return bad(m, 0, "%s", "no frame recorded yet");
@@ -509,6 +515,11 @@ static int fill(struct replay_model *m)
 	return 0;
 }
 
+int replay_model_refresh(struct replay_model *m)
+{
+	return replay_model_index(m, (off_t)1 << 62);
+}
+
 int replay_model_goto(struct replay_model *m, int i)
 {
 	const struct rm_checkpoint *c = NULL;
@@ -518,8 +529,15 @@ int replay_model_goto(struct replay_model *m, int i)
 		return bad(m, 0, "no frame %d", i + 1);
 	for (k = 0; k < m->nck && m->ck[k].frame <= i; k++)
 		c = &m->ck[k];
+	/* The run's totals line holds every VM's counts itself: the end of a
+	 * night without reading the night. */
+	if (m->fr[i].total && m->cur < i - 1) {
+		if (restore(m, NULL))
+			return bad(m, 0, "%s", strerror(ENOMEM));
+		m->cur = i - 1;
+	}
 	/* Forward from where the table is, unless a checkpoint is nearer. */
-	if (i < m->cur || (c && c->frame > m->cur)) {
+	else if (i < m->cur || (c && c->frame > m->cur)) {
 		if (restore(m, c))
 			return bad(m, 0, "%s", strerror(ENOMEM));
 	}
@@ -533,6 +551,19 @@ int replay_model_goto(struct replay_model *m, int i)
 	if (mark_ended(m, i))
 		return -1;
 	return fill(m);
+}
+
+int replay_model_cost(const struct replay_model *m, int i)
+{
+	int from = m->cur <= i ? m->cur : -1;
+	unsigned int k;
+
+	if (m->fr[i].total)
+		return 1;
+	for (k = 0; k < m->nck && m->ck[k].frame <= i; k++)
+		if (m->ck[k].frame > from)
+			from = m->ck[k].frame;
+	return i - from;
 }
 
 int replay_model_find_enable(const struct replay_model *m, int i, int dir)

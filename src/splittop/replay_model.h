@@ -47,6 +47,7 @@ struct replay_model {
 	struct rm_frame *fr;
 	unsigned int nfr, frcap;
 	off_t indexed;		/* bytes of the file indexed: complete lines only */
+	bool indexed_all;	/* up to the end of what is written */
 	bool partial;		/* the file ends in a line still being written */
 
 	/* The frame the table holds now (-1: before the first). */
@@ -69,14 +70,20 @@ struct replay_model {
 	char err[200];		/* why the last call failed */
 };
 
-/* Open and index a recording.  0, or -1 with a one-line reason in m->err
- * (not a file, not a recording, a newer format, a malformed line). */
+/* Open a recording and index its start (the rest: replay_model_index).
+ * 0, or -1 with a one-line reason in m->err (not a file, not a recording,
+ * a newer format, a malformed line). */
 int replay_model_open(struct replay_model *m, const char *path);
-/* Index what was appended since (a recording still being written).
- * Returns the number of new frames, or -1 (m->err). */
+/* Index about budget more bytes of it.  Returns the number of new frames,
+ * or -1 (m->err); indexed_all tells whether the end was reached. */
+int replay_model_index(struct replay_model *m, off_t budget);
+/* Index all that is written, what was appended since too (a recording
+ * still being written).  As replay_model_index. */
 int replay_model_refresh(struct replay_model *m);
 /* Rebuild frame i (0 <= i < nfr) into m->snap.  0, or -1 (m->err). */
 int replay_model_goto(struct replay_model *m, int i);
+/* How many lines replay_model_goto(m, i) reads to rebuild frame i. */
+int replay_model_cost(const struct replay_model *m, int i);
 /* The first frame after (dir 1) or before (-1) i in which dirty logging
  * was enabled, or -1. */
 int replay_model_find_enable(const struct replay_model *m, int i, int dir);

@@ -9,6 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+/* A move that reads more lines than this says so first (about a second
+ * for 64 VMs of two vCPUs). */
+#define RT_SLOW_LINES	1000
+/* Bytes of the recording indexed between two looks at the keys. */
+#define RT_INDEX_SLICE	(16 << 20)
+
 struct rt {
 	struct replay_model m;
 	struct tui *ui;
@@ -46,8 +52,8 @@ static void set_where(struct rt *r)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	fmt_span(span, sizeof(span), f->elapsed);
-	snprintf(where, sizeof(where), "%s %u/%u  %s  +%s%s", f->total ? "totals" : "interval",
-		 (unsigned int)r->m.cur + 1, r->m.nfr, when, span,
+	snprintf(where, sizeof(where), "%s %u/%u%s  %s  +%s%s", f->total ? "totals" : "interval",
+		 (unsigned int)r->m.cur + 1, r->m.nfr, r->m.indexed_all ? "" : "+", when, span,
 		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "  (being written)" : "  (the last)")
 							       : "");
 	tui_set_where(r->ui, where);
@@ -59,8 +65,18 @@ static int show(struct rt *r, int i)
 {
 	int from = i == r->m.cur + 1 ? i : i - (VIEW_HISTORY - 1), f;
 
+	char note[96];
+
 	if (from < 0)
 		from = 0;
+	/* A first jump far into a long recording reads every interval before
+	 * it (the totals are their sum): say so while it does. */
+	if (replay_model_cost(&r->m, from) > RT_SLOW_LINES) {
+		snprintf(note, sizeof(note), "reading %d intervals of the recording...", replay_model_cost(&r->m, from));
+		tui_set_status(r->ui, note);
+		tui_draw(r->ui);
+		tui_set_status(r->ui, "");
+	}
 	if (from < i)
 		tui_reset_history(r->ui);
 	for (f = from; f <= i; f++) {
@@ -77,9 +93,23 @@ static int show(struct rt *r, int i)
 	return 0;
 }
 
+/* The whole file indexed, before a move that needs it (the end, a time,
+ * a dirty-log enable past what is indexed). */
+static int index_all(struct rt *r)
+{
+	if (r->m.indexed_all)
+		return 0;
+	tui_set_status(r->ui, "indexing the recording...");
+	tui_draw(r->ui);
+	tui_set_status(r->ui, "");
+	return replay_model_refresh(&r->m) < 0 ? -1 : 0;
+}
+
 /* A move to frame i, clamped, with a note where it cannot go. */
 static int go(struct rt *r, int i)
 {
+	if (i >= (int)r->m.nfr && index_all(r))
+		return -1;
 	if (i < 0) {
 		tui_set_status(r->ui, "the first interval of the recording");
 		i = 0;
@@ -93,9 +123,12 @@ static int go(struct rt *r, int i)
 /* g's text: +SPAN / -SPAN from here, SPAN from the start, HH:MM[:SS]. */
 static int jump(struct rt *r, const char *text)
 {
-	const struct rm_frame *f = &r->m.fr[r->m.cur];
+	const struct rm_frame *f;
 	double v;
 
+	if (index_all(r))
+		return -1;
+	f = &r->m.fr[r->m.cur];
 	while (*text == ' ')
 		text++;
 	if (!*text)
@@ -114,6 +147,11 @@ static int enable(struct rt *r, int dir)
 {
 	int i = replay_model_find_enable(&r->m, r->m.cur, dir);
 
+	if (i < 0 && dir > 0 && !r->m.indexed_all) {
+		if (index_all(r))
+			return -1;
+		i = replay_model_find_enable(&r->m, r->m.cur, dir);
+	}
 	if (i < 0) {
 		tui_set_status(r->ui, dir > 0 ? "no dirty-log enable after this interval"
 					      : "no dirty-log enable before this interval");
@@ -147,6 +185,8 @@ static int wait_ms(const struct rt *r)
 {
 	double next, due;
 
+	if (!r->m.indexed_all)
+		return 0;	/* indexing goes on between keys */
 	if (tui_paused(r->ui))
 		return 1000;
 	next = r->m.cur + 1 < (int)r->m.nfr ? r->m.fr[r->m.cur + 1].elapsed - r->m.fr[r->m.cur].elapsed
@@ -204,10 +244,7 @@ int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 			err = go(&r, 0);
 			break;
 		case TUI_LAST:
-			if (replay_model_refresh(&r.m) < 0)
-				err = -1;
-			else
-				err = go(&r, (int)r.m.nfr - 1);
+			err = index_all(&r) ? -1 : go(&r, (int)r.m.nfr - 1);
 			break;
 		case TUI_JUMP:
 			err = jump(&r, tui_jump_text(r.ui));
@@ -223,10 +260,19 @@ int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 			break;
 		case TUI_NONE:
 		case TUI_INTERVAL:
-			if (!tui_paused(r.ui) && !at_end(&r) && wait_ms(&r) == 0)
+			if (!r.m.indexed_all) {
+				/* A slice at a time: keys still answer within ~20 ms. */
+				err = replay_model_index(&r.m, RT_INDEX_SLICE) < 0;
+				set_where(&r);
+				if (!tui_paused(r.ui) && r.m.cur + 1 < (int)r.m.nfr &&
+				    now_mono() >= r.shown_at + (r.m.fr[r.m.cur + 1].elapsed -
+								r.m.fr[r.m.cur].elapsed) / tui_speed(r.ui))
+					err = err ?: play(&r);
+			} else if (!tui_paused(r.ui) && !at_end(&r) && wait_ms(&r) == 0) {
 				err = play(&r);
-			else
+			} else {
 				continue;
+			}
 			break;
 		}
 		if (!err)

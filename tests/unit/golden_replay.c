@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The live view's table for one VM, every column at its width: rates for
  * an interval (over the time since the previous frame), else run totals. */
@@ -71,7 +72,7 @@ static int view_json(const char *path)
 	struct replay_model m;
 	unsigned int i, k;
 
-	if (replay_model_open(&m, path)) {
+	if (replay_model_open(&m, path) || replay_model_refresh(&m) < 0) {
 		fprintf(stderr, "splittop: %s\n", m.err);
 		replay_model_close(&m);
 		return 2;
@@ -92,6 +93,55 @@ static int view_json(const char *path)
 	return 0;
 }
 
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* make bench-replay: what the replay view's moves cost on a big recording,
+ * in the order a user makes them. */
+static int seek_bench(const char *path)
+{
+	struct replay_model m;
+	double t0 = mono(), t;
+	unsigned int i;
+	int last;
+
+	if (replay_model_open(&m, path)) {
+		fprintf(stderr, "splittop: %s\n", m.err);
+		return 2;
+	}
+	printf("open (its start indexed: %u frames)\t%.3f s\n", m.nfr, mono() - t0);
+	t = mono();
+	if (replay_model_refresh(&m) < 0) {
+		fprintf(stderr, "splittop: %s\n", m.err);
+		return 2;
+	}
+	printf("the rest indexed, while the view waits for keys (%u frames)\t%.3f s\n", m.nfr, mono() - t);
+	last = (int)m.nfr - 1;
+	const struct { const char *what; int frame; } moves[] = {
+		{ "the first frame", 0 }, { "a step forward", 1 }, { "a step back", 0 },
+		{ "the end: the run's totals", last },
+		{ "the last interval, first time (every line before it read)", last - 1 },
+		{ "a step back", last - 2 }, { "a step back again", last - 3 }, { "the middle", last / 2 },
+		{ "a step back there", last / 2 - 1 }, { "the first again", 0 }, { "the last interval again", last - 1 },
+	};
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		t = mono();
+		if (replay_model_goto(&m, moves[i].frame)) {
+			fprintf(stderr, "splittop: %s\n", m.err);
+			return 2;
+		}
+		printf("%s\t%.3f s\n", moves[i].what, mono() - t);
+	}
+	printf("checkpoints\t%u (every %u frames)\n", m.nck, m.ck_every);
+	replay_model_close(&m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_table t = { 0 };
@@ -105,6 +155,8 @@ int main(int argc, char **argv)
 	uint64_t seq = 1;
 	FILE *in;
 
+	if (argc == 3 && !strcmp(argv[1], "seek-bench"))
+		return seek_bench(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "view-json"))
 		return view_json(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "view-ms")) {
