@@ -240,7 +240,7 @@ $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,expo
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
 
 # --replay's JSON reader.
-$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c
+$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@

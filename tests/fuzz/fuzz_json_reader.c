@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer: any bytes as one line of a --replay recording, through the
  * JSON reader: taken or refused with a reason, and every token it took
- * lies inside the text and reads back (strings unescaped, counts). */
+ * lies inside the text and reads back (strings unescaped, counts); every
+ * object read as a recording's VM (the replay view's reader) is taken or
+ * refused with a reason. */
 #include "splittop/json_reader.h"
+#include "splittop/recording_vm.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct jr_token toks[4096];
+	static struct rec_vm rv;
 	struct jr_doc d = { .t = toks, .cap = 4096 };
 	const char *text = (const char *)data;
 	char err[128], out[64];
@@ -31,8 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (t->type == JR_NUMBER)
 			(void)jr_u64(&d, i, &v);
-		if (t->type == JR_OBJECT)
+		if (t->type == JR_OBJECT) {
 			(void)jr_get(&d, i, "type");
+			err[0] = '\0';
+			if (rec_vm_read(&d, i, &rv, err, sizeof(err)) && !err[0])
+				abort();
+			if (rv.nvcpus > rv.vcap || rv.nvcpus > VCPU_ROWS_LIMIT)
+				abort();
+		}
 	}
 	return 0;
 }
