@@ -30,6 +30,9 @@ static void json_start(FILE *f, const struct snapshot *s, double interval)
 	jw_object(&w, NULL);
 	jw_str(&w, "type", "host");
 	jw_u64(&w, "format", RECORDING_FORMAT);
+	/* Which machine, for a replay's header (absent: not known). */
+	if (s->host->hostname[0])
+		jw_str(&w, "hostname", s->host->hostname);
 	jw_str(&w, "kernel", s->host->kernel);
 	jw_str(&w, "mmu", s->host->mmu);
 	jw_str(&w, "eager_page_split", s->host->eager_split);

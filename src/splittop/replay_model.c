@@ -70,6 +70,8 @@ static int host_line(struct replay_model *m, size_t len)
 		return bad(m, 0, "recording format %llu is newer than this splittop reads (0..%d): a newer "
 			   "splittop wrote it", (unsigned long long)m->format, RECORDING_FORMAT);
 	jr_string(d, jr_get(d, 0, "kernel"), m->host.kernel, sizeof(m->host.kernel));
+	if (!jr_string(d, jr_get(d, 0, "hostname"), m->host.hostname, sizeof(m->host.hostname)))
+		m->host.hostname[0] = '\0';
 	if (!jr_string(d, jr_get(d, 0, "mmu"), m->host.mmu, sizeof(m->host.mmu)))
 		snprintf(m->host.mmu, sizeof(m->host.mmu), "unknown");
 	if (!jr_string(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))

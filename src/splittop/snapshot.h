@@ -9,6 +9,7 @@
 #include "vm_table.h"
 
 struct host_info {
+	char hostname[65];	/* "": unknown (recordings before it, SPLITTOP_RECORD's) */
 	char kernel[65];
 	char mmu[16];		/* "tdp", "shadow" or "unknown" */
 	char eager_split[8];	/* "Y", "N" or "unknown" */

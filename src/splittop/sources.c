@@ -214,6 +214,7 @@ void host_info_read(struct host_info *h)
 	bool hw_tdp;
 
 	snprintf(h->kernel, sizeof(h->kernel), "%s", uname(&u) ? "unknown" : u.release);
+	snprintf(h->hostname, sizeof(h->hostname), "%s", uname(&u) ? "" : u.nodename);
 	read_param("/sys/module/kvm/parameters/tdp_mmu", tdp, sizeof(tdp));
 	read_param("/sys/module/kvm_intel/parameters/ept", ept, sizeof(ept));
 	read_param("/sys/module/kvm_amd/parameters/npt", npt, sizeof(npt));

@@ -288,9 +288,9 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 			snprintf(st, sizeof(st), " [PAUSED]");
 		else
 			snprintf(st, sizeof(st), ui->speed == 1 ? " [PLAY]" : " [PLAY x%g]", ui->speed);
-		snprintf(line, sizeof(line), "splittop REPLAY%s%s  %s  %s  %s MMU  eager_page_split=%s  every %s", st,
-			 ui->totals ? " [TOTALS]" : "", ui->where, t->host->kernel, t->host->mmu,
-			 t->host->eager_split, tm);
+		snprintf(line, sizeof(line), "splittop REPLAY%s%s  %s  %s%s%s  %s MMU  eager_page_split=%s  every %s",
+			 st, ui->totals ? " [TOTALS]" : "", ui->where, t->host->hostname,
+			 t->host->hostname[0] ? " " : "", t->host->kernel, t->host->mmu, t->host->eager_split, tm);
 	} else
 		snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
 			 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",

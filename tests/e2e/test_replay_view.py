@@ -203,6 +203,7 @@ def test_replay_view_of_a_real_run_shows_its_frames():
                     t.keys("Right")
                 s = t.wait(at(i + 1, n, frames[i][0]), "frame %d" % (i + 1))
                 assert rows_of(s) == shown(frames, recorded, i), (i, rows_of(s), frames[i][1])
+                assert "  %s %s  " % (os.uname().nodename, os.uname().release) in head(s), head(s)
             t.keys("q")
             assert t.exit_status() == 0
         finally:

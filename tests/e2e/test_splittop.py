@@ -393,7 +393,7 @@ def test_json_same_exact_counts_and_detail():
                                      splittop_args=("--json",))
     host = rows[0]
     assert host["type"] == "host" and host["mmu"] in ("shadow", "tdp", "legacy-tdp"), host
-    assert host["mmu"] == kernel()["mmu"], host
+    assert host["mmu"] == kernel()["mmu"] and host["hostname"] == os.uname().nodename, host
     sources = {m["metric"]: m for m in host["sources"]}
     # JSON names the same sources as --list-sources, and says why for those
     # it lacks.
