@@ -71,13 +71,22 @@ static struct vm_result *res_of(struct run_ctx *ctx, struct dvm_vm *vm)
 	return &ctx->results[vm->index];
 }
 
+/* KVM's fault counters over a pass: after minus before, kept as missing. */
+static void fault_delta(uint64_t after[DVM_FAULT_STATS], const uint64_t before[DVM_FAULT_STATS])
+{
+	unsigned int k;
+
+	for (k = 0; k < DVM_FAULT_STATS; k++)
+		if (after[k] != DVM_STAT_MISSING)
+			after[k] -= before[k];
+}
+
 static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result *r,
 		     uint64_t *bitmap, unsigned int n)
 {
 	const struct dvm_options *o = ctx->opt;
 	size_t words = vm->data_size / DVM_PAGE_SIZE / 64;
 	uint64_t before[DVM_FAULT_STATS];
-	unsigned int k;
 	char fmt[64];
 	double t;
 	int err;
@@ -90,13 +99,23 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 		err = dvm_vm_fault_stats(vm, r->faults);
 	if (err)
 		return err;
-	for (k = 0; k < DVM_FAULT_STATS; k++)
-		if (r->faults[k] != DVM_STAT_MISSING)
-			r->faults[k] -= before[k];
+	fault_delta(r->faults, before);
 	snprintf(fmt, sizeof(fmt), "Iteration %u dirty memory time: %%.6fs", n);
 	phase(ctx, vm->index, fmt, r->dirty_s);
 
 	memset(bitmap, 0, words * sizeof(uint64_t));
+	if (o->mode == MODE_RING) {
+		t = dvm_now();
+		err = dvm_vm_harvest_rings(vm, bitmap);
+		r->reset_s = dvm_now() - t;
+		if (err)
+			return err;
+		res_of(ctx, vm)->total.resets++;
+		snprintf(fmt, sizeof(fmt), "Iteration %u harvest and reset dirty rings time: %%.6fs", n);
+		phase(ctx, vm->index, fmt, r->reset_s);
+		check_dirty_log(o, bitmap, r);
+		return dvm_vm_page_stats(vm, r->pages);
+	}
 	t = dvm_now();
 	err = dvm_vm_get_dirty_log(vm, bitmap);
 	r->get_s = dvm_now() - t;
@@ -121,16 +140,95 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 	return dvm_vm_page_stats(vm, r->pages);
 }
 
-/* One migration cycle: populate, enable dirty logging, rounds, disable. */
+/* After logging stops, the guest writes all of its memory once more: KVM
+ * either rebuilt its huge mappings in place (from 6.14) or zapped the small
+ * ones, and this pass shows which at what cost. */
+static int run_after_pass(struct run_ctx *ctx, struct dvm_vm *vm, struct after_pass_result *a)
+{
+	uint64_t before[DVM_FAULT_STATS];
+	int err;
+
+	err = dvm_vm_fault_stats(vm, before);
+	if (!err)
+		err = dvm_vm_pass(vm, 100, &a->secs);
+	if (!err)
+		err = dvm_vm_fault_stats(vm, a->faults);
+	if (!err)
+		err = dvm_vm_page_stats(vm, a->pages);
+	if (err)
+		return err;
+	fault_delta(a->faults, before);
+	a->done = true;
+	phase(ctx, vm->index, "Pass after dirty logging time: %.6fs", a->secs);
+	return 0;
+}
+
+/* One migration: enable dirty logging, nrounds rounds, disable; then the
+ * pass after it, if asked. */
+static int run_migration(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *res,
+			 struct migration_result *m, unsigned int nrounds, uint64_t *bitmap)
+{
+	struct round_result *rounds = m->rounds;
+	unsigned int i;
+	double t;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->rounds = rounds;
+	m->cancelled = nrounds < ctx->opt->rounds;
+	err = dvm_vm_page_stats(vm, m->pages_before);
+	if (err)
+		return err;
+
+	t = dvm_now();
+	err = dvm_vm_set_dirty_logging(vm, true);
+	m->enable_s = dvm_now() - t;
+	if (err)
+		return err;
+	res->logging = true;
+	res->total.enables++;
+	phase(ctx, vm->index, "Enabling dirty logging time: %.6fs", m->enable_s);
+	err = dvm_vm_page_stats(vm, m->pages_enabled);
+	if (err)
+		return err;
+
+	for (i = 0; i < nrounds; i++) {
+		err = run_round(ctx, vm, &m->rounds[i], bitmap, i + 1);
+		if (err)
+			return err;
+		m->rounds_done = i + 1;
+	}
+
+	t = dvm_now();
+	err = dvm_vm_set_dirty_logging(vm, false);
+	m->disable_s = dvm_now() - t;
+	if (err)
+		return err;
+	res->logging = false;
+	res->total.disables++;
+	/* Logging never adds 2M mappings: the drop since enabling is what the
+	 * migration split or demoted. */
+	res->total.lost_2m += m->pages_before[1] -
+			      (nrounds ? m->rounds[nrounds - 1].pages[1] : m->pages_enabled[1]);
+	phase(ctx, vm->index, m->cancelled ? "Disabling dirty logging (cancelled) time: %.6fs" :
+	      "Disabling dirty logging time: %.6fs", m->disable_s);
+	err = dvm_vm_page_stats(vm, m->pages_disabled);
+	if (err)
+		return err;
+	m->disabled = true;
+	return ctx->opt->after_pass ? run_after_pass(ctx, vm, &m->after) : 0;
+}
+
+/* One cycle: populate, then each migration. */
 static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *res,
 		     uint64_t *bitmap)
 {
 	const struct dvm_options *o = ctx->opt;
 	unsigned int i;
-	double t, secs;
+	double secs;
 	int err;
 
-	res->rounds_done = 0;
+	res->migrations_done = 0;
 	for (i = 0; i < o->passes; i++) {
 		/* The first pass writes everything so that memory is allocated and
 		 * KVM maps it huge; the others use the requested mix. */
@@ -147,41 +245,17 @@ static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *r
 			phase(ctx, vm->index, fmt, secs);
 		}
 	}
-	err = dvm_vm_page_stats(vm, res->pages_before);
+	err = dvm_vm_page_stats(vm, res->pages_populated);
 	if (err)
 		return err;
+	for (i = 0; i < o->migrations; i++) {
+		unsigned int nrounds = i == 0 && o->cancel_after >= 0 ? (unsigned int)o->cancel_after : o->rounds;
 
-	t = dvm_now();
-	err = dvm_vm_set_dirty_logging(vm, true);
-	res->enable_s = dvm_now() - t;
-	if (err)
-		return err;
-	res->logging = true;
-	res->total.enables++;
-	phase(ctx, vm->index, "Enabling dirty logging time: %.6fs", res->enable_s);
-	err = dvm_vm_page_stats(vm, res->pages_enabled);
-	if (err)
-		return err;
-
-	for (i = 0; i < o->rounds; i++) {
-		err = run_round(ctx, vm, &res->rounds[i], bitmap, i + 1);
+		res->migrations_done = i + 1;
+		err = run_migration(ctx, vm, res, &res->migrations[i], nrounds, bitmap);
 		if (err)
 			return err;
-		res->rounds_done = i + 1;
 	}
-
-	t = dvm_now();
-	err = dvm_vm_set_dirty_logging(vm, false);
-	res->disable_s = dvm_now() - t;
-	if (err)
-		return err;
-	res->logging = false;
-	res->total.disables++;
-	/* Logging never adds 2M mappings: the drop since enabling is what the
-	 * cycle split or demoted. */
-	res->total.lost_2m += res->pages_before[1] -
-			      (o->rounds ? res->rounds[o->rounds - 1].pages[1] : res->pages_enabled[1]);
-	phase(ctx, vm->index, "Disabling dirty logging time: %.6fs", res->disable_s);
 	res->cycles++;
 	return 0;
 }
@@ -211,8 +285,8 @@ static void *vm_main(void *arg)
 	if (!err)
 		err = dvm_vm_page_stats(vm, res->pages_end);
 	else if (!dvm_vm_page_stats(vm, res->pages_end) && res->logging) {
-		/* Stopped inside a cycle: count what it did up to here. */
-		res->total.lost_2m += res->pages_before[1] - res->pages_end[1];
+		/* Stopped inside a migration: count what it did up to here. */
+		res->total.lost_2m += res->migrations[res->migrations_done - 1].pages_before[1] - res->pages_end[1];
 		if (!dvm_vm_set_dirty_logging(vm, false))
 			res->total.disables++;
 	}
@@ -304,9 +378,17 @@ static int alloc_results(struct run_ctx *ctx, struct vm_job **jobs)
 		return -ENOMEM;
 	}
 	for (i = 0; i < opt->vms; i++) {
-		ctx->results[i].rounds = calloc(opt->rounds ? opt->rounds : 1, sizeof(struct round_result));
-		if (!ctx->results[i].rounds)
+		unsigned int n = opt->migrations ? opt->migrations : 1, m;
+		struct vm_result *res = &ctx->results[i];
+
+		res->migrations = calloc(n, sizeof(*res->migrations));
+		if (!res->migrations)
 			return -ENOMEM;
+		for (m = 0; m < n; m++) {
+			res->migrations[m].rounds = calloc(opt->rounds ? opt->rounds : 1, sizeof(struct round_result));
+			if (!res->migrations[m].rounds)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -364,7 +446,8 @@ static int run_vms(struct run_ctx *ctx, struct vm_job *jobs)
 	for (i = 0; i < opt->vms && !ctx->stop; i++) {
 		struct dvm_vm_params p = {
 			.nvcpus = opt->vcpus, .region_size = opt->mem, .backing = opt->backing,
-			.manual_protect = opt->mode == MODE_CLEAR, .nested = opt->nested, .index = i,
+			.manual_protect = opt->mode == MODE_CLEAR, .dirty_ring = opt->mode == MODE_RING,
+			.nested = opt->nested, .index = i,
 			.stop = &ctx->stop,
 		};
 
@@ -456,8 +539,13 @@ int main(int argc, char **argv)
 	finish(&ctx, &hp, eager, err);
 	pthread_cancel(sig_thread);	/* sigwait() is a cancellation point */
 	pthread_join(sig_thread, NULL);
-	for (i = 0; ctx.results && i < opt.vms; i++)
-		free(ctx.results[i].rounds);
+	for (i = 0; ctx.results && i < opt.vms; i++) {
+		unsigned int m;
+
+		for (m = 0; ctx.results[i].migrations && m < (opt.migrations ? opt.migrations : 1); m++)
+			free(ctx.results[i].migrations[m].rounds);
+		free(ctx.results[i].migrations);
+	}
 	free(ctx.results);
 	free(ctx.vms);
 	free(jobs);

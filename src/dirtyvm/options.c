@@ -12,9 +12,9 @@ static const char usage[] =
 "migration does, and drive dirty logging the way a migrating VMM does.\n"
 "\n"
 "Each cycle: PASSES passes over all memory (the first writes every page, so\n"
-"KVM maps it with huge pages), enable dirty logging, ROUNDS rounds (every vCPU\n"
-"touches its whole region once, then the VMM collects the dirty log), disable\n"
-"dirty logging.\n"
+"KVM maps it with huge pages), then MIGRATIONS migrations, each: enable dirty\n"
+"logging, ROUNDS rounds (every vCPU touches its whole region once, then the\n"
+"VMM collects the dirty log), disable dirty logging.\n"
 "\n"
 "  -v, --vcpus N          vCPUs per VM, 1..512 (default 2)\n"
 "  -m, --mem SIZE         guest memory per vCPU, a multiple of 2M: 64M, 1G (default 64M)\n"
@@ -23,9 +23,17 @@ static const char usage[] =
 "                         guest with 1 GiB pages where KVM offers them\n"
 "  -w, --writes PCT       share of accesses that write, 0..100 (default 100)\n"
 "  -p, --passes N         passes before dirty logging, 0..1000 (default 2)\n"
-"  -r, --rounds N         dirty-log rounds (default 3)\n"
+"  -r, --rounds N         dirty-log rounds of each migration (default 3)\n"
+"  -g, --migrations N     migrations of the same VM per cycle, 0..1000 (default 1);\n"
+"                         0: populate only, as a migration's destination VM\n"
+"  -c, --cancel-after R   the first migration is cancelled after R rounds\n"
+"                         (0..ROUNDS-1): logging disabled, the others then run\n"
+"  -a, --after-pass       after each migration, one more pass writing all memory\n"
+"                         with logging off (huge mappings rebuilt or refaulted)\n"
 "  -M, --mode MODE        get: KVM_GET_DIRTY_LOG; clear: manual protect with\n"
-"                         initially-all-set and KVM_CLEAR_DIRTY_LOG (default get)\n"
+"                         initially-all-set and KVM_CLEAR_DIRTY_LOG; ring: the\n"
+"                         dirty ring, harvested and KVM_RESET_DIRTY_RINGS each\n"
+"                         round, at most 192M per vCPU (default get)\n"
 "  -e, --eager-split Y|N  set KVM's eager_page_split for the run, restored at exit\n"
 "  -l, --loop             repeat the cycle until interrupted\n"
 "  -n, --name NAME        the VM's name (as QEMU's -name guest=NAME)\n"
@@ -42,6 +50,8 @@ static const char usage[] =
 "  dirtyvm --backing hugetlb --mode clear --json\n"
 "  dirtyvm --nested --vcpus 1 --mem 16M         dirtying in a nested (L2) guest\n"
 "  dirtyvm --loop --name demo --vcpus 2         cycle until Ctrl-C\n"
+"  dirtyvm --migrations 2 --cancel-after 1 --after-pass\n"
+"                                               one cancelled migration, one whole\n"
 "\n"
 "Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 stopped by\n"
 "SIGINT/SIGTERM (the summary so far is printed).\n";
@@ -58,7 +68,7 @@ const char *dvm_backing_name(enum dvm_backing b)
 
 const char *dvm_mode_name(enum dvm_mode m)
 {
-	return m == MODE_CLEAR ? "clear" : "get";
+	return m == MODE_CLEAR ? "clear" : m == MODE_RING ? "ring" : "get";
 }
 
 static int bad(FILE *err, const char *opt, const char *val, const char *why)
@@ -113,13 +123,30 @@ static int apply(int c, struct dvm_options *o, FILE *err)
 			o->mode = MODE_GET;
 		else if (!strcmp(optarg, "clear"))
 			o->mode = MODE_CLEAR;
+		else if (!strcmp(optarg, "ring"))
+			o->mode = MODE_RING;
 		else
-			return bad(err, "--mode", optarg, "expected get or clear");
+			return bad(err, "--mode", optarg, "expected get, clear or ring");
 		break;
 	case 'e':
 		if (parse_bool(optarg, &flag))
 			return bad(err, "--eager-split", optarg, "expected y or n");
 		o->eager = flag ? EAGER_ON : EAGER_OFF;
+		break;
+	case 'g':
+		if (parse_u32(optarg, 0, DVM_MAX_MIGRATIONS, &o->migrations))
+			return bad(err, "--migrations", optarg, "expected 0..1000");
+		break;
+	case 'c': {
+		unsigned int r;
+
+		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &r))
+			return bad(err, "--cancel-after", optarg, "expected a number of rounds");
+		o->cancel_after = (int)r;
+		break;
+	}
+	case 'a':
+		o->after_pass = true;
 		break;
 	case 'l':
 		o->loop = true;
@@ -152,6 +179,19 @@ static int check(const struct dvm_options *o, int argc, char **argv, FILE *err)
 		fprintf(err, "dirtyvm: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return OPTS_ERROR;
 	}
+	if (o->cancel_after >= 0 && (unsigned int)o->cancel_after >= o->rounds) {
+		fprintf(err, "dirtyvm: --cancel-after %d: a cancelled migration stops before its last round "
+			"(0..%d with --rounds %u)\n", o->cancel_after, (int)o->rounds - 1, o->rounds);
+		return OPTS_ERROR;
+	}
+	if (o->cancel_after >= 0 && !o->migrations) {
+		fprintf(err, "dirtyvm: --cancel-after needs a migration (--migrations 0 given)\n");
+		return OPTS_ERROR;
+	}
+	if (o->mode == MODE_RING && o->mem > DVM_MAX_RING_MEM) {
+		fprintf(err, "dirtyvm: --mode ring: at most 192M per vCPU (a round must fit in each vCPU's ring)\n");
+		return OPTS_ERROR;
+	}
 	if (o->nested && o->vcpus > DVM_MAX_NESTED_VCPUS) {
 		fprintf(err, "dirtyvm: --nested: at most 64 vCPUs per VM (see --help)\n");
 		return OPTS_ERROR;
@@ -175,6 +215,9 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "eager-split", required_argument, NULL, 'e' },
+		{ "migrations", required_argument, NULL, 'g' },
+		{ "cancel-after", required_argument, NULL, 'c' },
+		{ "after-pass", no_argument, NULL, 'a' },
 		{ "loop", no_argument, NULL, 'l' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "vms", required_argument, NULL, 'N' },
@@ -187,13 +230,14 @@ int dvm_parse_options(int argc, char **argv, struct dvm_options *o, FILE *out, F
 
 	*o = (struct dvm_options){
 		.vcpus = 2, .mem = 64ULL << 20, .backing = BACKING_THP, .writes_pct = 100,
-		.passes = 2, .rounds = 3, .mode = MODE_GET, .eager = EAGER_UNCHANGED,
+		.passes = 2, .rounds = 3, .migrations = 1, .cancel_after = -1,
+		.mode = MODE_GET, .eager = EAGER_UNCHANGED,
 		.name = "dirtyvm", .vms = 1,
 	};
 	/* getopt keeps state across calls; unit tests parse many argv's. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":v:m:b:w:p:r:M:e:ln:N:jxh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":v:m:b:w:p:r:g:c:aM:e:ln:N:jxh", longopts, NULL)) != -1) {
 		rc = apply(c, o, err);
 		if (rc != OPTS_NONE && rc != OPTS_OK)
 			return rc;

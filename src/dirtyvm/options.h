@@ -12,8 +12,9 @@
 #define DVM_MAX_MEM		(64ULL << 30)	/* per vCPU */
 #define DVM_MAX_ROUNDS		1000000
 #define DVM_MAX_PASSES		1000
+#define DVM_MAX_MIGRATIONS	1000
 
-enum dvm_mode { MODE_GET, MODE_CLEAR };
+enum dvm_mode { MODE_GET, MODE_CLEAR, MODE_RING };
 enum dvm_eager { EAGER_UNCHANGED, EAGER_ON, EAGER_OFF };
 
 struct dvm_options {
@@ -25,6 +26,9 @@ struct dvm_options {
 	unsigned int rounds;
 	enum dvm_mode mode;
 	enum dvm_eager eager;
+	unsigned int migrations;	/* per cycle; 0: populate only (a destination VM) */
+	int cancel_after;	/* rounds of the first migration, or -1: all */
+	bool after_pass;	/* a pass over all memory after each migration */
 	bool loop;
 	const char *name;
 	unsigned int vms;

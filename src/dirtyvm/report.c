@@ -25,41 +25,83 @@ static const char *eager_str(char e)
 	return e == 'Y' ? "Y" : e == 'N' ? "N" : "unknown";
 }
 
+static const uint64_t no_pages[3];
+
+/* The first migration, whose figures the summary's flat keys carry (as
+ * before migrations were counted); NULL where none began. */
+static const struct migration_result *first_migration(const struct vm_result *res)
+{
+	return res->migrations_done ? &res->migrations[0] : NULL;
+}
+
+static void text_rounds(FILE *f, const char *pre, const struct migration_result *m)
+{
+	unsigned int r;
+
+	for (r = 0; m && r < m->rounds_done; r++) {
+		const struct round_result *rr = &m->rounds[r];
+
+		fprintf(f, " %sround%u_dirty_s=%.6f %sround%u_get_s=%.6f %sround%u_clear_s=%.6f"
+			" %sround%u_dirty_pages=%" PRIu64 " %sround%u_missing_pages=%" PRIu64
+			" %sround%u_pages_4k=%" PRIu64 " %sround%u_pages_2m=%" PRIu64
+			" %sround%u_pages_1g=%" PRIu64,
+			pre, r + 1, rr->dirty_s, pre, r + 1, rr->get_s, pre, r + 1, rr->clear_s,
+			pre, r + 1, rr->dirty, pre, r + 1, rr->missing,
+			pre, r + 1, rr->pages[0], pre, r + 1, rr->pages[1], pre, r + 1, rr->pages[2]);
+	}
+}
+
+/* The migrations after the first, and what each left: prefixed keys. */
+static void text_migrations(FILE *f, const struct vm_result *res)
+{
+	unsigned int n;
+
+	for (n = 0; n < res->migrations_done; n++) {
+		const struct migration_result *m = &res->migrations[n];
+		char pre[32];
+
+		snprintf(pre, sizeof(pre), "migration%u_", n + 1);
+		if (n)
+			text_rounds(f, pre, m);
+		fprintf(f, " %scancelled=%d %sdisabled_pages_4k=%" PRIu64 " %sdisabled_pages_2m=%" PRIu64,
+			pre, m->cancelled, pre, m->pages_disabled[0], pre, m->pages_disabled[1]);
+		if (m->after.done)
+			fprintf(f, " %safter_s=%.6f %safter_pages_4k=%" PRIu64 " %safter_pages_2m=%" PRIu64,
+				pre, m->after.secs, pre, m->after.pages[0], pre, m->after.pages[1]);
+	}
+}
+
 void report_text(FILE *f, const struct summary *s)
 {
 	const struct dvm_options *o = s->opt;
-	unsigned int v, r;
+	unsigned int v;
 
 	for (v = 0; v < o->vms; v++) {
 		const struct vm_result *res = &s->results[v];
+		const struct migration_result *m = first_migration(res);
+		const uint64_t *before = m ? m->pages_before : res->pages_populated;
+		const uint64_t *enabled = m ? m->pages_enabled : no_pages;
 
 		fprintf(f, "summary vm=%u name=%s status=%s vcpus=%u mem_per_vcpu_mib=%" PRIu64
-			" backing=%s writes_pct=%u passes=%u rounds=%u mode=%s eager_page_split=%s"
+			" backing=%s writes_pct=%u passes=%u rounds=%u migrations=%u cancel_after=%d after_pass=%d"
+			" mode=%s eager_page_split=%s"
 			" loop=%d nested=%d cycles=%u guest_page=%s regions_2m=%" PRIu64 " system_pages=%d"
 			" pages_written_per_round=%" PRIu64 " populate_s=%.6f enable_s=%.6f disable_s=%.6f"
 			" before_pages_4k=%" PRIu64 " before_pages_2m=%" PRIu64 " before_pages_1g=%" PRIu64
 			" enabled_pages_4k=%" PRIu64 " enabled_pages_2m=%" PRIu64 " enabled_pages_1g=%" PRIu64,
 			v, o->name, s->status, o->vcpus, o->mem >> 20, dvm_backing_name(o->backing),
-			o->writes_pct, o->passes, o->rounds, dvm_mode_name(o->mode), eager_str(s->eager),
+			o->writes_pct, o->passes, o->rounds, o->migrations, o->cancel_after, o->after_pass,
+			dvm_mode_name(o->mode), eager_str(s->eager),
 			o->loop, o->nested, res->cycles, s->guest_1g ? "1G" : "2M", regions(o), SYSTEM_PAGES,
 			written_per_round(o),
-			res->populate_s, res->enable_s, res->disable_s,
-			res->pages_before[0], res->pages_before[1], res->pages_before[2],
-			res->pages_enabled[0], res->pages_enabled[1], res->pages_enabled[2]);
-		for (r = 0; r < res->rounds_done; r++) {
-			const struct round_result *rr = &res->rounds[r];
-
-			fprintf(f, " round%u_dirty_s=%.6f round%u_get_s=%.6f round%u_clear_s=%.6f"
-				" round%u_dirty_pages=%" PRIu64 " round%u_missing_pages=%" PRIu64
-				" round%u_pages_4k=%" PRIu64 " round%u_pages_2m=%" PRIu64
-				" round%u_pages_1g=%" PRIu64,
-				r + 1, rr->dirty_s, r + 1, rr->get_s, r + 1, rr->clear_s,
-				r + 1, rr->dirty, r + 1, rr->missing,
-				r + 1, rr->pages[0], r + 1, rr->pages[1], r + 1, rr->pages[2]);
-		}
-		fprintf(f, " rounds_done=%u end_pages_4k=%" PRIu64 " end_pages_2m=%" PRIu64
+			res->populate_s, m ? m->enable_s : 0, m ? m->disable_s : 0,
+			before[0], before[1], before[2], enabled[0], enabled[1], enabled[2]);
+		text_rounds(f, "", m);
+		text_migrations(f, res);
+		fprintf(f, " rounds_done=%u migrations_done=%u end_pages_4k=%" PRIu64 " end_pages_2m=%" PRIu64
 			" end_pages_1g=%" PRIu64 "\n",
-			res->rounds_done, res->pages_end[0], res->pages_end[1], res->pages_end[2]);
+			m ? m->rounds_done : 0, res->migrations_done, res->pages_end[0], res->pages_end[1],
+			res->pages_end[2]);
 	}
 }
 
@@ -102,16 +144,75 @@ static void json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
+static void json_rounds(FILE *f, const struct migration_result *m)
+{
+	unsigned int r;
+
+	fprintf(f, "\"rounds\":[");
+	for (r = 0; m && r < m->rounds_done; r++) {
+		const struct round_result *rr = &m->rounds[r];
+
+		fprintf(f, "%s{\"round\":%u,\"dirty_s\":%.6f,\"get_s\":%.6f,\"clear_s\":%.6f,\"reset_s\":%.6f,"
+			"\"dirty_pages\":%" PRIu64 ",\"missing_pages\":%" PRIu64 ",",
+			r ? "," : "", r + 1, rr->dirty_s, rr->get_s, rr->clear_s, rr->reset_s, rr->dirty,
+			rr->missing);
+		json_pages(f, "after", rr->pages);
+		fputc(',', f);
+		json_faults(f, rr->faults);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* Every migration of the last cycle: its pages before, once enabled, once
+ * disabled, its rounds, and the pass after it (null without --after-pass). */
+static void json_migrations(FILE *f, const struct vm_result *res)
+{
+	unsigned int n;
+
+	fprintf(f, ",\"migrations\":[");
+	for (n = 0; n < res->migrations_done; n++) {
+		const struct migration_result *m = &res->migrations[n];
+
+		fprintf(f, "%s{\"migration\":%u,\"cancelled\":%s,\"enable_s\":%.6f,\"disable_s\":%.6f,",
+			n ? "," : "", n + 1, m->cancelled ? "true" : "false", m->enable_s, m->disable_s);
+		json_pages(f, "before", m->pages_before);
+		fputc(',', f);
+		json_pages(f, "enabled", m->pages_enabled);
+		fputc(',', f);
+		if (m->disabled)
+			json_pages(f, "disabled", m->pages_disabled);
+		else
+			fprintf(f, "\"disabled\":null");
+		fputc(',', f);
+		json_rounds(f, m);
+		fprintf(f, ",\"after\":");
+		if (m->after.done) {
+			fprintf(f, "{\"secs\":%.6f,", m->after.secs);
+			json_pages(f, "pages", m->after.pages);
+			fputc(',', f);
+			json_faults(f, m->after.faults);
+			fputc('}', f);
+		} else {
+			fprintf(f, "null");
+		}
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 void report_json(FILE *f, const struct summary *s)
 {
 	const struct dvm_options *o = s->opt;
-	unsigned int v, r;
+	unsigned int v;
 
 	fprintf(f, "{\"status\":\"%s\",\"params\":{\"vcpus\":%u,\"mem_per_vcpu_mib\":%" PRIu64
-		",\"backing\":\"%s\",\"writes_pct\":%u,\"passes\":%u,\"rounds\":%u,\"mode\":\"%s\""
+		",\"backing\":\"%s\",\"writes_pct\":%u,\"passes\":%u,\"rounds\":%u,\"migrations\":%u,"
+		"\"cancel_after\":%d,\"after_pass\":%s,\"mode\":\"%s\""
 		",\"eager_page_split\":\"%s\",\"loop\":%s,\"nested\":%s,\"vms\":%u,\"name\":",
 		s->status, o->vcpus, o->mem >> 20, dvm_backing_name(o->backing), o->writes_pct,
-		o->passes, o->rounds, dvm_mode_name(o->mode), eager_str(s->eager),
+		o->passes, o->rounds, o->migrations, o->cancel_after, o->after_pass ? "true" : "false",
+		dvm_mode_name(o->mode), eager_str(s->eager),
 		o->loop ? "true" : "false", o->nested ? "true" : "false", o->vms);
 	json_string(f, o->name);
 	fprintf(f, "},\"guest_page\":\"%s\",\"regions_2m\":%" PRIu64 ",\"system_pages\":%d,"
@@ -119,35 +220,30 @@ void report_json(FILE *f, const struct summary *s)
 		SYSTEM_PAGES, written_per_round(o));
 	for (v = 0; v < o->vms; v++) {
 		const struct vm_result *res = &s->results[v];
+		const struct migration_result *m = first_migration(res);
 
+		/* The flat keys are the first migration's (before: the populated
+		 * VM's where there was none). */
 		fprintf(f, "%s{\"vm\":%u,\"cycles\":%u,\"populate_s\":%.6f,\"enable_s\":%.6f,"
 			"\"disable_s\":%.6f,", v ? "," : "", v, res->cycles, res->populate_s,
-			res->enable_s, res->disable_s);
-		json_pages(f, "before", res->pages_before);
+			m ? m->enable_s : 0, m ? m->disable_s : 0);
+		json_pages(f, "populated", res->pages_populated);
 		fputc(',', f);
-		json_pages(f, "enabled", res->pages_enabled);
+		json_pages(f, "before", m ? m->pages_before : res->pages_populated);
+		fputc(',', f);
+		json_pages(f, "enabled", m ? m->pages_enabled : no_pages);
 		fputc(',', f);
 		json_pages(f, "end", res->pages_end);
 		if (res->have_faults) {
 			fputc(',', f);
 			json_faults(f, res->faults);
 		}
-		fprintf(f, ",\"rounds\":[");
-		for (r = 0; r < res->rounds_done; r++) {
-			const struct round_result *rr = &res->rounds[r];
-
-			fprintf(f, "%s{\"round\":%u,\"dirty_s\":%.6f,\"get_s\":%.6f,\"clear_s\":%.6f,"
-				"\"dirty_pages\":%" PRIu64 ",\"missing_pages\":%" PRIu64 ",",
-				r ? "," : "", r + 1, rr->dirty_s, rr->get_s, rr->clear_s, rr->dirty,
-				rr->missing);
-			json_pages(f, "after", rr->pages);
-			fputc(',', f);
-			json_faults(f, rr->faults);
-			fputc('}', f);
-		}
-		fprintf(f, "],\"total\":{\"enables\":%" PRIu64 ",\"disables\":%" PRIu64 ",\"gets\":%" PRIu64
-			",\"clears\":%" PRIu64 ",\"lost_2m\":%" PRIu64 "}}", res->total.enables,
-			res->total.disables, res->total.gets, res->total.clears, res->total.lost_2m);
+		fputc(',', f);
+		json_rounds(f, m);
+		json_migrations(f, res);
+		fprintf(f, ",\"total\":{\"enables\":%" PRIu64 ",\"disables\":%" PRIu64 ",\"gets\":%" PRIu64
+			",\"clears\":%" PRIu64 ",\"resets\":%" PRIu64 ",\"lost_2m\":%" PRIu64 "}}", res->total.enables,
+			res->total.disables, res->total.gets, res->total.clears, res->total.resets, res->total.lost_2m);
 	}
 	fprintf(f, "]}\n");
 }

@@ -11,7 +11,7 @@
 #include "kvm_stats.h"
 
 struct round_result {
-	double dirty_s, get_s, clear_s;
+	double dirty_s, get_s, clear_s, reset_s;
 	uint64_t dirty;		/* bits KVM set in the dirty log */
 	uint64_t missing;	/* pages the guest wrote whose bit was not set */
 	uint64_t pages[3];	/* KVM's pages_4k/2m/1g after the round */
@@ -21,22 +21,43 @@ struct round_result {
 	uint64_t faults[DVM_FAULT_STATS];
 };
 
+/* A pass over all memory after dirty logging was disabled (--after-pass). */
+struct after_pass_result {
+	bool done;
+	double secs;
+	uint64_t pages[3];		/* KVM's pages_4k/2m/1g after the pass */
+	uint64_t faults[DVM_FAULT_STATS]; /* KVM's fault counters over the pass */
+};
+
+/* One migration: enable dirty logging, rounds, disable (or a cancelled one:
+ * fewer rounds, --cancel-after), then the pass after it, if asked. */
+struct migration_result {
+	bool cancelled;
+	double enable_s, disable_s;
+	uint64_t pages_before[3];	/* before enabling dirty logging */
+	uint64_t pages_enabled[3];	/* right after enabling it */
+	uint64_t pages_disabled[3];	/* right after disabling it */
+	bool disabled;
+	unsigned int rounds_done;
+	struct round_result *rounds;	/* opt->rounds of them */
+	struct after_pass_result after;
+};
+
 struct vm_result {
 	bool created, started, logging;
 	int err;
-	unsigned int cycles;		/* complete migration cycles */
-	double populate_s, enable_s, disable_s;
-	uint64_t pages_before[3];	/* before enabling dirty logging */
-	uint64_t pages_enabled[3];	/* right after enabling it */
+	unsigned int cycles;		/* complete cycles (--loop) */
+	double populate_s;
+	uint64_t pages_populated[3];	/* after the passes, before any migration */
 	uint64_t pages_end[3];
 	bool have_faults;
 	uint64_t faults[DVM_FAULT_STATS]; /* KVM's fault counters at the end */
-	unsigned int rounds_done;	/* in the last cycle */
-	struct round_result *rounds;
+	unsigned int migrations_done;	/* begun in the last cycle */
+	struct migration_result *migrations; /* opt->migrations of them (at least 1) */
 	/* Over every cycle (--loop), ioctls that succeeded, and KVM's own count
 	 * of 2M mappings lost (split or demoted) while dirty logging was on. */
 	struct {
-		uint64_t enables, disables, gets, clears, lost_2m;
+		uint64_t enables, disables, gets, clears, resets, lost_2m;
 	} total;
 };
 

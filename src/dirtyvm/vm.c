@@ -390,6 +390,10 @@ static void *vcpu_thread(void *arg)
 			}
 			if (v->run->exit_reason == KVM_EXIT_INTR)
 				continue;
+			if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+				err = -ENOSPC;	/* sized to hold a round: never expected */
+				break;
+			}
 			err = -EPROTO;
 			break;
 		}
@@ -435,7 +439,55 @@ static void vm_init(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p
 }
 
 /* The VM itself: its fd, manual dirty-log protection if asked, its stats. */
-static int vm_open(struct dvm_vm *vm, int kvm_fd, bool manual_protect)
+/* KVM's own bounds on a ring: the entries it keeps in reserve, and PML's
+ * log (Intel) that a vCPU may flush into it at once. */
+#define RING_RESERVED		(64 + 512)
+#define RING_MAX_ENTRIES	65536U
+#ifndef KVM_EXIT_DIRTY_RING_FULL
+#define KVM_EXIT_DIRTY_RING_FULL 31
+#endif
+/* Where a vCPU's ring is mapped on its fd, in pages (x86; linux/kvm.h
+ * leaves it to the architecture's header, which Debian 12's lacks). */
+#define RING_PAGE_OFFSET	64
+
+/* A ring per vCPU that holds a whole round of its pages: each vCPU writes
+ * only its own region, and its writes land in its own ring. */
+static int enable_dirty_ring(struct dvm_vm *vm)
+{
+	uint64_t need = vm->region_size / DVM_PAGE_SIZE + RING_RESERVED;
+	struct kvm_enable_cap cap = { 0 };
+	uint32_t entries = 4096 / sizeof(struct kvm_dirty_gfn);
+	long max;
+
+	while (entries < need && entries < RING_MAX_ENTRIES)
+		entries <<= 1;
+	cap.cap = KVM_CAP_DIRTY_LOG_RING_ACQ_REL;
+	max = ioctl(vm->fd, KVM_CHECK_EXTENSION, cap.cap);
+	if (max <= 0) {
+		cap.cap = KVM_CAP_DIRTY_LOG_RING;
+		max = ioctl(vm->fd, KVM_CHECK_EXTENSION, cap.cap);
+	}
+	if (max <= 0) {
+		fprintf(stderr, "dirtyvm: --mode ring: this KVM has no dirty ring (KVM_CAP_DIRTY_LOG_RING)\n");
+		return -ENOTSUP;
+	}
+	if (entries < need || (uint64_t)entries * sizeof(struct kvm_dirty_gfn) > (uint64_t)max) {
+		fprintf(stderr, "dirtyvm: --mode ring: a round of %llu pages per vCPU does not fit in this KVM's "
+			"dirty ring (%ld bytes at most)\n", (unsigned long long)(need - RING_RESERVED), max);
+		return -E2BIG;
+	}
+	cap.args[0] = (uint64_t)entries * sizeof(struct kvm_dirty_gfn);
+	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap)) {
+		int err = -errno;
+
+		fprintf(stderr, "dirtyvm: enabling the dirty ring (%u entries): %s\n", entries, strerror(errno));
+		return err;
+	}
+	vm->ring_entries = entries;
+	return 0;
+}
+
+static int vm_open(struct dvm_vm *vm, int kvm_fd, bool manual_protect, bool dirty_ring)
 {
 	int err;
 
@@ -457,6 +509,11 @@ static int vm_open(struct dvm_vm *vm, int kvm_fd, bool manual_protect)
 			return err;
 		}
 		vm->manual_protect = true;
+	}
+	if (dirty_ring) {
+		err = enable_dirty_ring(vm);
+		if (err)
+			return err;
 	}
 	vm->stats_fd = ioctl(vm->fd, KVM_GET_STATS_FD, NULL);
 	if (vm->stats_fd < 0) {
@@ -533,6 +590,16 @@ static int vcpu_create(struct dvm_vm *vm, unsigned int i, int mmap_size)
 		fprintf(stderr, "dirtyvm: mapping vCPU %u run area: %s\n", i, strerror(errno));
 		return err;
 	}
+	if (vm->ring_entries) {
+		v->ring = mmap(NULL, (size_t)vm->ring_entries * sizeof(*v->ring), PROT_READ | PROT_WRITE, MAP_SHARED,
+			       v->fd, RING_PAGE_OFFSET * getpagesize());
+		if (v->ring == MAP_FAILED) {
+			v->ring = NULL;
+			err = -errno;
+			fprintf(stderr, "dirtyvm: mapping vCPU %u dirty ring: %s\n", i, strerror(errno));
+			return err;
+		}
+	}
 	err = setup_cpuid(vm, v->fd);
 	if (!err)
 		err = setup_vcpu_regs(vm, v);
@@ -565,7 +632,7 @@ int dvm_vm_create(struct dvm_vm *vm, int kvm_fd, const struct dvm_vm_params *p)
 	}
 	/* vCPU threads are kicked out of KVM_RUN with SIGUSR1 (see dvm_vm_kick). */
 	sigaction(SIGUSR1, &sa, NULL);
-	err = vm_open(vm, kvm_fd, p->manual_protect);
+	err = vm_open(vm, kvm_fd, p->manual_protect, p->dirty_ring);
 	if (!err)
 		err = vm_memory(vm);
 	if (err)
@@ -599,6 +666,9 @@ void dvm_vm_destroy(struct dvm_vm *vm)
 			pthread_join(v->thread, NULL);
 		if (v->run)
 			munmap(v->run, v->run_size);
+		if (v->ring)
+			munmap(v->ring, (size_t)vm->ring_entries * sizeof(*v->ring));
+		v->ring = NULL;
 		if (v->stats_fd >= 0)
 			close(v->stats_fd);
 		if (v->fd >= 0)
@@ -718,6 +788,39 @@ int dvm_vm_get_dirty_log(struct dvm_vm *vm, uint64_t *bitmap)
 		int err = -errno;
 
 		fprintf(stderr, "dirtyvm: KVM_GET_DIRTY_LOG: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* One vCPU's ring: each entry KVM published (flags DIRTY, read with
+ * acquire) is a page of the data slot, handed back with RESET (release). */
+static void harvest_ring(struct dvm_vm *vm, struct dvm_vcpu *v, uint64_t *bitmap)
+{
+	uint64_t npages = vm->data_size / DVM_PAGE_SIZE;
+
+	for (;;) {
+		struct kvm_dirty_gfn *e = &v->ring[v->ring_next & (vm->ring_entries - 1)];
+
+		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
+			break;
+		if (e->slot == DVM_DATA_SLOT && e->offset < npages)
+			bitmap[e->offset / 64] |= 1ULL << (e->offset % 64);
+		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		v->ring_next++;
+	}
+}
+
+int dvm_vm_harvest_rings(struct dvm_vm *vm, uint64_t *bitmap)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nvcpus; i++)
+		harvest_ring(vm, &vm->vcpus[i], bitmap);
+	if (ioctl(vm->fd, KVM_RESET_DIRTY_RINGS, 0) < 0) {
+		int err = -errno;
+
+		fprintf(stderr, "dirtyvm: KVM_RESET_DIRTY_RINGS: %s\n", strerror(errno));
 		return err;
 	}
 	return 0;

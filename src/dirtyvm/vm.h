@@ -35,6 +35,8 @@ struct dvm_vcpu {
 	double pass_end;	/* monotonic seconds at the end of the last pass */
 	int err;		/* errno-style failure of the last pass, 0 if fine */
 	bool run_now;		/* takes part in the current pass */
+	struct kvm_dirty_gfn *ring;	/* its dirty ring (--mode ring), else NULL */
+	uint32_t ring_next;	/* the next entry to harvest */
 };
 
 struct dvm_vm {
@@ -46,6 +48,7 @@ struct dvm_vm {
 	uint64_t region_size;	/* per vCPU */
 	enum dvm_backing backing;
 	bool manual_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled */
+	uint32_t ring_entries;	/* each vCPU's dirty ring, or 0: the bitmap */
 	bool guest_1g;		/* the guest's page tables map data with 1 GiB pages */
 	bool nested;		/* the pass runs in an L2 guest of an SVM L1 */
 
@@ -72,6 +75,7 @@ struct dvm_vm_params {
 	uint64_t region_size;
 	enum dvm_backing backing;
 	bool manual_protect;
+	bool dirty_ring;	/* KVM_CAP_DIRTY_LOG_RING: rings that hold a round */
 	bool nested;
 	unsigned int index;
 	const volatile int *stop;
@@ -95,6 +99,11 @@ void dvm_vm_kick(struct dvm_vm *vm);
 int dvm_vm_set_dirty_logging(struct dvm_vm *vm, bool on);
 /* KVM_GET_DIRTY_LOG into bitmap (data_size / 4 KiB bits). */
 int dvm_vm_get_dirty_log(struct dvm_vm *vm, uint64_t *bitmap);
+/* Every vCPU's dirty ring harvested into bitmap (data slot pages), then
+ * KVM_RESET_DIRTY_RINGS: the dirty ring's collection of a round. */
+int dvm_vm_harvest_rings(struct dvm_vm *vm, uint64_t *bitmap);
+/* The most guest memory per vCPU whose round fits in one dirty ring. */
+#define DVM_MAX_RING_MEM	(192ULL << 20)
 /* KVM_CLEAR_DIRTY_LOG of the bits set in bitmap, chunk_pages at a time. */
 int dvm_vm_clear_dirty_log(struct dvm_vm *vm, uint64_t *bitmap, uint64_t chunk_pages);
 /* KVM's own mapping counters for this VM, from its binary stats fd. */

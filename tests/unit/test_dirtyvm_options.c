@@ -66,7 +66,22 @@ int main(void)
 	CHECK(parse(&o, "--backing", "1g", NULL) == OPTS_ERROR, "unknown backing");
 	CHECK(parse(&o, "--writes", "101", NULL) == OPTS_ERROR, "writes above 100");
 	CHECK(parse(&o, "--writes", "-5", NULL) == OPTS_ERROR, "negative writes");
-	CHECK(parse(&o, "--mode", "ring", NULL) == OPTS_ERROR, "unknown mode");
+	CHECK(parse(&o, "--mode", "log", NULL) == OPTS_ERROR, "unknown mode");
+	CHECK(parse(&o, "--mode", "ring", NULL) == OPTS_OK && o.mode == MODE_RING, "ring mode");
+	CHECK(parse(&o, "--mode", "ring", "--mem", "256M", NULL) == OPTS_ERROR, "ring: a round must fit");
+	CHECK(parse(&o, "--mode", "ring", "--mem", "192M", NULL) == OPTS_OK, "ring: 192M per vCPU");
+	/* A migration's whole life. */
+	CHECK(parse(&o, NULL) == OPTS_OK && o.migrations == 1 && o.cancel_after == -1 && !o.after_pass,
+	      "one migration, not cancelled, no pass after it");
+	CHECK(parse(&o, "--migrations", "0", NULL) == OPTS_OK && o.migrations == 0, "a destination VM");
+	CHECK(parse(&o, "--migrations", "1001", NULL) == OPTS_ERROR, "more migrations than allowed");
+	CHECK(parse(&o, "-g", "3", "-c", "1", "-a", NULL) == OPTS_OK && o.migrations == 3 && o.cancel_after == 1 &&
+	      o.after_pass, "-g 3 -c 1 -a");
+	CHECK(parse(&o, "--cancel-after", "0", NULL) == OPTS_OK && o.cancel_after == 0, "cancelled at once");
+	CHECK(parse(&o, "--cancel-after", "3", NULL) == OPTS_ERROR, "cancelled after its last round");
+	CHECK(parse(&o, "--cancel-after", "1", "--migrations", "0", NULL) == OPTS_ERROR,
+	      "cancelling no migration");
+	CHECK(parse(&o, "--cancel-after", "-1", NULL) == OPTS_ERROR, "negative rounds");
 	CHECK(parse(&o, "--eager-split", "sometimes", NULL) == OPTS_ERROR, "bad eager-split");
 	CHECK(parse(&o, "--vms", "0", NULL) == OPTS_ERROR, "0 VMs");
 	CHECK(parse(&o, "--name", "", NULL) == OPTS_ERROR, "empty name");
