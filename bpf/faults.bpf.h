@@ -243,16 +243,27 @@ int BPF_PROG(on_spte_requested, struct kvm_page_fault *fault)
 	return 0;
 }
 
+#define SPTE_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
+#define SPTE_LARGE	(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
+#define SPTE_WRITABLE	(1ULL << 1)	/* PT_WRITABLE_MASK (EPT's W is bit 1 too) */
+
 /* A fault KVM fixed on its fast path, without its handler proper (a TDP
- * MMU making a write-protected 4K mapping writable again): it fires no
- * spte_requested.  ret is fast_page_fault()'s. */
-static __always_inline int count_fast_fault(struct fault_cache *c, int ret, bool write)
+ * MMU making a write-protected mapping writable again): it fires no
+ * spte_requested.  ret is fast_page_fault()'s; old_spte the leaf it found,
+ * whose size bit tells a huge mapping from a 4K one: from 6.14, disabling
+ * dirty logging rebuilds huge mappings in place, write-protected as their
+ * children were, and the first write to each is fixed here, no split. */
+static __always_inline int count_fast_fault(struct fault_cache *c, int ret, bool write, __u64 old_spte)
 {
+	int cls = FAULT_OTHER;
+
 	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
-	count_fault(c, ret == ret_pf_fixed && write ? FAULT_4K_WP : FAULT_OTHER, 0);
+	if (ret == ret_pf_fixed && write)
+		cls = old_spte & SPTE_LARGE ? FAULT_HUGE_WP : FAULT_4K_WP;
+	count_fault(c, cls, 0);
 	return 0;
 }
 
@@ -272,7 +283,7 @@ int on_fast_page_fault_tp(struct trace_event_raw_fast_page_fault *ctx)
 
 	if (ret != ret_pf_fixed && ret != ret_pf_spurious)
 		return 0;	/* not fixed here: the handler proper follows */
-	return count_fast_fault(vcpu_cache(NULL), ret, ctx->error_code & PFERR_WRITE);
+	return count_fast_fault(vcpu_cache(NULL), ret, ctx->error_code & PFERR_WRITE, ctx->old_spte);
 }
 
 /* Typed arguments, no tracefs; where the kernel preempts the fast path,
@@ -283,11 +294,8 @@ int BPF_PROG(on_fast_page_fault, struct kvm_vcpu *vcpu, struct kvm_page_fault *f
 {
 	if ((ret != ret_pf_fixed && ret != ret_pf_spurious) || !fault)
 		return 0;
-	return count_fast_fault(vcpu_cache(fault), ret, fault->write);
+	return count_fast_fault(vcpu_cache(fault), ret, fault->write, old_spte);
 }
-
-#define SPTE_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
-#define SPTE_LARGE	(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
 
 #define PF_EXITING	0x00000004	/* include/linux/sched.h */
 
@@ -317,14 +325,24 @@ static __always_inline bool in_kvm_run(void)
 #endif
 }
 
-/* TDP MMU only: a vCPU's fault zapping a huge leaf to map 4K in its place
- * (kernels that do not split in the fault path) is a demotion. */
+/* TDP MMU only (it keeps no rmaps, so its faults are first counted as 4K
+ * ones): a vCPU's fault that zaps a huge leaf to map 4K in its place
+ * (kernels that do not split in the fault path) is a demotion; one that
+ * makes a write-protected huge leaf writable in place (logging off, where
+ * the fast path could not) wrote to a huge mapping, nothing demoted. */
 SEC("tp_btf/kvm_tdp_mmu_spte_changed")
 int BPF_PROG(on_tdp_spte_changed, int as_id, __u64 gfn, int level, __u64 old_spte, __u64 new_spte)
 {
-	if (level < 2 || level > 3 || (old_spte & (SPTE_PRESENT | SPTE_LARGE)) != (SPTE_PRESENT | SPTE_LARGE) ||
-	    (new_spte & SPTE_PRESENT) || !in_kvm_run())
+	const __u64 huge = SPTE_PRESENT | SPTE_LARGE;
+
+	if (level < 2 || level > 3 || (old_spte & huge) != huge)
 		return 0;
-	reclassify_huge(level, true);
+	if (!(new_spte & SPTE_PRESENT)) {
+		if (in_kvm_run())
+			reclassify_huge(level, true);
+	} else if ((new_spte & huge) == huge && !(old_spte & SPTE_WRITABLE) && (new_spte & SPTE_WRITABLE)) {
+		if (in_kvm_run())
+			reclassify_huge(level, false);
+	}
 	return 0;
 }
