@@ -156,6 +156,12 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 	if (!vm_ioctl_begin(tc, nr, arg))
 		return 0;
 	tc->splits_in_op = 0;
+	{
+		/* Out of BPF_CORE_READ: tc is our type, not the kernel's. */
+		struct kvm *kvm = (struct kvm *)tc->kvm;
+
+		tc->pages_2m_before = BPF_CORE_READ(kvm, stat.pages_2m.counter);
+	}
 	tc->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -207,6 +213,8 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 		slot->dlog_last_ns[op] = dur;
 		slot->dlog_last_splits[op] = tc->splits_in_op;
 		read_gauges((struct kvm *)tc->kvm, &slot->snap);
+		slot->dlog_last_pages_2m[op][0] = tc->pages_2m_before;
+		slot->dlog_last_pages_2m[op][1] = slot->snap.pages[1];
 		slot->snap.tgid = slot->tgid;
 		slot->snap.idx = tc->idx;
 	}

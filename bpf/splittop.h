@@ -175,6 +175,11 @@ struct vm_slot {
 	struct vm_census snap;
 	__u64 dlog_last_ns[DLOG_OPS];	/* the latest operation of each kind */
 	__u64 dlog_last_splits[DLOG_OPS];
+	/* KVM's pages_2m as the latest operation of each kind began and as it
+	 * ended: a migration's huge pages before, once logging is on, before
+	 * it stops and after (rebuilt in place, or zapped), exactly, not at a
+	 * tick. */
+	__u64 dlog_last_pages_2m[DLOG_OPS][2];
 	__u32 cmdline_len;	/* bytes of cmdline read at registration */
 	__u32 memslot_gen;	/* bumped after each memslot ioctl of the VM */
 	/* Set once the VM's vm_index entry is in: a slot claimed by a CPU that
@@ -191,6 +196,7 @@ struct task_ctx {
 	__u64 file;		/* struct file * of the fd, to reuse the lookup */
 	__u64 start_ns;
 	__u64 splits_in_op;
+	__u64 pages_2m_before;	/* KVM's pages_2m as a dirty-log operation began */
 	__s32 fd;
 	__u32 idx;		/* VM slot */
 	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */

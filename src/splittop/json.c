@@ -143,6 +143,13 @@ static void json_dlog(struct jw *w, const struct vm_entry *e, const struct vm_co
 		jw_u64(w, "splits", c->vm.dlog_splits[i]);
 		jw_u64(w, "last_ns", e->gauges.dlog_last_ns[i]);
 		jw_u64(w, "last_splits", e->gauges.dlog_last_splits[i]);
+		if (e->gauges.dlog_last_pages_2m[i][0] == PAGES_UNKNOWN) {
+			jw_null(w, "last_pages_2m_before");
+			jw_null(w, "last_pages_2m_after");
+		} else {
+			jw_u64(w, "last_pages_2m_before", e->gauges.dlog_last_pages_2m[i][0]);
+			jw_u64(w, "last_pages_2m_after", e->gauges.dlog_last_pages_2m[i][1]);
+		}
 		jw_close(w, '}');
 	}
 	jw_close(w, '}');

@@ -159,6 +159,8 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 	for (i = 0; i < DLOG_OPS; i++)
 		fprintf(f, " %" PRIu64 " %" PRIu64, g->dlog_last_ns[i], g->dlog_last_splits[i]);
 	fprintf(f, " %d", g->nested);
+	for (i = 0; i < DLOG_OPS; i++)
+		fprintf(f, " %" PRIu64 " %" PRIu64, g->dlog_last_pages_2m[i][0], g->dlog_last_pages_2m[i][1]);
 	fprintf(f, "\nmax %" PRIu64 " %" PRIu64 " %" PRIu64 "\nend\n", e->lock_wait_max_run_ns,
 		e->hold_max_run_ns[0], e->hold_max_run_ns[1]);
 }
@@ -266,6 +268,8 @@ static int read_gauges_line(struct vm_gauges *g, const char *save)
 	int n = 0;
 
 	g->nested = -1;		/* recordings from before it: unknown */
+	for (i = 0; i < DLOG_OPS; i++)
+		g->dlog_last_pages_2m[i][0] = g->dlog_last_pages_2m[i][1] = PAGES_UNKNOWN;
 	if (sscanf(save, "%u %" SCNu64 " %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n",
 		   &g->vcpus, &g->mem_pages, &g->memslots_dirty, &g->pages[0], &g->pages[1],
 		   &g->pages[2], &g->lock_wait_max_ns, &n) != 7)
@@ -278,8 +282,21 @@ static int read_gauges_line(struct vm_gauges *g, const char *save)
 			return i >= DLOG_RESET ? 0 : -1;
 		save += n;
 	}
-	if (sscanf(save, " %d", &g->nested) != 1)
+	if (sscanf(save, " %d%n", &g->nested, &n) != 1) {
 		g->nested = -1;
+		n = 0;
+	}
+	save += n;
+	/* Recordings from before the pages at each operation were read. */
+	for (i = 0; i < DLOG_OPS; i++) {
+		uint64_t p[2];
+
+		if (sscanf(save, " %" SCNu64 " %" SCNu64 "%n", &p[0], &p[1], &n) != 2)
+			break;
+		g->dlog_last_pages_2m[i][0] = p[0];
+		g->dlog_last_pages_2m[i][1] = p[1];
+		save += n;
+	}
 	return 0;
 }
 

@@ -153,7 +153,7 @@ static void read_dlog(struct rd *r, int detail, struct rec_vm *o)
 {
 	int dl = object(r, detail, "dirty_log");
 	unsigned int i;
-	__u64 v;
+	__u64 v, after;
 
 	/* Format 0 before KVM_RESET_DIRTY_RINGS was counted: no "reset". */
 	for (i = 0; i < DLOG_OPS; i++) {
@@ -166,6 +166,13 @@ static void read_dlog(struct rd *r, int detail, struct rec_vm *o)
 		o->g.dlog_last_ns[i] = v;
 		count(r, op, "last_splits", &v);
 		o->g.dlog_last_splits[i] = v;
+		/* Absent or null: a recording from before splittop read them. */
+		if (count(r, op, "last_pages_2m_before", &v) && count(r, op, "last_pages_2m_after", &after)) {
+			o->g.dlog_last_pages_2m[i][0] = v;
+			o->g.dlog_last_pages_2m[i][1] = after;
+		} else {
+			o->g.dlog_last_pages_2m[i][0] = o->g.dlog_last_pages_2m[i][1] = PAGES_UNKNOWN;
+		}
 	}
 }
 

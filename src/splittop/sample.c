@@ -281,6 +281,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	e->gauges.lock_wait_max_ns = wait_max;
 	memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
 	memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));
+	memcpy(e->gauges.dlog_last_pages_2m, s->dlog_last_pages_2m, sizeof(e->gauges.dlog_last_pages_2m));
 	if (wait_max > e->lock_wait_max_run_ns)
 		e->lock_wait_max_run_ns = wait_max;
 	/* Only a VM whose slot existed before the census ran can be missing

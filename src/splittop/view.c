@@ -693,6 +693,26 @@ static int detail_lock(const struct detail_input *in, struct view_lines *l)
 	return err;
 }
 
+/* KVM's 2M mappings around the latest enable and disable: what a
+ * migration split, and what stopping it gave back (rebuilt in place from
+ * 6.13, or zapped to be faulted in again). */
+static int detail_dlog_pages(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_counters *n = &in->e->now;
+	const uint64_t (*p)[2] = in->e->gauges.dlog_last_pages_2m;
+	char on[48] = "", off[48] = "";
+
+	if (!in->avail->dlog_toggle)
+		return 0;
+	if (n->vm.dlog_count[DLOG_ENABLE] && p[DLOG_ENABLE][0] != PAGES_UNKNOWN)
+		snprintf(on, sizeof(on), "enable %" PRIu64 " -> %" PRIu64, p[DLOG_ENABLE][0], p[DLOG_ENABLE][1]);
+	if (n->vm.dlog_count[DLOG_DISABLE] && p[DLOG_DISABLE][0] != PAGES_UNKNOWN)
+		snprintf(off, sizeof(off), "disable %" PRIu64 " -> %" PRIu64, p[DLOG_DISABLE][0], p[DLOG_DISABLE][1]);
+	if (!on[0] && !off[0])
+		return 0;
+	return add(l, VS_TEXT, "  pages_2m at the latest %s%s%s", on, on[0] && off[0] ? ", " : "", off);
+}
+
 static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 {
 	const struct vm_counters *n = &in->e->now;
@@ -720,7 +740,7 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 			  dlog_label[op], n->vm.dlog_count[op], n->vm.dlog_count[op] ? last : "-",
 			  n->vm.dlog_count[op] ? mean : "-", g->dlog_last_splits[op], n->vm.dlog_splits[op]);
 	}
-	return err;
+	return err ?: detail_dlog_pages(in, l);
 }
 
 int view_detail(const struct detail_input *in, struct view_lines *out)

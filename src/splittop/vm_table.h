@@ -44,6 +44,8 @@ struct vcpu_rows {
 /* Rows no VM can have more of (KVM's vcpu_idx is below KVM_MAX_VCPUS). */
 #define VCPU_ROWS_LIMIT		ST_MAX_VCPUS_LIMIT
 
+#define PAGES_UNKNOWN UINT64_MAX
+
 /* Values at the end of an interval, not summed. */
 struct vm_gauges {
 	uint32_t vcpus;
@@ -53,6 +55,9 @@ struct vm_gauges {
 	uint64_t lock_wait_max_ns;	/* of the interval */
 	uint64_t dlog_last_ns[DLOG_OPS];
 	uint64_t dlog_last_splits[DLOG_OPS];
+	/* KVM's pages_2m as the latest operation of each kind began and ended;
+	 * PAGES_UNKNOWN in recordings from before splittop read them. */
+	uint64_t dlog_last_pages_2m[DLOG_OPS][2];
 	int32_t nested;			/* KVM shadows a nested guest's page tables
 					 * for it: 1/0; -1 unknown (no hardware TDP) */
 };
