@@ -8,7 +8,10 @@ kernel's faults treat a write-protected huge mapping under lazy splitting
 (harness.lazy_faults_split: KVM's own counters), and runs one traced
 dirtyvm migration with eager splitting on and one with it off, checked
 exactly against the workload's arithmetic and KVM's counters (the e2e
-suite's check_vm).  Prints a Markdown table, one row per kernel.
+suite's check_vm), then a whole life with each (a migration cancelled after
+a round, a second one, each followed by a pass with logging off:
+check_migrations says what KVM did to huge pages when logging stopped).
+Prints a Markdown table, one row per kernel.
 
 usage: tests/matrix.py [KERNEL...]    (default: every kernel of the matrix)"""
 import json
@@ -27,10 +30,10 @@ METRICS = ("kvm_ioctls", "faults", "fast_faults", "splits", "mmu_lock_wait", "mm
 
 def inner():
     import harness
-    from test_splittop import check_vm, traced_dirtyvm
+    from test_splittop import check_migrations, check_vm, traced_dirtyvm
     k = harness.kernel()
     row = {"release": os.uname().release, "mmu": k["mmu"], "sources": {m: k["sources"].get(m) for m in METRICS},
-           "lazy": "split" if harness.lazy_faults_split() else "drop", "exact": {}}
+           "lazy": "split" if harness.lazy_faults_split() else "drop", "exact": {}, "life": {}}
     for eager in ("Y", "N"):
         try:
             totals, _, s = traced_dirtyvm("--vcpus", 2, "--mem", "16M", "--rounds", 3, "--eager-split", eager,
@@ -42,6 +45,17 @@ def inner():
                                    "missed_probe_events": t["self"]["missed_probe_events"]}
         except Exception as e:  # noqa: BLE001 (the table says what failed)
             row["exact"][eager] = {"ok": False, "why": (str(e) or traceback.format_exc()).splitlines()[0][:300]}
+        try:
+            totals, _, s = traced_dirtyvm("--vcpus", 1, "--mem", "16M", "--rounds", 2, "--migrations", 2,
+                                          "--cancel-after", 1, "--after-pass", "--eager-split", eager,
+                                          splittop_args=("--json",))
+            check_vm(totals[0], s, s["vms"][0])
+            stopped = check_migrations(s, s["vms"][0], "life")
+            after = [m["after"]["kvm_faults"]["pf_fixed"] for m in s["vms"][0]["migrations"]]
+            row["life"][eager] = {"ok": True, "stopped": stopped, "after_faults": after,
+                                  "faults_huge_wp": totals[0]["faults_huge_wp"]}
+        except Exception as e:  # noqa: BLE001
+            row["life"][eager] = {"ok": False, "why": (str(e) or traceback.format_exc()).splitlines()[0][:300]}
     print("@@ROW " + json.dumps(row), flush=True)
     return 0
 
@@ -70,17 +84,25 @@ def main(args):
             row = {"spec": spec, "error": str(e).splitlines()[0]}
         rows.append(row)
         print("%s: %s" % (spec, json.dumps(row)), file=sys.stderr, flush=True)
-    print("| kernel (Debian package) | MMU | lazy faults | " + " | ".join(METRICS) + " | exact, eager Y | exact, eager N |")
-    print("|" + "---|" * (len(METRICS) + 5))
+    print("| kernel (Debian package) | MMU | lazy faults | " + " | ".join(METRICS) +
+          " | exact, eager Y | exact, eager N | when logging stops | whole life exact, Y / N |")
+    print("|" + "---|" * (len(METRICS) + 7))
     for row in rows:
         if "error" in row:
             print("| %s | %s |" % (row["spec"], row["error"]))
             continue
         ex = ["yes" if row["exact"][e]["ok"] else "**no**: " + row["exact"][e]["why"] for e in ("Y", "N")]
-        print("| %s (`%s`) | %s | %s | %s | %s |" % (row["release"], row["spec"], row["mmu"], row["lazy"],
-                                                  " | ".join(short(row["sources"][m]) for m in METRICS),
-                                                  " | ".join(ex)))
-    return 0 if all("error" not in r and all(r["exact"][e]["ok"] for e in ("Y", "N")) for r in rows) else 1
+        life = ["yes" if row["life"][e]["ok"] else "**no**: " + row["life"][e]["why"] for e in ("Y", "N")]
+        stops = sorted({STOPPED.get(row["life"][e].get("stopped"), "?") for e in ("Y", "N") if row["life"][e]["ok"]})
+        print("| %s (`%s`) | %s | %s | %s | %s | %s | %s |" % (
+            row["release"], row["spec"], row["mmu"], row["lazy"],
+            " | ".join(short(row["sources"][m]) for m in METRICS), " | ".join(ex),
+            " / ".join(stops) or "?", " / ".join(life)))
+    return 0 if all("error" not in r and all(r[t][e]["ok"] for t in ("exact", "life") for e in ("Y", "N"))
+                    for r in rows) else 1
+
+
+STOPPED = {"rebuilt": "huge mappings rebuilt in place", "zapped": "zapped and refaulted"}
 
 
 if __name__ == "__main__":

@@ -57,12 +57,32 @@ def eager_splits(summary=None):
     return k["mmu"] == "tdp" and eager
 
 
-def mmio_sptes(summary):
+def migrations(vm):
+    """The VM's migrations as dirtyvm ran them (older summaries: the one)."""
+    if "migrations" in vm:
+        return vm["migrations"]
+    return [dict(vm, cancelled=False, disabled=None, after=None)]
+
+
+def mmio_sptes(summary, vm=None):
     """Faults on the guest's 'pass done' address that KVM answers by
-    installing an MMIO SPTE: with nested paging once, and once more after the
-    memslot change of enabling dirty logging (a memslot change retires MMIO
-    SPTEs by generation).  The shadow MMU here has MMIO caching off."""
-    return 1 + 1 if kernel()["mmu"] in ("tdp", "legacy-tdp") else 0
+    installing an MMIO SPTE: with nested paging once, and once more for each
+    pass after a memslot change (enabling or disabling dirty logging
+    retires MMIO SPTEs by generation).  The shadow MMU here has MMIO caching
+    off."""
+    if kernel()["mmu"] not in ("tdp", "legacy-tdp"):
+        return 0
+    if vm is None:
+        return 1 + 1
+    n, changed = 1, False
+    for m in migrations(vm):
+        changed = True
+        if m["rounds"]:
+            n, changed = n + 1, False
+        changed = True
+        if m.get("after"):
+            n, changed = n + 1, False
+    return n
 
 
 def shared_page_races(summary):
@@ -79,59 +99,161 @@ def shared_page_races(summary):
     return n > 4 or (kernel()["mmu"] == "tdp" and n > 1)
 
 
-def expected(summary, vm):
-    """The workload's arithmetic (100% writes) for one VM, on this kernel."""
+def migration_expected(summary, m):
+    """One migration's share of the workload's arithmetic (100% writes):
+    enable, its rounds, disable, and the pass after it if there was one.
+    It starts from what KVM mapped before it (its "before"): each region
+    mapped huge (populated, or given back after a migration), or not at all
+    (zapped when an earlier migration stopped)."""
     g = summary["regions_2m"]
-    rounds = summary["params"]["rounds"]
+    huge = m["before"]["pages_2m"]
+    zapped = g - huge
     clear = summary["params"]["mode"] == "clear"
-    # get: enabling dirty logging write-protects everything.
+    rounds = len(m["rounds"])
+    # get and ring: enabling dirty logging write-protects everything (each
+    # ring reset protects again what it hands back).
     # clear (initially-all-set): the first KVM_CLEAR_DIRTY_LOG (after
-    # round 1) protects; round 1 writes freely.
+    # round 1) protects; round 1 writes freely.  A migration cancelled
+    # before that protected nothing.
     first = 2 if clear else 1
+    protected = not clear or rounds >= 1
+    writes = max(0, rounds - first + 1)   # rounds whose writes fault
+    pages = huge * 512
+    want = {"splits_2m": 0, "splits_eager": 0, "splits_fault": 0, "demotions_2m": 0,
+            "faults_huge_wp": 0, "faults_nonpresent": 0, "faults_4k_wp": 0}
+    if eager_splits(summary):
+        # Every region split once, by the thread that enables dirty logging
+        # (get) or clears the log (clear); from then on every write of a
+        # protected round is a 4K write-protect fault.
+        if protected:
+            want.update(splits_2m=huge, splits_eager=huge)
+        want["faults_4k_wp"] = pages * writes
+    elif writes and lazy_faults_split():
+        # The first protected round's write to each region faults on the
+        # write-protected huge mapping, and the fault splits it in place: the
+        # region's 511 other pages stay mapped, write-protected, and their
+        # writes are 4K write-protect faults; later rounds take 4K write faults.
+        want.update(splits_2m=huge, splits_fault=huge, faults_huge_wp=huge,
+                    faults_4k_wp=511 * huge + pages * (writes - 1))
+    elif writes:
+        # That fault drops the huge mapping instead and maps 4K (a demotion):
+        # the region's 511 other pages then fault in at 4K.
+        want.update(demotions_2m=huge, faults_huge_wp=huge, faults_nonpresent=511 * huge,
+                    faults_4k_wp=pages * (writes - 1))
+    if rounds:
+        # A zapped region's pages fault in at 4K in the first round (logging
+        # maps nothing huge), and are write-protected by its collection.
+        want["faults_nonpresent"] += 512 * zapped
+        want["faults_4k_wp"] += 512 * zapped * (rounds - 1)
+    after = m.get("after")
+    if after:
+        # Logging stopped: KVM either rebuilt the huge mappings in place
+        # (from 6.13: the TDP MMU), write-protected as the 4K ones they
+        # replace were, or zapped the 4K ones (before; the shadow MMU).  The
+        # pass after it writes each region: one write fault on each
+        # write-protected huge mapping (fixed in place), one non-present
+        # fault on each zapped region (mapped huge again).  KVM's own
+        # pages_2m once logging was off says which.
+        left = m["disabled"]["pages_2m"]
+        if protected:
+            want["faults_huge_wp"] += left
+        want["faults_nonpresent"] += g - left
+    return want
+
+
+def round_faults(summary, m, r):
+    """The faults KVM fixes in round r of migration m (see migration_expected)."""
+    g = summary["regions_2m"]
+    huge = m["before"]["pages_2m"]
+    protected = summary["params"]["mode"] != "clear" or r >= 2
+    return (huge * 512 if protected else 0) + (g - huge) * 512
+
+
+def expected(summary, vm):
+    """The workload's arithmetic (100% writes) for one VM's whole run, on
+    this kernel: the populate passes, then each migration (migration_expected)."""
+    g = summary["regions_2m"]
+    clear = summary["params"]["mode"] == "clear"
     pages = g * 512
+    migs = migrations(vm)
     # Before dirty logging: populate maps each region with one 2M fault, and
     # the system memslot's pages at 4K: on the shadow MMU its code and
     # parameter pages; with nested paging also the guest's page tables, which
     # the CPU walks through it (KVM's own pages_4k counts them all).
     base = g + (summary["system_pages"] if kernel()["mmu"] == "shadow" else vm["before"]["pages_4k"])
-    base += mmio_sptes(summary)
+    base += mmio_sptes(summary, vm)
     # Unknown to the arithmetic: KVM's older TDP code prefetches the pages
     # next to a faulting one (fewer faults than pages), and vCPUs racing on a
     # shared page each take a fault (more).  KVM's own counters check them.
     if kernel()["mmu"] == "legacy-tdp" or shared_page_races(summary):
         base = None
+    rounds = sum(len(m["rounds"]) for m in migs)
+    ring = summary["params"]["mode"] == "ring"
     want = {
         "faults_other": 0,
-        "dirty_log_enables": 1,
-        "dirty_log_disables": 1,
-        "dirty_log_gets": rounds,
+        "dirty_log_enables": len(migs),
+        "dirty_log_disables": len(migs),
+        # The dirty ring: each round's collection is one KVM_RESET_DIRTY_RINGS.
+        "dirty_log_gets": 0 if ring else rounds,
+        "dirty_log_resets": rounds if ring else 0,
         "dirty_log_clears": rounds * -(-pages // CHUNK_PAGES) if clear else 0,
         "splits_1g": 0, "split_errors": 0,
         "vcpus": summary["params"]["vcpus"],
         "mem_mib": summary["params"]["vcpus"] * summary["params"]["mem_per_vcpu_mib"] + 4,
+        "splits_2m": 0, "splits_eager": 0, "splits_fault": 0, "demotions_2m": 0,
+        "faults_huge_wp": 0, "faults_nonpresent": base, "faults_4k_wp": 0,
     }
-    if eager_splits(summary):
-        # Every region split once, by the thread that enables dirty logging
-        # (get) or clears the log (clear); from then on every write of a
-        # protected round is a 4K write-protect fault.
-        want.update({"splits_2m": g, "splits_eager": g, "splits_fault": 0, "demotions_2m": 0,
-                     "faults_huge_wp": 0, "faults_nonpresent": base,
-                     "faults_4k_wp": pages * (rounds - first + 1)})
-    elif lazy_faults_split():
-        # The first protected round's write to each region faults on the
-        # write-protected huge mapping, and the fault splits it in place: the
-        # region's 511 other pages stay mapped, write-protected, and their
-        # writes are 4K write-protect faults; later rounds take 4K write faults.
-        want.update({"splits_2m": g, "splits_eager": 0, "splits_fault": g, "demotions_2m": 0,
-                     "faults_huge_wp": g, "faults_nonpresent": base,
-                     "faults_4k_wp": 511 * g + pages * (rounds - first)})
-    else:
-        # That fault drops the huge mapping instead and maps 4K (a demotion):
-        # the region's 511 other pages then fault in at 4K.
-        want.update({"splits_2m": 0, "splits_eager": 0, "splits_fault": 0, "demotions_2m": g,
-                     "faults_huge_wp": g, "faults_nonpresent": None if base is None else base + 511 * g,
-                     "faults_4k_wp": pages * (rounds - first)})
+    for m in migs:
+        for key, n in migration_expected(summary, m).items():
+            want[key] = None if want[key] is None else want[key] + n
     return want
+
+
+def check_migrations(summary, vm, what, kvm_lost_writes=False):
+    """Each migration's phases against KVM's own counters, before splittop
+    is looked at: every round's pass takes a fault on each page where the
+    round is protected (none where not), logging lost each region's huge
+    mapping once where it protected (KVM's pages_2m), and once logging is
+    off KVM holds either every region huge again (rebuilt in place) or none
+    of those it lost (zapped); the pass after it maps every region huge.
+    Returns what the kernel did when logging stopped: "rebuilt", "zapped",
+    or None (nothing was lost, or no migration)."""
+    g = summary["regions_2m"]
+    clear = summary["params"]["mode"] == "clear"
+    stopped = None
+    for m in migrations(vm):
+        w = what + " migration %s" % m.get("migration", 1)
+        rounds = m["rounds"]
+        for r in rounds:
+            if kvm_lost_writes or "kvm_faults" not in r:
+                continue
+            want = round_faults(summary, m, r["round"])
+            if kernel()["mmu"] == "legacy-tdp":
+                # 4K pages faulted in come with their neighbours
+                # prefetched: fewer faults than pages.
+                assert (0 < r["kvm_faults"]["pf_fixed"] or not want) and r["kvm_faults"]["pf_fixed"] <= want, (
+                    w, r, want)
+            else:
+                assert r["kvm_faults"]["pf_fixed"] == want, (w, r, want)
+        protected = not clear or len(rounds) >= 1
+        left = rounds[-1]["after"]["pages_2m"] if rounds else m["enabled"]["pages_2m"]
+        lost = m["before"]["pages_2m"] - left
+        if protected and (len(rounds) >= (2 if clear else 1) or eager_splits(summary)):
+            assert left == 0, (w, "every huge mapping is lost once writes are logged", m)
+        if not m.get("disabled"):
+            continue
+        # Rebuilt in place: every region mapped, huge again; zapped: only the
+        # huge mappings logging left are.
+        huge = m["disabled"]["pages_2m"]
+        assert huge in (g, left), (w, "pages_2m once logging is off", huge, g, left)
+        if left < g:
+            stopped = "rebuilt" if huge == g else "zapped"
+        after = m.get("after")
+        if after:
+            assert after["pages"]["pages_2m"] == g, (w, "the pass after logging maps every region huge", after)
+            want = (huge if protected else 0) + (g - huge)
+            assert after["kvm_faults"]["pf_fixed"] == want, (w, "faults of the pass after logging", want, after)
+    return stopped
 
 
 def check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=False):
@@ -179,12 +301,14 @@ def check_vm(total, summary, vm):
     # following rounds shift between kinds.  Then which kind each fault is
     # cannot be predicted; every count KVM itself keeps is still exact below.
     # Anywhere else a lost dirty page fails the test.
-    lost = [(r["round"], r["missing_pages"]) for r in vm["rounds"] if r["missing_pages"]]
+    lost = [(m.get("migration", 1), r["round"], r["missing_pages"]) for m in migrations(vm) for r in m["rounds"]
+            if r["missing_pages"]]
+    check_migrations(summary, vm, what, kvm_lost_writes=bool(lost))
     if lost:
         assert kernel()["mmu"] == "shadow", "%s: KVM's dirty log lacks pages the guest wrote (round, pages): %s; %s" % (
-            what, lost, vm["rounds"])
+            what, lost, migrations(vm))
         want["faults_nonpresent"] = want["faults_4k_wp"] = None
-        print("note: %s: this host's KVM lost dirty pages (round, pages): %s" % (what, lost), flush=True)
+        print("note: %s: this host's KVM lost dirty pages (migration, round, pages): %s" % (what, lost), flush=True)
     for key, n in want.items():
         if n is not None:
             # The whole row and KVM's own counters, per round too: a mismatch
@@ -212,23 +336,31 @@ def check_vm(total, summary, vm):
     if want["faults_nonpresent"] is None and not lost:
         # The system memslot's share is not the workload's to predict here
         # (see expected()), but it is no more than its pages and MMIO SPTEs.
-        # Populate's one fault per region, and after a demotion the
-        # region's 511 other pages.
-        regions = summary["regions_2m"] * (512 if want["demotions_2m"] else 1)
+        # Populate's one fault per region, after a demotion the region's 511
+        # other pages, and a zapped region's one fault after logging.
+        regions = summary["regions_2m"] + sum(migration_expected(summary, m)["faults_nonpresent"]
+                                              for m in migrations(vm))
         extra = int(total["faults_nonpresent"]) - regions
-        limit = summary["params"]["vcpus"] * (vm["before"]["pages_4k"] + mmio_sptes(summary))
+        limit = summary["params"]["vcpus"] * (vm["before"]["pages_4k"] + mmio_sptes(summary, vm))
         assert 0 < extra <= limit, (what, total["faults_nonpresent"], extra, limit)
-    g = summary["regions_2m"]
-    # Every region lost its huge mapping once, one way or another...
-    assert int(total["splits_2m"]) + int(total["demotions_2m"]) == g, (what, total)
+    # Every huge mapping a migration lost, split or demoted, is counted
+    # once, as KVM's own count of 2M mappings says...
+    migs = migrations(vm)
+    lost = sum(m["before"]["pages_2m"] - (m["rounds"][-1]["after"]["pages_2m"] if m["rounds"] else
+                                          m["enabled"]["pages_2m"]) for m in migs)
+    assert int(total["splits_2m"]) + int(total["demotions_2m"]) == lost, (what, total, lost)
     assert int(total["splits_2m"]) == int(total["splits_eager"]) + int(total["splits_fault"]), (what, total)
-    # ...and KVM's own count of 2M mappings agrees.
-    assert g == vm["before"]["pages_2m"] - vm["rounds"][-1]["after"]["pages_2m"], (what, vm)
     # Durations measured in the kernel fit inside dirtyvm's own timing of the same ioctls.
-    assert 0 < int(total["dirty_log_get_ns"]) <= sum(r["get_s"] for r in vm["rounds"]) * 1e9 + 1e5, (what, total, vm)
-    assert 0 < int(total["dirty_log_enable_ns"]) <= vm["enable_s"] * 1e9 + 1e5, (what, total, vm)
-    if summary["params"]["mode"] == "clear":
-        assert 0 < int(total["dirty_log_clear_ns"]) <= sum(r["clear_s"] for r in vm["rounds"]) * 1e9 + 1e5
+    # (A VM that never logged took no time at all.)
+    rounds = [r for m in migs for r in m["rounds"]]
+    for key, secs in (("dirty_log_get_ns", sum(r["get_s"] for r in rounds)),
+                      ("dirty_log_enable_ns", sum(m["enable_s"] for m in migs)),
+                      ("dirty_log_clear_ns", sum(r["clear_s"] for r in rounds)),
+                      ("dirty_log_reset_ns", sum(r.get("reset_s", 0) for r in rounds))):
+        if not secs:
+            assert int(total[key]) == 0, (what, key, total)
+        else:
+            assert 0 < int(total[key]) <= secs * 1e9 + 1e5, (what, key, total, vm)
     # Splits by MMU: every eager split of an L1 guest is the TDP MMU's (the
     # shadow MMU splits only nested guests' mappings), where the probes
     # can tell; unavailable otherwise.  And the VM is no nested guest where

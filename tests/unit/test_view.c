@@ -338,6 +338,13 @@ static void fill_detail_entry(struct vm_entry *ep)
 	ep->now.vm.dlog_ns[DLOG_CLEAR] = 4000;
 	ep->gauges.dlog_last_ns[DLOG_CLEAR] = 1500;
 	ep->gauges.dlog_last_splits[DLOG_CLEAR] = 3;
+	/* One migration that lost every huge mapping, given back when it stopped. */
+	ep->now.vm.dlog_count[DLOG_ENABLE] = 1;
+	ep->now.vm.dlog_count[DLOG_DISABLE] = 1;
+	ep->gauges.dlog_last_pages_2m[DLOG_ENABLE][0] = 64;
+	ep->gauges.dlog_last_pages_2m[DLOG_ENABLE][1] = 0;
+	ep->gauges.dlog_last_pages_2m[DLOG_DISABLE][0] = 0;
+	ep->gauges.dlog_last_pages_2m[DLOG_DISABLE][1] = 64;
 	ep->lock_wait_max_run_ns = 5000;
 }
 
@@ -358,6 +365,8 @@ static void check_detail_lines(const struct view_lines *lp)
 	CHECK(has_line(lp, "4.10us .. 8.19us           1 |#"), "histogram bucket 12");
 	CHECK(has_line(lp, "  clear                    4    1.50us    1.00us              3            0"),
 	      "dirty-log op: count, last, mean, splits in last");
+	CHECK(has_line(lp, "  pages_2m at the latest enable 64 -> 0, disable 0 -> 64"),
+	      "KVM's 2M mappings around the latest enable and disable");
 	for (i = 0; i < lp->n; i++)
 		if (view_text_width(lp->line[i].text) > 80 && i > 0)
 			break;
