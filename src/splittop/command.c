@@ -6,11 +6,37 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-int command_start(struct command *c, char **argv, bool capture)
+/* In the child, before exec: its output as asked, and its death tied to
+ * splittop's.  parent: splittop's pid, to close the race of a parent that
+ * died before the death signal was armed. */
+static void child_setup(enum command_output out, int outpipe, pid_t parent)
 {
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+		_exit(128 + SIGTERM);
+	if (out == COMMAND_STDOUT_TO_STDERR) {
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	} else if (out == COMMAND_CAPTURE) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(outpipe, STDOUT_FILENO);
+		dup2(outpipe, STDERR_FILENO);
+	}
+}
+
+int command_start(struct command *c, char **argv, enum command_output out)
+{
+	bool capture = out == COMMAND_CAPTURE;
+	pid_t parent = getpid();
 	int errpipe[2], outpipe[2] = { -1, -1 };
 	int err = 0;
 	ssize_t n;
@@ -28,18 +54,7 @@ int command_start(struct command *c, char **argv, bool capture)
 		goto close_out;
 	}
 	if (c->pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (capture) {
-			int null = open("/dev/null", O_RDONLY);
-
-			if (null >= 0)
-				dup2(null, STDIN_FILENO);
-			dup2(outpipe[1], STDOUT_FILENO);
-			dup2(outpipe[1], STDERR_FILENO);
-		}
+		child_setup(out, outpipe[1], parent);
 		execvp(argv[0], argv);
 		err = errno;
 		n = write(errpipe[1], &err, sizeof(err));

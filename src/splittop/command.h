@@ -10,6 +10,13 @@
 
 #define COMMAND_TAIL 8192	/* bytes of a captured command's output kept */
 
+/* Where the command's output goes. */
+enum command_output {
+	COMMAND_INHERIT,	/* splittop's own stdout and stderr */
+	COMMAND_STDOUT_TO_STDERR, /* splittop's stdout carries its rows: the command's goes to stderr */
+	COMMAND_CAPTURE,	/* the live view owns the terminal: kept, printed after */
+};
+
 struct command {
 	pid_t pid;		/* > 0 while it runs */
 	int status;		/* wait status, once it ended */
@@ -19,9 +26,10 @@ struct command {
 	bool truncated;
 };
 
-/* Start argv; capture its output (and give it /dev/null as stdin) when
- * capture is set.  Returns 0, or -errno after printing why. */
-int command_start(struct command *c, char **argv, bool capture);
+/* Start argv, its output where out says (captured: with /dev/null as
+ * stdin).  It is sent SIGTERM if splittop dies, even of SIGKILL.
+ * Returns 0, or -errno after printing why. */
+int command_start(struct command *c, char **argv, enum command_output out);
 /* Read what the command wrote so far into the tail; never blocks. */
 void command_drain(struct command *c);
 /* Has it exited?  Reaps it without waiting. */
