@@ -1,20 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make              build everything into $(OUT)
-# make test         install missing packages, build, run every test
+# make test         install missing packages, build, run every test (what CI runs)
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
-# make demo         install missing packages, build, watch a looping migration
-#                   (KERNEL=SPEC: inside that Debian kernel, e.g. KERNEL=6.12)
-# make matrix       the kernel matrix's table: each kernel booted, its sources,
-#                   how its faults split, exact or not (README, docs)
-# make bench        overhead benchmark vs no tracing, bpftrace, perf (root)
+# make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel)
+# make matrix       the kernel matrix's table (README, docs/kernels.md): sources, exactness
+# make bench        overhead against no tracing, bpftrace and perf (root)
+# make bench-lock   2/8/16 vCPUs on one mmu_lock under each way of timing waits
 # make bench-auth   a wrong-password flood against --web-config: scrape latency
+# make bench-replay the replay view on a big recording made up from a real one
+# make bench-scale  splittop's memory and CPU against CPUs, VMs and vCPUs
+# make seed-tables  the shadow-MMU eager splitting series' tables, in the bed
 # make soak         10 minutes of the live view on a looping VM (root)
-# make fuzz asan    libFuzzer targets; an ASan+UBSan build in $(OUT)/asan
+# make fuzz         libFuzzer targets (clang), with ASan and UBSan
+# make asan         everything again with ASan and UBSan, into $(OUT)/asan
 # make deps         install missing Debian packages (says what it installs)
-# make install      PREFIX=/usr/local DESTDIR=
+# make install      into PREFIX=/usr/local (and DESTDIR=): binaries and man pages
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
-# make STATIC=1     statically linked binaries
+# make clean        remove $(OUT)
+# make help         this list
+# make STATIC=1     statically linked binaries (no --listen)
 # make V=1          show full commands
 
 OUT        ?= build
@@ -32,13 +37,14 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 # Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
 # drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
 # test, openssl makes its certificates and curl presents one; gnuplot draws
-# splittop-plot's pictures).  libmicrohttpd serves --listen;
+# splittop-plot's pictures; apache2-utils' htpasswd makes the bcrypt hashes
+# README's web configuration uses).  libmicrohttpd serves --listen;
 # --web-config reads YAML with libyaml, checks certificates with GnuTLS (which
 # libmicrohttpd's TLS is) and bcrypt hashes with libxcrypt.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
 	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make
 DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
-	    prometheus openssl curl gnuplot-nox
+	    prometheus openssl curl gnuplot-nox apache2-utils
 
 ifeq ($(V),1)
 Q =
@@ -75,7 +81,7 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
-		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
+		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c src/splittop/replay_tui.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
@@ -86,7 +92,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
-.PHONY: matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -130,7 +136,8 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
-		     vm_table vm_name view keys openmetrics listen_addr json_reader replay recording_vm replay_model) $(OUT)/obj/common/parse.o
+		     vm_table vm_name view keys openmetrics listen_addr json_reader replay recording_vm replay_model \
+		     selection) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
@@ -196,6 +203,10 @@ $(OUT)/tests/test_dirtyvm_options: tests/unit/test_dirtyvm_options.c $(OUT)/obj/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
+
+# Every target, one line each: the comment at the top of this file.
+help:
+	@sed -n 's/^# \(make .*\)/\1/p' $(firstword $(MAKEFILE_LIST))
 
 # Everything built waits for this directory, and so for the package check.
 $(OUT): | check-deps

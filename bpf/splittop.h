@@ -185,7 +185,8 @@ struct vm_slot {
 	/* Set once the VM's vm_index entry is in: a slot claimed by a CPU that
 	 * then lost the race to register the same VM is given back unseen. */
 	__u32 live;
-	__u32 pad;
+	__u32 ptgid;		/* the VMM's parent as it registered the VM (0: unknown),
+				 * for -- COMMAND's VMs when the VMM is gone */
 	__u64 reg_ns;		/* when it was registered (bpf_ktime_get_ns) */
 	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
 };

@@ -83,8 +83,13 @@ static __noinline __u32 vm_register(__u64 kvm, __u32 tgid, int own_process)
 	if (s) {
 		s->snap.kvm = 0;
 		s->cmdline_len = 0;
-		if (own_process)
+		s->ptgid = 0;
+		if (own_process) {
+			struct task_struct *task = bpf_get_current_task_btf();
+
 			read_cmdline(s);
+			s->ptgid = BPF_CORE_READ(task, real_parent, tgid);
+		}
 		/* Last (no reordering on x86; the barrier keeps the compiler
 		 * from it): user space reads a slot once it is live. */
 		asm volatile("" ::: "memory");

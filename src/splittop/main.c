@@ -11,6 +11,7 @@
 #include "replay.h"
 #include "replay_tui.h"
 #include "render.h"
+#include "selection.h"
 #include "tracer.h"
 #include "tui.h"
 
@@ -33,21 +34,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static bool selected(const void *arg, const struct vm_entry *e)
-{
-	const struct options *o = arg;
-	unsigned int i;
-
-	if (o->vm_name && strcmp(o->vm_name, e->name))
-		return false;
-	if (!o->npids)
-		return true;
-	for (i = 0; i < o->npids; i++)
-		if (o->pids[i] == e->pid)
-			return true;
-	return false;
 }
 
 static double now_mono(void)
@@ -79,13 +65,13 @@ struct sink {
  * that died gets its last interval, then only its total). */
 static bool interval_wanted(const void *arg, const struct vm_entry *e)
 {
-	return selected(arg, e) && !e->reported;
+	return selection_wants(arg, e) && !e->reported;
 }
 
 /* Fill the snapshot from the tracer: selected VMs (want), dt seconds after
  * the previous sample.  0 or -ENOMEM (printed). */
 static int snapshot_take(struct snapshot *s, struct tracer *t, vm_filter want,
-			 const struct options *o, double elapsed, double dt)
+			 const struct vm_selection *o, double elapsed, double dt)
 {
 	int err;
 
@@ -101,13 +87,13 @@ static int snapshot_take(struct snapshot *s, struct tracer *t, vm_filter want,
 }
 
 /* One headless frame: each selected VM's interval, or its total. */
-static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const struct options *o,
+static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const struct vm_selection *o,
 		enum scope sc, double elapsed, double dt)
 {
 	unsigned int i;
 	int err;
 
-	err = snapshot_take(s, t, sc == SCOPE_TOTAL ? selected : interval_wanted, o, elapsed, dt);
+	err = snapshot_take(s, t, sc == SCOPE_TOTAL ? selection_wants : interval_wanted, o, elapsed, dt);
 	if (err)
 		return err;
 	if (k->rd)
@@ -209,6 +195,9 @@ struct app {
 	struct snapshot snap;
 	struct sink k;
 	struct command cmd;
+	struct vm_selection sel;	/* which VMs: -p, --vm, COMMAND's (not -a) */
+	struct selection_memo memo;
+	bool stopped_command;		/* -d, -c, q or a signal ended COMMAND, not COMMAND itself */
 	FILE *held;			/* stderr while the live view owns the screen */
 	int saved_stderr;
 	double start;
@@ -261,7 +250,7 @@ static bool wait_tick(struct app *a, double *interval, double last_sample, doubl
 /* The live view's new frame: every selected VM. */
 static int show(struct app *a, double elapsed, double dt)
 {
-	int err = snapshot_take(&a->snap, &a->t, selected, &a->o, elapsed, dt);
+	int err = snapshot_take(&a->snap, &a->t, selection_wants, &a->sel, elapsed, dt);
 
 	if (err)
 		return err;
@@ -319,8 +308,9 @@ static int run(struct app *a)
 		if (out_gone)
 			return -EPIPE;	/* nobody reads: no totals to write either */
 		if (a->cmd.pid > 0 && (stop_signal || a->user_quit)) {
-			/* Forward, then wait for the command: its status is ours. */
+			/* Forward, then wait for the command. */
 			command_stop(&a->cmd, a->user_quit ? SIGTERM : stop_signal);
+			a->stopped_command = true;
 		}
 		if (k->ui && tui_paused(k->ui) && !last) {
 			next += interval;
@@ -334,10 +324,12 @@ static int run(struct app *a)
 		if (k->ui)
 			err = show(a, now - a->start, now - last_sample);
 		else
-			err = emit(k, &a->snap, &a->t, &a->o, SCOPE_INTERVAL, now - a->start,
+			err = emit(k, &a->snap, &a->t, &a->sel, SCOPE_INTERVAL, now - a->start,
 				   now - last_sample) ?: flush_out(k->out);
 		if (err)
 			return err;
+		if (ticks == 1 && a->o.vm_name && !a->memo.name_matched)
+			fprintf(stderr, "splittop: warning: --vm '%s' matches no VM (yet)\n", a->o.vm_name);
 		last_sample = now;
 		if ((a->o.count && ticks >= a->o.count) || (a->o.duration && now - a->start >= a->o.duration))
 			last = true;
@@ -430,6 +422,30 @@ static void warn_listen(const struct listen_addr *l, const struct web_config *wc
 			"certificate)\n", l->text);
 }
 
+/* How a run that went as far as its totals ends (man page, EXIT STATUS):
+ * a signal's 128+N; COMMAND's failure when it ended first; 1 when what
+ * was asked for never showed up; else 0. */
+static int exit_status(struct app *a)
+{
+	const struct options *o = &a->o;
+	int cmd = o->command ? command_exit_status(&a->cmd) : 0;
+
+	if (stop_signal)
+		return 128 + stop_signal;
+	if (o->command && !a->stopped_command && cmd)
+		return cmd;
+	if (a->sel.command > 0 && !a->memo.command_matched) {
+		fprintf(stderr, "splittop: no VM of %s or its descendants was seen (-a shows every VM on the host)\n",
+			o->command[0]);
+		return 1;
+	}
+	if (o->vm_name && !a->memo.name_matched) {
+		fprintf(stderr, "splittop: --vm '%s' matched no VM\n", o->vm_name);
+		return 1;
+	}
+	return 0;
+}
+
 /* Load, attach, run, and write the totals.  Returns the exit status. */
 static int app_main(struct app *a)
 {
@@ -466,18 +482,21 @@ static int app_main(struct app *a)
 	}
 	a->snap = (struct snapshot){ .host = &a->t.host, .sources = a->t.sources,
 				     .nsources = NR_METRICS, .max_vms = a->t.max_vms };
-	/* The live view prints the totals as CSV when it ends; JSON only when asked.
-	 * --listen alone writes no rows. */
+	/* Rows where asked for: not from the live view (it leaves the terminal
+	 * as it found it), nor from --listen alone. */
 	a->k.rd = o->json ? &json_renderer : &csv_renderer;
-	if (o->listening && !o->json && !o->csv && !o->output)
+	if (live || (o->listening && !o->json && !o->csv && !o->output))
 		a->k.rd = NULL;
 	if (live && live_start(a))
 		return 1;
 	a->start = now_mono();
 	if (o->command) {
-		err = command_start(&a->cmd, o->command, live);
+		/* stdout is splittop's where its rows go there. */
+		err = command_start(&a->cmd, o->command, live ? COMMAND_CAPTURE :
+				    a->k.rd && a->k.out == stdout ? COMMAND_STDOUT_TO_STDERR : COMMAND_INHERIT);
 		if (err)
 			return err == -ENOENT ? 127 : 126;
+		a->sel.command = o->all ? 0 : a->cmd.pid;
 	}
 	if (!live && a->k.rd) {
 		/* Flushed now: a script waiting for the header knows tracing is on. */
@@ -487,33 +506,31 @@ static int app_main(struct app *a)
 	record_open(a);
 	a->ran = true;
 	err = run(a);
-	if (live) {
+	if (live)
 		live_stop(a);
-		a->k.rd->start(a->k.out, &a->snap, o->interval);
-	}
 	if (err != -EPIPE) {
 		rc = vm_table_restore(&a->t.vms);
 		if (rc && !err) {
 			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(-rc));
 			err = -EIO;
 		}
-		rc = emit(&a->k, &a->snap, &a->t, o, SCOPE_TOTAL, now_mono() - a->start, 0) ?:
+		rc = emit(&a->k, &a->snap, &a->t, &a->sel, SCOPE_TOTAL, now_mono() - a->start, 0) ?:
 		     flush_out(a->k.out);
 		if (!err)
 			err = rc;
 	}
+	if (a->cmd.pid > 0) {
+		/* -d or -c ended the run: so ends COMMAND, as documented. */
+		command_stop(&a->cmd, SIGTERM);
+		a->stopped_command = true;
+	}
 	if (err == -EPIPE)
 		return 0;
-	if (err)
-		return 1;
-	command_stop(&a->cmd, SIGTERM);
-	if (o->command && !a->user_quit)
-		return command_exit_status(&a->cmd);
-	return 0;
+	return err ? 1 : exit_status(a);
 }
 
 /* --replay: a recording out again, as CSV or JSON; no kernel involved. */
-static int replay_main(const struct options *o)
+static int replay_main(const struct options *o, const struct vm_selection *sel)
 {
 	struct replay_opts r = { .path = o->replay, .out = stdout, .json = o->json, .pids = o->pids,
 				 .npids = o->npids, .vm_name = o->vm_name, .begin = o->begin, .end = o->end };
@@ -526,8 +543,8 @@ static int replay_main(const struct options *o)
 			return 2;
 		}
 		return replay_tui_run(&(struct replay_tui_opts){
-			.path = o->replay, .color = !o->no_color && !getenv("NO_COLOR"), .want = selected,
-			.want_arg = o, .selection = o->selection[0] ? o->selection : NULL, .begin = o->begin },
+			.path = o->replay, .color = !o->no_color && !getenv("NO_COLOR"), .want = selection_wants,
+			.want_arg = sel, .selection = o->selection[0] ? o->selection : NULL, .begin = o->begin },
 			&stop_signal);
 	}
 	if (o->output) {
@@ -590,8 +607,14 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	options_describe_selection(&a.o);
+	a.sel = (struct vm_selection){ .pids = a.o.pids, .npids = a.o.npids, .vm_name = a.o.vm_name,
+				       .memo = &a.memo };
 	if (a.o.replay)
-		return replay_main(&a.o);
+		return replay_main(&a.o, &a.sel);
+	/* -p names processes that must hold a VM now: a usage error, exit 2. */
+	rc = selection_check_pids(a.o.pids, a.o.npids);
+	if (rc)
+		return rc;
 	/* A bad web config is the command line's fault: exit 2, before anything is loaded. */
 	if (a.o.web_config && web_config_load(a.o.web_config, &a.wc))
 		return 2;

@@ -12,9 +12,9 @@ static const char usage[] =
 "Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
 "Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
 "huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
-"dirty-log operations.  On a terminal: a live view (h lists its keys), and\n"
-"each VM's total row as CSV when it ends.  Otherwise, or with --csv, --json\n"
-"or -o: one row per VM per interval, then one 'total' row per VM at exit.\n"
+"dirty-log operations.  On a terminal: a live view (h lists its keys).\n"
+"Otherwise, or with --csv, --json or -o: one row per VM per interval, then\n"
+"one 'total' row per VM at exit.\n"
 "\n"
 "  --csv                 CSV output, even on a terminal\n"
 "  --json                one JSON object per line: host, each interval, total\n"
@@ -37,8 +37,10 @@ static const char usage[] =
 "  -i, --interval SECS   seconds between rows, fractions allowed (default 1)\n"
 "  -d, --duration SECS   stop after SECS\n"
 "  -c, --count N         stop after N intervals\n"
-"  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
+"  -p, --pid PID[,PID]   only VMs of these processes (repeatable, up to 64 in\n"
+"                        all); each must exist and hold a KVM VM\n"
 "      --vm NAME         only VMs called NAME\n"
+"  -a, --all             every VM on the host, also with a COMMAND\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
 "      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
 "                        (default 4096)\n"
@@ -61,18 +63,23 @@ static const char usage[] =
 "  -h, --help            show this help\n"
 "\n"
 "With '-- COMMAND', tracing starts before COMMAND runs and stops when it\n"
-"exits; splittop then exits with COMMAND's status.  In the live view the\n"
-"command's output is held back and printed when the view ends, the last\n"
-"screen stays until q, and q before the end stops the command (exit 0).\n"
+"exits, and only the VMs of COMMAND and its descendants are shown (-a: all).\n"
+"Where splittop writes rows to standard output, COMMAND's standard output\n"
+"goes to standard error.  -d and -c end COMMAND (SIGTERM) when they end the\n"
+"run, as does q in the live view, which holds COMMAND's output back and\n"
+"prints it when the view ends.  COMMAND gets SIGTERM if splittop dies.\n"
 "\n"
 "Examples:\n"
 "  splittop                                 the live view of every VM\n"
 "  splittop -i 0.5 --csv                    every VM, CSV on stdout\n"
 "  splittop -o run.csv -- dirtyvm --mem 256M\n"
-"  splittop -p $(pidof qemu-system-x86_64) -d 60 -o migration.csv\n"
+"  splittop -p $(pgrep -d, qemu-system) -d 60 -o migration.csv\n"
 "  splittop --listen 9464                   Prometheus scrapes :9464/metrics\n"
 "\n"
-"Exit status: 0 ok, 1 runtime error, 2 usage error; with a COMMAND, its status.\n";
+"Exit status: 0 ok (also when -d, -c or q ended COMMAND); COMMAND's own when\n"
+"it ended first; 128+N when splittop was stopped by signal N; 1 runtime error\n"
+"(or: no VM of COMMAND's was seen, --vm matched none); 2 usage error (or: -p\n"
+"names no process, or one with no KVM VM).\n";
 
 static int usage_error(const char *fmt, ...)
 {
@@ -112,6 +119,27 @@ static int parse_source(char *arg, struct options *o)
 		return usage_error("invalid --source '%s': every count is attributed to its VM through "
 				   "KVM's ioctls; they cannot be turned off", arg);
 	o->force[m] = kinds[i];
+	return 0;
+}
+
+/* -p PID[,PID...]: commas (pgrep -d,) or blanks (pidof, quoted) between. */
+static int parse_pids(const char *arg, struct options *o)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(arg) >= sizeof(buf))
+		return usage_error("invalid --pid '%.32s...': too long", arg);
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ", \t", &save);
+	if (!tok)
+		return usage_error("invalid --pid '%s'", arg);
+	for (; tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (o->npids == MAX_PIDS)
+			return usage_error("too many processes for --pid (at most %d)", MAX_PIDS);
+		if (parse_u32(tok, 1, 4194304, &o->pids[o->npids]))
+			return usage_error("invalid --pid '%s': '%s' is not a process id", arg, tok);
+		o->npids++;
+	}
 	return 0;
 }
 
@@ -204,12 +232,7 @@ static int apply_value(int c, struct options *o, char **argv)
 			return usage_error("invalid --count '%s': expected a number > 0", optarg);
 		break;
 	case 'p':
-		if (o->npids == MAX_PIDS)
-			return usage_error("too many --pid options (at most %d)", MAX_PIDS);
-		if (parse_u32(optarg, 1, 4194304, &o->pids[o->npids]))
-			return usage_error("invalid --pid '%s'", optarg);
-		o->npids++;
-		break;
+		return parse_pids(optarg, o);
 	case OPT_VM:
 		if (!optarg[0])
 			return usage_error("invalid --vm ''");
@@ -255,6 +278,9 @@ static int apply_option(int c, struct options *o, char **argv)
 	case 'v':
 		o->verbose = true;
 		break;
+	case 'a':
+		o->all = true;
+		break;
 	case 'h':
 		fputs(usage, stdout);
 		return 1;
@@ -291,6 +317,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
 		{ "max-vcpus", required_argument, NULL, OPT_MAX_VCPUS },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -301,7 +328,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	opterr = 0;
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vah", longopts, NULL)) != -1) {
 		int r = apply_option(c, o, argv);
 
 		if (r)
@@ -310,8 +337,12 @@ int options_parse(int argc, char **argv, struct options *o)
 	if (o->web_config && !o->listening)
 		return usage_error("--web-config needs --listen");
 	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--"))
+		if (strcmp(argv[optind - 1], "--")) {
+			if (o->npids && strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				return usage_error("unexpected argument '%s': several processes go in one -p, "
+						   "comma-separated (-p $(pgrep -d, NAME))", argv[optind]);
 			return usage_error("unexpected argument '%s'", argv[optind]);
+		}
 		o->command = &argv[optind];
 	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
 		return usage_error("'--' needs a command after it");

@@ -11,7 +11,7 @@
 #include "replay.h"
 #include "tracer.h"
 
-#define MAX_PIDS 16
+#define MAX_PIDS 64
 
 struct options {
 	double interval, duration;
@@ -29,6 +29,7 @@ struct options {
 	unsigned int max_vcpus;
 	unsigned int wait_sample;	/* --wait-sample */
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
+	bool all;		/* -a: every VM, also with a COMMAND */
 	const char *force[NR_METRICS];	/* --source METRIC=KIND */
 	char **command;		/* after "--" */
 	char selection[160];	/* -p/--vm as text, for the live view's header */

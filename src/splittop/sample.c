@@ -262,8 +262,10 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
 	if (!e)
 		return -ENOMEM;
-	if (!e->name[0])
+	if (!e->name[0]) {
 		name_vm(t, e, s);
+		e->ppid = s->ptgid;
+	}
 	e->reported = false;
 	/* A retired slot's address now belongs to a new VM: a census record
 	 * for it is the new VM's, not this one's. */

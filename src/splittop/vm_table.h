@@ -65,6 +65,7 @@ struct vm_gauges {
 struct vm_entry {
 	uint64_t kvm, seq;		/* seq 0: a free entry */
 	uint32_t idx, pid;
+	uint32_t ppid;			/* the VMM's parent when it made the VM; 0 unknown */
 	char name[96];
 	bool alive, pre_census, reported;
 	bool numbered;			/* the name carries its "#k" */

@@ -143,12 +143,15 @@ def row_order(screen):
 @vm_test()
 def test_tui_totals_agree_with_csv():
     """A whole dirtyvm run in the view: its last screen and its detail pane
-    agree with the CSV total row it prints at the end, and that row with the
+    agree with the CSV total row of the same run's frames (recorded with
+    SPLITTOP_RECORD, rendered by the CSV writer), and that row with the
     workload's arithmetic and KVM's own counters of the same run (two runs
-    of the same configuration may differ where vCPUs race: the TDP MMU)."""
+    of the same configuration may differ where vCPUs race: the TDP MMU).
+    Leaving the view prints nothing but the command's held-back output."""
     args = ["--vcpus", "2", "--mem", mem(64), "--rounds", "3"]
+    rec = os.path.join(tempfile.mkdtemp(prefix="splittop-tui-rec."), "run.rec")
     t = Term("%s -i 0.3 -- %s --json --name tuitest %s" % (SPLITTOP, DIRTYVM, " ".join(args)),
-             width=100, height=30)
+             width=100, height=30, env={"SPLITTOP_RECORD": rec})
     try:
         s = t.wait(lambda s: "exited with status 0" in s, "the end-of-run banner")
         rows, _ = table(s)
@@ -174,9 +177,11 @@ def test_tui_totals_agree_with_csv():
         assert t.exit_status() == 0, t.read(t.stderr)
         assert not t.alternate_screen(), "terminal left in the alternate screen"
         out = t.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
-        total = [l for l in out.splitlines() if ",total," in l]
-        assert len(total) == 1, out
-        header = next(l for l in out.splitlines() if l.startswith("time_unix_s,")).split(",")
+        assert "time_unix_s," not in out and ",total," not in out, "rows printed after the view: %s" % out
+        csv_out = run([os.path.join(OUT, "tests", "golden_replay"), "csv", rec]).stdout
+        total = [l for l in csv_out.splitlines() if ",total," in l]
+        assert len(total) == 1, csv_out
+        header = next(l for l in csv_out.splitlines() if l.startswith("time_unix_s,")).split(",")
         row = dict(zip(header, total[0].split(",")))
         # The command's own output is held back, then shown after the view.
         err = t.read(t.stderr)
@@ -361,7 +366,7 @@ def test_tui_quit_stops_command_and_signals_restore():
             assert len(pid) == 1, pid
             os.kill(int(pid[0]), getattr(__import__("signal"), "SIG" + sig))
             status = t.exit_status()
-            # The signal is forwarded to dirtyvm, whose status is splittop's.
+            # The signal is forwarded to dirtyvm; splittop's status says it was stopped by it.
             assert status == 128 + getattr(__import__("signal"), "SIG" + sig), status
             assert not t.alternate_screen(), "SIG%s left the alternate screen on" % sig
             assert not dirtyvms("quitme"), "dirtyvm still runs after SIG" + sig
