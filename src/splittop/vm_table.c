@@ -71,9 +71,16 @@ static unsigned int pid_next_vm(struct vm_table *t, uint32_t pid)
 	return 0;
 }
 
+/*
+ * A VM's name, fixed when it is first seen and never changed after: the
+ * process's name for the first VM splittop sees in it, NAME#k for the k-th
+ * after it (k = 1, 2, ...).  A name that changed when a second VM came
+ * (x, later x#0) would differ between runs with the timing of that second
+ * VM, and a script could not join runs by it.
+ */
 void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, long len)
 {
-	unsigned int i, k, n = 0;
+	unsigned int k;
 
 	/* 8 bytes stay free for the "#k". */
 	if (len > 0)
@@ -82,21 +89,10 @@ void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, 
 		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
 	k = pid_next_vm(t, e->pid);
 	e->vm_no = k;
-	for (i = 0; i < t->n; i++)
-		if (t->e[i].seq && t->e[i].pid == e->pid)
-			n++;
-	if (n > 1 || k) {
-		snprintf(e->name + strlen(e->name), 8, "#%u", k);
+	if (k) {
+		/* "#" and six digits fit the 8 bytes kept free. */
+		snprintf(e->name + strlen(e->name), 8, "#%u", k % 1000000);
 		e->numbered = true;
-	}
-	/* The process's first VM was named before a second one existed. */
-	for (i = 0; k && i < t->n; i++) {
-		struct vm_entry *o = &t->e[i];
-
-		if (o->seq && o->pid == e->pid && !o->vm_no && !o->numbered && o->name[0]) {
-			snprintf(o->name + strlen(o->name), 8, "#0");
-			o->numbered = true;
-		}
 	}
 }
 
