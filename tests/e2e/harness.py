@@ -245,6 +245,25 @@ def wait_for_line(p, text, timeout=30):
     raise AssertionError("no line with %r within %ss; got %r" % (text, timeout, lines[-5:]))
 
 
+def host_vms():
+    """KVM VMs alive on this host now, by their files in every process
+    (VMs the tests did not start count too: the suite must pass beside them)."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                n += os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "anon_inode:kvm-vm"
+            except OSError:
+                pass
+    return n
+
+
 def read_int(path):
     with open(path) as f:
         return int(f.read().split()[0])

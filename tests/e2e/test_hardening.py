@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from harness import (DIRTYVM, OUT, SPLITTOP, bpf_fdinfo, mem, rss_kib, run, spawn, vm_test,
+from harness import (DIRTYVM, OUT, SPLITTOP, bpf_fdinfo, host_vms, mem, rss_kib, run, spawn, vm_test,
                      wait_for_line)
 from test_splittop import check_vm, expected, read_csv, traced_dirtyvm
 
@@ -94,13 +94,17 @@ def test_vm_churn_200_vms_exact_and_bounded():
         assert not errors, errors[:1]
         time.sleep(1.0)   # a few intervals: every exit seen, every slot freed
         rss["after200"] = rss_kib(st.pid)
-        occupancy = vm_index_entries(st.pid)
+        occupancy, others = vm_index_entries(st.pid), host_vms()
         st.send_signal(signal.SIGINT)
         st.wait(timeout=60)
-        assert st.returncode == 0
+        assert st.returncode == 128 + signal.SIGINT, st.returncode
         rows = read_csv(out)
-    totals = [r for r in rows if r["scope"] == "total"]
-    assert occupancy == 0, "vm_index still holds %d entries after every VM exited" % occupancy
+    # VMs of other processes than the churn's may run beside it.
+    totals = [r for r in rows if r["scope"] == "total" and r["vm"].startswith("churn")]
+    # Only VMs that still live hold an entry: none of the churn's, and any
+    # other VM on the host (the suite passes beside other VMs).
+    assert occupancy <= others, "vm_index still holds %d entries after every VM exited (%d VMs live on the host)" % (
+        occupancy, others)
     assert len(summaries) == 40
     by_name = {}
     for r in totals:
@@ -127,7 +131,7 @@ def test_vm_churn_200_vms_exact_and_bounded():
 @vm_test()
 def test_signals_at_any_moment_leave_totals_and_nothing_attached():
     """SIGINT and SIGTERM before attach, while sampling and while a VM runs:
-    exit 0, a complete CSV (header, and the total rows of VMs seen), no BPF
+    exit 128+N (stopped by signal N), a complete CSV (header, and the total rows of VMs seen), no BPF
     program or link left behind."""
     before = splittop_bpf_objects()
     vm = spawn([DIRTYVM, "--loop", "--vcpus", "1", "--mem", mem(16), "--name", "sigvm"],
@@ -150,7 +154,7 @@ def test_signals_at_any_moment_leave_totals_and_nothing_attached():
                 p.send_signal(sig)
                 out, err = p.communicate(timeout=60)
                 what = "%s after %ss" % (signal.Signals(sig).name, delay)
-                assert p.returncode == 0, (what, p.returncode, err)
+                assert p.returncode == 128 + sig, (what, p.returncode, err)
                 rows = list(csv.DictReader(io.StringIO(out)))
                 assert out.startswith("time_unix_s,"), (what, out[:200])
                 # The first sample (the census) finds the running VM, so even
