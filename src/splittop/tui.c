@@ -257,14 +257,9 @@ void tui_finish(struct tui *ui, const char *banner)
 }
 
 /* Columns shown at this width, and the name column's width. */
-static unsigned int layout(bool on[NR_COLUMNS])
+static unsigned int layout(const struct tui *ui, bool on[NR_COLUMNS])
 {
-	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, on);
-}
-
-static const char *header_of(const struct tui *ui, enum column c)
-{
-	return ui->totals ? metrics[c].total_header : metrics[c].rate_header;
+	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, ui->totals, on);
 }
 
 static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
@@ -372,7 +367,7 @@ static void row_text(const struct tui *ui, const struct view_row *r, const bool 
 		     unsigned int namew, char *line, size_t n)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int i, nc = view_columns(cols);
+	unsigned int i, nc = view_columns(ui->totals, cols);
 	char cell[128];
 	size_t o = 0;
 
@@ -390,13 +385,13 @@ static void row_text(const struct tui *ui, const struct view_row *r, const bool 
 static void draw_table(struct tui *ui, int y)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int namew, i, n, *idx, nc = view_columns(cols);
+	unsigned int namew, i, n, *idx, nc = view_columns(ui->totals, cols);
 	bool on[NR_COLUMNS];
 	char line[1024], cell[64];
 	size_t o = 0;
 	int rows_room, sel = 0;
 
-	namew = layout(on);
+	namew = layout(ui, on);
 	if (!on[ui->sort])
 		ui->sort = COL_NAME;
 	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
@@ -406,7 +401,7 @@ static void draw_table(struct tui *ui, int y)
 
 		if (!on[c])
 			continue;
-		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", header_of(ui, c));
+		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", view_header(c, ui->totals));
 		o += snprintf(line + o, sizeof(line) - o, "%s%*s", o ? " " : "",
 			      c == COL_NAME ? -(int)w : (int)w, cell);
 	}
@@ -663,10 +658,10 @@ static void change_interval(struct tui *ui, int dir)
 static void change_sort(struct tui *ui, int dir)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int nc = view_columns(cols), i, pos = 0;
+	unsigned int nc = view_columns(ui->totals, cols), i, pos = 0;
 	bool on[NR_COLUMNS];
 
-	layout(on);
+	layout(ui, on);
 	for (i = 0; i < nc; i++)
 		if (cols[i] == ui->sort)
 			pos = i;

@@ -12,17 +12,25 @@
 
 #include "json_writer.h"
 
+const char *view_header(enum column c, bool totals)
+{
+	/* A column without a rate is not in the view at all. */
+	if (!metrics[c].rate_header)
+		return NULL;
+	return totals ? metrics[c].total_header : metrics[c].rate_header;
+}
+
 /* The table's columns: the metric table's entries with a header, by
  * position.  Priorities there follow what an operator asks first during a
  * migration: which VM, is it logging, is it splitting, are its vCPUs
  * faulting and waiting. */
-unsigned int view_columns(enum column out[NR_COLUMNS])
+unsigned int view_columns(bool totals, enum column out[NR_COLUMNS])
 {
 	unsigned int n = 0, pos, c;
 
 	for (pos = 0; pos < NR_COLUMNS; pos++)
 		for (c = 0; c < NR_COLUMNS; c++)
-			if (metrics[c].rate_header && metrics[c].view_pos == pos)
+			if (view_header(c, totals) && metrics[c].view_pos == pos)
 				out[n++] = c;
 	return n;
 }
@@ -279,7 +287,7 @@ void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, boo
 	snprintf(buf, n, "%*.*s", (int)width, (int)width, s);
 }
 
-unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS])
+unsigned int view_fit(unsigned int width, bool totals, bool on[NR_COLUMNS])
 {
 	unsigned int used, p, c, name;
 
@@ -292,7 +300,7 @@ unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS])
 	 * column is never shown while a more important one is hidden. */
 	for (p = 1; p < NR_COLUMNS; p++) {
 		for (c = 0; c < NR_COLUMNS; c++)
-			if (metrics[c].rate_header && metrics[c].priority == p)
+			if (view_header(c, totals) && metrics[c].priority == p)
 				break;
 		if (c == NR_COLUMNS)
 			continue;

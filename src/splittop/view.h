@@ -17,8 +17,13 @@
 
 /* The table's columns are the metric table's entries with a view header
  * (struct metric: headers, width, priority, position), indexed by enum
- * column.  view_columns() lists them in display order. */
-unsigned int view_columns(enum column out[NR_COLUMNS]);
+ * column.  The rates and the totals (t) each have their own: a number
+ * that both a rate column's total and another column show (splits since
+ * start) has one column in the totals view. */
+/* Column c's header in the rates or the totals view; NULL: not shown there. */
+const char *view_header(enum column c, bool totals);
+/* The columns of that view, in display order. */
+unsigned int view_columns(bool totals, enum column out[NR_COLUMNS]);
 
 /* One VM's numbers as the table shows them, from its snapshot row. */
 struct view_row {
@@ -66,9 +71,10 @@ size_t view_prefix_bytes(const char *s, unsigned int width);
 /* At most width cells of s, then spaces up to width (left-aligned). */
 void view_pad(char *buf, size_t n, const char *s, unsigned int width);
 
-/* Which columns fit in width cells: on[c] set for each one shown, the name
- * column's width returned (0: not even the name fits). */
-unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS]);
+/* Which columns of the rates or the totals view fit in width cells: on[c]
+ * set for each one shown, the name column's width returned (0: not even
+ * the name fits). */
+unsigned int view_fit(unsigned int width, bool totals, bool on[NR_COLUMNS]);
 
 /* Sort rows by column (name: alphabetical; others numeric, largest first
  * unless reversed); ties by name then pid, so the order is stable. */

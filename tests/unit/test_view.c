@@ -93,9 +93,9 @@ static void test_fit(void)
 {
 	bool on[NR_COLUMNS];
 	enum column cols[NR_COLUMNS];
-	unsigned int w, namew, c, nc = view_columns(cols);
+	unsigned int w, namew, c, nc = view_columns(false, cols);
 
-	namew = view_fit(80, on);
+	namew = view_fit(80, false, on);
 	CHECK(fitted_width(on, namew) <= 80, "80 columns: row is %u wide", fitted_width(on, namew));
 	CHECK(on[COL_NAME] && on[COL_PID] && on[COL_DIRTY_LOGGING] && on[COL_SPLITS] && on[COL_DEMOTIONS] &&
 	      on[COL_FAULTS] && on[COL_LOCK_WAIT_NS],
@@ -106,7 +106,7 @@ static void test_fit(void)
 	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_PAGES_1G,
 	      "display order: name, pid first, pages_1g last");
 
-	namew = view_fit(200, on);
+	namew = view_fit(200, false, on);
 	for (c = 0, w = 0; c < NR_COLUMNS; c++)
 		w += on[c];
 	CHECK_EQ_U64(w, nc, "200 columns show every column");
@@ -117,7 +117,7 @@ static void test_fit(void)
 		bool ok = true;
 		unsigned int a, b;
 
-		namew = view_fit(w, on);
+		namew = view_fit(w, false, on);
 		for (a = 0; a < NR_COLUMNS; a++)
 			for (b = 0; b < NR_COLUMNS; b++)
 				if (on[a] && !on[b] && metrics[b].rate_header &&
@@ -130,8 +130,41 @@ static void test_fit(void)
 		if (w == 200)
 			CHECK(1, "widths 20..200: fit within the width, by priority");
 	}
-	namew = view_fit(5, on);
+	namew = view_fit(5, false, on);
 	CHECK(on[COL_NAME] && !on[COL_PID] && namew == 5, "a tiny width shows only the name, cut");
+}
+
+static bool has_column(const enum column *cols, unsigned int n, enum column c)
+{
+	while (n--)
+		if (cols[n] == c)
+			return true;
+	return false;
+}
+
+/* With t, SPLITS is the splits since start: SPL.TOT beside it would show
+ * the same number under a second name. */
+static void test_totals_columns(void)
+{
+	enum column rates[NR_COLUMNS], totals[NR_COLUMNS];
+	unsigned int nr = view_columns(false, rates), nt = view_columns(true, totals), w, c;
+	bool on[NR_COLUMNS], ok = true;
+
+	CHECK(has_column(rates, nr, COL_SPLITS) && has_column(rates, nr, COL_SPLITS_RUN),
+	      "the rates view: SPLIT/s and SPL.TOT");
+	CHECK(has_column(totals, nt, COL_SPLITS) && !has_column(totals, nt, COL_SPLITS_RUN) && nt == nr - 1,
+	      "the totals view: SPLITS once, every other column kept");
+	CHECK(view_header(COL_SPLITS_RUN, true) == NULL && !strcmp(view_header(COL_SPLITS, true), "SPLITS"),
+	      "no header for SPL.TOT with t");
+	for (w = 20; w <= 200; w++) {
+		view_fit(w, true, on);
+		ok &= !on[COL_SPLITS_RUN];
+	}
+	CHECK(ok, "widths 20..200: SPL.TOT never fitted into the totals view");
+	view_fit(200, true, on);
+	for (c = 0, w = 0; c < NR_COLUMNS; c++)
+		w += on[c];
+	CHECK_EQ_U64(w, nt, "200 columns show every totals column");
 }
 
 static void test_sparkline(void)
@@ -458,6 +491,7 @@ int main(void)
 	setlocale(LC_CTYPE, "C.UTF-8");
 	test_format();
 	test_fit();
+	test_totals_columns();
 	test_sparkline();
 	test_history();
 	test_rows();
