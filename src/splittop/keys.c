@@ -6,42 +6,62 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Designated fields: a binding names only what it has (most have no
+ * footer text).  While paused, space names what it would do next. */
 const struct key_binding key_bindings[] = {
-	{ "q", { 'q', 'Q' }, KA_QUIT, "quit (and stop COMMAND)", "q quit", "q quit", KM_BOTH },
-	{ "Enter", { '\n', '\r', KEY_ENTER }, KA_DETAIL, "details of the selected VM",
-	  "Enter detail", NULL, KM_BOTH },
-	{ "Esc", { 27 }, KA_BACK, "back: close a pane, clear the filter", NULL, "Esc back", KM_BOTH },
-	{ "s >", { 's', '>' }, KA_SORT_NEXT, "next sort column (* marks it)", "< > sort", NULL, KM_BOTH },
-	{ "<", { '<' }, KA_SORT_PREV, "previous sort column", NULL, NULL, KM_BOTH },
-	{ "r", { 'r' }, KA_REVERSE, "reverse the sort", NULL, NULL, KM_BOTH },
-	{ "/", { '/' }, KA_FILTER, "filter by name or pid; Enter applies", "/ filter", NULL, KM_BOTH },
-	{ "t", { 't' }, KA_TOTALS, "rates per second / totals since start", "t totals",
-	  "t rates/totals", KM_BOTH },
-	{ "space", { ' ' }, KA_PAUSE, "pause / resume", "space pause", "space pause", KM_LIVE },
-	{ "space", { ' ' }, KA_PAUSE, "play / pause, at the recorded pace", "space play", "space play",
-	  KM_REPLAY },
-	{ "+", { '+', '=' }, KA_LONGER, "longer interval", NULL, NULL, KM_LIVE },
-	{ "-", { '-', '_' }, KA_SHORTER, "shorter interval", NULL, NULL, KM_LIVE },
-	{ "+", { '+', '=' }, KA_FASTER, "play faster (up to 64 times the recorded pace)", NULL, NULL, KM_REPLAY },
-	{ "-", { '-', '_' }, KA_SLOWER, "play slower (down to an eighth)", NULL, NULL, KM_REPLAY },
-	{ "Right .", { KEY_RIGHT, '.' }, KA_STEP_NEXT, "the next interval", "Left/Right step",
-	  "Left/Right step", KM_REPLAY },
-	{ "Left ,", { KEY_LEFT, ',' }, KA_STEP_PREV, "the interval before", NULL, NULL, KM_REPLAY },
-	{ "[", { '[' }, KA_FIRST, "the first interval", NULL, NULL, KM_REPLAY },
-	{ "]", { ']' }, KA_LAST, "the last one: the run's totals, if it ended", NULL, NULL, KM_REPLAY },
-	{ "g", { 'g' }, KA_JUMP, "go to: +90s -5m (from here), 1h5m (from the start), 14:03", "g go to",
-	  NULL, KM_REPLAY },
-	{ "m", { 'm' }, KA_NEXT_ENABLE, "the next dirty-log enable (a migration starts)", "m next migration",
-	  NULL, KM_REPLAY },
-	{ "M", { 'M' }, KA_PREV_ENABLE, "the dirty-log enable before", NULL, NULL, KM_REPLAY },
-	{ "Up k", { KEY_UP, 'k' }, KA_UP, "select the VM above; scroll up", NULL, "Up/Down scroll", KM_BOTH },
-	{ "Down j", { KEY_DOWN, 'j' }, KA_DOWN, "select the VM below; scroll down", NULL, NULL, KM_BOTH },
-	{ "PgUp", { KEY_PPAGE }, KA_PAGE_UP, "a page up", NULL, NULL, KM_BOTH },
-	{ "PgDn", { KEY_NPAGE }, KA_PAGE_DOWN, "a page down", NULL, NULL, KM_BOTH },
-	{ "Home", { KEY_HOME }, KA_HOME, "the first VM", NULL, NULL, KM_BOTH },
-	{ "End", { KEY_END }, KA_END, "the last VM", NULL, NULL, KM_BOTH },
-	{ "u", { 'u' }, KA_SOURCES, "unavailable metrics, and why", NULL, NULL, KM_BOTH },
-	{ "h ?", { 'h', '?' }, KA_HELP, "this help (any key closes it)", "h help", "h help", KM_BOTH },
+	{ .label = "q", .codes = { 'q', 'Q' }, .action = KA_QUIT, .help = "quit (and stop COMMAND)",
+	  .footer = "q quit", .detail_footer = "q quit", .modes = KM_BOTH },
+	{ .label = "Enter", .codes = { '\n', '\r', KEY_ENTER }, .action = KA_DETAIL,
+	  .help = "details of the selected VM", .footer = "Enter detail", .modes = KM_BOTH },
+	{ .label = "Esc", .codes = { 27 }, .action = KA_BACK, .help = "back: close a pane, clear the filter",
+	  .detail_footer = "Esc back", .modes = KM_BOTH },
+	{ .label = "s >", .codes = { 's', '>' }, .action = KA_SORT_NEXT, .help = "next sort column (* marks it)",
+	  .footer = "< > sort", .modes = KM_BOTH },
+	{ .label = "<", .codes = { '<' }, .action = KA_SORT_PREV, .help = "previous sort column", .modes = KM_BOTH },
+	{ .label = "r", .codes = { 'r' }, .action = KA_REVERSE, .help = "reverse the sort", .modes = KM_BOTH },
+	{ .label = "/", .codes = { '/' }, .action = KA_FILTER, .help = "filter by name or pid; Enter applies",
+	  .footer = "/ filter", .modes = KM_BOTH },
+	{ .label = "t", .codes = { 't' }, .action = KA_TOTALS, .help = "rates per second / totals since start",
+	  .footer = "t totals", .detail_footer = "t rates/totals", .modes = KM_BOTH },
+	{ .label = "space", .codes = { ' ' }, .action = KA_PAUSE, .help = "pause / resume",
+	  .footer = "space pause", .detail_footer = "space pause", .paused_footer = "space resume",
+	  .modes = KM_LIVE },
+	{ .label = "space", .codes = { ' ' }, .action = KA_PAUSE, .help = "play / pause, at the recorded pace",
+	  .footer = "space pause", .detail_footer = "space pause", .paused_footer = "space play",
+	  .modes = KM_REPLAY },
+	{ .label = "+", .codes = { '+', '=' }, .action = KA_LONGER, .help = "longer interval", .modes = KM_LIVE },
+	{ .label = "-", .codes = { '-', '_' }, .action = KA_SHORTER, .help = "shorter interval", .modes = KM_LIVE },
+	{ .label = "+", .codes = { '+', '=' }, .action = KA_FASTER,
+	  .help = "play faster (up to 64 times the recorded pace)", .modes = KM_REPLAY },
+	{ .label = "-", .codes = { '-', '_' }, .action = KA_SLOWER, .help = "play slower (down to an eighth)",
+	  .modes = KM_REPLAY },
+	{ .label = "Right .", .codes = { KEY_RIGHT, '.' }, .action = KA_STEP_NEXT, .help = "the next interval",
+	  .footer = "Left/Right step", .detail_footer = "Left/Right step", .modes = KM_REPLAY },
+	{ .label = "Left ,", .codes = { KEY_LEFT, ',' }, .action = KA_STEP_PREV, .help = "the interval before",
+	  .modes = KM_REPLAY },
+	{ .label = "[", .codes = { '[' }, .action = KA_FIRST, .help = "the first interval", .modes = KM_REPLAY },
+	{ .label = "]", .codes = { ']' }, .action = KA_LAST, .help = "the last one: the run's totals, if it ended",
+	  .modes = KM_REPLAY },
+	{ .label = "g", .codes = { 'g' }, .action = KA_JUMP,
+	  .help = "go to: +90s -5m (from here), 1h5m (from the start), 14:03", .footer = "g go to",
+	  .modes = KM_REPLAY },
+	{ .label = "m", .codes = { 'm' }, .action = KA_NEXT_ENABLE,
+	  .help = "the next dirty-log enable (a migration starts)", .footer = "m next migration",
+	  .modes = KM_REPLAY },
+	{ .label = "M", .codes = { 'M' }, .action = KA_PREV_ENABLE, .help = "the dirty-log enable before",
+	  .modes = KM_REPLAY },
+	{ .label = "Up k", .codes = { KEY_UP, 'k' }, .action = KA_UP, .help = "select the VM above; scroll up",
+	  .detail_footer = "Up/Down scroll", .modes = KM_BOTH },
+	{ .label = "Down j", .codes = { KEY_DOWN, 'j' }, .action = KA_DOWN,
+	  .help = "select the VM below; scroll down", .modes = KM_BOTH },
+	{ .label = "PgUp", .codes = { KEY_PPAGE }, .action = KA_PAGE_UP, .help = "a page up", .modes = KM_BOTH },
+	{ .label = "PgDn", .codes = { KEY_NPAGE }, .action = KA_PAGE_DOWN, .help = "a page down", .modes = KM_BOTH },
+	{ .label = "Home", .codes = { KEY_HOME }, .action = KA_HOME, .help = "the first VM", .modes = KM_BOTH },
+	{ .label = "End", .codes = { KEY_END }, .action = KA_END, .help = "the last VM", .modes = KM_BOTH },
+	{ .label = "u", .codes = { 'u' }, .action = KA_SOURCES, .help = "unavailable metrics, and why",
+	  .modes = KM_BOTH },
+	{ .label = "h ?", .codes = { 'h', '?' }, .action = KA_HELP, .help = "this help (any key closes it)",
+	  .footer = "h help", .detail_footer = "h help", .modes = KM_BOTH },
 };
 
 const unsigned int nr_key_bindings = sizeof(key_bindings) / sizeof(key_bindings[0]);
@@ -76,7 +96,7 @@ unsigned int key_help_lines(char lines[][96], unsigned int max, unsigned int mod
 	return n;
 }
 
-void key_footer(char *buf, size_t n, int detail, const char *filter, unsigned int mode)
+void key_footer(char *buf, size_t n, const struct key_footer_state *st)
 {
 	unsigned int i;
 	size_t o = 0;
@@ -86,12 +106,14 @@ void key_footer(char *buf, size_t n, int detail, const char *filter, unsigned in
 	buf[0] = '\0';
 	for (i = 0; i < nr_key_bindings && o < n; i++) {
 		const struct key_binding *b = &key_bindings[i];
-		const char *text = detail ? b->detail_footer : b->footer;
+		const char *text = st->detail ? b->detail_footer : b->footer;
 
-		if (!text || !in_mode(b, mode))
+		if (!text || !in_mode(b, st->mode))
 			continue;
+		if (st->paused && b->paused_footer)
+			text = b->paused_footer;
 		o += snprintf(buf + o, n - o, "%s%s", o ? "  " : "", text);
-		if (b->action == KA_FILTER && filter && *filter && o < n)
-			o += snprintf(buf + o, n - o, " '%s'", filter);
+		if (b->action == KA_FILTER && st->filter && *st->filter && o < n)
+			o += snprintf(buf + o, n - o, " '%s'", st->filter);
 	}
 }

@@ -4,6 +4,7 @@
 #ifndef SPLITTOP_KEYS_H
 #define SPLITTOP_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum key_action {
@@ -25,6 +26,9 @@ struct key_binding {
 	const char *help;		/* its line in the help box */
 	const char *footer;		/* "KEYS what" in the table's footer, or NULL */
 	const char *detail_footer;	/* in the detail pane's footer, or NULL */
+	/* In either footer while the view is paused, instead of the above:
+	 * space says what it would do (resume, play); NULL: no change. */
+	const char *paused_footer;
 	unsigned int modes;		/* enum key_mode bits */
 };
 
@@ -35,8 +39,15 @@ extern const unsigned int nr_key_bindings;
 enum key_action key_action_of(int code, unsigned int mode);
 /* The help box's lines (title first) for mode; returns how many, at most max. */
 unsigned int key_help_lines(char lines[][96], unsigned int max, unsigned int mode);
-/* A footer: mode's bindings' footer texts in order, two spaces apart.
- * filter, when non-empty, is quoted after the filter key's text. */
-void key_footer(char *buf, size_t n, int detail, const char *filter, unsigned int mode);
+/* What a footer is for. */
+struct key_footer_state {
+	unsigned int mode;		/* enum key_mode */
+	bool detail;			/* the detail pane's footer, else the table's */
+	bool paused;			/* paused (a live view), not playing (a replay) */
+	const char *filter;		/* when non-empty, quoted after the filter key's text */
+};
+
+/* A footer: the bindings' footer texts in order, two spaces apart. */
+void key_footer(char *buf, size_t n, const struct key_footer_state *st);
 
 #endif

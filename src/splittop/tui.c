@@ -603,7 +603,9 @@ static void draw_keys(struct tui *ui)
 	if (ui->status[0])
 		snprintf(line, sizeof(line), "%s", ui->status);
 	else
-		key_footer(line, sizeof(line), ui->detail, ui->detail ? NULL : ui->filter, ui->mode);
+		key_footer(line, sizeof(line), &(struct key_footer_state){
+			.mode = ui->mode, .detail = ui->detail, .paused = ui->paused,
+			.filter = ui->detail ? NULL : ui->filter });
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 

@@ -176,6 +176,32 @@ def test_replay_view_two_vms_and_selection():
         t.close()
 
 
+def foot(screen):
+    return screen.splitlines()[-1] if screen else ""
+
+
+def test_replay_view_footer_says_what_space_does():
+    """Paused, the footer offers to play; playing, to pause (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js)
+    try:
+        s = t.wait(at(1, 6), "the first interval, paused")
+        assert "space play" in foot(s) and "space pause" not in foot(s), foot(s)
+        t.keys("Space")
+        s = t.wait(lambda s: "[PLAY]" in head(s), "playing")
+        assert "space pause" in foot(s) and "space play" not in foot(s), foot(s)
+        t.keys("Enter")
+        s = t.wait(lambda s: "Faults per second" in s, "the detail pane, playing")
+        assert "space pause" in foot(s) or "[PAUSED]" in head(s), (head(s), foot(s))
+        s = t.wait(at(6, 6, "total"), "the end, where it stops", timeout=15)
+        s = t.wait(lambda s: "space play" in foot(s), "space offering to play again")
+        assert "[PAUSED]" in head(s), head(s)
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
 @vm_test()
 def test_replay_view_of_a_real_run_shows_its_frames():
     """A run recorded now (--json -o, and SPLITTOP_RECORD for the frames the

@@ -305,15 +305,21 @@ static void test_keys(void)
 	      key_action_of('g', KM_LIVE) == KA_NONE && key_action_of('g', KM_REPLAY) == KA_JUMP &&
 	      key_action_of('q', KM_REPLAY) == KA_QUIT && key_action_of(' ', KM_REPLAY) == KA_PAUSE,
 	      "a replay's keys move in time; the live view's change the interval");
-	key_footer(footer, sizeof(footer), 0, "web", KM_LIVE);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .filter = "web" });
 	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter 'web'  t totals  space pause  h help",
 		  "the table's footer, with the filter");
-	key_footer(footer, sizeof(footer), 1, NULL, KM_LIVE);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .detail = true });
 	CHECK_STR(footer, "q quit  Esc back  t rates/totals  space pause  Up/Down scroll  h help",
 		  "the detail pane's footer");
-	key_footer(footer, sizeof(footer), 0, NULL, KM_REPLAY);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .paused = true });
+	CHECK(strstr(footer, "  space resume  ") != NULL, "paused, space resumes: %s", footer);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true });
 	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter  t totals  space play  Left/Right step  "
-		  "g go to  m next migration  h help", "a replay's footer");
+		  "g go to  m next migration  h help", "a replay's footer, paused: space plays");
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY });
+	CHECK(strstr(footer, "  space pause  ") && !strstr(footer, "play"), "playing, space pauses: %s", footer);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY, .detail = true });
+	CHECK(strstr(footer, "  space pause  ") && !strstr(footer, "play"), "and in the detail pane: %s", footer);
 	for (i = 0; i < nr_key_bindings; i++) {
 		live += !key_bindings[i].modes || (key_bindings[i].modes & KM_LIVE);
 		replay += !key_bindings[i].modes || (key_bindings[i].modes & KM_REPLAY);
