@@ -571,20 +571,25 @@ static void draw_help(struct tui *ui)
 	draw_box(ui, lines, n);
 }
 
+/* The u pane, its lines wrapped to fit inside the box (2 cells of margin
+ * each side): a reason why a metric is missing is read whole. */
 static void draw_sources(struct tui *ui, const struct snapshot *t)
 {
-	const char *lines[34];
-	char buf[32][288];
-	unsigned int i, n = t->nsources < 32 ? t->nsources : 32;
+	struct view_lines l = { 0 };
+	const char **lines;
+	unsigned int i;
 
-	lines[0] = "Where each metric comes from on this kernel";
-	lines[1] = "";
-	for (i = 0; i < n; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "%-22s %s", t->sources[i].metric,
-			 t->sources[i].source ? t->sources[i].source : t->sources[i].why);
-		lines[i + 2] = buf[i];
+	if (view_sources(t->sources, t->nsources, COLS > 4 ? (unsigned int)COLS - 4 : 1, &l) ||
+	    !(lines = calloc(l.n, sizeof(*lines)))) {
+		view_lines_free(&l);
+		put(LINES - 2, 0, attr_of(ui, VS_WARN), "out of memory drawing the sources");
+		return;
 	}
-	draw_box(ui, lines, n + 2);
+	for (i = 0; i < l.n; i++)
+		lines[i] = l.line[i].text;
+	draw_box(ui, lines, l.n);
+	free(lines);
+	view_lines_free(&l);
 }
 
 static void draw_keys(struct tui *ui)

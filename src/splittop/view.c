@@ -423,35 +423,83 @@ static int add(struct view_lines *l, enum view_style st, const char *fmt, ...)
 	return 0;
 }
 
-/* prefix then text, broken at spaces into lines of at most width cells;
- * continuation lines are indented. */
+/* Where a line of text breaks to fit room cells: at the last space that
+ * fits, else after the last comma or slash (a source's list of probes has
+ * no space), else where the cells run out.  Returns the bytes kept on this
+ * line. */
+static size_t wrap_cut(const char *p, unsigned int room)
+{
+	size_t fit = view_prefix_bytes(p, room), cut;
+
+	if (!p[fit])
+		return fit;
+	for (cut = fit; cut > 0 && p[cut] != ' '; cut--)
+		;
+	if (!cut)
+		for (cut = fit; cut > 0 && p[cut - 1] != ',' && p[cut - 1] != '/'; cut--)
+			;
+	return cut ? cut : fit ? fit : 1;
+}
+
+/* lead then text, broken into lines of at most width cells; the lines
+ * after the first start with indent spaces. */
+static int add_wrapped_at(struct view_lines *l, enum view_style st, const char *lead, unsigned int indent,
+			  const char *text, unsigned int width)
+{
+	unsigned int lead_w = view_text_width(lead), room;
+	const char *p = text;
+	int err = 0;
+	bool first = true;
+
+	/* Too narrow to wrap usefully: the screen cuts what does not fit. */
+	if (width < lead_w + 10 || width < indent + 10)
+		return add(l, st, "%s%s", lead, text);
+	while (!err && (*p || first)) {
+		size_t cut;
+
+		room = first ? width - lead_w : width - indent;
+		cut = wrap_cut(p, room);
+		err = add(l, st, "%*s%s%.*s", first ? 0 : (int)indent, "", first ? lead : "", (int)cut, p);
+		first = false;
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+	return err;
+}
+
+/* prefix then text, as one run of words; continuation lines indented. */
 static int add_wrapped(struct view_lines *l, enum view_style st, const char *prefix,
 		       const char *text, unsigned int width)
 {
 	char buf[512];
-	const char *p;
-	unsigned int room;
-	int err = 0;
 
 	snprintf(buf, sizeof(buf), "%s%s", prefix, text);
-	p = buf;
-	if (width < 20)
-		width = 20;
-	room = width;
-	while (!err && *p) {
-		unsigned int len = strlen(p), cut = len;
+	return add_wrapped_at(l, st, "", 4, buf, width < 20 ? 20 : width);
+}
 
-		if (len > room) {
-			for (cut = room; cut > 0 && p[cut] != ' '; cut--)
-				;
-			if (!cut)
-				cut = room;
-		}
-		err = add(l, st, "%s%.*s", p == buf ? "" : "    ", (int)cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-		room = width - 4;
+#define SOURCE_NAME_MAX 24
+
+int view_sources(const struct metric_source *src, unsigned int n, unsigned int width,
+		 struct view_lines *out)
+{
+	unsigned int i, namew = 0;
+	char lead[SOURCE_NAME_MAX + 2];
+	int err;
+
+	/* The names' column fits the longest one, so the texts line up. */
+	for (i = 0; i < n; i++)
+		if (view_text_width(src[i].metric) > namew)
+			namew = view_text_width(src[i].metric);
+	if (namew > SOURCE_NAME_MAX)
+		namew = SOURCE_NAME_MAX;
+	err = add(out, VS_TITLE, "Where each metric comes from on this kernel");
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	for (i = 0; i < n && !err; i++) {
+		view_pad(lead, sizeof(lead) - 1, src[i].metric, namew);
+		strcat(lead, " ");
+		err = add_wrapped_at(out, src[i].source ? VS_TEXT : VS_WARN, lead, namew + 1,
+				     src[i].source ? src[i].source : src[i].why, width);
 	}
 	return err;
 }

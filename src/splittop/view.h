@@ -116,6 +116,11 @@ struct detail_input {
 
 /* Returns 0 or -ENOMEM. */
 int view_detail(const struct detail_input *in, struct view_lines *out);
+/* The u pane: a title, then each metric and where it comes from, or why it
+ * is unavailable (VS_WARN), wrapped to width cells under its text.
+ * Returns 0 or -ENOMEM. */
+int view_sources(const struct metric_source *src, unsigned int n, unsigned int width,
+		 struct view_lines *out);
 void view_lines_free(struct view_lines *l);
 
 #endif

@@ -202,6 +202,39 @@ def test_replay_view_footer_says_what_space_does():
         t.close()
 
 
+def test_replay_view_sources_pane_wraps_to_the_terminal():
+    """u on a narrow terminal: each metric's source, or why there is none,
+    wrapped to the width and read whole (issue 34: cut at the edge)."""
+    js = os.path.join(GOLDEN, "shadow-clear2-json.json")
+    with open(js) as f:
+        sources = json.loads(f.readline())["sources"]
+    for width in (80, 60):
+        t = replay_term(js, width=width, height=30)
+        try:
+            t.wait(at(1, 4), "the first interval")
+            t.keys("u")
+            s = t.wait(lambda s: "Where each metric comes from" in s, "the sources pane")
+            assert all(len(l.rstrip()) <= width for l in s.splitlines()), s
+            text, name = {}, None
+            for line in s.splitlines():
+                first = next((x["metric"] for x in sources if line.strip().startswith(x["metric"] + " ")), None)
+                if first:
+                    name = first
+                    text[name] = line.strip()[len(name):]
+                elif name and line.startswith(" " * 20) and line.strip():
+                    text[name] += " " + line.strip()
+                else:
+                    name = None
+            for x in sources:
+                want = x["source"] or x["why"]
+                assert text.get(x["metric"], "").replace(" ", "") == want.replace(" ", ""), (width, x, s)
+            t.keys("q")
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
 @vm_test()
 def test_replay_view_of_a_real_run_shows_its_frames():
     """A run recorded now (--json -o, and SPLITTOP_RECORD for the frames the

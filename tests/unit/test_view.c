@@ -491,6 +491,65 @@ static void test_detail(void)
 	vcpu_rows_free(&e.vcpus);
 }
 
+/* s without its spaces, in a static buffer (one of two). */
+static const char *squeezed(const char *s, int which)
+{
+	static char buf[2][512];
+	size_t o = 0;
+
+	for (; *s && o + 1 < sizeof(buf[0]); s++)
+		if (*s != ' ')
+			buf[which][o++] = *s;
+	buf[which][o] = '\0';
+	return buf[which];
+}
+
+/* The u pane: every reason read whole, wrapped to the width under its
+ * text, however narrow (issue 34: lines were cut at the screen's edge). */
+static void test_sources_wrap(void)
+{
+	static const struct metric_source src[] = {
+		{ .metric = "faults", .source = "tp_btf/kvm_mmu_spte_requested,fast_page_fault" },
+		{ .metric = "dirty_log_enable_disable", .source = "kvm->nr_memslots_dirty_logging around memslot ioctls" },
+		{ .metric = "fault_latency", .why = "function probes refused by this kernel (loading them: "
+						    "Operation not permitted); kprobes: not in this kernel" },
+	};
+	static const unsigned int widths[] = { 200, 120, 76, 56, 40 };
+	unsigned int k, i;
+
+	for (k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+		struct view_lines l = { 0 };
+		char joined[3][512] = { "", "", "" };
+		bool fits = true, aligned = true, same = true;
+		int m = -1;
+
+		CHECK(!view_sources(src, 3, widths[k], &l) && l.n >= 5, "width %u: the pane builds", widths[k]);
+		CHECK_STR(l.line[0].text, "Where each metric comes from on this kernel", "its title");
+		for (i = 2; i < l.n; i++) {
+			const char *t = l.line[i].text;
+
+			fits &= view_text_width(t) <= widths[k];
+			/* The names' column: the longest name, and a space. */
+			if (t[0] != ' ') {
+				aligned &= t[24] == ' ' && t[25] != ' ';
+				m++;
+				same &= m > 2 || (l.line[i].style == VS_WARN) == (src[m].source == NULL);
+			} else {
+				aligned &= strspn(t, " ") == 25;
+			}
+			if (m >= 0 && m < 3 && strlen(t) > 25)
+				strncat(joined[m], t + 25, sizeof(joined[m]) - strlen(joined[m]) - 1);
+		}
+		CHECK(fits, "width %u: every line fits", widths[k]);
+		CHECK(aligned, "width %u: texts and their continuations line up after the names", widths[k]);
+		CHECK(same, "width %u: an unavailable metric's lines stand out", widths[k]);
+		for (i = 0, same = m == 2; i < 3 && same; i++)
+			same = !strcmp(squeezed(joined[i], 0), squeezed(src[i].source ?: src[i].why, 1));
+		CHECK(same, "width %u: nothing lost (%s)", widths[k], joined[2]);
+		view_lines_free(&l);
+	}
+}
+
 int main(void)
 {
 	/* As the live view runs: wide characters are told by the locale. */
@@ -504,5 +563,6 @@ int main(void)
 	test_detail();
 	test_wide();
 	test_keys();
+	test_sources_wrap();
 	return unit_done();
 }
