@@ -19,8 +19,9 @@ const struct key_binding key_bindings[] = {
 	  .footer = "< > sort", .modes = KM_BOTH },
 	{ .label = "<", .codes = { '<' }, .action = KA_SORT_PREV, .help = "previous sort column", .modes = KM_BOTH },
 	{ .label = "r", .codes = { 'r' }, .action = KA_REVERSE, .help = "reverse the sort", .modes = KM_BOTH },
-	{ .label = "/", .codes = { '/' }, .action = KA_FILTER, .help = "filter by name or pid; Enter applies",
-	  .footer = "/ filter", .modes = KM_BOTH },
+	{ .label = "/", .codes = { '/' }, .action = KA_FILTER,
+	  .help = "filter by name or pid (typing replaces it); Enter applies", .footer = "/ filter",
+	  .modes = KM_BOTH },
 	{ .label = "t", .codes = { 't' }, .action = KA_TOTALS, .help = "rates per second / totals since start",
 	  .footer = "t totals", .detail_footer = "t rates/totals", .modes = KM_BOTH },
 	{ .label = "space", .codes = { ' ' }, .action = KA_PAUSE, .help = "pause / resume",
@@ -62,6 +63,23 @@ const struct key_binding key_bindings[] = {
 	  .modes = KM_BOTH },
 	{ .label = "h ?", .codes = { 'h', '?' }, .action = KA_HELP, .help = "this help (any key closes it)",
 	  .footer = "h help", .detail_footer = "h help", .modes = KM_BOTH },
+	/* A prompt opens with its old text selected (the filter's): a
+	 * printable key replaces it, these keep it to edit. */
+	{ .label = "Enter", .codes = { '\n', '\r', KEY_ENTER }, .action = KA_EDIT_APPLY, .help = "apply",
+	  .modes = KM_PROMPT },
+	{ .label = "Esc", .codes = { 27 }, .action = KA_EDIT_CANCEL, .help = "leave, changing nothing",
+	  .modes = KM_PROMPT },
+	{ .label = "Backspace", .codes = { KEY_BACKSPACE, 127, 8 }, .action = KA_EDIT_BACKSPACE,
+	  .help = "delete before the cursor", .modes = KM_PROMPT },
+	{ .label = "Del", .codes = { KEY_DC }, .action = KA_EDIT_DELETE, .help = "delete at the cursor",
+	  .modes = KM_PROMPT },
+	{ .label = "Left", .codes = { KEY_LEFT }, .action = KA_EDIT_LEFT, .help = "cursor left", .modes = KM_PROMPT },
+	{ .label = "Right", .codes = { KEY_RIGHT }, .action = KA_EDIT_RIGHT, .help = "cursor right",
+	  .modes = KM_PROMPT },
+	{ .label = "Home", .codes = { KEY_HOME, 1 }, .action = KA_EDIT_HOME, .help = "to the start",
+	  .modes = KM_PROMPT },
+	{ .label = "End", .codes = { KEY_END, 5 }, .action = KA_EDIT_END, .help = "to the end", .modes = KM_PROMPT },
+	{ .label = "Ctrl-U", .codes = { 21 }, .action = KA_EDIT_CLEAR, .help = "clear the text", .modes = KM_PROMPT },
 };
 
 const unsigned int nr_key_bindings = sizeof(key_bindings) / sizeof(key_bindings[0]);

@@ -14,10 +14,14 @@ enum key_action {
 	/* --replay's: moving in time. */
 	KA_STEP_NEXT, KA_STEP_PREV, KA_FIRST, KA_LAST, KA_JUMP, KA_NEXT_ENABLE, KA_PREV_ENABLE,
 	KA_FASTER, KA_SLOWER,
+	/* Typing in a prompt (/ and g): any other printable key is text. */
+	KA_EDIT_APPLY, KA_EDIT_CANCEL, KA_EDIT_BACKSPACE, KA_EDIT_DELETE, KA_EDIT_LEFT, KA_EDIT_RIGHT,
+	KA_EDIT_HOME, KA_EDIT_END, KA_EDIT_CLEAR,
 };
 
-/* Where a key works: the live view of a run, the view over a recording. */
-enum key_mode { KM_LIVE = 1, KM_REPLAY = 2, KM_BOTH = 3 };
+/* Where a key works: the live view of a run, the view over a recording, a
+ * prompt of either (the help box lists the view's keys, not the prompt's). */
+enum key_mode { KM_LIVE = 1, KM_REPLAY = 2, KM_BOTH = 3, KM_PROMPT = 4 };
 
 struct key_binding {
 	const char *label;		/* the keys as the help and the man page name them */

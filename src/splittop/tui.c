@@ -27,7 +27,8 @@ struct tui {
 	double interval, dt, speed;
 	char where[160], jump[64];
 	enum column sort;
-	char filter[64], edit[64];
+	char filter[64];
+	struct view_edit edit;		/* the / or g prompt's text */
 	char banner[192], status[96];
 	const char *selection;		/* -p/--vm, as the user typed them */
 	time_t sampled;
@@ -592,16 +593,28 @@ static void draw_sources(struct tui *ui, const struct snapshot *t)
 	view_lines_free(&l);
 }
 
+/* A prompt: its text after the label, selected (reversed) as it opened
+ * on the old filter, the cursor where the next key types. */
+static void draw_prompt(struct tui *ui)
+{
+	const char *label = ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ";
+	unsigned int x = view_text_width(label);
+	char before[sizeof(ui->edit.text)];
+
+	bar(LINES - 1, A_NORMAL, label);
+	put(LINES - 1, (int)x, ui->edit.selected ? A_REVERSE : A_NORMAL, ui->edit.text);
+	snprintf(before, sizeof(before), "%.*s", (int)ui->edit.cur, ui->edit.text);
+	x += view_text_width(before);
+	curs_set(1);
+	move(LINES - 1, (int)x < COLS ? (int)x : COLS - 1);
+}
+
 static void draw_keys(struct tui *ui)
 {
 	char line[256];
 
 	if (ui->editing) {
-		snprintf(line, sizeof(line), "%s%s", ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ",
-			 ui->edit);
-		bar(LINES - 1, A_NORMAL, line);
-		curs_set(1);
-		move(LINES - 1, (int)view_text_width(line) < COLS ? (int)view_text_width(line) : COLS - 1);
+		draw_prompt(ui);
 		return;
 	}
 	curs_set(0);
@@ -713,29 +726,22 @@ static void move_sel(struct tui *ui, int by)
 
 static void edit_key(struct tui *ui, int ch)
 {
-	size_t len = strlen(ui->edit);
+	enum key_action a = key_action_of(ch, KM_PROMPT);
 
-	if (ch == 27) {
+	if (a == KA_EDIT_CANCEL) {
 		ui->editing = false;
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+	} else if (a == KA_EDIT_APPLY) {
 		if (ui->jumping)
-			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit);
+			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit.text);
 		else
-			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit);
+			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit.text);
 		ui->editing = false;
 		ui->top = 0;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		/* Remove one code point, not one byte. */
-		while (len > 0 && ((unsigned char)ui->edit[--len] & 0xc0) == 0x80)
-			;
-		ui->edit[len] = '\0';
-	} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && len + 1 < sizeof(ui->edit)) {
-		ui->edit[len] = (char)ch;
-		ui->edit[len + 1] = '\0';
+	} else {
+		view_edit_key(&ui->edit, a, ch);
 	}
 }
 
-/* One key; returns the event for main. */
 /* Move the selection as a navigation key asks (a page: the screen's rows). */
 static void navigate(struct tui *ui, enum key_action a)
 {
@@ -755,28 +761,11 @@ static void navigate(struct tui *ui, enum key_action a)
 		move_sel(ui, 1000000);
 }
 
-static enum tui_event key(struct tui *ui, int ch)
+/* A replay's moves in time and a live view's interval: the event for
+ * main, TUI_NONE for a key that is not one of them. */
+static enum tui_event time_key(struct tui *ui, enum key_action a)
 {
-	if (ui->editing) {
-		edit_key(ui, ch);
-		if (!ui->editing && ui->jumping) {
-			ui->jumping = false;
-			if (ch != 27)
-				return TUI_JUMP;
-		}
-		return TUI_NONE;
-	}
-	if (ch == KEY_RESIZE)
-		return TUI_NONE;
-	ui->status[0] = '\0';
-	if (key_action_of(ch, ui->mode) == KA_QUIT)
-		return TUI_QUIT;
-	if (ui->help || ui->sources) {
-		/* Any key closes an overlay. */
-		ui->help = ui->sources = false;
-		return TUI_NONE;
-	}
-	switch (key_action_of(ch, ui->mode)) {
+	switch (a) {
 	case KA_PAUSE:
 		if (ui->replay) {
 			ui->paused = !ui->paused;
@@ -784,13 +773,17 @@ static enum tui_event key(struct tui *ui, int ch)
 		}
 		ui->paused = !ui->paused && !ui->finished;
 		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
-		break;
+		return TUI_NONE;
 	case KA_FASTER:
 	case KA_SLOWER:
-		if (key_action_of(ch, ui->mode) == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
-			ui->speed *= key_action_of(ch, ui->mode) == KA_FASTER ? 2 : 0.5;
+		if (a == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
+			ui->speed *= a == KA_FASTER ? 2 : 0.5;
 		snprintf(ui->status, sizeof(ui->status), "playing at %gx the recorded pace", ui->speed);
 		return TUI_PLAY;
+	case KA_LONGER:
+	case KA_SHORTER:
+		change_interval(ui, a == KA_LONGER ? 1 : -1);
+		return TUI_INTERVAL;
 	case KA_STEP_NEXT:
 		return TUI_STEP_NEXT;
 	case KA_STEP_PREV:
@@ -803,21 +796,22 @@ static enum tui_event key(struct tui *ui, int ch)
 		return TUI_NEXT_ENABLE;
 	case KA_PREV_ENABLE:
 		return TUI_PREV_ENABLE;
+	default:
+		return TUI_NONE;
+	}
+}
+
+/* What the view shows: sort, filter, panes, the selection. */
+static void view_key(struct tui *ui, enum key_action a)
+{
+	switch (a) {
 	case KA_JUMP:
 		ui->editing = ui->jumping = true;
-		ui->edit[0] = '\0';
+		view_edit_start(&ui->edit, "");
 		break;
-	case KA_LONGER:
-		change_interval(ui, 1);
-		return TUI_INTERVAL;
-	case KA_SHORTER:
-		change_interval(ui, -1);
-		return TUI_INTERVAL;
 	case KA_SORT_NEXT:
-		change_sort(ui, 1);
-		break;
 	case KA_SORT_PREV:
-		change_sort(ui, -1);
+		change_sort(ui, a == KA_SORT_NEXT ? 1 : -1);
 		break;
 	case KA_REVERSE:
 		ui->reverse = !ui->reverse;
@@ -826,8 +820,9 @@ static enum tui_event key(struct tui *ui, int ch)
 		ui->totals = !ui->totals;
 		break;
 	case KA_FILTER:
+		/* The old filter, selected: typing replaces it. */
 		ui->editing = true;
-		snprintf(ui->edit, sizeof(ui->edit), "%s", ui->filter);
+		view_edit_start(&ui->edit, ui->filter);
 		break;
 	case KA_BACK:
 		if (ui->detail)
@@ -839,25 +834,48 @@ static enum tui_event key(struct tui *ui, int ch)
 		ui->detail = !ui->detail && ui->have_sel;
 		ui->detail_top = 0;
 		break;
-	case KA_UP:
-	case KA_DOWN:
-	case KA_PAGE_UP:
-	case KA_PAGE_DOWN:
-	case KA_HOME:
-	case KA_END:
-		navigate(ui, key_action_of(ch, ui->mode));
-		break;
 	case KA_SOURCES:
 		ui->sources = true;
 		break;
 	case KA_HELP:
 		ui->help = true;
 		break;
-	case KA_QUIT:
-	case KA_NONE:
+	default:
+		navigate(ui, a);
 		break;
 	}
-	return TUI_NONE;
+}
+
+/* One key; returns the event for main. */
+static enum tui_event key(struct tui *ui, int ch)
+{
+	enum tui_event ev;
+	enum key_action a;
+
+	if (ui->editing) {
+		edit_key(ui, ch);
+		if (!ui->editing && ui->jumping) {
+			ui->jumping = false;
+			if (key_action_of(ch, KM_PROMPT) != KA_EDIT_CANCEL)
+				return TUI_JUMP;
+		}
+		return TUI_NONE;
+	}
+	if (ch == KEY_RESIZE)
+		return TUI_NONE;
+	ui->status[0] = '\0';
+	a = key_action_of(ch, ui->mode);
+	if (a == KA_QUIT)
+		return TUI_QUIT;
+	if (ui->help || ui->sources) {
+		/* Any key closes an overlay. */
+		ui->help = ui->sources = false;
+		return TUI_NONE;
+	}
+	ev = time_key(ui, a);
+	if (ev == TUI_NONE)
+		view_key(ui, a);
+	return ev;
 }
 
 enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)

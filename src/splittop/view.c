@@ -356,6 +356,83 @@ bool view_match(const struct view_row *r, const char *filter)
 	return !strcmp(pid, filter) || strcasestr(r->name, filter);
 }
 
+void view_edit_start(struct view_edit *e, const char *text)
+{
+	snprintf(e->text, sizeof(e->text), "%s", text);
+	e->cur = strlen(e->text);
+	e->selected = e->cur > 0;
+}
+
+/* The start of the character before (dir < 0) or after the cursor. */
+static size_t edit_step(const struct view_edit *e, int dir)
+{
+	size_t at = e->cur;
+
+	if (dir < 0) {
+		while (at > 0 && ((unsigned char)e->text[--at] & 0xc0) == 0x80)
+			;
+		return at;
+	}
+	if (e->text[at])
+		at++;
+	while (e->text[at] && ((unsigned char)e->text[at] & 0xc0) == 0x80)
+		at++;
+	return at;
+}
+
+static void edit_insert(struct view_edit *e, int ch)
+{
+	size_t len = strlen(e->text);
+
+	if (len + 1 >= sizeof(e->text))
+		return;
+	memmove(e->text + e->cur + 1, e->text + e->cur, len - e->cur + 1);
+	e->text[e->cur++] = (char)ch;
+}
+
+void view_edit_key(struct view_edit *e, enum key_action a, int ch)
+{
+	size_t to;
+
+	/* Control bytes, DEL and other keys (F1, a resize) are never text. */
+	if (a == KA_NONE && (ch < 0x20 || ch >= 0x100 || ch == 0x7f))
+		return;
+	/* Typing replaces the selected text; an editing key keeps it. */
+	if (e->selected && a == KA_NONE) {
+		e->text[0] = '\0';
+		e->cur = 0;
+	}
+	e->selected = false;
+	switch (a) {
+	case KA_NONE:
+		edit_insert(e, ch);
+		break;
+	case KA_EDIT_BACKSPACE:
+	case KA_EDIT_DELETE:
+		to = a == KA_EDIT_DELETE ? edit_step(e, 1) : e->cur;
+		if (a == KA_EDIT_BACKSPACE)
+			e->cur = edit_step(e, -1);
+		memmove(e->text + e->cur, e->text + to, strlen(e->text + to) + 1);
+		break;
+	case KA_EDIT_LEFT:
+	case KA_EDIT_RIGHT:
+		e->cur = edit_step(e, a == KA_EDIT_LEFT ? -1 : 1);
+		break;
+	case KA_EDIT_HOME:
+		e->cur = 0;
+		break;
+	case KA_EDIT_END:
+		e->cur = strlen(e->text);
+		break;
+	case KA_EDIT_CLEAR:
+		e->text[0] = '\0';
+		e->cur = 0;
+		break;
+	default:
+		break;
+	}
+}
+
 double view_sparkline(char *buf, size_t bufsz, const double *v, unsigned int n, bool utf8)
 {
 	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };

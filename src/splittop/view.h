@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "snapshot.h"
 
 #define VIEW_HISTORY 60		/* intervals kept for the sparklines */
@@ -81,6 +82,19 @@ unsigned int view_fit(unsigned int width, bool totals, bool on[NR_COLUMNS]);
 void view_sort(struct view_row *rows, unsigned int n, enum column by, bool totals, bool reverse);
 /* Does the row match a filter: a substring of the name, or the pid's digits. */
 bool view_match(const struct view_row *r, const char *filter);
+
+/* A prompt's line of text (the filter, g's time). */
+struct view_edit {
+	char text[64];
+	size_t cur;		/* the cursor, a byte offset at a character's start */
+	bool selected;		/* the whole text, as it opened: a printable key replaces it */
+};
+
+/* Open on text (the current filter), selected and the cursor at its end. */
+void view_edit_start(struct view_edit *e, const char *text);
+/* One key: a prompt's action (KA_EDIT_*, keys.h), else KA_NONE with ch, a
+ * byte of text typed (one of a UTF-8 character's); others are ignored. */
+void view_edit_key(struct view_edit *e, enum key_action a, int ch);
 
 /* n samples scaled to 8 levels of the largest one (0 stays blank), written as
  * block characters (utf8) or ASCII; returns the largest sample. */

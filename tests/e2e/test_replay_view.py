@@ -202,6 +202,36 @@ def test_replay_view_footer_says_what_space_does():
         t.close()
 
 
+def test_replay_view_filter_prompt_opens_on_the_filter():
+    """/ again shows the filter in use, selected: typing replaces it;
+    Backspace and the arrows edit it instead (issue 34: typing appended)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js, width=100, height=30)
+    try:
+        t.wait(at(1, 6), "the first interval")
+        t.keys("/", "dirty", "Enter")
+        t.wait(lambda s: "/ filter 'dirty'" in foot(s) and "dirtyvm" in rows_of(s), "the filter applied")
+        t.keys("/")
+        s = t.wait(lambda s: foot(s).startswith("filter: dirty"), "the prompt on the old filter")
+        reversed_text = [l for l in t.screen(escapes=True).splitlines() if "filter: " in l][0]
+        assert "\x1b[7mdirty" in reversed_text, repr(reversed_text)
+        t.keys("xyz")
+        t.wait(lambda s: foot(s).rstrip() == "filter: xyz", "typing replacing it")
+        t.keys("Enter")
+        t.wait(lambda s: "No VM matches the filter 'xyz'" in s, "the new filter alone")
+        t.keys("/", "BSpace", "Left", "Q", "Enter")
+        s = t.wait(lambda s: "No VM matches the filter 'xQy'" in s, "Backspace and Left editing it")
+        assert at(1, 6)(s), head(s)     # Left in the prompt is no step back
+        t.keys("/", "Home", "DC", "DC", "vm", "Escape")
+        s = t.wait(lambda s: "/ filter 'xQy'" in foot(s), "Esc leaving it as it was")
+        t.keys("/", "C-u", "vm", "Enter")
+        t.wait(lambda s: "/ filter 'vm'" in foot(s) and "dirtyvm" in rows_of(s), "Ctrl-U clearing it")
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
 def test_replay_view_sources_pane_wraps_to_the_terminal():
     """u on a narrow terminal: each metric's source, or why there is none,
     wrapped to the width and read whole (issue 34: cut at the edge)."""

@@ -491,6 +491,64 @@ static void test_detail(void)
 	vcpu_rows_free(&e.vcpus);
 }
 
+/* The text after typing each byte of s, or a prompt's keys, into e. */
+static const char *typed(struct view_edit *e, const char *s)
+{
+	while (*s)
+		view_edit_key(e, KA_NONE, (unsigned char)*s++);
+	return e->text;
+}
+
+static const char *edited(struct view_edit *e, int code)
+{
+	view_edit_key(e, key_action_of(code, KM_PROMPT), code);
+	return e->text;
+}
+
+/* The / prompt opens on the filter, selected: typing replaces it, an
+ * editing key keeps it (issue 34: typing appended to it). */
+static void test_prompt(void)
+{
+	struct view_edit e;
+	unsigned int i;
+
+	CHECK(key_action_of(KEY_LEFT, KM_PROMPT) == KA_EDIT_LEFT && key_action_of('q', KM_PROMPT) == KA_NONE &&
+	      key_action_of(27, KM_PROMPT) == KA_EDIT_CANCEL && key_action_of('\r', KM_PROMPT) == KA_EDIT_APPLY,
+	      "a prompt's keys: q is text there");
+	view_edit_start(&e, "web");
+	CHECK(e.selected && e.cur == 3, "opens on the old filter, selected, the cursor at its end");
+	CHECK_STR(typed(&e, "db"), "db", "typing replaces it");
+	CHECK(!e.selected, "then typing adds");
+	view_edit_start(&e, "web");
+	CHECK_STR(edited(&e, KEY_BACKSPACE), "we", "Backspace edits the old filter");
+	view_edit_start(&e, "web");
+	edited(&e, KEY_LEFT);
+	CHECK_STR(typed(&e, "x"), "wexb", "Left keeps it, and the cursor moves");
+	view_edit_start(&e, "web");
+	edited(&e, KEY_HOME);
+	CHECK_STR(edited(&e, KEY_DC), "eb", "Home, then Del at the cursor");
+	edited(&e, KEY_END);
+	CHECK_STR(typed(&e, "1"), "eb1", "End types at the end");
+	CHECK_STR(edited(&e, 21), "", "Ctrl-U clears");
+	view_edit_start(&e, "");
+	CHECK(!e.selected, "an empty prompt has nothing selected");
+	CHECK_STR(typed(&e, "a"), "a", "and types");
+	view_edit_start(&e, "caf\xc3\xa9");
+	CHECK_STR(edited(&e, KEY_BACKSPACE), "caf", "Backspace removes a character, not a byte");
+	view_edit_start(&e, "\xc3\xa9t\xc3\xa9");
+	edited(&e, KEY_LEFT);
+	edited(&e, KEY_LEFT);
+	CHECK(e.cur == 2, "Left moves by characters (%zu)", e.cur);
+	CHECK_STR(typed(&e, "\xc3\xa0"), "\xc3\xa9\xc3\xa0t\xc3\xa9", "a character typed byte by byte, inside");
+	view_edit_start(&e, "web");
+	CHECK_STR(edited(&e, KEY_F(1)), "web", "other keys are not text");
+	CHECK(e.selected, "nor do they drop the selection (a resize)");
+	view_edit_start(&e, "");
+	for (i = 0; i < 100; i++)
+		typed(&e, "x");
+	CHECK_EQ_U64(strlen(e.text), sizeof(e.text) - 1, "the text stops at its room");
+}
+
 /* s without its spaces, in a static buffer (one of two). */
 static const char *squeezed(const char *s, int which)
 {
@@ -564,5 +622,6 @@ int main(void)
 	test_wide();
 	test_keys();
 	test_sources_wrap();
+	test_prompt();
 	return unit_done();
 }
