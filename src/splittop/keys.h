@@ -23,6 +23,8 @@ enum key_action {
  * prompt of either (the help box lists the view's keys, not the prompt's). */
 enum key_mode { KM_LIVE = 1, KM_REPLAY = 2, KM_BOTH = 3, KM_PROMPT = 4 };
 
+#define KEY_KEEP_ALWAYS 100
+
 struct key_binding {
 	const char *label;		/* the keys as the help and the man page name them */
 	int codes[4];			/* getch() codes; 0 ends the list */
@@ -33,6 +35,9 @@ struct key_binding {
 	/* In either footer while the view is paused, instead of the above:
 	 * space says what it would do (resume, play); NULL: no change. */
 	const char *paused_footer;
+	/* A footer too narrow for every text drops the lowest first (the
+	 * later of equals); KEY_KEEP_ALWAYS never (h help: it lists them all). */
+	unsigned int keep;
 	unsigned int modes;		/* enum key_mode bits */
 };
 
@@ -49,9 +54,13 @@ struct key_footer_state {
 	bool detail;			/* the detail pane's footer, else the table's */
 	bool paused;			/* paused (a live view), not playing (a replay) */
 	const char *filter;		/* when non-empty, quoted after the filter key's text */
+	unsigned int width;		/* cells; 0: no limit */
 };
 
-/* A footer: the bindings' footer texts in order, two spaces apart. */
+/* A footer: the bindings' footer texts in order, two spaces apart, as
+ * many as fit in the width by their keep.  A filter in use is never
+ * dropped: it says that rows are hidden.  Space's texts take the room of
+ * the longest, so the footer keeps its keys as a replay plays and pauses. */
 void key_footer(char *buf, size_t n, const struct key_footer_state *st);
 
 #endif

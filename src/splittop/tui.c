@@ -25,7 +25,8 @@ struct tui {
 	bool replay, jumping;		/* a recording's; editing the g prompt */
 	unsigned int mode;		/* enum key_mode */
 	double interval, dt, speed;
-	char where[160], jump[64];
+	struct view_where where;	/* a replay's frame */
+	char jump[64];
 	enum column sort;
 	char filter[64];
 	struct view_edit edit;		/* the / or g prompt's text */
@@ -140,9 +141,9 @@ const char *tui_jump_text(const struct tui *ui)
 	return ui->jump;
 }
 
-void tui_set_where(struct tui *ui, const char *where)
+void tui_set_where(struct tui *ui, const struct view_where *where)
 {
-	snprintf(ui->where, sizeof(ui->where), "%s", where);
+	ui->where = *where;
 }
 
 void tui_set_status(struct tui *ui, const char *status)
@@ -263,36 +264,57 @@ static unsigned int layout(const struct tui *ui, bool on[NR_COLUMNS])
 	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, ui->totals, on);
 }
 
+/* The header's first line, fitted to the terminal (view_header_line). */
+static void draw_title(struct tui *ui, const struct snapshot *t, int y)
+{
+	char line[512], every[16], when[16];
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&ui->sampled));
+	if (ui->interval < 1)
+		snprintf(every, sizeof(every), "%.2gs", ui->interval);
+	else
+		snprintf(every, sizeof(every), "%gs", ui->interval);
+	view_header_line(line, sizeof(line), &(struct view_header){
+		.replay = ui->replay, .paused = ui->paused, .totals = ui->totals, .speed = ui->speed,
+		.host = t->host, .every = every, .clock = when, .where = &ui->where },
+		COLS > 0 ? (unsigned int)COLS : 0);
+	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+}
+
+/* splittop's own drop counters, in red, where any is not zero. */
+static void draw_self(struct tui *ui, const struct snapshot *t, int *y)
+{
+	const struct self_stats s = t->self;
+	char line[512] = "";
+	size_t o = 0;
+
+	if (s.vm_table_full)
+		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
+			      (unsigned long long)s.vm_table_full, t->max_vms);
+	if (s.vcpu_table_full && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
+			      (unsigned long long)s.vcpu_table_full);
+	if (s.unattributed_faults && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
+			      (unsigned long long)s.unattributed_faults);
+	if (s.unattributed_splits && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
+			      (unsigned long long)s.unattributed_splits);
+	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
+		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
+			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
+	if (line[0])
+		put((*y)++, 0, attr_of(ui, VS_WARN), line);
+}
+
 static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 {
 	unsigned int i, running = 0, dirty = 0, nun = 0;
 	double splits = 0, demot = 0, faults = 0, wait = 0;
-	char a[16], b[16], c[16], d[16], line[512], tm[16], when[16];
-	struct self_stats s;
+	char a[16], b[16], c[16], d[16], line[512];
 	size_t o = 0;
 
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&ui->sampled));
-	if (ui->interval < 1)
-		snprintf(tm, sizeof(tm), "%.2gs", ui->interval);
-	else
-		snprintf(tm, sizeof(tm), "%gs", ui->interval);
-	/* The state flags come first: a narrow screen cuts the end. */
-	if (ui->replay) {
-		char st[24];
-
-		if (ui->paused)
-			snprintf(st, sizeof(st), " [PAUSED]");
-		else
-			snprintf(st, sizeof(st), ui->speed == 1 ? " [PLAY]" : " [PLAY x%g]", ui->speed);
-		snprintf(line, sizeof(line), "splittop REPLAY%s%s  %s  %s%s%s  %s MMU  eager_page_split=%s  every %s",
-			 st, ui->totals ? " [TOTALS]" : "", ui->where, t->host->hostname,
-			 t->host->hostname[0] ? " " : "", t->host->kernel, t->host->mmu, t->host->eager_split, tm);
-	} else
-		snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
-			 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
-			 t->host->kernel, t->host->mmu, t->host->eager_split, tm, when);
-	bar((*y)++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
-
+	draw_title(ui, t, (*y)++);
 	for (i = 0; i < ui->nrows; i++) {
 		const struct view_row *r = &ui->rows[i];
 		const double *v = ui->totals ? r->total : r->rate;
@@ -329,29 +351,11 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 		put((*y)++, 0, attr_of(ui, VS_DIM), line);
 	}
 
-	s = t->self;
-	o = 0;
-	line[0] = '\0';
-	if (s.vm_table_full)
-		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
-			      (unsigned long long)s.vm_table_full, t->max_vms);
-	if (s.vcpu_table_full && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
-			      (unsigned long long)s.vcpu_table_full);
-	if (s.unattributed_faults && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
-			      (unsigned long long)s.unattributed_faults);
-	if (s.unattributed_splits && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
-			      (unsigned long long)s.unattributed_splits);
-	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
-		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
-			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
-	if (line[0])
-		put((*y)++, 0, attr_of(ui, VS_WARN), line);
+	draw_self(ui, t, y);
 	if (ui->banner[0])
 		bar((*y)++, attr_of(ui, VS_WARN) | A_REVERSE, ui->banner);
 }
+
 
 /* Indexes of the rows the filter lets through, in sorted order. */
 static unsigned int visible(const struct tui *ui, unsigned int *out)
@@ -383,19 +387,15 @@ static void row_text(const struct tui *ui, const struct view_row *r, const bool 
 	}
 }
 
-static void draw_table(struct tui *ui, int y)
+/* The table's header row: the columns shown, * at the sort column. */
+static void draw_columns(struct tui *ui, const bool on[NR_COLUMNS], unsigned int namew, int y)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int namew, i, n, *idx, nc = view_columns(ui->totals, cols);
-	bool on[NR_COLUMNS];
+	unsigned int i, nc = view_columns(ui->totals, cols);
 	char line[1024], cell[64];
 	size_t o = 0;
-	int rows_room, sel = 0;
 
-	namew = layout(ui, on);
-	if (!on[ui->sort])
-		ui->sort = COL_NAME;
-	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	line[0] = '\0';
 	for (i = 0; i < nc && o < sizeof(line); i++) {
 		enum column c = cols[i];
 		unsigned int w = c == COL_NAME ? namew : metrics[c].width;
@@ -406,26 +406,47 @@ static void draw_table(struct tui *ui, int y)
 		o += snprintf(line + o, sizeof(line) - o, "%s%*s", o ? " " : "",
 			      c == COL_NAME ? -(int)w : (int)w, cell);
 	}
-	bar(y++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+}
 
+/* Why the table has no row. */
+static void draw_no_rows(struct tui *ui, int y)
+{
+	char line[256];
+
+	if (ui->filter[0])
+		snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
+	else if (ui->finished)
+		snprintf(line, sizeof(line), "No KVM virtual machine ran.");
+	else if (ui->replay)
+		snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
+			 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
+	else
+		snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
+			 ui->selection ? " among the selected" : "");
+	put(y, 2, A_NORMAL, line);
+	ui->have_sel = false;
+}
+
+static void draw_table(struct tui *ui, int y)
+{
+	unsigned int namew, i, n, *idx;
+	bool on[NR_COLUMNS];
+	char line[1024];
+	int rows_room, sel = 0;
+
+	namew = layout(ui, on);
+	if (!on[ui->sort])
+		ui->sort = COL_NAME;
+	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	draw_columns(ui, on, namew, y++);
 	idx = calloc(ui->nrows ? ui->nrows : 1, sizeof(*idx));
 	if (!idx)
 		return;
 	n = visible(ui, idx);
 	rows_room = LINES - 1 - y;
 	if (!n) {
-		if (ui->filter[0])
-			snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
-		else if (ui->finished)
-			snprintf(line, sizeof(line), "No KVM virtual machine ran.");
-		else if (ui->replay)
-			snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
-				 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
-		else
-			snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
-				 ui->selection ? " among the selected" : "");
-		put(y + 1, 2, A_NORMAL, line);
-		ui->have_sel = false;
+		draw_no_rows(ui, y + 1);
 		free(idx);
 		return;
 	}
@@ -623,7 +644,7 @@ static void draw_keys(struct tui *ui)
 	else
 		key_footer(line, sizeof(line), &(struct key_footer_state){
 			.mode = ui->mode, .detail = ui->detail, .paused = ui->paused,
-			.filter = ui->detail ? NULL : ui->filter });
+			.filter = ui->detail ? NULL : ui->filter, .width = COLS > 0 ? (unsigned int)COLS : 0 });
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 

@@ -185,6 +185,127 @@ void view_row_build(const struct snap_vm *v, double dt, struct view_row *o)
 	}
 }
 
+/* The header's parts.  A part glued to another is one space after it
+ * when both are shown (the flags after the name, the time after the day,
+ * the kernel after the host); others are two spaces apart. */
+enum hdr_part {
+	HP_NAME, HP_FLAGS, HP_POSITION, HP_DATE, HP_CLOCK, HP_ELAPSED, HP_NOTE, HP_HOST, HP_KERNEL,
+	HP_MMU, HP_EAGER, HP_EVERY, NR_HDR_PARTS
+};
+
+struct hdr {
+	char full[NR_HDR_PARTS][80], brief[NR_HDR_PARTS][80];
+	enum hdr_part glued_to[NR_HDR_PARTS];	/* itself: not glued */
+	bool shown[NR_HDR_PARTS], short_on[NR_HDR_PARTS];
+};
+
+/* As the width shrinks, the first of these goes first: what tells least
+ * about the MMU's work in the frame shown.  The host's domain, the day (the
+ * time tells where in a run), the kernel's build (its version stays), the
+ * interval (a replay's position and elapsed time say it), the host, the
+ * time of day, the kernel, the program's name ("REPLAY" stays), a replay's
+ * note, its elapsed time, then "eager_page_split=" is written "eager=".
+ * Never left out: the flags ([PAUSED], [PLAY], [TOTALS]), the frame's
+ * position, the MMU and eager_page_split; past them the screen cuts. */
+static const struct { enum hdr_part part; bool drop; } hdr_steps[] = {
+	{ HP_HOST, false }, { HP_DATE, true }, { HP_KERNEL, false }, { HP_EVERY, true },
+	{ HP_HOST, true }, { HP_CLOCK, true }, { HP_KERNEL, true }, { HP_NAME, false },
+	{ HP_NOTE, true }, { HP_ELAPSED, true }, { HP_EAGER, false },
+};
+
+static const enum hdr_part live_order[] = { HP_NAME, HP_FLAGS, HP_KERNEL, HP_MMU, HP_EAGER, HP_EVERY,
+					    HP_CLOCK };
+static const enum hdr_part replay_order[] = { HP_NAME, HP_FLAGS, HP_POSITION, HP_DATE, HP_CLOCK, HP_ELAPSED,
+					      HP_NOTE, HP_HOST, HP_KERNEL, HP_MMU, HP_EAGER, HP_EVERY };
+
+static unsigned int hdr_render(const struct hdr *h, const enum hdr_part *order, unsigned int n, char *buf,
+			       size_t size)
+{
+	enum hdr_part prev = NR_HDR_PARTS;
+	unsigned int i;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < size; i++) {
+		enum hdr_part p = order[i];
+		const char *text = h->short_on[p] ? h->brief[p] : h->full[p];
+
+		if (!h->shown[p] || !*text)
+			continue;
+		o += snprintf(buf + o, size - o, "%s%s", !o ? "" : h->glued_to[p] == prev ? " " : "  ", text);
+		prev = p;
+	}
+	return view_text_width(buf);
+}
+
+/* s up to the first c: a host's first label, a kernel release's version. */
+static void up_to(char *dst, size_t n, const char *s, char c)
+{
+	snprintf(dst, n, "%.*s", (int)strcspn(s, (char[]){ c, 0 }), s);
+}
+
+static void hdr_fill(struct hdr *h, const struct view_header *in)
+{
+	const struct host_info *host = in->host;
+	const struct view_where *w = in->where;
+	char play[24] = "";
+	unsigned int p;
+
+	memset(h, 0, sizeof(*h));
+	if (in->replay && !in->paused)
+		snprintf(play, sizeof(play), in->speed == 1 ? "[PLAY]" : "[PLAY x%g]", in->speed);
+	snprintf(h->full[HP_NAME], sizeof(h->full[0]), in->replay ? "splittop REPLAY" : "splittop");
+	snprintf(h->brief[HP_NAME], sizeof(h->brief[0]), in->replay ? "REPLAY" : "");
+	snprintf(h->full[HP_FLAGS], sizeof(h->full[0]), "%s%s%s", in->paused ? "[PAUSED]" : play,
+		 (in->paused || play[0]) && in->totals ? " " : "", in->totals ? "[TOTALS]" : "");
+	if (in->replay && w) {
+		snprintf(h->full[HP_POSITION], sizeof(h->full[0]), "%s", w->position);
+		snprintf(h->full[HP_DATE], sizeof(h->full[0]), "%s", w->date);
+		snprintf(h->full[HP_ELAPSED], sizeof(h->full[0]), "%s", w->elapsed);
+		snprintf(h->full[HP_NOTE], sizeof(h->full[0]), "%s", w->note);
+	}
+	/* The host of a recording: the live view runs on it. */
+	if (in->replay) {
+		snprintf(h->full[HP_HOST], sizeof(h->full[0]), "%s", host->hostname);
+		up_to(h->brief[HP_HOST], sizeof(h->brief[0]), host->hostname, '.');
+	}
+	snprintf(h->full[HP_CLOCK], sizeof(h->full[0]), "%s",
+		 in->replay ? (w ? w->clock : "") : in->clock ? in->clock : "");
+	snprintf(h->full[HP_KERNEL], sizeof(h->full[0]), "%s", host->kernel);
+	up_to(h->brief[HP_KERNEL], sizeof(h->brief[0]), host->kernel, '-');
+	snprintf(h->full[HP_MMU], sizeof(h->full[0]), "%s MMU", host->mmu);
+	snprintf(h->full[HP_EAGER], sizeof(h->full[0]), "eager_page_split=%s", host->eager_split);
+	snprintf(h->brief[HP_EAGER], sizeof(h->brief[0]), "eager=%s", host->eager_split);
+	snprintf(h->full[HP_EVERY], sizeof(h->full[0]), "every %s", in->every);
+	for (p = 0; p < NR_HDR_PARTS; p++) {
+		h->shown[p] = true;
+		h->glued_to[p] = p;
+	}
+	h->glued_to[HP_FLAGS] = HP_NAME;
+	h->glued_to[HP_CLOCK] = HP_DATE;
+	h->glued_to[HP_KERNEL] = HP_HOST;
+}
+
+void view_header_line(char *buf, size_t n, const struct view_header *in, unsigned int width)
+{
+	const enum hdr_part *order = in->replay ? replay_order : live_order;
+	unsigned int nparts = in->replay ? sizeof(replay_order) / sizeof(replay_order[0])
+					 : sizeof(live_order) / sizeof(live_order[0]);
+	struct hdr h;
+	unsigned int i;
+
+	if (!n)
+		return;
+	hdr_fill(&h, in);
+	for (i = 0; hdr_render(&h, order, nparts, buf, n) > width && i < sizeof(hdr_steps) / sizeof(hdr_steps[0]);
+	     i++) {
+		if (hdr_steps[i].drop)
+			h.shown[hdr_steps[i].part] = false;
+		else
+			h.short_on[hdr_steps[i].part] = true;
+	}
+}
+
 void fmt_count(char *buf, size_t n, double v)
 {
 	static const char unit[] = "kMGTP";

@@ -53,6 +53,30 @@ double view_history_get(const struct view_history *h, enum view_series s, unsign
 /* The snapshot's interval row over dt seconds, and its total row. */
 void view_row_build(const struct snap_vm *v, double dt, struct view_row *out);
 
+/* Where a replay's frame is, as the header writes it. */
+struct view_where {
+	char position[48];	/* "interval 3/6", "totals 6/6"; '+' while the file is indexed */
+	char date[16];		/* the frame's recorded day, YYYY-MM-DD */
+	char clock[16];		/* and time of day, HH:MM:SS */
+	char elapsed[32];	/* since the recorded start: "+4.2s", "+1h02m03s" */
+	char note[32];		/* "(the last)", "(being written)" or "" */
+};
+
+/* What the header's first line says. */
+struct view_header {
+	bool replay, paused, totals;
+	double speed;			/* a replay's pace, while it plays */
+	const struct host_info *host;
+	const char *every;		/* the interval: "1s", "0.2s" */
+	const char *clock;		/* a live view's: its last sample's time of day */
+	const struct view_where *where;	/* a replay's */
+};
+
+/* The header's first line in at most width cells where it can be: parts
+ * are shortened, then left out, in a fixed order (view.c), the flags,
+ * the frame's position, the MMU and eager_page_split last. */
+void view_header_line(char *buf, size_t n, const struct view_header *h, unsigned int width);
+
 /* Numbers in at most 6 characters: 999, 12.3k, 1.23M ... */
 void fmt_count(char *buf, size_t n, double v);
 /* Nanoseconds as 850ns, 12.3us, 1.23ms, 4.56s. */

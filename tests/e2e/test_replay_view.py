@@ -202,6 +202,61 @@ def test_replay_view_footer_says_what_space_does():
         t.close()
 
 
+def test_replay_view_narrow_terminals_keep_what_matters():
+    """At 80 columns (and 100, 60) the header keeps the frame's position,
+    the MMU and eager_page_split, the footer the keys that move in time
+    and h; nothing runs past the edge, paused or playing (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    keys = {100: ("Enter detail", "t totals", "space play", "Left/Right step", "g go to", "m next migration",
+                  "h help"),
+            80: ("q quit", "space play", "Left/Right step", "g go to", "m next migration", "h help"),
+            60: ("q quit", "space play", "Left/Right step", "h help")}
+    for width, want in keys.items():
+        t = replay_term(js, width=width, height=24)
+        try:
+            s = t.wait(at(1, 6), "the first interval at %d columns" % width)
+            for part in ("[PAUSED]", "interval 1/6", "tdp MMU", "eager_page_split=Y"):
+                assert part in head(s), (width, part, head(s))
+            assert "6.1.0-56-amd64" not in head(s) and len(head(s).rstrip()) <= width, head(s)
+            assert all(k in foot(s) for k in want), (width, foot(s))
+            assert len(foot(s).rstrip()) <= width and foot(s).rstrip().endswith("h help"), foot(s)
+            t.keys("Space")
+            s = t.wait(lambda s: "[PLAY]" in head(s), "playing at %d columns" % width)
+            assert "tdp MMU  eager_page_split=Y" in head(s), head(s)
+            playing = [k.replace("space play", "space pause") for k in want]
+            assert all(k in foot(s) for k in playing), (width, foot(s))
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
+def test_replay_view_totals_show_each_number_once():
+    """With t, SPLITS is the splits since start: SPL.TOT, the same number,
+    is a column of the rates only (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js)
+    try:
+        s = t.wait(at(1, 6), "the first interval")
+        cols = [c.lstrip("*") for c in header_line(s).split()]
+        assert "SPLIT/s" in cols and "SPL.TOT" in cols, cols
+        total = rows_of(s)["dirtyvm"][cols.index("SPL.TOT")]
+        t.keys("t")
+        s = t.wait(lambda s: "[TOTALS]" in head(s), "the totals")
+        cols = [c.lstrip("*") for c in header_line(s).split()]
+        assert "SPLITS" in cols and "SPL.TOT" not in cols, cols
+        assert rows_of(s)["dirtyvm"][cols.index("SPLITS")] == total, (rows_of(s), total)
+        assert len(cols) == len(set(cols)), cols
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def header_line(screen):
+    return next(l for l in screen.splitlines() if l.lstrip("*").startswith("NAME"))
+
+
 def test_replay_view_filter_prompt_opens_on_the_filter():
     """/ again shows the filter in use, selected: typing replaces it;
     Backspace and the arrows edit it instead (issue 34: typing appended)."""

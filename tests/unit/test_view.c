@@ -491,6 +491,108 @@ static void test_detail(void)
 	vcpu_rows_free(&e.vcpus);
 }
 
+static const char *header(const struct view_header *h, unsigned int width)
+{
+	static char buf[512];
+
+	view_header_line(buf, sizeof(buf), h, width);
+	return buf;
+}
+
+/* The header's first line keeps the MMU and eager_page_split at 80 columns,
+ * live and over a recording, shortening the rest in a fixed order (issue
+ * 34: the replay's lost them). */
+static void test_header(void)
+{
+	struct host_info golden = { .hostname = "", .kernel = "6.1.0-56-amd64", .mmu = "tdp", .eager_split = "Y" };
+	struct host_info rhel = { .hostname = "kvm-host-17.rack4.example.com",
+				  .kernel = "5.14.0-427.13.1.el9_4.x86_64", .mmu = "shadow", .eager_split = "N" };
+	struct view_where w = { "interval 1/6", "2026-11-27", "08:34:33", "+1.1s", "" };
+	struct view_where far = { "interval 1234/3600+", "2026-11-27", "08:34:33", "+10h02m03s", "(being written)" };
+	struct view_header live = { .paused = true, .totals = true, .host = &rhel, .every = "0.5s", .clock = "04:24:02" };
+	struct view_header replay = { .replay = true, .paused = true, .host = &golden, .every = "1s", .where = &w };
+	unsigned int width;
+	bool ok = true;
+
+	CHECK_STR(header(&replay, 250), "splittop REPLAY [PAUSED]  interval 1/6  2026-11-27 08:34:33  +1.1s  "
+		  "6.1.0-56-amd64  tdp MMU  eager_page_split=Y  every 1s", "a wide replay header: all of it");
+	CHECK_STR(header(&replay, 80), "splittop REPLAY [PAUSED]  interval 1/6  +1.1s  tdp MMU  eager_page_split=Y",
+		  "80 columns: the day, the time, the kernel and the interval go first");
+	CHECK_STR(header(&replay, 100), "splittop REPLAY [PAUSED]  interval 1/6  08:34:33  +1.1s  6.1.0  tdp MMU  "
+		  "eager_page_split=Y", "100 columns: the kernel's version stays");
+	CHECK_STR(header(&replay, 60), "REPLAY [PAUSED]  interval 1/6  tdp MMU  eager_page_split=Y",
+		  "60 columns: REPLAY, where, the MMU and eager_page_split");
+	CHECK_STR(header(&live, 200), "splittop [PAUSED] [TOTALS]  5.14.0-427.13.1.el9_4.x86_64  shadow MMU  "
+		  "eager_page_split=N  every 0.5s  04:24:02", "a wide live header: all of it");
+	CHECK_STR(header(&live, 80), "splittop [PAUSED] [TOTALS]  5.14.0  shadow MMU  eager_page_split=N  04:24:02",
+		  "a live header at 80: the kernel's version, the interval left out");
+	live.paused = live.totals = false;
+	live.host = &golden;
+	CHECK_STR(header(&live, 80), "splittop  6.1.0-56-amd64  tdp MMU  eager_page_split=Y  every 0.5s  04:24:02",
+		  "what fits stays as it was");
+	replay.host = &rhel;
+	replay.where = &far;
+	replay.paused = false;
+	replay.totals = true;
+	replay.speed = 64;
+	CHECK_STR(header(&replay, 250), "splittop REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  2026-11-27 "
+		  "08:34:33  +10h02m03s  (being written)  kvm-host-17.rack4.example.com 5.14.0-427.13.1.el9_4.x86_64  "
+		  "shadow MMU  eager_page_split=N  every 1s", "the longest: playing fast, a host, a note");
+	CHECK_STR(header(&replay, 150), "splittop REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  08:34:33  "
+		  "+10h02m03s  (being written)  kvm-host-17 5.14.0  shadow MMU  eager_page_split=N",
+		  "the host's first label, the kernel's version; the day and the interval gone");
+	CHECK_STR(header(&replay, 80), "REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  shadow MMU  "
+		  "eager_page_split=N", "80 columns keep eager_page_split even then");
+	for (width = 40; width <= 250; width++) {
+		const char *line = header(&replay, width);
+
+		ok &= view_text_width(line) <= (width > 68 ? width : 68) && strstr(line, "shadow MMU") &&
+		      strstr(line, "[PLAY x64] [TOTALS]") && strstr(line, "interval 1234/3600+") &&
+		      strstr(line, width >= 79 ? "eager_page_split=N" : "eager=N");
+	}
+	CHECK(ok, "widths 40..250: within the width down to the shortest (68), the flags, where, the MMU "
+		  "and eager_page_split kept");
+}
+
+/* Footers fit the width, dropping the least needed keys first (issue
+ * 34: a replay's lost g, m and h at 80 columns). */
+static void test_footer_width(void)
+{
+	char f[256];
+	unsigned int width;
+	bool ok = true;
+
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 80 });
+	CHECK_STR(f, "q quit  space play  Left/Right step  g go to  m next migration  h help",
+		  "a replay's footer at 80: the sort, the filter, Enter and t go first");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .width = 80 });
+	CHECK_STR(f, "q quit  space pause  Left/Right step  g go to  m next migration  h help",
+		  "the same keys while it plays");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 100 });
+	CHECK_STR(f, "q quit  Enter detail  t totals  space play  Left/Right step  g go to  m next migration  h help",
+		  "a replay's footer at 100");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 60 });
+	CHECK_STR(f, "q quit  space play  Left/Right step  h help", "at 60");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .detail = true, .width = 80 });
+	CHECK_STR(f, "q quit  Esc back  space pause  Left/Right step  Up/Down scroll  h help",
+		  "the detail pane's at 80");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_LIVE, .width = 80 });
+	CHECK_STR(f, "q quit  Enter detail  < > sort  / filter  t totals  space pause  h help",
+		  "a live footer fits 80 whole");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_LIVE, .filter = "web", .width = 60 });
+	CHECK_STR(f, "q quit  / filter 'web'  t totals  space pause  h help",
+		  "at 60 a filter in use stays: it says rows are hidden");
+	for (width = 50; width <= 200; width++) {
+		unsigned int m;
+
+		for (m = KM_LIVE; m <= KM_REPLAY; m++) {
+			key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = m, .width = width });
+			ok &= strlen(f) <= width && strstr(f, "h help") && strstr(f, "q quit");
+		}
+	}
+	CHECK(ok, "widths 50..200: every footer fits, with q and h");
+}
+
 /* The text after typing each byte of s, or a prompt's keys, into e. */
 static const char *typed(struct view_edit *e, const char *s)
 {
@@ -623,5 +725,7 @@ int main(void)
 	test_keys();
 	test_sources_wrap();
 	test_prompt();
+	test_header();
+	test_footer_width();
 	return unit_done();
 }
