@@ -5,7 +5,8 @@
  *   id          COL_<id> in enum column
  *   name        the CSV column and JSON key; NULL: the live view only
  *   help        what it counts, for --listen's HELP lines
- *   rate, total the live view's headers (rates, run totals); NULL: not shown
+ *   rate, total the live view's headers (rates; totals, with t); NULL: not
+ *               shown in that view (rate NULL: in neither)
  *   width       view cells (the name column's minimum)
  *   prio        0 first: which view columns stay on a narrow screen
  *   pos         the view's column order
@@ -80,7 +81,8 @@
 	METRIC(PID, NULL, NULL, "PID", "PID", 7, 1, 1, U_PLAIN, GAUGE, G_ALWAYS, 1, pid)			\
 	METRIC(SPLITS, NULL, NULL, "SPLIT/s", "SPLITS", 8, 3, 5, U_COUNT, COUNTER, G_SPLITS, 1,		\
 	       sum_u64(&c->vm.splits[0][0], SPLIT_SIZES * SPLIT_CAUSES))				\
-	METRIC(SPLITS_RUN, NULL, NULL, "SPL.TOT", "SPL.TOT", 8, 10, 6, U_COUNT, GAUGE, G_SPLITS, 1,		\
+	/* Beside the rates only: the totals view's SPLITS is the same number. */		\
+	METRIC(SPLITS_RUN, NULL, NULL, "SPL.TOT", NULL, 8, 10, 6, U_COUNT, GAUGE, G_SPLITS, 1,		\
 	       sum_u64(&run->vm.splits[0][0], SPLIT_SIZES * SPLIT_CAUSES))				\
 	METRIC(DEMOTIONS, NULL, NULL, "DEMOT/s", "DEMOTS", 8, 4, 7, U_COUNT, COUNTER, G_FAULTS, 1,		\
 	       sum_u64(c->demotions, SPLIT_SIZES))							\

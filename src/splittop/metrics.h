@@ -39,7 +39,7 @@ struct metric_def {
 	const char *name;		/* CSV column, JSON key; NULL: the view only */
 	const char *help;		/* what it counts (--listen's HELP) */
 	const char *rate_header;	/* the live view's; NULL: not shown there */
-	const char *total_header;
+	const char *total_header;	/* with t; NULL: not shown in the totals view */
 	unsigned int width, priority, view_pos;
 	enum metric_unit unit;
 	enum metric_kind kind;

@@ -45,18 +45,21 @@ static void fmt_span(char *buf, size_t n, double s)
 static void set_where(struct rt *r)
 {
 	const struct rm_frame *f = &r->m.fr[r->m.cur];
-	char when[32], span[32], where[160];
+	struct view_where w;
 	time_t t = (time_t)f->time_unix;
+	char span[24];
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(w.position, sizeof(w.position), "%s %u/%u%s", f->total ? "totals" : "interval",
+		 (unsigned int)r->m.cur + 1, r->m.nfr, r->m.indexed_all ? "" : "+");
+	strftime(w.date, sizeof(w.date), "%Y-%m-%d", &tm);
+	strftime(w.clock, sizeof(w.clock), "%H:%M:%S", &tm);
 	fmt_span(span, sizeof(span), f->elapsed);
-	snprintf(where, sizeof(where), "%s %u/%u%s  %s  +%s%s", f->total ? "totals" : "interval",
-		 (unsigned int)r->m.cur + 1, r->m.nfr, r->m.indexed_all ? "" : "+", when, span,
-		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "  (being written)" : "  (the last)")
-							       : "");
-	tui_set_where(r->ui, where);
+	snprintf(w.elapsed, sizeof(w.elapsed), "+%s", span);
+	snprintf(w.note, sizeof(w.note), "%s",
+		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "(being written)" : "(the last)") : "");
+	tui_set_where(r->ui, &w);
 }
 
 /* Frame i on screen.  A step forward adds one sample to the sparklines;

@@ -25,9 +25,11 @@ struct tui {
 	bool replay, jumping;		/* a recording's; editing the g prompt */
 	unsigned int mode;		/* enum key_mode */
 	double interval, dt, speed;
-	char where[160], jump[64];
+	struct view_where where;	/* a replay's frame */
+	char jump[64];
 	enum column sort;
-	char filter[64], edit[64];
+	char filter[64];
+	struct view_edit edit;		/* the / or g prompt's text */
 	char banner[192], status[96];
 	const char *selection;		/* -p/--vm, as the user typed them */
 	time_t sampled;
@@ -139,9 +141,9 @@ const char *tui_jump_text(const struct tui *ui)
 	return ui->jump;
 }
 
-void tui_set_where(struct tui *ui, const char *where)
+void tui_set_where(struct tui *ui, const struct view_where *where)
 {
-	snprintf(ui->where, sizeof(ui->where), "%s", where);
+	ui->where = *where;
 }
 
 void tui_set_status(struct tui *ui, const char *status)
@@ -257,46 +259,62 @@ void tui_finish(struct tui *ui, const char *banner)
 }
 
 /* Columns shown at this width, and the name column's width. */
-static unsigned int layout(bool on[NR_COLUMNS])
+static unsigned int layout(const struct tui *ui, bool on[NR_COLUMNS])
 {
-	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, on);
+	return view_fit(COLS > 0 ? (unsigned int)COLS : 0, ui->totals, on);
 }
 
-static const char *header_of(const struct tui *ui, enum column c)
+/* The header's first line, fitted to the terminal (view_header_line). */
+static void draw_title(struct tui *ui, const struct snapshot *t, int y)
 {
-	return ui->totals ? metrics[c].total_header : metrics[c].rate_header;
+	char line[512], every[16], when[16];
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&ui->sampled));
+	if (ui->interval < 1)
+		snprintf(every, sizeof(every), "%.2gs", ui->interval);
+	else
+		snprintf(every, sizeof(every), "%gs", ui->interval);
+	view_header_line(line, sizeof(line), &(struct view_header){
+		.replay = ui->replay, .paused = ui->paused, .totals = ui->totals, .speed = ui->speed,
+		.host = t->host, .every = every, .clock = when, .where = &ui->where },
+		COLS > 0 ? (unsigned int)COLS : 0);
+	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+}
+
+/* splittop's own drop counters, in red, where any is not zero. */
+static void draw_self(struct tui *ui, const struct snapshot *t, int *y)
+{
+	const struct self_stats s = t->self;
+	char line[512] = "";
+	size_t o = 0;
+
+	if (s.vm_table_full)
+		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
+			      (unsigned long long)s.vm_table_full, t->max_vms);
+	if (s.vcpu_table_full && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
+			      (unsigned long long)s.vcpu_table_full);
+	if (s.unattributed_faults && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
+			      (unsigned long long)s.unattributed_faults);
+	if (s.unattributed_splits && o < sizeof(line))
+		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
+			      (unsigned long long)s.unattributed_splits);
+	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
+		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
+			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
+	if (line[0])
+		put((*y)++, 0, attr_of(ui, VS_WARN), line);
 }
 
 static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 {
 	unsigned int i, running = 0, dirty = 0, nun = 0;
 	double splits = 0, demot = 0, faults = 0, wait = 0;
-	char a[16], b[16], c[16], d[16], line[512], tm[16], when[16];
-	struct self_stats s;
+	char a[16], b[16], c[16], d[16], line[512];
 	size_t o = 0;
 
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&ui->sampled));
-	if (ui->interval < 1)
-		snprintf(tm, sizeof(tm), "%.2gs", ui->interval);
-	else
-		snprintf(tm, sizeof(tm), "%gs", ui->interval);
-	/* The state flags come first: a narrow screen cuts the end. */
-	if (ui->replay) {
-		char st[24];
-
-		if (ui->paused)
-			snprintf(st, sizeof(st), " [PAUSED]");
-		else
-			snprintf(st, sizeof(st), ui->speed == 1 ? " [PLAY]" : " [PLAY x%g]", ui->speed);
-		snprintf(line, sizeof(line), "splittop REPLAY%s%s  %s  %s%s%s  %s MMU  eager_page_split=%s  every %s",
-			 st, ui->totals ? " [TOTALS]" : "", ui->where, t->host->hostname,
-			 t->host->hostname[0] ? " " : "", t->host->kernel, t->host->mmu, t->host->eager_split, tm);
-	} else
-		snprintf(line, sizeof(line), "splittop%s%s  %s  %s MMU  eager_page_split=%s  every %s  %s",
-			 ui->paused ? " [PAUSED]" : "", ui->totals ? " [TOTALS]" : "",
-			 t->host->kernel, t->host->mmu, t->host->eager_split, tm, when);
-	bar((*y)++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
-
+	draw_title(ui, t, (*y)++);
 	for (i = 0; i < ui->nrows; i++) {
 		const struct view_row *r = &ui->rows[i];
 		const double *v = ui->totals ? r->total : r->rate;
@@ -333,29 +351,11 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 		put((*y)++, 0, attr_of(ui, VS_DIM), line);
 	}
 
-	s = t->self;
-	o = 0;
-	line[0] = '\0';
-	if (s.vm_table_full)
-		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
-			      (unsigned long long)s.vm_table_full, t->max_vms);
-	if (s.vcpu_table_full && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
-			      (unsigned long long)s.vcpu_table_full);
-	if (s.unattributed_faults && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
-			      (unsigned long long)s.unattributed_faults);
-	if (s.unattributed_splits && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
-			      (unsigned long long)s.unattributed_splits);
-	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
-		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
-			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
-	if (line[0])
-		put((*y)++, 0, attr_of(ui, VS_WARN), line);
+	draw_self(ui, t, y);
 	if (ui->banner[0])
 		bar((*y)++, attr_of(ui, VS_WARN) | A_REVERSE, ui->banner);
 }
+
 
 /* Indexes of the rows the filter lets through, in sorted order. */
 static unsigned int visible(const struct tui *ui, unsigned int *out)
@@ -372,7 +372,7 @@ static void row_text(const struct tui *ui, const struct view_row *r, const bool 
 		     unsigned int namew, char *line, size_t n)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int i, nc = view_columns(cols);
+	unsigned int i, nc = view_columns(ui->totals, cols);
 	char cell[128];
 	size_t o = 0;
 
@@ -387,49 +387,66 @@ static void row_text(const struct tui *ui, const struct view_row *r, const bool 
 	}
 }
 
-static void draw_table(struct tui *ui, int y)
+/* The table's header row: the columns shown, * at the sort column. */
+static void draw_columns(struct tui *ui, const bool on[NR_COLUMNS], unsigned int namew, int y)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int namew, i, n, *idx, nc = view_columns(cols);
-	bool on[NR_COLUMNS];
+	unsigned int i, nc = view_columns(ui->totals, cols);
 	char line[1024], cell[64];
 	size_t o = 0;
-	int rows_room, sel = 0;
 
-	namew = layout(on);
-	if (!on[ui->sort])
-		ui->sort = COL_NAME;
-	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	line[0] = '\0';
 	for (i = 0; i < nc && o < sizeof(line); i++) {
 		enum column c = cols[i];
 		unsigned int w = c == COL_NAME ? namew : metrics[c].width;
 
 		if (!on[c])
 			continue;
-		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", header_of(ui, c));
+		snprintf(cell, sizeof(cell), "%s%s", c == ui->sort ? "*" : "", view_header(c, ui->totals));
 		o += snprintf(line + o, sizeof(line) - o, "%s%*s", o ? " " : "",
 			      c == COL_NAME ? -(int)w : (int)w, cell);
 	}
-	bar(y++, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
+}
 
+/* Why the table has no row. */
+static void draw_no_rows(struct tui *ui, int y)
+{
+	char line[256];
+
+	if (ui->filter[0])
+		snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
+	else if (ui->finished)
+		snprintf(line, sizeof(line), "No KVM virtual machine ran.");
+	else if (ui->replay)
+		snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
+			 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
+	else
+		snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
+			 ui->selection ? " among the selected" : "");
+	put(y, 2, A_NORMAL, line);
+	ui->have_sel = false;
+}
+
+static void draw_table(struct tui *ui, int y)
+{
+	unsigned int namew, i, n, *idx;
+	bool on[NR_COLUMNS];
+	char line[1024];
+	int rows_room, sel = 0;
+
+	namew = layout(ui, on);
+	if (!on[ui->sort])
+		ui->sort = COL_NAME;
+	view_sort(ui->rows, ui->nrows, ui->sort, ui->totals, ui->reverse);
+	draw_columns(ui, on, namew, y++);
 	idx = calloc(ui->nrows ? ui->nrows : 1, sizeof(*idx));
 	if (!idx)
 		return;
 	n = visible(ui, idx);
 	rows_room = LINES - 1 - y;
 	if (!n) {
-		if (ui->filter[0])
-			snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
-		else if (ui->finished)
-			snprintf(line, sizeof(line), "No KVM virtual machine ran.");
-		else if (ui->replay)
-			snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
-				 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
-		else
-			snprintf(line, sizeof(line), "No KVM virtual machine is running%s. Watching for new ones...",
-				 ui->selection ? " among the selected" : "");
-		put(y + 1, 2, A_NORMAL, line);
-		ui->have_sel = false;
+		draw_no_rows(ui, y + 1);
 		free(idx);
 		return;
 	}
@@ -576,20 +593,41 @@ static void draw_help(struct tui *ui)
 	draw_box(ui, lines, n);
 }
 
+/* The u pane, its lines wrapped to fit inside the box (2 cells of margin
+ * each side): a reason why a metric is missing is read whole. */
 static void draw_sources(struct tui *ui, const struct snapshot *t)
 {
-	const char *lines[34];
-	char buf[32][288];
-	unsigned int i, n = t->nsources < 32 ? t->nsources : 32;
+	struct view_lines l = { 0 };
+	const char **lines;
+	unsigned int i;
 
-	lines[0] = "Where each metric comes from on this kernel";
-	lines[1] = "";
-	for (i = 0; i < n; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "%-22s %s", t->sources[i].metric,
-			 t->sources[i].source ? t->sources[i].source : t->sources[i].why);
-		lines[i + 2] = buf[i];
+	if (view_sources(t->sources, t->nsources, COLS > 4 ? (unsigned int)COLS - 4 : 1, &l) ||
+	    !(lines = calloc(l.n, sizeof(*lines)))) {
+		view_lines_free(&l);
+		put(LINES - 2, 0, attr_of(ui, VS_WARN), "out of memory drawing the sources");
+		return;
 	}
-	draw_box(ui, lines, n + 2);
+	for (i = 0; i < l.n; i++)
+		lines[i] = l.line[i].text;
+	draw_box(ui, lines, l.n);
+	free(lines);
+	view_lines_free(&l);
+}
+
+/* A prompt: its text after the label, selected (reversed) as it opened
+ * on the old filter, the cursor where the next key types. */
+static void draw_prompt(struct tui *ui)
+{
+	const char *label = ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ";
+	unsigned int x = view_text_width(label);
+	char before[sizeof(ui->edit.text)];
+
+	bar(LINES - 1, A_NORMAL, label);
+	put(LINES - 1, (int)x, ui->edit.selected ? A_REVERSE : A_NORMAL, ui->edit.text);
+	snprintf(before, sizeof(before), "%.*s", (int)ui->edit.cur, ui->edit.text);
+	x += view_text_width(before);
+	curs_set(1);
+	move(LINES - 1, (int)x < COLS ? (int)x : COLS - 1);
 }
 
 static void draw_keys(struct tui *ui)
@@ -597,18 +635,16 @@ static void draw_keys(struct tui *ui)
 	char line[256];
 
 	if (ui->editing) {
-		snprintf(line, sizeof(line), "%s%s", ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ",
-			 ui->edit);
-		bar(LINES - 1, A_NORMAL, line);
-		curs_set(1);
-		move(LINES - 1, (int)view_text_width(line) < COLS ? (int)view_text_width(line) : COLS - 1);
+		draw_prompt(ui);
 		return;
 	}
 	curs_set(0);
 	if (ui->status[0])
 		snprintf(line, sizeof(line), "%s", ui->status);
 	else
-		key_footer(line, sizeof(line), ui->detail, ui->detail ? NULL : ui->filter, ui->mode);
+		key_footer(line, sizeof(line), &(struct key_footer_state){
+			.mode = ui->mode, .detail = ui->detail, .paused = ui->paused,
+			.filter = ui->detail ? NULL : ui->filter, .width = COLS > 0 ? (unsigned int)COLS : 0 });
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 
@@ -663,10 +699,10 @@ static void change_interval(struct tui *ui, int dir)
 static void change_sort(struct tui *ui, int dir)
 {
 	enum column cols[NR_COLUMNS];
-	unsigned int nc = view_columns(cols), i, pos = 0;
+	unsigned int nc = view_columns(ui->totals, cols), i, pos = 0;
 	bool on[NR_COLUMNS];
 
-	layout(on);
+	layout(ui, on);
 	for (i = 0; i < nc; i++)
 		if (cols[i] == ui->sort)
 			pos = i;
@@ -711,29 +747,22 @@ static void move_sel(struct tui *ui, int by)
 
 static void edit_key(struct tui *ui, int ch)
 {
-	size_t len = strlen(ui->edit);
+	enum key_action a = key_action_of(ch, KM_PROMPT);
 
-	if (ch == 27) {
+	if (a == KA_EDIT_CANCEL) {
 		ui->editing = false;
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+	} else if (a == KA_EDIT_APPLY) {
 		if (ui->jumping)
-			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit);
+			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit.text);
 		else
-			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit);
+			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit.text);
 		ui->editing = false;
 		ui->top = 0;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		/* Remove one code point, not one byte. */
-		while (len > 0 && ((unsigned char)ui->edit[--len] & 0xc0) == 0x80)
-			;
-		ui->edit[len] = '\0';
-	} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && len + 1 < sizeof(ui->edit)) {
-		ui->edit[len] = (char)ch;
-		ui->edit[len + 1] = '\0';
+	} else {
+		view_edit_key(&ui->edit, a, ch);
 	}
 }
 
-/* One key; returns the event for main. */
 /* Move the selection as a navigation key asks (a page: the screen's rows). */
 static void navigate(struct tui *ui, enum key_action a)
 {
@@ -753,28 +782,11 @@ static void navigate(struct tui *ui, enum key_action a)
 		move_sel(ui, 1000000);
 }
 
-static enum tui_event key(struct tui *ui, int ch)
+/* A replay's moves in time and a live view's interval: the event for
+ * main, TUI_NONE for a key that is not one of them. */
+static enum tui_event time_key(struct tui *ui, enum key_action a)
 {
-	if (ui->editing) {
-		edit_key(ui, ch);
-		if (!ui->editing && ui->jumping) {
-			ui->jumping = false;
-			if (ch != 27)
-				return TUI_JUMP;
-		}
-		return TUI_NONE;
-	}
-	if (ch == KEY_RESIZE)
-		return TUI_NONE;
-	ui->status[0] = '\0';
-	if (key_action_of(ch, ui->mode) == KA_QUIT)
-		return TUI_QUIT;
-	if (ui->help || ui->sources) {
-		/* Any key closes an overlay. */
-		ui->help = ui->sources = false;
-		return TUI_NONE;
-	}
-	switch (key_action_of(ch, ui->mode)) {
+	switch (a) {
 	case KA_PAUSE:
 		if (ui->replay) {
 			ui->paused = !ui->paused;
@@ -782,13 +794,17 @@ static enum tui_event key(struct tui *ui, int ch)
 		}
 		ui->paused = !ui->paused && !ui->finished;
 		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
-		break;
+		return TUI_NONE;
 	case KA_FASTER:
 	case KA_SLOWER:
-		if (key_action_of(ch, ui->mode) == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
-			ui->speed *= key_action_of(ch, ui->mode) == KA_FASTER ? 2 : 0.5;
+		if (a == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
+			ui->speed *= a == KA_FASTER ? 2 : 0.5;
 		snprintf(ui->status, sizeof(ui->status), "playing at %gx the recorded pace", ui->speed);
 		return TUI_PLAY;
+	case KA_LONGER:
+	case KA_SHORTER:
+		change_interval(ui, a == KA_LONGER ? 1 : -1);
+		return TUI_INTERVAL;
 	case KA_STEP_NEXT:
 		return TUI_STEP_NEXT;
 	case KA_STEP_PREV:
@@ -801,21 +817,22 @@ static enum tui_event key(struct tui *ui, int ch)
 		return TUI_NEXT_ENABLE;
 	case KA_PREV_ENABLE:
 		return TUI_PREV_ENABLE;
+	default:
+		return TUI_NONE;
+	}
+}
+
+/* What the view shows: sort, filter, panes, the selection. */
+static void view_key(struct tui *ui, enum key_action a)
+{
+	switch (a) {
 	case KA_JUMP:
 		ui->editing = ui->jumping = true;
-		ui->edit[0] = '\0';
+		view_edit_start(&ui->edit, "");
 		break;
-	case KA_LONGER:
-		change_interval(ui, 1);
-		return TUI_INTERVAL;
-	case KA_SHORTER:
-		change_interval(ui, -1);
-		return TUI_INTERVAL;
 	case KA_SORT_NEXT:
-		change_sort(ui, 1);
-		break;
 	case KA_SORT_PREV:
-		change_sort(ui, -1);
+		change_sort(ui, a == KA_SORT_NEXT ? 1 : -1);
 		break;
 	case KA_REVERSE:
 		ui->reverse = !ui->reverse;
@@ -824,8 +841,9 @@ static enum tui_event key(struct tui *ui, int ch)
 		ui->totals = !ui->totals;
 		break;
 	case KA_FILTER:
+		/* The old filter, selected: typing replaces it. */
 		ui->editing = true;
-		snprintf(ui->edit, sizeof(ui->edit), "%s", ui->filter);
+		view_edit_start(&ui->edit, ui->filter);
 		break;
 	case KA_BACK:
 		if (ui->detail)
@@ -837,25 +855,48 @@ static enum tui_event key(struct tui *ui, int ch)
 		ui->detail = !ui->detail && ui->have_sel;
 		ui->detail_top = 0;
 		break;
-	case KA_UP:
-	case KA_DOWN:
-	case KA_PAGE_UP:
-	case KA_PAGE_DOWN:
-	case KA_HOME:
-	case KA_END:
-		navigate(ui, key_action_of(ch, ui->mode));
-		break;
 	case KA_SOURCES:
 		ui->sources = true;
 		break;
 	case KA_HELP:
 		ui->help = true;
 		break;
-	case KA_QUIT:
-	case KA_NONE:
+	default:
+		navigate(ui, a);
 		break;
 	}
-	return TUI_NONE;
+}
+
+/* One key; returns the event for main. */
+static enum tui_event key(struct tui *ui, int ch)
+{
+	enum tui_event ev;
+	enum key_action a;
+
+	if (ui->editing) {
+		edit_key(ui, ch);
+		if (!ui->editing && ui->jumping) {
+			ui->jumping = false;
+			if (key_action_of(ch, KM_PROMPT) != KA_EDIT_CANCEL)
+				return TUI_JUMP;
+		}
+		return TUI_NONE;
+	}
+	if (ch == KEY_RESIZE)
+		return TUI_NONE;
+	ui->status[0] = '\0';
+	a = key_action_of(ch, ui->mode);
+	if (a == KA_QUIT)
+		return TUI_QUIT;
+	if (ui->help || ui->sources) {
+		/* Any key closes an overlay. */
+		ui->help = ui->sources = false;
+		return TUI_NONE;
+	}
+	ev = time_key(ui, a);
+	if (ev == TUI_NONE)
+		view_key(ui, a);
+	return ev;
 }
 
 enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)

@@ -9,6 +9,7 @@
 #include "snapshot.h"
 
 struct tui;
+struct view_where;
 
 struct tui_opts {
 	bool color;
@@ -50,7 +51,7 @@ void tui_finish(struct tui *ui, const char *banner);
  * a one-line note in the footer, the run's end left again (a step back from
  * the totals), sparklines started over (before a jump's frames are fed),
  * the playback speed (1: the recorded pace), the text typed after g. */
-void tui_set_where(struct tui *ui, const char *where);
+void tui_set_where(struct tui *ui, const struct view_where *where);
 void tui_set_status(struct tui *ui, const char *status);
 void tui_unfinish(struct tui *ui);
 void tui_reset_history(struct tui *ui);

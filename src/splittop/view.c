@@ -12,17 +12,25 @@
 
 #include "json_writer.h"
 
+const char *view_header(enum column c, bool totals)
+{
+	/* A column without a rate is not in the view at all. */
+	if (!metrics[c].rate_header)
+		return NULL;
+	return totals ? metrics[c].total_header : metrics[c].rate_header;
+}
+
 /* The table's columns: the metric table's entries with a header, by
  * position.  Priorities there follow what an operator asks first during a
  * migration: which VM, is it logging, is it splitting, are its vCPUs
  * faulting and waiting. */
-unsigned int view_columns(enum column out[NR_COLUMNS])
+unsigned int view_columns(bool totals, enum column out[NR_COLUMNS])
 {
 	unsigned int n = 0, pos, c;
 
 	for (pos = 0; pos < NR_COLUMNS; pos++)
 		for (c = 0; c < NR_COLUMNS; c++)
-			if (metrics[c].rate_header && metrics[c].view_pos == pos)
+			if (view_header(c, totals) && metrics[c].view_pos == pos)
 				out[n++] = c;
 	return n;
 }
@@ -177,6 +185,127 @@ void view_row_build(const struct snap_vm *v, double dt, struct view_row *o)
 	}
 }
 
+/* The header's parts.  A part glued to another is one space after it
+ * when both are shown (the flags after the name, the time after the day,
+ * the kernel after the host); others are two spaces apart. */
+enum hdr_part {
+	HP_NAME, HP_FLAGS, HP_POSITION, HP_DATE, HP_CLOCK, HP_ELAPSED, HP_NOTE, HP_HOST, HP_KERNEL,
+	HP_MMU, HP_EAGER, HP_EVERY, NR_HDR_PARTS
+};
+
+struct hdr {
+	char full[NR_HDR_PARTS][80], brief[NR_HDR_PARTS][80];
+	enum hdr_part glued_to[NR_HDR_PARTS];	/* itself: not glued */
+	bool shown[NR_HDR_PARTS], short_on[NR_HDR_PARTS];
+};
+
+/* As the width shrinks, the first of these goes first: what tells least
+ * about the MMU's work in the frame shown.  The host's domain, the day (the
+ * time tells where in a run), the kernel's build (its version stays), the
+ * interval (a replay's position and elapsed time say it), the host, the
+ * time of day, the kernel, the program's name ("REPLAY" stays), a replay's
+ * note, its elapsed time, then "eager_page_split=" is written "eager=".
+ * Never left out: the flags ([PAUSED], [PLAY], [TOTALS]), the frame's
+ * position, the MMU and eager_page_split; past them the screen cuts. */
+static const struct { enum hdr_part part; bool drop; } hdr_steps[] = {
+	{ HP_HOST, false }, { HP_DATE, true }, { HP_KERNEL, false }, { HP_EVERY, true },
+	{ HP_HOST, true }, { HP_CLOCK, true }, { HP_KERNEL, true }, { HP_NAME, false },
+	{ HP_NOTE, true }, { HP_ELAPSED, true }, { HP_EAGER, false },
+};
+
+static const enum hdr_part live_order[] = { HP_NAME, HP_FLAGS, HP_KERNEL, HP_MMU, HP_EAGER, HP_EVERY,
+					    HP_CLOCK };
+static const enum hdr_part replay_order[] = { HP_NAME, HP_FLAGS, HP_POSITION, HP_DATE, HP_CLOCK, HP_ELAPSED,
+					      HP_NOTE, HP_HOST, HP_KERNEL, HP_MMU, HP_EAGER, HP_EVERY };
+
+static unsigned int hdr_render(const struct hdr *h, const enum hdr_part *order, unsigned int n, char *buf,
+			       size_t size)
+{
+	enum hdr_part prev = NR_HDR_PARTS;
+	unsigned int i;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < size; i++) {
+		enum hdr_part p = order[i];
+		const char *text = h->short_on[p] ? h->brief[p] : h->full[p];
+
+		if (!h->shown[p] || !*text)
+			continue;
+		o += snprintf(buf + o, size - o, "%s%s", !o ? "" : h->glued_to[p] == prev ? " " : "  ", text);
+		prev = p;
+	}
+	return view_text_width(buf);
+}
+
+/* s up to the first c: a host's first label, a kernel release's version. */
+static void up_to(char *dst, size_t n, const char *s, char c)
+{
+	snprintf(dst, n, "%.*s", (int)strcspn(s, (char[]){ c, 0 }), s);
+}
+
+static void hdr_fill(struct hdr *h, const struct view_header *in)
+{
+	const struct host_info *host = in->host;
+	const struct view_where *w = in->where;
+	char play[24] = "";
+	unsigned int p;
+
+	memset(h, 0, sizeof(*h));
+	if (in->replay && !in->paused)
+		snprintf(play, sizeof(play), in->speed == 1 ? "[PLAY]" : "[PLAY x%g]", in->speed);
+	snprintf(h->full[HP_NAME], sizeof(h->full[0]), in->replay ? "splittop REPLAY" : "splittop");
+	snprintf(h->brief[HP_NAME], sizeof(h->brief[0]), in->replay ? "REPLAY" : "");
+	snprintf(h->full[HP_FLAGS], sizeof(h->full[0]), "%s%s%s", in->paused ? "[PAUSED]" : play,
+		 (in->paused || play[0]) && in->totals ? " " : "", in->totals ? "[TOTALS]" : "");
+	if (in->replay && w) {
+		snprintf(h->full[HP_POSITION], sizeof(h->full[0]), "%s", w->position);
+		snprintf(h->full[HP_DATE], sizeof(h->full[0]), "%s", w->date);
+		snprintf(h->full[HP_ELAPSED], sizeof(h->full[0]), "%s", w->elapsed);
+		snprintf(h->full[HP_NOTE], sizeof(h->full[0]), "%s", w->note);
+	}
+	/* The host of a recording: the live view runs on it. */
+	if (in->replay) {
+		snprintf(h->full[HP_HOST], sizeof(h->full[0]), "%s", host->hostname);
+		up_to(h->brief[HP_HOST], sizeof(h->brief[0]), host->hostname, '.');
+	}
+	snprintf(h->full[HP_CLOCK], sizeof(h->full[0]), "%s",
+		 in->replay ? (w ? w->clock : "") : in->clock ? in->clock : "");
+	snprintf(h->full[HP_KERNEL], sizeof(h->full[0]), "%s", host->kernel);
+	up_to(h->brief[HP_KERNEL], sizeof(h->brief[0]), host->kernel, '-');
+	snprintf(h->full[HP_MMU], sizeof(h->full[0]), "%s MMU", host->mmu);
+	snprintf(h->full[HP_EAGER], sizeof(h->full[0]), "eager_page_split=%s", host->eager_split);
+	snprintf(h->brief[HP_EAGER], sizeof(h->brief[0]), "eager=%s", host->eager_split);
+	snprintf(h->full[HP_EVERY], sizeof(h->full[0]), "every %s", in->every);
+	for (p = 0; p < NR_HDR_PARTS; p++) {
+		h->shown[p] = true;
+		h->glued_to[p] = p;
+	}
+	h->glued_to[HP_FLAGS] = HP_NAME;
+	h->glued_to[HP_CLOCK] = HP_DATE;
+	h->glued_to[HP_KERNEL] = HP_HOST;
+}
+
+void view_header_line(char *buf, size_t n, const struct view_header *in, unsigned int width)
+{
+	const enum hdr_part *order = in->replay ? replay_order : live_order;
+	unsigned int nparts = in->replay ? sizeof(replay_order) / sizeof(replay_order[0])
+					 : sizeof(live_order) / sizeof(live_order[0]);
+	struct hdr h;
+	unsigned int i;
+
+	if (!n)
+		return;
+	hdr_fill(&h, in);
+	for (i = 0; hdr_render(&h, order, nparts, buf, n) > width && i < sizeof(hdr_steps) / sizeof(hdr_steps[0]);
+	     i++) {
+		if (hdr_steps[i].drop)
+			h.shown[hdr_steps[i].part] = false;
+		else
+			h.short_on[hdr_steps[i].part] = true;
+	}
+}
+
 void fmt_count(char *buf, size_t n, double v)
 {
 	static const char unit[] = "kMGTP";
@@ -279,7 +408,7 @@ void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, boo
 	snprintf(buf, n, "%*.*s", (int)width, (int)width, s);
 }
 
-unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS])
+unsigned int view_fit(unsigned int width, bool totals, bool on[NR_COLUMNS])
 {
 	unsigned int used, p, c, name;
 
@@ -292,7 +421,7 @@ unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS])
 	 * column is never shown while a more important one is hidden. */
 	for (p = 1; p < NR_COLUMNS; p++) {
 		for (c = 0; c < NR_COLUMNS; c++)
-			if (metrics[c].rate_header && metrics[c].priority == p)
+			if (view_header(c, totals) && metrics[c].priority == p)
 				break;
 		if (c == NR_COLUMNS)
 			continue;
@@ -346,6 +475,83 @@ bool view_match(const struct view_row *r, const char *filter)
 		return true;
 	snprintf(pid, sizeof(pid), "%u", r->pid);
 	return !strcmp(pid, filter) || strcasestr(r->name, filter);
+}
+
+void view_edit_start(struct view_edit *e, const char *text)
+{
+	snprintf(e->text, sizeof(e->text), "%s", text);
+	e->cur = strlen(e->text);
+	e->selected = e->cur > 0;
+}
+
+/* The start of the character before (dir < 0) or after the cursor. */
+static size_t edit_step(const struct view_edit *e, int dir)
+{
+	size_t at = e->cur;
+
+	if (dir < 0) {
+		while (at > 0 && ((unsigned char)e->text[--at] & 0xc0) == 0x80)
+			;
+		return at;
+	}
+	if (e->text[at])
+		at++;
+	while (e->text[at] && ((unsigned char)e->text[at] & 0xc0) == 0x80)
+		at++;
+	return at;
+}
+
+static void edit_insert(struct view_edit *e, int ch)
+{
+	size_t len = strlen(e->text);
+
+	if (len + 1 >= sizeof(e->text))
+		return;
+	memmove(e->text + e->cur + 1, e->text + e->cur, len - e->cur + 1);
+	e->text[e->cur++] = (char)ch;
+}
+
+void view_edit_key(struct view_edit *e, enum key_action a, int ch)
+{
+	size_t to;
+
+	/* Control bytes, DEL and other keys (F1, a resize) are never text. */
+	if (a == KA_NONE && (ch < 0x20 || ch >= 0x100 || ch == 0x7f))
+		return;
+	/* Typing replaces the selected text; an editing key keeps it. */
+	if (e->selected && a == KA_NONE) {
+		e->text[0] = '\0';
+		e->cur = 0;
+	}
+	e->selected = false;
+	switch (a) {
+	case KA_NONE:
+		edit_insert(e, ch);
+		break;
+	case KA_EDIT_BACKSPACE:
+	case KA_EDIT_DELETE:
+		to = a == KA_EDIT_DELETE ? edit_step(e, 1) : e->cur;
+		if (a == KA_EDIT_BACKSPACE)
+			e->cur = edit_step(e, -1);
+		memmove(e->text + e->cur, e->text + to, strlen(e->text + to) + 1);
+		break;
+	case KA_EDIT_LEFT:
+	case KA_EDIT_RIGHT:
+		e->cur = edit_step(e, a == KA_EDIT_LEFT ? -1 : 1);
+		break;
+	case KA_EDIT_HOME:
+		e->cur = 0;
+		break;
+	case KA_EDIT_END:
+		e->cur = strlen(e->text);
+		break;
+	case KA_EDIT_CLEAR:
+		e->text[0] = '\0';
+		e->cur = 0;
+		break;
+	default:
+		break;
+	}
 }
 
 double view_sparkline(char *buf, size_t bufsz, const double *v, unsigned int n, bool utf8)
@@ -415,35 +621,83 @@ static int add(struct view_lines *l, enum view_style st, const char *fmt, ...)
 	return 0;
 }
 
-/* prefix then text, broken at spaces into lines of at most width cells;
- * continuation lines are indented. */
+/* Where a line of text breaks to fit room cells: at the last space that
+ * fits, else after the last comma or slash (a source's list of probes has
+ * no space), else where the cells run out.  Returns the bytes kept on this
+ * line. */
+static size_t wrap_cut(const char *p, unsigned int room)
+{
+	size_t fit = view_prefix_bytes(p, room), cut;
+
+	if (!p[fit])
+		return fit;
+	for (cut = fit; cut > 0 && p[cut] != ' '; cut--)
+		;
+	if (!cut)
+		for (cut = fit; cut > 0 && p[cut - 1] != ',' && p[cut - 1] != '/'; cut--)
+			;
+	return cut ? cut : fit ? fit : 1;
+}
+
+/* lead then text, broken into lines of at most width cells; the lines
+ * after the first start with indent spaces. */
+static int add_wrapped_at(struct view_lines *l, enum view_style st, const char *lead, unsigned int indent,
+			  const char *text, unsigned int width)
+{
+	unsigned int lead_w = view_text_width(lead), room;
+	const char *p = text;
+	int err = 0;
+	bool first = true;
+
+	/* Too narrow to wrap usefully: the screen cuts what does not fit. */
+	if (width < lead_w + 10 || width < indent + 10)
+		return add(l, st, "%s%s", lead, text);
+	while (!err && (*p || first)) {
+		size_t cut;
+
+		room = first ? width - lead_w : width - indent;
+		cut = wrap_cut(p, room);
+		err = add(l, st, "%*s%s%.*s", first ? 0 : (int)indent, "", first ? lead : "", (int)cut, p);
+		first = false;
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+	return err;
+}
+
+/* prefix then text, as one run of words; continuation lines indented. */
 static int add_wrapped(struct view_lines *l, enum view_style st, const char *prefix,
 		       const char *text, unsigned int width)
 {
 	char buf[512];
-	const char *p;
-	unsigned int room;
-	int err = 0;
 
 	snprintf(buf, sizeof(buf), "%s%s", prefix, text);
-	p = buf;
-	if (width < 20)
-		width = 20;
-	room = width;
-	while (!err && *p) {
-		unsigned int len = strlen(p), cut = len;
+	return add_wrapped_at(l, st, "", 4, buf, width < 20 ? 20 : width);
+}
 
-		if (len > room) {
-			for (cut = room; cut > 0 && p[cut] != ' '; cut--)
-				;
-			if (!cut)
-				cut = room;
-		}
-		err = add(l, st, "%s%.*s", p == buf ? "" : "    ", (int)cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-		room = width - 4;
+#define SOURCE_NAME_MAX 24
+
+int view_sources(const struct metric_source *src, unsigned int n, unsigned int width,
+		 struct view_lines *out)
+{
+	unsigned int i, namew = 0;
+	char lead[SOURCE_NAME_MAX + 2];
+	int err;
+
+	/* The names' column fits the longest one, so the texts line up. */
+	for (i = 0; i < n; i++)
+		if (view_text_width(src[i].metric) > namew)
+			namew = view_text_width(src[i].metric);
+	if (namew > SOURCE_NAME_MAX)
+		namew = SOURCE_NAME_MAX;
+	err = add(out, VS_TITLE, "Where each metric comes from on this kernel");
+	err = err ?: add(out, VS_TEXT, "%s", "");
+	for (i = 0; i < n && !err; i++) {
+		view_pad(lead, sizeof(lead) - 1, src[i].metric, namew);
+		strcat(lead, " ");
+		err = add_wrapped_at(out, src[i].source ? VS_TEXT : VS_WARN, lead, namew + 1,
+				     src[i].source ? src[i].source : src[i].why, width);
 	}
 	return err;
 }

@@ -11,14 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "snapshot.h"
 
 #define VIEW_HISTORY 60		/* intervals kept for the sparklines */
 
 /* The table's columns are the metric table's entries with a view header
  * (struct metric: headers, width, priority, position), indexed by enum
- * column.  view_columns() lists them in display order. */
-unsigned int view_columns(enum column out[NR_COLUMNS]);
+ * column.  The rates and the totals (t) each have their own: a number
+ * that both a rate column's total and another column show (splits since
+ * start) has one column in the totals view. */
+/* Column c's header in the rates or the totals view; NULL: not shown there. */
+const char *view_header(enum column c, bool totals);
+/* The columns of that view, in display order. */
+unsigned int view_columns(bool totals, enum column out[NR_COLUMNS]);
 
 /* One VM's numbers as the table shows them, from its snapshot row. */
 struct view_row {
@@ -47,6 +53,30 @@ double view_history_get(const struct view_history *h, enum view_series s, unsign
 /* The snapshot's interval row over dt seconds, and its total row. */
 void view_row_build(const struct snap_vm *v, double dt, struct view_row *out);
 
+/* Where a replay's frame is, as the header writes it. */
+struct view_where {
+	char position[48];	/* "interval 3/6", "totals 6/6"; '+' while the file is indexed */
+	char date[16];		/* the frame's recorded day, YYYY-MM-DD */
+	char clock[16];		/* and time of day, HH:MM:SS */
+	char elapsed[32];	/* since the recorded start: "+4.2s", "+1h02m03s" */
+	char note[32];		/* "(the last)", "(being written)" or "" */
+};
+
+/* What the header's first line says. */
+struct view_header {
+	bool replay, paused, totals;
+	double speed;			/* a replay's pace, while it plays */
+	const struct host_info *host;
+	const char *every;		/* the interval: "1s", "0.2s" */
+	const char *clock;		/* a live view's: its last sample's time of day */
+	const struct view_where *where;	/* a replay's */
+};
+
+/* The header's first line in at most width cells where it can be: parts
+ * are shortened, then left out, in a fixed order (view.c), the flags,
+ * the frame's position, the MMU and eager_page_split last. */
+void view_header_line(char *buf, size_t n, const struct view_header *h, unsigned int width);
+
 /* Numbers in at most 6 characters: 999, 12.3k, 1.23M ... */
 void fmt_count(char *buf, size_t n, double v);
 /* Nanoseconds as 850ns, 12.3us, 1.23ms, 4.56s. */
@@ -66,15 +96,29 @@ size_t view_prefix_bytes(const char *s, unsigned int width);
 /* At most width cells of s, then spaces up to width (left-aligned). */
 void view_pad(char *buf, size_t n, const char *s, unsigned int width);
 
-/* Which columns fit in width cells: on[c] set for each one shown, the name
- * column's width returned (0: not even the name fits). */
-unsigned int view_fit(unsigned int width, bool on[NR_COLUMNS]);
+/* Which columns of the rates or the totals view fit in width cells: on[c]
+ * set for each one shown, the name column's width returned (0: not even
+ * the name fits). */
+unsigned int view_fit(unsigned int width, bool totals, bool on[NR_COLUMNS]);
 
 /* Sort rows by column (name: alphabetical; others numeric, largest first
  * unless reversed); ties by name then pid, so the order is stable. */
 void view_sort(struct view_row *rows, unsigned int n, enum column by, bool totals, bool reverse);
 /* Does the row match a filter: a substring of the name, or the pid's digits. */
 bool view_match(const struct view_row *r, const char *filter);
+
+/* A prompt's line of text (the filter, g's time). */
+struct view_edit {
+	char text[64];
+	size_t cur;		/* the cursor, a byte offset at a character's start */
+	bool selected;		/* the whole text, as it opened: a printable key replaces it */
+};
+
+/* Open on text (the current filter), selected and the cursor at its end. */
+void view_edit_start(struct view_edit *e, const char *text);
+/* One key: a prompt's action (KA_EDIT_*, keys.h), else KA_NONE with ch, a
+ * byte of text typed (one of a UTF-8 character's); others are ignored. */
+void view_edit_key(struct view_edit *e, enum key_action a, int ch);
 
 /* n samples scaled to 8 levels of the largest one (0 stays blank), written as
  * block characters (utf8) or ASCII; returns the largest sample. */
@@ -110,6 +154,11 @@ struct detail_input {
 
 /* Returns 0 or -ENOMEM. */
 int view_detail(const struct detail_input *in, struct view_lines *out);
+/* The u pane: a title, then each metric and where it comes from, or why it
+ * is unavailable (VS_WARN), wrapped to width cells under its text.
+ * Returns 0 or -ENOMEM. */
+int view_sources(const struct metric_source *src, unsigned int n, unsigned int width,
+		 struct view_lines *out);
 void view_lines_free(struct view_lines *l);
 
 #endif

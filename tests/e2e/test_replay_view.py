@@ -176,6 +176,150 @@ def test_replay_view_two_vms_and_selection():
         t.close()
 
 
+def foot(screen):
+    return screen.splitlines()[-1] if screen else ""
+
+
+def test_replay_view_footer_says_what_space_does():
+    """Paused, the footer offers to play; playing, to pause (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js)
+    try:
+        s = t.wait(at(1, 6), "the first interval, paused")
+        assert "space play" in foot(s) and "space pause" not in foot(s), foot(s)
+        t.keys("Space")
+        s = t.wait(lambda s: "[PLAY]" in head(s), "playing")
+        assert "space pause" in foot(s) and "space play" not in foot(s), foot(s)
+        t.keys("Enter")
+        s = t.wait(lambda s: "Faults per second" in s, "the detail pane, playing")
+        assert "space pause" in foot(s) or "[PAUSED]" in head(s), (head(s), foot(s))
+        s = t.wait(at(6, 6, "total"), "the end, where it stops", timeout=15)
+        s = t.wait(lambda s: "space play" in foot(s), "space offering to play again")
+        assert "[PAUSED]" in head(s), head(s)
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def test_replay_view_narrow_terminals_keep_what_matters():
+    """At 80 columns (and 100, 60) the header keeps the frame's position,
+    the MMU and eager_page_split, the footer the keys that move in time
+    and h; nothing runs past the edge, paused or playing (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    keys = {100: ("Enter detail", "t totals", "space play", "Left/Right step", "g go to", "m next migration",
+                  "h help"),
+            80: ("q quit", "space play", "Left/Right step", "g go to", "m next migration", "h help"),
+            60: ("q quit", "space play", "Left/Right step", "h help")}
+    for width, want in keys.items():
+        t = replay_term(js, width=width, height=24)
+        try:
+            s = t.wait(at(1, 6), "the first interval at %d columns" % width)
+            for part in ("[PAUSED]", "interval 1/6", "tdp MMU", "eager_page_split=Y"):
+                assert part in head(s), (width, part, head(s))
+            assert "6.1.0-56-amd64" not in head(s) and len(head(s).rstrip()) <= width, head(s)
+            assert all(k in foot(s) for k in want), (width, foot(s))
+            assert len(foot(s).rstrip()) <= width and foot(s).rstrip().endswith("h help"), foot(s)
+            t.keys("Space")
+            s = t.wait(lambda s: "[PLAY]" in head(s), "playing at %d columns" % width)
+            assert "tdp MMU  eager_page_split=Y" in head(s), head(s)
+            playing = [k.replace("space play", "space pause") for k in want]
+            assert all(k in foot(s) for k in playing), (width, foot(s))
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
+def test_replay_view_totals_show_each_number_once():
+    """With t, SPLITS is the splits since start: SPL.TOT, the same number,
+    is a column of the rates only (issue 34)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js)
+    try:
+        s = t.wait(at(1, 6), "the first interval")
+        cols = [c.lstrip("*") for c in header_line(s).split()]
+        assert "SPLIT/s" in cols and "SPL.TOT" in cols, cols
+        total = rows_of(s)["dirtyvm"][cols.index("SPL.TOT")]
+        t.keys("t")
+        s = t.wait(lambda s: "[TOTALS]" in head(s), "the totals")
+        cols = [c.lstrip("*") for c in header_line(s).split()]
+        assert "SPLITS" in cols and "SPL.TOT" not in cols, cols
+        assert rows_of(s)["dirtyvm"][cols.index("SPLITS")] == total, (rows_of(s), total)
+        assert len(cols) == len(set(cols)), cols
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def header_line(screen):
+    return next(l for l in screen.splitlines() if l.lstrip("*").startswith("NAME"))
+
+
+def test_replay_view_filter_prompt_opens_on_the_filter():
+    """/ again shows the filter in use, selected: typing replaces it;
+    Backspace and the arrows edit it instead (issue 34: typing appended)."""
+    js = os.path.join(GOLDEN, "tdp-get-json.json")
+    t = replay_term(js, width=100, height=30)
+    try:
+        t.wait(at(1, 6), "the first interval")
+        t.keys("/", "dirty", "Enter")
+        t.wait(lambda s: "/ filter 'dirty'" in foot(s) and "dirtyvm" in rows_of(s), "the filter applied")
+        t.keys("/")
+        s = t.wait(lambda s: foot(s).startswith("filter: dirty"), "the prompt on the old filter")
+        reversed_text = [l for l in t.screen(escapes=True).splitlines() if "filter: " in l][0]
+        assert "\x1b[7mdirty" in reversed_text, repr(reversed_text)
+        t.keys("xyz")
+        t.wait(lambda s: foot(s).rstrip() == "filter: xyz", "typing replacing it")
+        t.keys("Enter")
+        t.wait(lambda s: "No VM matches the filter 'xyz'" in s, "the new filter alone")
+        t.keys("/", "BSpace", "Left", "Q", "Enter")
+        s = t.wait(lambda s: "No VM matches the filter 'xQy'" in s, "Backspace and Left editing it")
+        assert at(1, 6)(s), head(s)     # Left in the prompt is no step back
+        t.keys("/", "Home", "DC", "DC", "vm", "Escape")
+        s = t.wait(lambda s: "/ filter 'xQy'" in foot(s), "Esc leaving it as it was")
+        t.keys("/", "C-u", "vm", "Enter")
+        t.wait(lambda s: "/ filter 'vm'" in foot(s) and "dirtyvm" in rows_of(s), "Ctrl-U clearing it")
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def test_replay_view_sources_pane_wraps_to_the_terminal():
+    """u on a narrow terminal: each metric's source, or why there is none,
+    wrapped to the width and read whole (issue 34: cut at the edge)."""
+    js = os.path.join(GOLDEN, "shadow-clear2-json.json")
+    with open(js) as f:
+        sources = json.loads(f.readline())["sources"]
+    for width in (80, 60):
+        t = replay_term(js, width=width, height=30)
+        try:
+            t.wait(at(1, 4), "the first interval")
+            t.keys("u")
+            s = t.wait(lambda s: "Where each metric comes from" in s, "the sources pane")
+            assert all(len(l.rstrip()) <= width for l in s.splitlines()), s
+            text, name = {}, None
+            for line in s.splitlines():
+                first = next((x["metric"] for x in sources if line.strip().startswith(x["metric"] + " ")), None)
+                if first:
+                    name = first
+                    text[name] = line.strip()[len(name):]
+                elif name and line.startswith(" " * 20) and line.strip():
+                    text[name] += " " + line.strip()
+                else:
+                    name = None
+            for x in sources:
+                want = x["source"] or x["why"]
+                assert text.get(x["metric"], "").replace(" ", "") == want.replace(" ", ""), (width, x, s)
+            t.keys("q")
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
 @vm_test()
 def test_replay_view_of_a_real_run_shows_its_frames():
     """A run recorded now (--json -o, and SPLITTOP_RECORD for the frames the

@@ -19,14 +19,14 @@ static void view_vm(const struct snap_vm *v, const struct avail *a, bool totals,
 {
 	struct view_lines lines = { 0 };
 	enum column cols[NR_COLUMNS];
-	unsigned int i, nc = view_columns(cols);
+	unsigned int i, nc = view_columns(totals, cols);
 	struct view_row row;
 	char cell[128];
 
 	if (header) {
 		for (i = 0; i < nc; i++)
 			printf("%s%*s", i ? " " : "", (int)metrics[cols[i]].width,
-			       totals ? metrics[cols[i]].total_header : metrics[cols[i]].rate_header);
+			       view_header(cols[i], totals));
 		putchar('\n');
 	}
 	view_row_build(v, dt, &row);

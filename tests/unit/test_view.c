@@ -93,9 +93,9 @@ static void test_fit(void)
 {
 	bool on[NR_COLUMNS];
 	enum column cols[NR_COLUMNS];
-	unsigned int w, namew, c, nc = view_columns(cols);
+	unsigned int w, namew, c, nc = view_columns(false, cols);
 
-	namew = view_fit(80, on);
+	namew = view_fit(80, false, on);
 	CHECK(fitted_width(on, namew) <= 80, "80 columns: row is %u wide", fitted_width(on, namew));
 	CHECK(on[COL_NAME] && on[COL_PID] && on[COL_DIRTY_LOGGING] && on[COL_SPLITS] && on[COL_DEMOTIONS] &&
 	      on[COL_FAULTS] && on[COL_LOCK_WAIT_NS],
@@ -106,7 +106,7 @@ static void test_fit(void)
 	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_PAGES_1G,
 	      "display order: name, pid first, pages_1g last");
 
-	namew = view_fit(200, on);
+	namew = view_fit(200, false, on);
 	for (c = 0, w = 0; c < NR_COLUMNS; c++)
 		w += on[c];
 	CHECK_EQ_U64(w, nc, "200 columns show every column");
@@ -117,7 +117,7 @@ static void test_fit(void)
 		bool ok = true;
 		unsigned int a, b;
 
-		namew = view_fit(w, on);
+		namew = view_fit(w, false, on);
 		for (a = 0; a < NR_COLUMNS; a++)
 			for (b = 0; b < NR_COLUMNS; b++)
 				if (on[a] && !on[b] && metrics[b].rate_header &&
@@ -130,8 +130,41 @@ static void test_fit(void)
 		if (w == 200)
 			CHECK(1, "widths 20..200: fit within the width, by priority");
 	}
-	namew = view_fit(5, on);
+	namew = view_fit(5, false, on);
 	CHECK(on[COL_NAME] && !on[COL_PID] && namew == 5, "a tiny width shows only the name, cut");
+}
+
+static bool has_column(const enum column *cols, unsigned int n, enum column c)
+{
+	while (n--)
+		if (cols[n] == c)
+			return true;
+	return false;
+}
+
+/* With t, SPLITS is the splits since start: SPL.TOT beside it would show
+ * the same number under a second name. */
+static void test_totals_columns(void)
+{
+	enum column rates[NR_COLUMNS], totals[NR_COLUMNS];
+	unsigned int nr = view_columns(false, rates), nt = view_columns(true, totals), w, c;
+	bool on[NR_COLUMNS], ok = true;
+
+	CHECK(has_column(rates, nr, COL_SPLITS) && has_column(rates, nr, COL_SPLITS_RUN),
+	      "the rates view: SPLIT/s and SPL.TOT");
+	CHECK(has_column(totals, nt, COL_SPLITS) && !has_column(totals, nt, COL_SPLITS_RUN) && nt == nr - 1,
+	      "the totals view: SPLITS once, every other column kept");
+	CHECK(view_header(COL_SPLITS_RUN, true) == NULL && !strcmp(view_header(COL_SPLITS, true), "SPLITS"),
+	      "no header for SPL.TOT with t");
+	for (w = 20; w <= 200; w++) {
+		view_fit(w, true, on);
+		ok &= !on[COL_SPLITS_RUN];
+	}
+	CHECK(ok, "widths 20..200: SPL.TOT never fitted into the totals view");
+	view_fit(200, true, on);
+	for (c = 0, w = 0; c < NR_COLUMNS; c++)
+		w += on[c];
+	CHECK_EQ_U64(w, nt, "200 columns show every totals column");
 }
 
 static void test_sparkline(void)
@@ -272,15 +305,21 @@ static void test_keys(void)
 	      key_action_of('g', KM_LIVE) == KA_NONE && key_action_of('g', KM_REPLAY) == KA_JUMP &&
 	      key_action_of('q', KM_REPLAY) == KA_QUIT && key_action_of(' ', KM_REPLAY) == KA_PAUSE,
 	      "a replay's keys move in time; the live view's change the interval");
-	key_footer(footer, sizeof(footer), 0, "web", KM_LIVE);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .filter = "web" });
 	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter 'web'  t totals  space pause  h help",
 		  "the table's footer, with the filter");
-	key_footer(footer, sizeof(footer), 1, NULL, KM_LIVE);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .detail = true });
 	CHECK_STR(footer, "q quit  Esc back  t rates/totals  space pause  Up/Down scroll  h help",
 		  "the detail pane's footer");
-	key_footer(footer, sizeof(footer), 0, NULL, KM_REPLAY);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_LIVE, .paused = true });
+	CHECK(strstr(footer, "  space resume  ") != NULL, "paused, space resumes: %s", footer);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true });
 	CHECK_STR(footer, "q quit  Enter detail  < > sort  / filter  t totals  space play  Left/Right step  "
-		  "g go to  m next migration  h help", "a replay's footer");
+		  "g go to  m next migration  h help", "a replay's footer, paused: space plays");
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY });
+	CHECK(strstr(footer, "  space pause  ") && !strstr(footer, "play"), "playing, space pauses: %s", footer);
+	key_footer(footer, sizeof(footer), &(struct key_footer_state){ .mode = KM_REPLAY, .detail = true });
+	CHECK(strstr(footer, "  space pause  ") && !strstr(footer, "play"), "and in the detail pane: %s", footer);
 	for (i = 0; i < nr_key_bindings; i++) {
 		live += !key_bindings[i].modes || (key_bindings[i].modes & KM_LIVE);
 		replay += !key_bindings[i].modes || (key_bindings[i].modes & KM_REPLAY);
@@ -452,17 +491,241 @@ static void test_detail(void)
 	vcpu_rows_free(&e.vcpus);
 }
 
+static const char *header(const struct view_header *h, unsigned int width)
+{
+	static char buf[512];
+
+	view_header_line(buf, sizeof(buf), h, width);
+	return buf;
+}
+
+/* The header's first line keeps the MMU and eager_page_split at 80 columns,
+ * live and over a recording, shortening the rest in a fixed order (issue
+ * 34: the replay's lost them). */
+static void test_header(void)
+{
+	struct host_info golden = { .hostname = "", .kernel = "6.1.0-56-amd64", .mmu = "tdp", .eager_split = "Y" };
+	struct host_info rhel = { .hostname = "kvm-host-17.rack4.example.com",
+				  .kernel = "5.14.0-427.13.1.el9_4.x86_64", .mmu = "shadow", .eager_split = "N" };
+	struct view_where w = { "interval 1/6", "2026-11-27", "08:34:33", "+1.1s", "" };
+	struct view_where far = { "interval 1234/3600+", "2026-11-27", "08:34:33", "+10h02m03s", "(being written)" };
+	struct view_header live = { .paused = true, .totals = true, .host = &rhel, .every = "0.5s", .clock = "04:24:02" };
+	struct view_header replay = { .replay = true, .paused = true, .host = &golden, .every = "1s", .where = &w };
+	unsigned int width;
+	bool ok = true;
+
+	CHECK_STR(header(&replay, 250), "splittop REPLAY [PAUSED]  interval 1/6  2026-11-27 08:34:33  +1.1s  "
+		  "6.1.0-56-amd64  tdp MMU  eager_page_split=Y  every 1s", "a wide replay header: all of it");
+	CHECK_STR(header(&replay, 80), "splittop REPLAY [PAUSED]  interval 1/6  +1.1s  tdp MMU  eager_page_split=Y",
+		  "80 columns: the day, the time, the kernel and the interval go first");
+	CHECK_STR(header(&replay, 100), "splittop REPLAY [PAUSED]  interval 1/6  08:34:33  +1.1s  6.1.0  tdp MMU  "
+		  "eager_page_split=Y", "100 columns: the kernel's version stays");
+	CHECK_STR(header(&replay, 60), "REPLAY [PAUSED]  interval 1/6  tdp MMU  eager_page_split=Y",
+		  "60 columns: REPLAY, where, the MMU and eager_page_split");
+	CHECK_STR(header(&live, 200), "splittop [PAUSED] [TOTALS]  5.14.0-427.13.1.el9_4.x86_64  shadow MMU  "
+		  "eager_page_split=N  every 0.5s  04:24:02", "a wide live header: all of it");
+	CHECK_STR(header(&live, 80), "splittop [PAUSED] [TOTALS]  5.14.0  shadow MMU  eager_page_split=N  04:24:02",
+		  "a live header at 80: the kernel's version, the interval left out");
+	live.paused = live.totals = false;
+	live.host = &golden;
+	CHECK_STR(header(&live, 80), "splittop  6.1.0-56-amd64  tdp MMU  eager_page_split=Y  every 0.5s  04:24:02",
+		  "what fits stays as it was");
+	replay.host = &rhel;
+	replay.where = &far;
+	replay.paused = false;
+	replay.totals = true;
+	replay.speed = 64;
+	CHECK_STR(header(&replay, 250), "splittop REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  2026-11-27 "
+		  "08:34:33  +10h02m03s  (being written)  kvm-host-17.rack4.example.com 5.14.0-427.13.1.el9_4.x86_64  "
+		  "shadow MMU  eager_page_split=N  every 1s", "the longest: playing fast, a host, a note");
+	CHECK_STR(header(&replay, 150), "splittop REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  08:34:33  "
+		  "+10h02m03s  (being written)  kvm-host-17 5.14.0  shadow MMU  eager_page_split=N",
+		  "the host's first label, the kernel's version; the day and the interval gone");
+	CHECK_STR(header(&replay, 80), "REPLAY [PLAY x64] [TOTALS]  interval 1234/3600+  shadow MMU  "
+		  "eager_page_split=N", "80 columns keep eager_page_split even then");
+	for (width = 40; width <= 250; width++) {
+		const char *line = header(&replay, width);
+
+		ok &= view_text_width(line) <= (width > 68 ? width : 68) && strstr(line, "shadow MMU") &&
+		      strstr(line, "[PLAY x64] [TOTALS]") && strstr(line, "interval 1234/3600+") &&
+		      strstr(line, width >= 79 ? "eager_page_split=N" : "eager=N");
+	}
+	CHECK(ok, "widths 40..250: within the width down to the shortest (68), the flags, where, the MMU "
+		  "and eager_page_split kept");
+}
+
+/* Footers fit the width, dropping the least needed keys first (issue
+ * 34: a replay's lost g, m and h at 80 columns). */
+static void test_footer_width(void)
+{
+	char f[256];
+	unsigned int width;
+	bool ok = true;
+
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 80 });
+	CHECK_STR(f, "q quit  space play  Left/Right step  g go to  m next migration  h help",
+		  "a replay's footer at 80: the sort, the filter, Enter and t go first");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .width = 80 });
+	CHECK_STR(f, "q quit  space pause  Left/Right step  g go to  m next migration  h help",
+		  "the same keys while it plays");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 100 });
+	CHECK_STR(f, "q quit  Enter detail  t totals  space play  Left/Right step  g go to  m next migration  h help",
+		  "a replay's footer at 100");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .paused = true, .width = 60 });
+	CHECK_STR(f, "q quit  space play  Left/Right step  h help", "at 60");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_REPLAY, .detail = true, .width = 80 });
+	CHECK_STR(f, "q quit  Esc back  space pause  Left/Right step  Up/Down scroll  h help",
+		  "the detail pane's at 80");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_LIVE, .width = 80 });
+	CHECK_STR(f, "q quit  Enter detail  < > sort  / filter  t totals  space pause  h help",
+		  "a live footer fits 80 whole");
+	key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = KM_LIVE, .filter = "web", .width = 60 });
+	CHECK_STR(f, "q quit  / filter 'web'  t totals  space pause  h help",
+		  "at 60 a filter in use stays: it says rows are hidden");
+	for (width = 50; width <= 200; width++) {
+		unsigned int m;
+
+		for (m = KM_LIVE; m <= KM_REPLAY; m++) {
+			key_footer(f, sizeof(f), &(struct key_footer_state){ .mode = m, .width = width });
+			ok &= strlen(f) <= width && strstr(f, "h help") && strstr(f, "q quit");
+		}
+	}
+	CHECK(ok, "widths 50..200: every footer fits, with q and h");
+}
+
+/* The text after typing each byte of s, or a prompt's keys, into e. */
+static const char *typed(struct view_edit *e, const char *s)
+{
+	while (*s)
+		view_edit_key(e, KA_NONE, (unsigned char)*s++);
+	return e->text;
+}
+
+static const char *edited(struct view_edit *e, int code)
+{
+	view_edit_key(e, key_action_of(code, KM_PROMPT), code);
+	return e->text;
+}
+
+/* The / prompt opens on the filter, selected: typing replaces it, an
+ * editing key keeps it (issue 34: typing appended to it). */
+static void test_prompt(void)
+{
+	struct view_edit e;
+	unsigned int i;
+
+	CHECK(key_action_of(KEY_LEFT, KM_PROMPT) == KA_EDIT_LEFT && key_action_of('q', KM_PROMPT) == KA_NONE &&
+	      key_action_of(27, KM_PROMPT) == KA_EDIT_CANCEL && key_action_of('\r', KM_PROMPT) == KA_EDIT_APPLY,
+	      "a prompt's keys: q is text there");
+	view_edit_start(&e, "web");
+	CHECK(e.selected && e.cur == 3, "opens on the old filter, selected, the cursor at its end");
+	CHECK_STR(typed(&e, "db"), "db", "typing replaces it");
+	CHECK(!e.selected, "then typing adds");
+	view_edit_start(&e, "web");
+	CHECK_STR(edited(&e, KEY_BACKSPACE), "we", "Backspace edits the old filter");
+	view_edit_start(&e, "web");
+	edited(&e, KEY_LEFT);
+	CHECK_STR(typed(&e, "x"), "wexb", "Left keeps it, and the cursor moves");
+	view_edit_start(&e, "web");
+	edited(&e, KEY_HOME);
+	CHECK_STR(edited(&e, KEY_DC), "eb", "Home, then Del at the cursor");
+	edited(&e, KEY_END);
+	CHECK_STR(typed(&e, "1"), "eb1", "End types at the end");
+	CHECK_STR(edited(&e, 21), "", "Ctrl-U clears");
+	view_edit_start(&e, "");
+	CHECK(!e.selected, "an empty prompt has nothing selected");
+	CHECK_STR(typed(&e, "a"), "a", "and types");
+	view_edit_start(&e, "caf\xc3\xa9");
+	CHECK_STR(edited(&e, KEY_BACKSPACE), "caf", "Backspace removes a character, not a byte");
+	view_edit_start(&e, "\xc3\xa9t\xc3\xa9");
+	edited(&e, KEY_LEFT);
+	edited(&e, KEY_LEFT);
+	CHECK(e.cur == 2, "Left moves by characters (%zu)", e.cur);
+	CHECK_STR(typed(&e, "\xc3\xa0"), "\xc3\xa9\xc3\xa0t\xc3\xa9", "a character typed byte by byte, inside");
+	view_edit_start(&e, "web");
+	CHECK_STR(edited(&e, KEY_F(1)), "web", "other keys are not text");
+	CHECK(e.selected, "nor do they drop the selection (a resize)");
+	view_edit_start(&e, "");
+	for (i = 0; i < 100; i++)
+		typed(&e, "x");
+	CHECK_EQ_U64(strlen(e.text), sizeof(e.text) - 1, "the text stops at its room");
+}
+
+/* s without its spaces, in a static buffer (one of two). */
+static const char *squeezed(const char *s, int which)
+{
+	static char buf[2][512];
+	size_t o = 0;
+
+	for (; *s && o + 1 < sizeof(buf[0]); s++)
+		if (*s != ' ')
+			buf[which][o++] = *s;
+	buf[which][o] = '\0';
+	return buf[which];
+}
+
+/* The u pane: every reason read whole, wrapped to the width under its
+ * text, however narrow (issue 34: lines were cut at the screen's edge). */
+static void test_sources_wrap(void)
+{
+	static const struct metric_source src[] = {
+		{ .metric = "faults", .source = "tp_btf/kvm_mmu_spte_requested,fast_page_fault" },
+		{ .metric = "dirty_log_enable_disable", .source = "kvm->nr_memslots_dirty_logging around memslot ioctls" },
+		{ .metric = "fault_latency", .why = "function probes refused by this kernel (loading them: "
+						    "Operation not permitted); kprobes: not in this kernel" },
+	};
+	static const unsigned int widths[] = { 200, 120, 76, 56, 40 };
+	unsigned int k, i;
+
+	for (k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+		struct view_lines l = { 0 };
+		char joined[3][512] = { "", "", "" };
+		bool fits = true, aligned = true, same = true;
+		int m = -1;
+
+		CHECK(!view_sources(src, 3, widths[k], &l) && l.n >= 5, "width %u: the pane builds", widths[k]);
+		CHECK_STR(l.line[0].text, "Where each metric comes from on this kernel", "its title");
+		for (i = 2; i < l.n; i++) {
+			const char *t = l.line[i].text;
+
+			fits &= view_text_width(t) <= widths[k];
+			/* The names' column: the longest name, and a space. */
+			if (t[0] != ' ') {
+				aligned &= t[24] == ' ' && t[25] != ' ';
+				m++;
+				same &= m > 2 || (l.line[i].style == VS_WARN) == (src[m].source == NULL);
+			} else {
+				aligned &= strspn(t, " ") == 25;
+			}
+			if (m >= 0 && m < 3 && strlen(t) > 25)
+				strncat(joined[m], t + 25, sizeof(joined[m]) - strlen(joined[m]) - 1);
+		}
+		CHECK(fits, "width %u: every line fits", widths[k]);
+		CHECK(aligned, "width %u: texts and their continuations line up after the names", widths[k]);
+		CHECK(same, "width %u: an unavailable metric's lines stand out", widths[k]);
+		for (i = 0, same = m == 2; i < 3 && same; i++)
+			same = !strcmp(squeezed(joined[i], 0), squeezed(src[i].source ?: src[i].why, 1));
+		CHECK(same, "width %u: nothing lost (%s)", widths[k], joined[2]);
+		view_lines_free(&l);
+	}
+}
+
 int main(void)
 {
 	/* As the live view runs: wide characters are told by the locale. */
 	setlocale(LC_CTYPE, "C.UTF-8");
 	test_format();
 	test_fit();
+	test_totals_columns();
 	test_sparkline();
 	test_history();
 	test_rows();
 	test_detail();
 	test_wide();
 	test_keys();
+	test_sources_wrap();
+	test_prompt();
+	test_header();
+	test_footer_width();
 	return unit_done();
 }
