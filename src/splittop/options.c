@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "options.h"
+#include "text.h"
 #include "common/parse.h"
 
 #include <errno.h>
@@ -38,7 +39,8 @@ static const char usage[] =
 "  -d, --duration SECS   stop after SECS\n"
 "  -c, --count N         stop after N intervals\n"
 "  -p, --pid PID         only VMs of process PID (repeatable, up to 16)\n"
-"      --vm NAME         only VMs called NAME\n"
+"      --vm NAME         only VMs called NAME (as written out: a control\n"
+"                        character is '?')\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
 "      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
 "                        (default 4096)\n"
@@ -213,6 +215,10 @@ static int apply_value(int c, struct options *o, char **argv)
 	case OPT_VM:
 		if (!optarg[0])
 			return usage_error("invalid --vm ''");
+		/* Names are matched as the VM table holds them (text_sanitize):
+		 * the name as the VMM has it, control characters and all, or as
+		 * the outputs print it, with '?' for them, both select it. */
+		text_sanitize(optarg, strlen(optarg) + 1, optarg);
 		o->vm_name = optarg;
 		break;
 	case OPT_MAX_VMS:
