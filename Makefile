@@ -78,6 +78,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c src/splittop/replay_tui.c \
+		src/splittop/output_file.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
