@@ -80,10 +80,11 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
-		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
+		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c src/splittop/replay_tui.c \
+		src/splittop/output_file.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
@@ -136,7 +137,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
-		     vm_table vm_name view keys openmetrics listen_addr json_reader replay recording_vm replay_model \
+		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm replay_model \
 		     selection) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
@@ -145,7 +146,7 @@ $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
 $(OUT)/tests/test_vm_table: tests/unit/test_vm_table.c $(OUT)/obj/splittop/vm_table.o \
-		$(OUT)/obj/splittop/vm_name.o
+		$(OUT)/obj/splittop/vm_name.o $(OUT)/obj/splittop/text.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
@@ -230,28 +231,29 @@ FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(OUT)/fuzz/fuzz_js
 	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
 
 $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/bpf_log.c \
-		src/splittop/sources.c src/splittop/vm_name.c src/splittop/vm_table.c src/common/parse.c \
+		src/splittop/sources.c src/splittop/vm_name.c src/splittop/text.c src/splittop/vm_table.c src/common/parse.c \
 		src/splittop/listen_addr.c \
 		$(OUT)/splittop.skel.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
 
-$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name view json \
-		json_writer csv vm_table metrics snapshot)
+$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
+		json_writer csv vm_table metrics snapshot openmetrics json_reader recording_vm)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # --listen's server, the real one, fed raw requests over loopback.
 $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name basic_auth web_config)
+		snapshot vm_table vm_name text basic_auth web_config)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
 
 # --replay's JSON reader.
-$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c
+$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c \
+		src/splittop/text.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@

@@ -6,11 +6,19 @@
 
 void csv_field(FILE *f, const char *s)
 {
+	/* A spreadsheet takes a cell that starts with one of these for a
+	 * formula (=HYPERLINK(...), +cmd|...): a VM's owner chooses its name,
+	 * so such a name is written as text, behind a quote, as OWASP's CSV
+	 * injection advice has it.  Tab and CR never get here (text_sanitize). */
+	const char *lead = *s && strchr("=+-@\t\r", *s) ? "'" : "";
+
 	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(lead, f);
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	fputs(lead, f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);

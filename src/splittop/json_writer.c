@@ -1,24 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "json_writer.h"
+#include "text.h"
 
-int utf8_seq_len(const unsigned char *s)
+#include <string.h>
+
+/* DEL or a C1 control (U+0080..U+009F), len bytes at s: JSON lets them
+ * be raw, but some terminals obey C1 as ESC sequences; an escape is the
+ * same string. */
+static bool raw_control(const unsigned char *s, int len)
 {
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	return (len == 1 && *s == 0x7f) || (len == 2 && s[0] == 0xc2 && s[1] < 0xa0);
 }
 
 void json_string(FILE *f, const char *str)
@@ -34,14 +25,39 @@ void json_string(FILE *f, const char *str)
 			s++;
 		} else if (*s == '"' || *s == '\\') {
 			fprintf(f, "\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			fprintf(f, "\\u%04x", *s++);
+		} else if (*s < 0x20 || raw_control(s, n)) {
+			fprintf(f, "\\u%04x", n == 1 ? *s : s[1]);
+			s += n;
 		} else {
 			fwrite(s, 1, n, f);
 			s += n;
 		}
 	}
 	fputc('"', f);
+}
+
+void json_text(FILE *f, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text, *end = s + n;
+
+	while (s < end) {
+		/* Never read past the n bytes, even for a sequence cut short. */
+		unsigned char b[5] = { 0 };
+		int len;
+
+		memcpy(b, s, end - s < 4 ? (size_t)(end - s) : 4);
+		len = utf8_seq_len(b);
+		if (!len) {
+			fputs("\\ufffd", f);
+			s++;
+		} else if (raw_control(s, len)) {
+			fprintf(f, "\\u%04x", len == 1 ? *s : s[1]);
+			s += len;
+		} else {
+			fwrite(s, 1, len, f);
+			s += len;
+		}
+	}
 }
 
 void jw_begin(struct jw *w, FILE *f)

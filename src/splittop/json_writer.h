@@ -6,6 +6,7 @@
 #define SPLITTOP_JSON_WRITER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <linux/types.h>
@@ -33,10 +34,14 @@ void jw_u64s(struct jw *w, const char *key, const __u64 *v, unsigned int n);
 /* Ends the document with a newline. */
 void jw_end(struct jw *w);
 
-/* JSON string with the escapes RFC 8259 requires; bytes that are not UTF-8
+/* JSON string with the escapes RFC 8259 requires, and DEL and C1 controls
+ * escaped too (raw, a terminal may obey them); bytes that are not UTF-8
  * become U+FFFD so the output stays valid. */
 void json_string(FILE *f, const char *s);
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-int utf8_seq_len(const unsigned char *s);
+/* n bytes of JSON text (a recording's line, checked by jr_parse) as they
+ * are, but for the raw bytes a terminal could obey, which valid JSON holds
+ * only inside strings: DEL and C1 controls as \u escapes, a byte that is
+ * not UTF-8 as \ufffd.  The same JSON, safe to print. */
+void json_text(FILE *f, const char *s, size_t n);
 
 #endif

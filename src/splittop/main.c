@@ -7,6 +7,7 @@
 #include "command.h"
 #include "exporter.h"
 #include "options.h"
+#include "output_file.h"
 #include "record.h"
 #include "replay.h"
 #include "replay_tui.h"
@@ -391,14 +392,15 @@ static void live_stop(struct app *a)
 static void record_open(struct app *a)
 {
 	const char *path = getenv("SPLITTOP_RECORD");
+	char why[128];
 
 	if (!path)
 		return;
-	a->k.rec = fopen(path, "w");
+	a->k.rec = output_open(path, why, sizeof(why));
 	if (a->k.rec)
 		record_renderer.start(a->k.rec, &a->snap, a->o.interval);
 	else
-		fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "splittop: cannot write SPLITTOP_RECORD %s: %s\n", path, why);
 }
 
 /* Where others than this host's users can reach the endpoint, say what
@@ -455,12 +457,13 @@ static int app_main(struct app *a)
 				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	char why[128];
 	int err, rc;
 
 	if (o->output && !o->list_sources) {
-		a->k.out = fopen(o->output, "w");
+		a->k.out = output_open(o->output, why, sizeof(why));
 		if (!a->k.out) {
-			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, strerror(errno));
+			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, why);
 			a->k.out = stdout;
 			return 1;
 		}
@@ -534,6 +537,7 @@ static int replay_main(const struct options *o, const struct vm_selection *sel)
 {
 	struct replay_opts r = { .path = o->replay, .out = stdout, .json = o->json, .pids = o->pids,
 				 .npids = o->npids, .vm_name = o->vm_name, .begin = o->begin, .end = o->end };
+	char why[128];
 	int rc;
 
 	if (!o->json && !o->csv && !o->output && isatty(STDOUT_FILENO)) {
@@ -548,9 +552,9 @@ static int replay_main(const struct options *o, const struct vm_selection *sel)
 			&stop_signal);
 	}
 	if (o->output) {
-		r.out = fopen(o->output, "w");
+		r.out = output_open(o->output, why, sizeof(why));
 		if (!r.out) {
-			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, strerror(errno));
+			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, why);
 			return 1;
 		}
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "openmetrics.h"
-#include "json_writer.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "options.h"
+#include "text.h"
 #include "common/parse.h"
 
 #include <errno.h>
@@ -18,7 +19,9 @@ static const char usage[] =
 "\n"
 "  --csv                 CSV output, even on a terminal\n"
 "  --json                one JSON object per line: host, each interval, total\n"
-"  -o, --output FILE     write to FILE instead of standard output\n"
+"  -o, --output FILE     write to FILE instead of standard output: never\n"
+"                        through a symbolic link, never into another user's\n"
+"                        file; a new one is 0644 (see the man page)\n"
 "      --listen [ADDR:]PORT  serve /metrics (OpenMetrics) over HTTP on ADDR\n"
 "                        (default 127.0.0.1; [::1]:PORT for IPv6): no live\n"
 "                        view; rows only with --csv, --json or -o\n"
@@ -39,7 +42,8 @@ static const char usage[] =
 "  -c, --count N         stop after N intervals\n"
 "  -p, --pid PID[,PID]   only VMs of these processes (repeatable, up to 64 in\n"
 "                        all); each must exist and hold a KVM VM\n"
-"      --vm NAME         only VMs called NAME\n"
+"      --vm NAME         only VMs called NAME (as written out: a control\n"
+"                        character is '?')\n"
 "  -a, --all             every VM on the host, also with a COMMAND\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
 "      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
@@ -236,6 +240,10 @@ static int apply_value(int c, struct options *o, char **argv)
 	case OPT_VM:
 		if (!optarg[0])
 			return usage_error("invalid --vm ''");
+		/* Names are matched as the VM table holds them (text_sanitize):
+		 * the name as the VMM has it, control characters and all, or as
+		 * the outputs print it, with '?' for them, both select it. */
+		text_sanitize(optarg, strlen(optarg) + 1, optarg);
 		o->vm_name = optarg;
 		break;
 	case OPT_MAX_VMS:

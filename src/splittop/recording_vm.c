@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "recording_vm.h"
+#include "text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -228,6 +229,17 @@ static void read_vcpus(struct rd *r, int detail, struct rec_vm *o)
 	}
 }
 
+bool rec_vm_name(const struct jr_doc *d, int v, char *out, size_t size)
+{
+	/* Room for more than out takes: text_sanitize cuts at a character. */
+	char raw[512];
+
+	if (!jr_string(d, jr_get(d, v, "vm"), raw, sizeof(raw)))
+		return false;
+	text_sanitize(out, size, raw);
+	return true;
+}
+
 int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size_t errlen)
 {
 	struct rd r = { .d = d, .err = err, .errlen = errlen };
@@ -241,7 +253,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	o->vcpus = keep;
 	o->vcap = cap;
 	if (d->t[v].type != JR_OBJECT || !count(&r, v, "pid", &pid) || pid > UINT32_MAX ||
-	    !jr_string(d, jr_get(d, v, "vm"), o->name, sizeof(o->name))) {
+	    !rec_vm_name(d, v, o->name, sizeof(o->name))) {
 		snprintf(err, errlen, "a VM without its pid and name");
 		return -1;
 	}

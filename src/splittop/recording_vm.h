@@ -29,5 +29,9 @@ struct rec_vm {
  * index past VCPU_ROWS_LIMIT, no memory. */
 int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *out, char *err, size_t errlen);
 void rec_vm_free(struct rec_vm *r);
+/* VM object v's name ("vm") into out, as the VM table would hold it:
+ * printable (text_sanitize), for a recording may be hostile too.  Every
+ * reader of a recording's names takes them from here.  false: no name. */
+bool rec_vm_name(const struct jr_doc *d, int v, char *out, size_t size);
 
 #endif

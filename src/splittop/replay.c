@@ -2,7 +2,9 @@
 #include "replay.h"
 #include "csv.h"
 #include "json_reader.h"
+#include "json_writer.h"
 #include "metrics.h"
+#include "recording_vm.h"
 #include "render.h"
 
 #include <errno.h>
@@ -100,7 +102,7 @@ static int read_vm(struct replay *r, int v, struct vm_entry *e, struct row *row)
 	unsigned int i;
 
 	if (d->t[v].type != JR_OBJECT || !jr_u64(d, jr_get(d, v, "pid"), &pid) || pid > UINT32_MAX ||
-	    !jr_string(d, jr_get(d, v, "vm"), e->name, sizeof(e->name)))
+	    !rec_vm_name(d, v, e->name, sizeof(e->name)))
 		return bad_file(r, "%s", "a VM without its pid and name");
 	e->pid = (uint32_t)pid;
 	memset(row, 0, sizeof(*row));
@@ -120,7 +122,27 @@ static int read_vm(struct replay *r, int v, struct vm_entry *e, struct row *row)
 	return 0;
 }
 
-/* The line's text with only the selected VMs in its array (JSON out). */
+/* A kept VM's object as the recording has it, but for its name: where the
+ * reader made it printable (rec_vm_name), the printable one, so that JSON
+ * out names every VM as CSV out does. */
+static void write_vm(struct replay *r, int v)
+{
+	const struct jr_doc *d = &r->doc;
+	const char *p = d->t[v].start, *end = p + d->t[v].len;
+	int name = jr_get(d, v, "vm");
+	char raw[512], clean[sizeof(((struct vm_entry *)0)->name)];
+
+	if (jr_string(d, name, raw, sizeof(raw)) && rec_vm_name(d, v, clean, sizeof(clean)) &&
+	    strcmp(raw, clean)) {
+		json_text(r->o->out, p, (size_t)(d->t[name].start - 1 - p));	/* up to its quote */
+		json_string(r->o->out, clean);
+		p = d->t[name].start + d->t[name].len + 1;			/* past its quote */
+	}
+	json_text(r->o->out, p, (size_t)(end - p));
+}
+
+/* The line's text with only the selected VMs in its array (JSON out); raw
+ * bytes a terminal could obey escaped (json_text). */
 static void write_json(struct replay *r, const char *line, int vms, const bool *keep)
 {
 	const struct jr_doc *d = &r->doc;
@@ -128,17 +150,17 @@ static void write_json(struct replay *r, const char *line, int vms, const bool *
 	bool first = true;
 	int v, k;
 
-	fwrite(p, 1, (size_t)(d->t[vms].start + 1 - p), r->o->out);
+	json_text(r->o->out, p, (size_t)(d->t[vms].start + 1 - p));
 	for (v = d->t[vms].child, k = 0; v >= 0; v = d->t[v].next, k++) {
 		if (!keep[k])
 			continue;
 		if (!first)
 			fputc(',', r->o->out);
-		fwrite(d->t[v].start, 1, d->t[v].len, r->o->out);
+		write_vm(r, v);
 		first = false;
 	}
 	p = d->t[vms].start + d->t[vms].len - 1;	/* its ']' */
-	fputs(p, r->o->out);
+	json_text(r->o->out, p, strlen(p));
 }
 
 /* An "interval" or "total" line. */
@@ -197,7 +219,7 @@ static int host_line(struct replay *r, char *line, int root)
 		return 2;
 	}
 	if (r->o->json)
-		fputs(line, r->o->out);
+		json_text(r->o->out, line, strlen(line));
 	else
 		csv_renderer.start(r->o->out, NULL, 0);
 	return 0;

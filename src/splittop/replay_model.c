@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
 #include "replay.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -52,6 +53,16 @@ static int parse(struct replay_model *m, long lineno, const char *text, size_t l
 	return 0;
 }
 
+/* A string of the host line, made printable: the replay view shows the
+ * recorded host, kernel and sources, and a recording may be hostile. */
+static bool text_of(const struct jr_doc *d, int tok, char *out, size_t size)
+{
+	if (!jr_string(d, tok, out, size))
+		return false;
+	text_sanitize(out, size, out);
+	return true;
+}
+
 static int host_line(struct replay_model *m, size_t len)
 {
 	const struct jr_doc *d = &m->doc;
@@ -69,12 +80,12 @@ static int host_line(struct replay_model *m, size_t len)
 	if (m->format > RECORDING_FORMAT)
 		return bad(m, 0, "recording format %llu is newer than this splittop reads (0..%d): a newer "
 			   "splittop wrote it", (unsigned long long)m->format, RECORDING_FORMAT);
-	jr_string(d, jr_get(d, 0, "kernel"), m->host.kernel, sizeof(m->host.kernel));
-	if (!jr_string(d, jr_get(d, 0, "hostname"), m->host.hostname, sizeof(m->host.hostname)))
+	text_of(d, jr_get(d, 0, "kernel"), m->host.kernel, sizeof(m->host.kernel));
+	if (!text_of(d, jr_get(d, 0, "hostname"), m->host.hostname, sizeof(m->host.hostname)))
 		m->host.hostname[0] = '\0';
-	if (!jr_string(d, jr_get(d, 0, "mmu"), m->host.mmu, sizeof(m->host.mmu)))
+	if (!text_of(d, jr_get(d, 0, "mmu"), m->host.mmu, sizeof(m->host.mmu)))
 		snprintf(m->host.mmu, sizeof(m->host.mmu), "unknown");
-	if (!jr_string(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))
+	if (!text_of(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))
 		snprintf(m->host.eager_split, sizeof(m->host.eager_split), "unknown");
 	f = jr_get(d, 0, "interval_s");
 	m->interval = f >= 0 && d->t[f].type == JR_NUMBER ? strtod(d->t[f].start, NULL) : 1;
@@ -82,11 +93,11 @@ static int host_line(struct replay_model *m, size_t len)
 		struct metric_source *ms = &m->src[m->nsrc];
 		char *metric = m->src_text[m->nsrc][0], *src = m->src_text[m->nsrc][1];
 
-		if (!jr_string(d, jr_get(d, e, "metric"), metric, 192))
+		if (!text_of(d, jr_get(d, e, "metric"), metric, 192))
 			return bad(m, 1, "%s", "a source without its metric");
 		ms->metric = metric;
-		ms->source = jr_string(d, jr_get(d, e, "source"), src, 192) ? src : NULL;
-		if (!jr_string(d, jr_get(d, e, "why"), ms->why, sizeof(ms->why)))
+		ms->source = text_of(d, jr_get(d, e, "source"), src, 192) ? src : NULL;
+		if (!text_of(d, jr_get(d, e, "why"), ms->why, sizeof(ms->why)))
 			ms->why[0] = '\0';
 		m->nsrc++;
 	}
@@ -441,7 +452,7 @@ static int mark_ended(struct replay_model *m, int i)
 			char name[96];
 
 			if (!jr_u64(&m->doc, jr_get(&m->doc, v, "pid"), &pid) ||
-			    !jr_string(&m->doc, jr_get(&m->doc, v, "vm"), name, sizeof(name)))
+			    !rec_vm_name(&m->doc, v, name, sizeof(name)))
 				return bad(m, i + 3, "%s", "a VM without its pid and name");
 			next = e->pid == pid && !strcmp(e->name, name);
 		}

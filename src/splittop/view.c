@@ -10,7 +10,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "json_writer.h"
+#include "text.h"
 
 const char *view_header(enum column c, bool totals)
 {
@@ -53,30 +53,6 @@ double view_history_get(const struct view_history *h, enum view_series s, unsign
 	unsigned int oldest = (h->head + VIEW_HISTORY - h->len) % VIEW_HISTORY;
 
 	return h->v[s][(oldest + i) % VIEW_HISTORY];
-}
-
-void view_sanitize(char *dst, size_t n, const char *src)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t o = 0;
-
-	if (!n)
-		return;
-	while (*s && o + 1 < n) {
-		int len = utf8_seq_len(s);
-
-		if (len <= 1) {
-			dst[o++] = (len == 1 && *s >= 0x20 && *s != 0x7f) ? (char)*s : '?';
-			s++;
-			continue;
-		}
-		if (o + len >= n)
-			break;
-		memcpy(dst + o, s, len);
-		o += len;
-		s += len;
-	}
-	dst[o] = '\0';
 }
 
 /* Cells of the code point at s (len bytes of valid UTF-8). */
@@ -172,7 +148,9 @@ void view_row_build(const struct snap_vm *v, double dt, struct view_row *o)
 	o->pid = v->e->pid;
 	o->alive = v->e->alive;
 	o->dirty_logging = v->e->gauges.memslots_dirty > 0;
-	view_sanitize(o->name, sizeof(o->name), v->e->name);
+	/* Printable already: names are sanitized where they enter the VM table
+	 * (text_sanitize), from a command line or a recording alike. */
+	snprintf(o->name, sizeof(o->name), "%s", v->e->name);
 	for (c = 0; c < NR_COLUMNS; c++) {
 		double scale = metrics[c].unit == U_PPM ? 1e-4 : 1;	/* ppm to percent */
 

@@ -31,7 +31,7 @@ struct view_row {
 	unsigned int vm;		/* index into the VM table */
 	uint32_t pid;
 	bool alive, dirty_logging;
-	char name[96];			/* printable: control and non-UTF-8 bytes are '?' */
+	char name[96];			/* the VM table's: printable (text_sanitize) */
 	double rate[NR_COLUMNS];	/* counters per second over the interval; gauges */
 	double total[NR_COLUMNS];	/* since splittop started; gauges */
 	bool present[NR_COLUMNS];	/* false: unavailable on this kernel, shown as '-' */
@@ -86,8 +86,6 @@ void fmt_mib(char *buf, size_t n, double mib);
 /* One cell, right-aligned in the column's width (the name left-aligned). */
 void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, bool totals,
 	       unsigned int width);
-/* Printable copy of a VM name: control bytes and invalid UTF-8 become '?'. */
-void view_sanitize(char *dst, size_t n, const char *src);
 /* The number of terminal cells a UTF-8 string takes (wcwidth: 2 for a wide
  * character, 0 for a combining one; 1 for what the locale cannot tell). */
 unsigned int view_text_width(const char *s);

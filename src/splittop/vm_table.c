@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm_table.h"
+#include "text.h"
 #include "vm_name.h"
 
 #include <errno.h>
@@ -82,11 +83,17 @@ void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, 
 {
 	unsigned int k;
 
-	/* 8 bytes stay free for the "#k". */
-	if (len > 0)
-		vm_name_from_cmdline(cmdline, len, e->name, sizeof(e->name) - 8);
-	else
+	/* 8 bytes stay free for the "#k".  The VM's owner chose the name: it
+	 * is made printable here, once, so that no output (a terminal, CSV,
+	 * JSON, /metrics) ever sees its control characters. */
+	if (len > 0) {
+		char raw[sizeof(e->name) * 2];
+
+		vm_name_from_cmdline(cmdline, len, raw, sizeof(raw));
+		text_sanitize(e->name, sizeof(e->name) - 8, raw);
+	} else {
 		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
+	}
 	k = pid_next_vm(t, e->pid);
 	e->vm_no = k;
 	if (k) {

@@ -99,8 +99,10 @@ struct vm_table {
 struct vm_entry *vm_table_get(struct vm_table *t, uint64_t seq, uint64_t kvm, uint32_t idx,
 			      uint32_t pid);
 /* Name a new entry from its VMM's command line (NUL-separated argv, len
- * bytes; len <= 0: unknown, named pidN).  A process's second VM numbers
- * itself and the first: "name#0", "name#1", in creation order. */
+ * bytes; len <= 0: unknown, named pidN), made printable (text_sanitize:
+ * control characters and bytes that are not UTF-8 as '?').  A process's
+ * second VM numbers itself and the first: "name#0", "name#1", in creation
+ * order. */
 void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, long len);
 /* Move the VMs that died before the last sample to the finished file, and
  * forget the per-process numbering of processes that are gone (alive(pid)

@@ -14,6 +14,8 @@ import time
 
 from harness import (DIRTYVM, OUT, SPLITTOP, bpf_fdinfo, host_vms, mem, rss_kib, run, spawn, vm_test,
                      wait_for_line)
+from test_prometheus import free_port, get
+from test_replay import clean_text
 from test_splittop import check_vm, expected, read_csv, traced_dirtyvm
 
 
@@ -222,7 +224,9 @@ def test_huge_and_non_utf8_command_line():
     # dirtyvm takes an option again and again; 100 KB of them, then a name
     # far past what splittop reads of a command line (its basename it is).
     padding = [b"--writes", b"100"] * 8500
-    for extra, name, want in (([], b"bad\xff\xfe,\"name\nx", "bad\ufffd\ufffd,\"name\nx"),
+    # Bytes that are not UTF-8 and the newline: '?' (text_sanitize), the
+    # comma and quote kept (quoted in CSV, escaped in JSON).
+    for extra, name, want in (([], b"bad\xff\xfe,\"name\nx", "bad??,\"name?x"),
                               (padding, b"far", "dirtyvm")):
         with tempfile.TemporaryDirectory() as d:
             js, cs = os.path.join(d, "out.json"), os.path.join(d, "out.csv")
@@ -245,6 +249,52 @@ def test_huge_and_non_utf8_command_line():
         # The CSV has the same rows, the name quoted, the columns intact.
         ctotal = [r for r in rows if r["scope"] == "total"]
         assert len(ctotal) == 1 and int(ctotal[0]["faults"]) == totals[0]["faults"], ctotal
+
+
+@vm_test()
+def test_hostile_vm_name_reaches_no_output():
+    """VMs named to set a terminal's title and clear its screen, or to run
+    a formula in a spreadsheet (issue 35): CSV and JSON (-o) and /metrics
+    carry '?' for each control character, C1 too; CSV writes the formula
+    behind a quote; no output byte is a control character."""
+    evil = "\x1b]0;pwned\x07\x1b[2J=EVIL"
+    for name, in_csv, elsewhere in ((evil, "?]0;pwned??[2J=EVIL", "?]0;pwned??[2J=EVIL"),
+                                    ("=1+2\x9b31m", "'=1+2?31m", "=1+2?31m")):
+        with tempfile.TemporaryDirectory() as d:
+            for fmt in ("--csv", "--json"):
+                out = os.path.join(d, "out" + fmt[2:])
+                p = subprocess.run([SPLITTOP, fmt, "-i", "0.2", "-o", out, "--", DIRTYVM, "--vcpus", "1",
+                                    "--mem", mem(8), "--rounds", "1", "--name", name],
+                                   capture_output=True, timeout=300)
+                assert p.returncode == 0, p.stderr[-1000:]
+                with open(out, "rb") as f:
+                    text = clean_text(f.read(), fmt)
+                if fmt == "--csv":
+                    names = {r["vm"] for r in csv.DictReader(io.StringIO(text))}
+                    assert names == {in_csv}, (names, in_csv)
+                else:
+                    names = {v["vm"] for l in text.splitlines()[1:] for v in json.loads(l)["vms"]}
+                    assert names == {elsewhere}, (names, elsewhere)
+    # /metrics: a looping VM, scraped until its series appear.
+    port = free_port()
+    st = spawn([SPLITTOP, "--listen", str(port), "-i", "0.2"])
+    vm = spawn([DIRTYVM, "--loop", "--vcpus", "1", "--mem", mem(8), "--name", evil],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, body = time.monotonic() + 120, ""
+        while time.monotonic() < deadline and 'vm="?]0;pwned??[2J=EVIL"' not in body:
+            time.sleep(0.5)
+            try:
+                body, _ = get("http://127.0.0.1:%d/metrics" % port)
+            except OSError:
+                body = ""
+        assert 'vm="?]0;pwned??[2J=EVIL"' in body, body[-2000:]
+        clean_text(body.encode(), "/metrics")
+    finally:
+        vm.send_signal(signal.SIGINT)
+        vm.wait(timeout=60)
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=60)
 
 
 @vm_test()

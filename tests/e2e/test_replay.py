@@ -8,6 +8,7 @@ cannot read is one line and exit 2."""
 import csv
 import json
 import os
+import subprocess
 import tempfile
 
 from harness import DIRTYVM, OUT, ROOT, SPLITTOP, mem, run, vm_test
@@ -183,3 +184,75 @@ def test_replay_slices_by_time():
         assert (p.returncode, p.stderr) == (2, "splittop: %s (see --help)\n" % why), p.stderr
     p = run([SPLITTOP, "--begin", "5m"], timeout=60)
     assert (p.returncode, p.stderr) == (2, "splittop: --begin needs --replay (see --help)\n"), p.stderr
+
+
+# A name a VM's owner could choose: it would set the terminal's title and
+# clear the screen, and a spreadsheet would take the rest for a formula.
+EVIL = "\x1b]0;pwned\x07\x1b[2J=EVIL"
+EVIL_SHOWN = "?]0;pwned??[2J=EVIL"
+FORMULA_SHOWN = '=HYPERLINK("http://x")?31m??#1'
+
+
+def clean_text(out, what):
+    """Output bytes that a terminal shows as they are: UTF-8, no control
+    character (C0 but the newline, DEL, C1)."""
+    text = out.decode("utf-8")      # a byte that is not UTF-8 raises here
+    bad = [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0]
+    assert not bad, (what, bad[:5])
+    return text
+
+
+def hostile_recording(d):
+    """The two-VM golden recording with names its VMs' owners could have
+    chosen: one escaped as splittop's JSON writes it, one with raw bytes no
+    splittop writes (C1 CSI, DEL, a byte that is not UTF-8), and a raw C1
+    control in the host line's hostname."""
+    with open(os.path.join(GOLDEN, "shadow-clear2-json.json"), "rb") as f:
+        text = f.read()
+    text = text.replace(b'"vm":"gold vm,\\"x\\"#0"', b'"vm":' + json.dumps(EVIL).encode())
+    text = text.replace(b'"vm":"gold vm,\\"x\\"#1"', b'"vm":"=HYPERLINK(\\"http://x\\")\xc2\x9b31m\x7f\xff#1"')
+    text = text.replace(b'"kernel":', b'"hostname":"h\xc2\x9b2J","kernel":', 1)
+    path = os.path.join(d, "hostile.json")
+    with open(path, "wb") as f:
+        f.write(text)
+    return path, text
+
+
+def replay_bytes(*args):
+    return subprocess.run([SPLITTOP, "--replay"] + [str(a) for a in args], capture_output=True, timeout=60)
+
+
+def test_replay_of_a_hostile_recording_writes_no_control_character():
+    """Names read back from a recording are made printable as a live run's
+    are: CSV and JSON out carry '?' for each control character, CSV puts a
+    name that starts with '=' behind a quote, every other value is the
+    recording's; --vm selects by the name as written or as the VMM had it."""
+    with tempfile.TemporaryDirectory(prefix="splittop-hostile.") as d:
+        js, raw = hostile_recording(d)
+        p = replay_bytes(js, "--csv")
+        assert p.returncode == 0 and p.stderr == b"", p.stderr
+        out = clean_text(p.stdout, "CSV")
+        rows = list(csv.reader(out.splitlines()))
+        gold = list(csv.reader(replay(os.path.join(GOLDEN, "shadow-clear2-json.json"), "--csv").stdout.splitlines()))
+        assert {r[4] for r in rows[1:]} == {EVIL_SHOWN, "'" + FORMULA_SHOWN}, {r[4] for r in rows[1:]}
+        assert [r[:4] + r[5:] for r in rows] == [r[:4] + r[5:] for r in gold], "only the names differ"
+        outfile = os.path.join(d, "out.csv")
+        p = replay_bytes(js, "--csv", "-o", outfile)
+        with open(outfile, "rb") as f:
+            assert p.returncode == 0 and f.read() == out.encode(), "-o writes what stdout gets"
+
+        p = replay_bytes(js, "--json")
+        assert p.returncode == 0 and p.stderr == b"", p.stderr
+        got = [json.loads(l) for l in clean_text(p.stdout, "JSON").splitlines()]
+        want = [json.loads(l) for l in raw.decode("utf-8", errors="replace").splitlines()]
+        assert got[0] == want[0] and got[0]["hostname"] == "h\x9b2J", "the host line: the same JSON, escaped"
+        for line in want[1:]:
+            for vm in line["vms"]:
+                vm["vm"] = EVIL_SHOWN if vm["vm"] == EVIL else FORMULA_SHOWN
+        assert got[1:] == want[1:], "the frames: the same JSON but for the names"
+
+        by_name = replay_bytes(js, "--csv", "--vm", EVIL)
+        assert by_name.returncode == 0 and by_name.stdout.count(b"\n") > 2, by_name.stderr
+        assert {r[4] for r in list(csv.reader(by_name.stdout.decode().splitlines()))[1:]} == {EVIL_SHOWN}
+        assert replay_bytes(js, "--csv", "--vm", EVIL_SHOWN).stdout == by_name.stdout, \
+            "--vm: the name as written selects as the VMM's own does"

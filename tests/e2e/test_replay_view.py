@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from harness import DIRTYVM, OUT, ROOT, SPLITTOP, mem, run, vm_test
+from test_replay import EVIL_SHOWN, FORMULA_SHOWN, hostile_recording
 from test_tui import Term, fmt_count, table
 
 GOLDEN = os.path.join(ROOT, "tests", "golden")
@@ -379,6 +380,28 @@ def test_replay_view_follows_a_recording_being_written():
             t.wait(at(4, 4), "and the next", timeout=10)
             t.keys("q")
             assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
+def test_replay_view_of_a_hostile_recording():
+    """Names and a hostname that would set the terminal's title and clear
+    the screen: shown with '?' (the reader made them printable), the title
+    the terminal's own."""
+    with tempfile.TemporaryDirectory(prefix="splittop-hostile.") as d:
+        js, _ = hostile_recording(d)
+        t = replay_term(js)
+        try:
+            s = t.wait(at(1, 4), "the first interval")
+            assert EVIL_SHOWN in s and FORMULA_SHOWN[:24] in s, s     # the view cuts names at 24
+            assert " h?2J " in head(s), head(s)
+            assert "pwned" not in t.tmux("display-message", "-p", "-t", "t", "#{pane_title}"), "title set"
+            t.keys("]")
+            s = t.wait(at(4, 4, "total"), "the totals")
+            assert EVIL_SHOWN in s, s
+            t.keys("q")
+            assert t.exit_status() == 0
+            assert "pwned" not in t.tmux("display-message", "-p", "-t", "t", "#{pane_title}"), "title set"
         finally:
             t.close()
 

@@ -208,6 +208,31 @@ def test_tui_totals_agree_with_csv():
     assert int(gets.group(1)) == int(row["dirty_log_gets"]) == summary["params"]["rounds"], (gets.groups(), row)
 
 
+@vm_test()
+def test_tui_hostile_vm_name_reaches_neither_view_nor_totals():
+    """A VM named to set the terminal's title and clear its screen (issue
+    35): the view shows '?' for each control character, nothing is printed
+    after q (issue 34: the view leaves the terminal as it found it), and
+    the title stays the terminal's own."""
+    shown = "?]0;pwned??[2J=EVIL"
+    t = Term("%s -i 0.3 -- %s --vcpus 1 --mem %s --rounds 2 --name \"$(printf '\\033]0;pwned\\007\\033[2J=EVIL')\""
+             % (SPLITTOP, DIRTYVM, mem(16)), width=100, height=30)
+
+    def title():
+        return t.tmux("display-message", "-p", "-t", "t", "#{pane_title}")
+
+    try:
+        s = t.wait(lambda s: "exited with status 0" in s, "the end-of-run banner")
+        assert shown in s and "pwned" not in title(), (s, title())
+        t.keys("q")
+        assert t.exit_status() == 0, t.read(t.stderr)
+        out = t.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t")
+        assert ",total," not in out and "time_unix_s," not in out, out
+        assert "pwned" not in title(), title()
+    finally:
+        t.close()
+
+
 def _check_live_rates(t):
     """Faults every interval while logging, huge mappings lost, DLOG on."""
     # Live rates during dirty-log rounds: faults every interval while

@@ -3,7 +3,7 @@
  * JSON reader: taken or refused with a reason, and every token it took
  * lies inside the text and reads back (strings unescaped, counts); every
  * object read as a recording's VM (the replay view's reader) is taken or
- * refused with a reason. */
+ * refused with a reason, its name printable. */
 #include "splittop/json_reader.h"
 #include "splittop/recording_vm.h"
 
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	char err[128], out[64];
 	uint64_t v;
-	int i;
+	int i, k;
 
 	if (jr_parse(&d, text, size, err, sizeof(err))) {
 		if (!err[0])
@@ -40,6 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			err[0] = '\0';
 			if (rec_vm_read(&d, i, &rv, err, sizeof(err)) && !err[0])
 				abort();
+			/* A recording may be hostile: its names come out printable. */
+			for (k = 0; rv.name[k]; k++)
+				if ((unsigned char)rv.name[k] < 0x20 || rv.name[k] == 0x7f ||
+				    ((unsigned char)rv.name[k] == 0xc2 && (unsigned char)rv.name[k + 1] < 0xa0))
+					abort();
 			if (rv.nvcpus > rv.vcap || rv.nvcpus > VCPU_ROWS_LIMIT)
 				abort();
 		}

@@ -6,6 +6,7 @@
 #include "splittop/listen_addr.h"
 #include "splittop/openmetrics.h"
 #include "splittop/render.h"
+#include "splittop/text.h"
 #include "splittop/vm_name.h"
 #include "splittop/vm_table.h"
 #include "unit.h"
@@ -126,6 +127,52 @@ static void csv_field_cases(void)
 	CHECK_STR(render(csv_field, "a,b"), "\"a,b\"", "comma quoted");
 	CHECK_STR(render(csv_field, "say \"hi\""), "\"say \"\"hi\"\"\"", "quotes doubled");
 	CHECK_STR(render(csv_field, "two\nlines"), "\"two\nlines\"", "newline quoted");
+	/* What a spreadsheet would run: text behind a quote (OWASP). */
+	CHECK_STR(render(csv_field, "=1+2"), "'=1+2", "= as text");
+	CHECK_STR(render(csv_field, "+x"), "'+x", "+ as text");
+	CHECK_STR(render(csv_field, "-x"), "'-x", "- as text");
+	CHECK_STR(render(csv_field, "@SUM(A1)"), "'@SUM(A1)", "@ as text");
+	CHECK_STR(render(csv_field, "=HYPERLINK(\"http://x\",\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+		  "quoted, the quote mark inside");
+	CHECK_STR(render(csv_field, "a=b-c"), "a=b-c", "= and - past the first character: as they are");
+}
+
+static const char *sanitized(const char *s)
+{
+	static char buf[128];
+
+	text_sanitize(buf, sizeof(buf), s);
+	return buf;
+}
+
+/* The one sanitizer every name passes (text.c). */
+static void text_cases(void)
+{
+	char buf[16];
+
+	CHECK_STR(sanitized("web-01 db"), "web-01 db", "printable ASCII kept");
+	CHECK_STR(sanitized("\x1b]0;pwned\x07\x1b[2J=EVIL"), "?]0;pwned??[2J=EVIL", "ESC and BEL");
+	CHECK_STR(sanitized("a\tb\nc\rd\x01\x1f"), "a?b?c?d??", "every C0 control");
+	CHECK_STR(sanitized("del\x7f"), "del?", "DEL");
+	CHECK_STR(sanitized("c1\xc2\x9b" "2J\xc2\x80\xc2\x9f"), "c1?2J??", "C1 in UTF-8 (CSI, U+0080, U+009F): one '?' each");
+	CHECK_STR(sanitized("nbsp\xc2\xa0\xc3\xa9"), "nbsp\xc2\xa0\xc3\xa9", "U+00A0 and é are no controls");
+	CHECK_STR(sanitized("\xe6\x95\xb0\xe6\x8d\xae-\xf0\x9f\x90\xa7"), "\xe6\x95\xb0\xe6\x8d\xae-\xf0\x9f\x90\xa7",
+		  "wide characters (CJK, an emoji) kept");
+	CHECK_STR(sanitized("x\xff\xfe\x80y"), "x???y", "bytes that are not UTF-8: one '?' each");
+	CHECK_STR(sanitized("\xc3"), "?", "a sequence cut short");
+	CHECK_STR(sanitized("\xe0\x80\x9b[2J"), "???[2J", "an overlong ESC (E0 80 9B) is no ESC");
+	CHECK_STR(sanitized("\xc0\x9b\xc1\xbf"), "????", "C0 and C1 lead bytes: overlong");
+	CHECK_STR(sanitized("\xed\xa0\x80"), "???", "a UTF-16 surrogate");
+	CHECK_STR(sanitized("\xf4\x90\x80\x80\xf5"), "?????", "past U+10FFFF");
+	CHECK(!text_sanitize(buf, sizeof(buf), "plain") && text_sanitize(buf, sizeof(buf), "a\x1b"),
+	      "it says whether it changed anything");
+	text_sanitize(buf, 6, "ab\xe6\x95\xb0\xe6\x8d\xae");
+	CHECK_STR(buf, "ab\xe6\x95\xb0", "cut at a whole character");
+	snprintf(buf, sizeof(buf), "in\x1bplace\xc2\x9b!");
+	text_sanitize(buf, sizeof(buf), buf);
+	CHECK_STR(buf, "in?place?!", "dst may be src");
+	CHECK_EQ_U64(utf8_seq_len((const unsigned char *)"\xf4\x8f\xbf\xbf"), 4, "U+10FFFF is UTF-8");
+	CHECK_EQ_U64(utf8_seq_len((const unsigned char *)"\xef\xbf\xbd"), 3, "U+FFFD is UTF-8");
 }
 
 /* Counter deltas, and a VM's CSV row from them. */
@@ -214,6 +261,28 @@ static void json_string_cases(void)
 	CHECK_STR(render(json_string, "a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\u000a\\u0001\"", "JSON escapes");
 	CHECK_STR(render(json_string, "caf\xc3\xa9"), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
 	CHECK_STR(render(json_string, "bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"", "invalid bytes become U+FFFD");
+	CHECK_STR(render(json_string, "d\x7f\xc2\x9b"), "\"d\\u007f\\u009b\"", "DEL and C1 escaped, never raw");
+}
+
+static char *text_of(const char *s, size_t n)
+{
+	static char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	json_text(f, s, n);
+	fclose(f);
+	return buf;
+}
+
+/* A recording's JSON written out again: valid JSON stays itself, raw bytes
+ * a terminal could obey become escapes. */
+static void json_text_cases(void)
+{
+	const char *ok = "{\"vm\":\"caf\xc3\xa9 \\u001b\",\"n\":1}\n";
+
+	CHECK_STR(text_of(ok, strlen(ok)), ok, "splittop's own JSON: byte for byte");
+	CHECK_STR(text_of("\"a\x7f\xc2\x9b\xff\"", 7), "\"a\\u007f\\u009b\\ufffd\"", "DEL, C1, a stray byte");
+	CHECK_STR(text_of("\"\xc3\xa9\"", 2), "\"\\ufffd", "a character cut by n is not read past n");
 }
 
 static void vm_name_cases(void)
@@ -261,6 +330,8 @@ static void vm_name_cases(void)
 int main(void)
 {
 	csv_field_cases();
+	text_cases();
+	json_text_cases();
 	row_cases();
 	quantile_cases();
 	json_string_cases();

@@ -21,6 +21,35 @@ static void name(struct vm_table *t, struct vm_entry *e, const char *argv0, cons
 	vm_table_name(t, e, cmd, n + 1);
 }
 
+/* A name its VM's owner chose to act on whoever reads the output: made
+ * printable once, here, for every output alike. */
+static void hostile_names(void)
+{
+	struct vm_table t = { 0 };
+	struct vm_entry *e;
+	char cmd[256];
+	int n, i;
+
+	e = vm_table_get(&t, 1, 0xa000, 0, 300);
+	name(&t, e, "qemu", "\x1b]0;pwned\x07\x1b[2J=EVIL");
+	CHECK_STR(e->name, "?]0;pwned??[2J=EVIL", "ESC, BEL: '?', the rest kept");
+	e = vm_table_get(&t, 2, 0xb000, 0, 301);
+	name(&t, e, "qemu", "a\xc2\x9b" "31mb\x7f\xff\xc3\xa9\xe6\x95\xb0");
+	CHECK_STR(e->name, "a?31mb??\xc3\xa9\xe6\x95\xb0", "C1 CSI, DEL, a stray byte: '?'; é and 数 kept");
+
+	/* A long name of two-byte letters: cut at a letter, room for "#k". */
+	n = snprintf(cmd, sizeof(cmd), "qemu%c--name%c", 0, 0);
+	for (i = 0; i < 60; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, "\xc3\xa9");
+	e = vm_table_get(&t, 3, 0xc000, 0, 302);
+	vm_table_name(&t, e, cmd, n + 1);
+	e = vm_table_get(&t, 4, 0xd000, 1, 302);
+	vm_table_name(&t, e, cmd, n + 1);
+	CHECK(strlen(e->name) == 86 + 2 && !strcmp(e->name + 86, "#1"),
+	      "43 whole letters of 60, then #1: '%s'", e->name);
+	vm_table_free(&t);
+}
+
 int main(void)
 {
 	struct vm_table t = { 0 };
@@ -77,5 +106,6 @@ int main(void)
 	CHECK(t.finished == NULL && t.nfinished == 0, "the file is gone");
 	vm_table_free(&t);
 	CHECK(t.e == NULL && t.n == 0, "freed");
+	hostile_names();
 	return unit_done();
 }
