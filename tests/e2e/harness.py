@@ -245,9 +245,10 @@ def wait_for_line(p, text, timeout=30):
     raise AssertionError("no line with %r within %ss; got %r" % (text, timeout, lines[-5:]))
 
 
-def host_vms():
+def host_vms(prefix="anon_inode:kvm-vm"):
     """KVM VMs alive on this host now, by their files in every process
-    (VMs the tests did not start count too: the suite must pass beside them)."""
+    (VMs the tests did not start count too: the suite must pass beside them);
+    with prefix "anon_inode:kvm-vcpu:", their vCPUs."""
     n = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -258,7 +259,8 @@ def host_vms():
             continue
         for fd in fds:
             try:
-                n += os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "anon_inode:kvm-vm"
+                link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+                n += link == prefix or (prefix.endswith(":") and link.startswith(prefix))
             except OSError:
                 pass
     return n

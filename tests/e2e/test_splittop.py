@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 
-from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts_tracing, expect_usage_error, kernel,
+from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts_tracing, expect_usage_error, host_vms, kernel,
                      lazy_faults_split, mem, run, spawn, stop, vm_test, wait_for_line)
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
@@ -566,10 +566,13 @@ def test_json_same_exact_counts_and_detail():
     assert d["dirty_log"]["get"]["count"] == 3 and d["dirty_log"]["enable"]["count"] == 1
     assert 0 < d["dirty_log"]["get"]["last_ns"] <= d["dirty_log"]["get"]["ns"]
     assert lock["wait_end_to_fault_count"] == lock["wait_end_to_fault_ns"] == 0, lock   # --exact-waits only
-    # The function probes' misses are timings left out, not counts.
-    assert {k: v for k, v in t["self"].items() if k != "missed_probe_events"} == {
+    # The function probes' misses are timings left out, not counts; missed
+    # events, where tracing is not preempted, are interrupts' (check_vm),
+    # and self counts the whole host's (other VMs may run beside this one).
+    assert {k: v for k, v in t["self"].items() if k not in ("missed_probe_events", "missed_events")} == {
         "vm_table_full": 0, "vcpu_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
-        "task_storage_fail": 0, "rmap_read_fail": 0, "missed_events": 0}, t["self"]
+        "task_storage_fail": 0, "rmap_read_fail": 0}, t["self"]
+    assert t["self"]["missed_events"] == 0 or not preempts_tracing(), t["self"]
 
 
 @vm_test(scope="mmu")
@@ -596,12 +599,14 @@ def test_128_vcpus_each_exact_and_a_full_vcpu_table_still_counts():
         assert all(v["faults_nonpresent"] >= 512 for v in d["vcpus"]), d["vcpus"]
     assert t["self"]["vcpu_table_full"] == 0, t["self"]
 
+    # vCPUs of other VMs on the host take slots too: as many more.
+    others = host_vms("anon_inode:kvm-vcpu:")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
-        p = run([SPLITTOP, "-i", "0.5", "--json", "--max-vcpus", "5", "-o", out, "--",
+        p = run([SPLITTOP, "-i", "0.5", "--json", "--max-vcpus", str(5 + others), "-o", out, "--",
                  DIRTYVM, "--json", "--vcpus", "8", "--mem", "2M", "--rounds", "2"], timeout=600)
         assert p.returncode == 0, p.stderr
-        assert "3 vCPUs without a row of their own: more than --max-vcpus 5" in p.stderr, p.stderr
+        assert "3 vCPUs without a row of their own: more than --max-vcpus %d" % (5 + others) in p.stderr, p.stderr
         lines = read_json(out)
     s = json.loads(p.stdout.strip().splitlines()[-1])
     t = [dict(vm, self=l["self"]) for l in lines if l["type"] == "total" for vm in l["vms"]][0]
@@ -811,16 +816,18 @@ def test_every_other_source_loads_and_attaches():
 
 @vm_test(scope="mmu")
 def test_max_vms_overflow_is_counted_and_tracked_vm_stays_exact():
+    # Other VMs on the host take slots first (the census at start): as many more.
+    others = host_vms()
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "out.json")
-        p = run([SPLITTOP, "--json", "--max-vms", "1", "-i", "0.2", "-o", out, "--", DIRTYVM,
+        p = run([SPLITTOP, "--json", "--max-vms", str(1 + others), "-i", "0.2", "-o", out, "--", DIRTYVM,
                  "--json", "--vms", "3", "--vcpus", "1", "--mem", mem(16), "--rounds", "2",
                  "--name", "many"], timeout=300)
         assert p.returncode == 0, p.stderr
         lines = read_json(out)
     s = json.loads(p.stdout.strip().splitlines()[-1])
     total = lines[-1]
-    assert "2 VMs not tracked: more than --max-vms 1" in p.stderr, p.stderr
+    assert "2 VMs not tracked: more than --max-vms %d" % (1 + others) in p.stderr, p.stderr
     assert total["self"]["vm_table_full"] == 2, total["self"]
     assert [v["vm"] for v in total["vms"]] == ["many"], total["vms"]
     check_vm(total["vms"][0], s, s["vms"][0])
