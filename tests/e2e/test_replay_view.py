@@ -213,6 +213,58 @@ def test_replay_view_of_a_real_run_shows_its_frames():
             t.close()
 
 
+def rec_hex(s):
+    return "x" + s.encode().hex()
+
+
+def synthetic_rec(frames, vcpus=2):
+    """A SPLITTOP_RECORD recording (record.c's format) of one VM: frames is
+    [(scope, elapsed, {vcpu: nonpresent faults so far})]; the VM's totals
+    are its vCPUs' sum, a vCPU missing from the dict has no row yet."""
+    out = ["host %s %s %s %s" % ((1.0).hex(), rec_hex("6.1.0-synthetic"), rec_hex("tdp"), rec_hex("Y"))]
+    prev = {}
+    for scope, elapsed, now in frames:
+        out.append("frame %s %s %s 0 0 0 0 0 11111000 0 0" % (scope, (1795768000.0 + elapsed).hex(),
+                                                              elapsed.hex()))
+        out.append("vm 4242 1 %s" % rec_hex("idle"))
+        for which, counts in (("now", now), ("prev", prev)):
+            if counts:
+                out.append("%s faults 1=%d" % (which, sum(counts.values())))
+                out.append("%s vcpu_faults %s" % (which, " ".join("%d=%d" % (4 * v + 1, n)
+                                                                  for v, n in sorted(counts.items()))))
+        out.append("gauges %d 16384 0 16384 0 0 0" % vcpus + " 0 0" * 5 + " -1" + " 0 0" * 5)
+        out += ["max 0 0 0", "end"]
+        prev = now
+    return "\n".join(out) + "\n"
+
+
+def test_replay_view_model_of_an_idle_vcpu():
+    """An interval in which a VM's second vCPU has no row yet (no slot, or
+    nothing counted): its JSON has a row of zeros for it, as for any online
+    vCPU, and the replay's model of each frame (detail pane included) is the
+    live view's, the idle vCPU's row of zeros on both sides."""
+    rec = synthetic_rec([("interval", 1.004, {0: 10}), ("interval", 2.005, {0: 25, 1: 5}),
+                         ("interval", 3.003, {0: 35, 1: 5}), ("total", 3.01, {0: 35, 1: 5})])
+    with tempfile.TemporaryDirectory(prefix="splittop-idle.") as d:
+        path, js = os.path.join(d, "idle.rec"), os.path.join(d, "idle.jsonl")
+        with open(path, "w") as f:
+            f.write(rec)
+        p = run([GOLDEN_REPLAY, "json", path], timeout=60)
+        assert p.returncode == 0, p.stderr
+        with open(js, "w") as f:
+            f.write(p.stdout)
+        first = json.loads(p.stdout.splitlines()[1])["vms"][0]["detail"]["vcpus"]
+        assert [v["vcpu"] for v in first] == [0, 1] and first[1]["faults_nonpresent"] == 0, first
+        live = run([GOLDEN_REPLAY, "view-ms", path], timeout=60)
+        replayed = run([GOLDEN_REPLAY, "view-json", js], timeout=60)
+        assert live.returncode == 0 and replayed.returncode == 0, live.stderr + replayed.stderr
+        for i, (a, b) in enumerate(zip(replayed.stdout.splitlines(), live.stdout.splitlines())):
+            assert a == b, "line %d:\n  replay    %s\n  live view %s" % (i + 1, a, b)
+        assert replayed.stdout == live.stdout
+        frame1 = live.stdout.split(" frame, dt ")[1]
+        assert "|  vCPU 1                    0          0          0          0          0" in frame1, frame1
+
+
 def test_replay_view_follows_a_recording_being_written():
     """A recording cut in its third line (still being written): the view
     has its two frames, plays past the end into what is appended."""
