@@ -3,6 +3,7 @@
 #include "csv.h"
 #include "json_reader.h"
 #include "metrics.h"
+#include "recording_time.h"
 #include "render.h"
 
 #include <errno.h>
@@ -115,6 +116,8 @@ static int read_vm(struct replay *r, int v, struct vm_entry *e, struct row *row)
 			continue;
 		if (!jr_u64(d, t, &row->v[i]))
 			return bad_file(r, "%s is not a count", metrics[i].name);
+		if (i == COL_VCPUS && row->v[i] > VCPU_ROWS_LIMIT)
+			return bad_file(r, "%s", "vcpus: more than a VM can have");
 		row->present[i] = true;
 	}
 	return 0;
@@ -145,18 +148,17 @@ static void write_json(struct replay *r, const char *line, int vms, const bool *
 static int frame(struct replay *r, char *line, int root, enum scope sc)
 {
 	const struct jr_doc *d = &r->doc;
-	int vms = jr_get(d, root, "vms"), tu = jr_get(d, root, "time_unix_s"), el = jr_get(d, root, "elapsed_s");
+	int vms = jr_get(d, root, "vms");
 	struct vm_entry e;
 	struct row row;
 	bool keep[4096 * 2];
 	double time_unix, elapsed;
 	int v, k, err;
 
-	if (vms < 0 || d->t[vms].type != JR_ARRAY || tu < 0 || d->t[tu].type != JR_NUMBER || el < 0 ||
-	    d->t[el].type != JR_NUMBER)
+	if (vms < 0 || d->t[vms].type != JR_ARRAY)
 		return bad_file(r, "%s", "a frame without its time and VMs");
-	time_unix = strtod(d->t[tu].start, NULL);
-	elapsed = strtod(d->t[el].start, NULL);
+	if (rec_frame_times(d, root, &time_unix, &elapsed, r->err, sizeof(r->err)))
+		return bad_file(r, "%s", r->err);
 	/* A slice has its frames; the run's totals only if it runs to the end. */
 	if (sc == SCOPE_TOTAL ? r->o->end.set : !in_slice(r, time_unix, elapsed))
 		return 0;
@@ -182,6 +184,7 @@ static int host_line(struct replay *r, char *line, int root)
 	const struct jr_doc *d = &r->doc;
 	int f = jr_get(d, root, "format");
 	uint64_t format = 0;
+	double interval;
 	char n[24];
 
 	if (!jr_is(d, jr_get(d, root, "type"), "host") || jr_get(d, root, "kernel") < 0 ||
@@ -196,6 +199,8 @@ static int host_line(struct replay *r, char *line, int root)
 			"reads (0..%d): a newer splittop wrote it\n", r->o->path, n, RECORDING_FORMAT);
 		return 2;
 	}
+	if (rec_interval(d, root, &interval, r->err, sizeof(r->err)))
+		return bad_file(r, "%s", r->err);
 	if (r->o->json)
 		fputs(line, r->o->out);
 	else

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
+#include "recording_time.h"
 #include "replay.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ static int parse(struct replay_model *m, long lineno, const char *text, size_t l
 static int host_line(struct replay_model *m, size_t len)
 {
 	const struct jr_doc *d = &m->doc;
+	char why[120];
 	int f, s, e;
 
 	if (parse(m, 1, m->line, len))
@@ -76,8 +78,8 @@ static int host_line(struct replay_model *m, size_t len)
 		snprintf(m->host.mmu, sizeof(m->host.mmu), "unknown");
 	if (!jr_string(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))
 		snprintf(m->host.eager_split, sizeof(m->host.eager_split), "unknown");
-	f = jr_get(d, 0, "interval_s");
-	m->interval = f >= 0 && d->t[f].type == JR_NUMBER ? strtod(d->t[f].start, NULL) : 1;
+	if (rec_interval(d, 0, &m->interval, why, sizeof(why)))
+		return bad(m, 1, "%s", why);
 	for (e = d->t[s].child; e >= 0 && m->nsrc < 32; e = d->t[e].next) {
 		struct metric_source *ms = &m->src[m->nsrc];
 		char *metric = m->src_text[m->nsrc][0], *src = m->src_text[m->nsrc][1];
@@ -98,26 +100,29 @@ static int host_line(struct replay_model *m, size_t len)
 static int frame_head(struct replay_model *m, long lineno, size_t len, struct rm_frame *f)
 {
 	static const char key[] = "\"dirty_log_enables\":";
-	char type[16];
-	const char *p;
-	int t, tu, el;
+	char type[16], why[120];
+	const char *p, *bad_time;
+	int t;
 
 	if (sscanf(m->line, "{\"type\":\"%15[a-z]\",\"time_unix_s\":%lf,\"elapsed_s\":%lf", type, &f->time_unix,
-		   &f->elapsed) != 3) {
+		   &f->elapsed) == 3) {
+		/* As rec_frame_times checks them (sscanf also takes "nan"). */
+		if ((bad_time = rec_time_bad(f->time_unix)))
+			return bad(m, lineno, "time_unix_s: %s", bad_time);
+		if ((bad_time = rec_time_bad(f->elapsed)))
+			return bad(m, lineno, "elapsed_s: %s", bad_time);
+	} else {
 		const struct jr_doc *d = &m->doc;
 
 		if (parse(m, lineno, m->line, len))
 			return -1;
 		t = jr_get(d, 0, "type");
-		tu = jr_get(d, 0, "time_unix_s");
-		el = jr_get(d, 0, "elapsed_s");
 		if (jr_is(d, t, "host"))
 			return bad(m, lineno, "%s", "a second host line (two recordings in one file?)");
-		if (!jr_string(d, t, type, sizeof(type)) || tu < 0 || d->t[tu].type != JR_NUMBER || el < 0 ||
-		    d->t[el].type != JR_NUMBER)
+		if (!jr_string(d, t, type, sizeof(type)))
 			return bad(m, lineno, "%s", "a frame without its time and VMs");
-		f->time_unix = strtod(d->t[tu].start, NULL);
-		f->elapsed = strtod(d->t[el].start, NULL);
+		if (rec_frame_times(d, 0, &f->time_unix, &f->elapsed, why, sizeof(why)))
+			return bad(m, lineno, "%s", why);
 	}
 	if (!strcmp(type, "total"))
 		f->total = true;

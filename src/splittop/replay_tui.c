@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_tui.h"
 #include "common/parse.h"
+#include "recording_time.h"
 #include "replay_model.h"
 #include "tui.h"
 #include "view.h"
@@ -29,29 +30,13 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Seconds since the recorded start as the header writes them: 12.3s, 4m05s, 2h03m10s. */
-static void fmt_span(char *buf, size_t n, double s)
-{
-	unsigned long t = (unsigned long)(s + 0.5);
-
-	if (s < 60)
-		snprintf(buf, n, "%.1fs", s);
-	else if (t < 3600)
-		snprintf(buf, n, "%lum%02lus", t / 60, t % 60);
-	else
-		snprintf(buf, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
-}
-
 static void set_where(struct rt *r)
 {
 	const struct rm_frame *f = &r->m.fr[r->m.cur];
 	char when[32], span[32], where[160];
-	time_t t = (time_t)f->time_unix;
-	struct tm tm;
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	fmt_span(span, sizeof(span), f->elapsed);
+	rec_fmt_clock(when, sizeof(when), f->time_unix);
+	rec_fmt_span(span, sizeof(span), f->elapsed);
 	snprintf(where, sizeof(where), "%s %u/%u%s  %s  +%s%s", f->total ? "totals" : "interval",
 		 (unsigned int)r->m.cur + 1, r->m.nfr, r->m.indexed_all ? "" : "+", when, span,
 		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "  (being written)" : "  (the last)")

@@ -97,6 +97,11 @@ def test_replay_refuses_what_it_cannot_read():
     with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
         lines = f.read().splitlines(keepends=True)
     host = lines[0]
+
+    def at(line, t):
+        """line with its time_unix_s written t."""
+        i, j = line.index('"time_unix_s":') + 14, line.index(',"elapsed_s"')
+        return line[:i] + t + line[j:]
     newer = host.replace('"format":1', '"format":2')
     assert newer != host
     cases = {
@@ -110,6 +115,18 @@ def test_replay_refuses_what_it_cannot_read():
         "two.json": (host + host, ":2: a second host line (two recordings in one file?)"),
         "unknown.json": (host + '{"type":"summary"}\n', ":2: a line of unknown type"),
         "notcount.json": (host + lines[1].replace('"faults":', '"faults":-', 1), ":2: faults is not a count"),
+        # Numbers past what they mean: never a time shown or written.
+        "inf.json": (host + lines[1] + at(lines[2], "1e400"), ":3: time_unix_s: not a finite number"),
+        "2pow64.json": (host + at(lines[1], "18446744073709551616"), ":2: time_unix_s: beyond year 9999"),
+        "negative.json": (host + at(lines[1], "-1"), ":2: time_unix_s: negative"),
+        "elapsed.json": (host + lines[1].replace('"elapsed_s":1.061', '"elapsed_s":-1.061'),
+                         ":2: elapsed_s: negative"),
+        "2pow63.json": (host + lines[1].replace('"faults":', '"faults":9223372036854775808,"was":', 1),
+                        ":2: faults is not a count"),
+        "vcpus.json": (host + lines[1].replace('"vcpus":2', '"vcpus":65537', 1),
+                       ":2: vcpus: more than a VM can have"),
+        "interval.json": (host.replace('"interval_s":1', '"interval_s":1e400') + lines[1],
+                          ":1: interval_s: not an interval splittop takes (0.01..86400 s)"),
     }
     with tempfile.TemporaryDirectory(prefix="splittop-badrec.") as d:
         for name, (text, why) in cases.items():

@@ -306,6 +306,15 @@ def test_replay_view_refuses_what_it_cannot_read():
         "empty.json": ("", ": empty: not a splittop recording"),
         "cut.json": (host + lines[1][:200] + "\n" + lines[2], ":2: not JSON: "),
         "notcount.json": (host + lines[1] + lines[2].replace('"faults":', '"faults":-', 1), ":3: faults: not a count"),
+        # Never a time the header cannot show: refused as the file is indexed.
+        "inf.json": (host + lines[1] + lines[2].replace('"time_unix_s":1795768474.016', '"time_unix_s":1e400'),
+                     ":3: time_unix_s: not a finite number"),
+        "2pow64.json": (host + lines[1].replace('"time_unix_s":1795768473.072', '"time_unix_s":18446744073709551616'),
+                        ":2: time_unix_s: beyond year 9999"),
+        "negative.json": (host + lines[1].replace('"time_unix_s":1795768473.072', '"time_unix_s":-1'),
+                          ":2: time_unix_s: negative"),
+        "vcpus.json": (host + lines[1].replace('"vcpus":2', '"vcpus":4294967296', 1) + lines[2],
+                       ":2: vcpus: more than a VM can have"),
         "dir": (None, ": not a file"),
         "fifo": (None, ": a pipe: the live view moves back and forth in a file"),
     }
