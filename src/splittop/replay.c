@@ -7,14 +7,11 @@
 #include "render.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-/* No line of a recording comes near this (4096 VMs with their vCPUs do
- * not); a longer one is not a recording's. */
-#define REPLAY_LINE_MAX	(64u << 20)
 
 struct replay {
 	const struct replay_opts *o;
@@ -24,6 +21,55 @@ struct replay {
 	bool framed;			/* a frame was read: the slice's bounds are known */
 	double lo, hi;			/* the slice's times of day, as unix time */
 };
+
+/* Room for at least one more byte and the NUL: doubled, to max + 2. */
+static int grow_line(char **line, size_t *cap, size_t max)
+{
+	size_t want = *cap ? *cap * 2 : 4096;
+	char *p;
+
+	if (want > max + 2)
+		want = max + 2;
+	p = realloc(*line, want);
+	if (!p)
+		return -ENOMEM;
+	*line = p;
+	*cap = want;
+	return 0;
+}
+
+ssize_t replay_getline(char **line, size_t *cap, FILE *f, size_t max)
+{
+	size_t n = 0, got, room;
+	int err;
+
+	for (;;) {
+		if (*cap < n + 2 && (err = grow_line(line, cap, max)))
+			return err;
+		room = *cap - n < INT_MAX ? *cap - n : INT_MAX;
+		if (!fgets(*line + n, (int)room, f))
+			return ferror(f) ? -EIO : (ssize_t)n;
+		got = strlen(*line + n);
+		n += got;
+		if (n > max)
+			return -E2BIG;
+		if (got && (*line)[n - 1] == '\n')
+			return (ssize_t)n;
+		/* fgets stopped short of a full buffer with no newline: at the
+		 * end of the file, or at a NUL it read as its own end. */
+		if (got < room - 1 && (!feof(f) || !n))
+			return ferror(f) ? -EIO : -EILSEQ;
+	}
+}
+
+const char *replay_line_error(ssize_t err)
+{
+	if (err == -E2BIG)
+		return "a line longer than any recording has";
+	if (err == -EILSEQ)
+		return "not JSON: a NUL byte in a line";
+	return strerror((int)-err);
+}
 
 double replay_clock_at(double start, double since_midnight)
 {
@@ -237,7 +283,7 @@ int replay_run(const struct replay_opts *o)
 	struct stat st;
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
+	ssize_t n = 0;
 	FILE *in;
 	int err = 0;
 
@@ -254,12 +300,8 @@ int replay_run(const struct replay_opts *o)
 		fclose(in);
 		return bad_file(&r, "%s", strerror(ENOMEM));
 	}
-	while (!err && (n = getline(&line, &cap, in)) > 0) {
+	while (!err && (n = replay_getline(&line, &cap, in, REPLAY_LINE_MAX)) > 0) {
 		r.lineno++;
-		if (n > (ssize_t)REPLAY_LINE_MAX) {
-			err = bad_file(&r, "%s", "a line longer than any recording has");
-			break;
-		}
 		/* A last line without its newline is still being written (or was
 		 * cut short): everything before it is replayed, and it is said. */
 		if (line[n - 1] != '\n') {
@@ -281,10 +323,12 @@ int replay_run(const struct replay_opts *o)
 		}
 		err = one_line(&r, line, (size_t)n);
 	}
+	if (!err && n < 0) {
+		r.lineno++;
+		err = bad_file(&r, "%s", replay_line_error(n));
+	}
 	if (!err && !r.lineno)
 		err = bad_file(&r, "%s", "empty: not a splittop recording");
-	if (!err && ferror(in))
-		err = bad_file(&r, "%s", strerror(EIO));
 	free(line);
 	free(r.doc.t);
 	fclose(in);

@@ -147,7 +147,8 @@ int replay_model_index(struct replay_model *m, off_t budget)
 	if (fseeko(m->f, m->indexed, SEEK_SET))
 		return bad(m, 0, "%s", strerror(errno));
 	m->partial = false;
-	while (m->indexed - start < budget && (n = getline(&m->line, &m->line_cap, m->f)) > 0) {
+	while (m->indexed - start < budget &&
+	       (n = replay_getline(&m->line, &m->line_cap, m->f, REPLAY_LINE_MAX)) > 0) {
 		struct rm_frame f = { .off = m->indexed, .len = (uint32_t)n };
 		long lineno = (long)m->nfr + 2;
 
@@ -155,8 +156,6 @@ int replay_model_index(struct replay_model *m, off_t budget)
 			m->partial = true;	/* still being written: the next refresh takes it */
 			break;
 		}
-		if (n > (64 << 20))
-			return bad(m, lineno, "%s", "a line longer than any recording has");
 		if (m->nfr && m->fr[m->nfr - 1].total)
 			return bad(m, lineno, "%s", "a line after the run's totals");
 		if (frame_head(m, lineno, (size_t)n, &f))
@@ -173,8 +172,8 @@ int replay_model_index(struct replay_model *m, off_t budget)
 		m->fr[m->nfr++] = f;
 		m->indexed += n;
 	}
-	if (ferror(m->f))
-		return bad(m, 0, "%s", strerror(EIO));
+	if (n < 0)
+		return bad(m, (long)m->nfr + 2, "%s", replay_line_error(n));
 	/* At the end of what is written so far (more may come). */
 	m->indexed_all = n <= 0 || m->partial;
 	clearerr(m->f);
@@ -203,9 +202,11 @@ int replay_model_open(struct replay_model *m, const char *path)
 	m->f = fopen(path, "re");
 	if (!m->f)
 		return bad(m, 0, "%s", strerror(errno));
-	n = getline(&m->line, &m->line_cap, m->f);
-	if (n <= 0)
-		return bad(m, 0, "%s", ferror(m->f) ? strerror(EIO) : "empty: not a splittop recording");
+	n = replay_getline(&m->line, &m->line_cap, m->f, REPLAY_LINE_MAX);
+	if (n < 0)
+		return bad(m, 1, "%s", replay_line_error(n));
+	if (!n)
+		return bad(m, 0, "%s", "empty: not a splittop recording");
 	if (m->line[n - 1] != '\n')
 		return bad(m, 1, "%s", "its first line is incomplete: not a recording yet");
 	if (host_line(m, (size_t)n))

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* --replay's pure parts: what a recorded time may be, and how the replay
- * labels it. */
+/* --replay's pure parts: what a recorded time may be, how the replay
+ * labels it, and its bounded line reader. */
 #include "splittop/recording_time.h"
+#include "splittop/replay.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,9 +80,55 @@ static void test_labels(void)
 	CHECK_STR(buf, "?", "an invalid span is not formatted");
 }
 
+/* Each line replay_getline reads of text (len bytes), at most max each:
+ * the lengths, or the error that ended it, joined by commas. */
+static const char *lines_of(const char *text, size_t len, size_t max, size_t *peak)
+{
+	static char out[256];
+	FILE *f = fmemopen((void *)text, len, "r");
+	char *line = NULL;
+	size_t cap = 0, o = 0;
+	ssize_t n;
+
+	out[0] = '\0';
+	while (f && (n = replay_getline(&line, &cap, f, max)) != 0 && o < sizeof(out) - 32) {
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%zd", o ? "," : "", n);
+		if (n < 0)
+			break;
+		if ((size_t)n != strlen(line))
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "(not NUL-terminated)");
+	}
+	*peak = cap;
+	free(line);
+	if (f)
+		fclose(f);
+	return out;
+}
+
+static void test_getline(void)
+{
+	static char big[20000];
+	size_t peak;
+	char want[64];
+
+	CHECK_STR(lines_of("ab\ncde\n\nf", 10, 100, &peak), "3,4,1,1", "lines, the last without its newline");
+	CHECK_STR(lines_of("123456789\n", 10, 10, &peak), "10", "a line of max bytes, its newline in");
+	CHECK_STR(lines_of("1234567890\n", 11, 10, &peak), "-7", "one byte more: -E2BIG");
+	CHECK(peak <= 12, "the buffer never past max + 2: %zu", peak);
+	CHECK_STR(lines_of("ab\0cd\nef\n", 9, 100, &peak), "-84", "a NUL byte: -EILSEQ");
+	CHECK_STR(lines_of("\0", 1, 100, &peak), "-84", "a NUL byte alone");
+	memset(big, 'x', sizeof(big));
+	snprintf(want, sizeof(want), "%zu", sizeof(big));
+	CHECK_STR(lines_of(big, sizeof(big), 1 << 20, &peak), want, "a line longer than the first buffer");
+	CHECK_STR(lines_of(big, sizeof(big), 5000, &peak), "-7", "a long line without a newline: -E2BIG");
+	CHECK(peak <= 5002, "read no further than the limit: %zu", peak);
+	CHECK(E2BIG == 7 && EILSEQ == 84, "errno values as written above");
+}
+
 int main(void)
 {
 	test_times();
 	test_labels();
+	test_getline();
 	return unit_done();
 }
