@@ -60,7 +60,18 @@ int rec_interval(const struct jr_doc *d, int root, double *out, char *err, size_
 
 int64_t rec_ms(double v)
 {
-	return rec_time_bad(v) ? -1 : (int64_t)(v * 1000 + 0.5);
+	double x;
+	int64_t ms;
+
+	/* An asked time may lie before 0 or past year 9999 (-5m from the
+	 * start); far past either, it is as far as anything compared. */
+	if (!(v > -2 * REC_TIME_MAX))
+		v = isnan(v) ? 0 : -2 * REC_TIME_MAX;
+	if (v > 2 * REC_TIME_MAX)
+		v = 2 * REC_TIME_MAX;
+	x = v * 1000 + 0.5;
+	ms = (int64_t)x;
+	return ms > x ? ms - 1 : ms;	/* floor: halves round up */
 }
 
 void rec_fmt_clock(char *buf, size_t n, double time_unix)
@@ -72,7 +83,10 @@ void rec_fmt_clock(char *buf, size_t n, double time_unix)
 		snprintf(buf, n, "?");
 		return;
 	}
-	t = (time_t)time_unix;
+	/* To the nearest second, as a time of day asked is matched with the
+	 * nearest frame: the frame labelled 14:05:30 is the one g 14:05:30
+	 * and --end 14:05:30 take (with frames a second or more apart). */
+	t = (time_t)(time_unix + 0.5);
 	if (!localtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, n, "?");
 }

@@ -32,13 +32,14 @@ int rec_frame_times(const struct jr_doc *d, int root, double *time_unix, double 
  * -1 with why in err. */
 int rec_interval(const struct jr_doc *d, int root, double *out, char *err, size_t errlen);
 
-/* A good recorded time in whole milliseconds, rounded: frames are stamped
- * to the millisecond, and times compared so have no rounding error. */
+/* Seconds in whole milliseconds, halves rounded up: frames are stamped to
+ * the millisecond, and times compared so are equal when they print equal.
+ * Any number: beyond twice REC_TIME_MAX either way it is clamped there. */
 int64_t rec_ms(double v);
 
-/* The replay's labels of a good recorded time: its time of day (local),
- * "2026-11-27 08:34:34"; its span since the recorded start, "12.3s",
- * "4m05s", "2h03m10s".  Anything else is written "?". */
+/* The replay's labels of a good recorded time, each rounded: its time of
+ * day (local, to the second), "2026-11-27 08:34:34"; its span since the
+ * recorded start, "12.3s", "4m05s", "2h03m10s".  Anything else is "?". */
 void rec_fmt_clock(char *buf, size_t n, double time_unix);
 void rec_fmt_span(char *buf, size_t n, double s);
 

@@ -582,19 +582,34 @@ int replay_model_find_enable(const struct replay_model *m, int i, int dir)
 	return -1;
 }
 
+/* Frame i's time on the clock asked, in ms. */
+static int64_t frame_ms(const struct replay_model *m, int i, bool by_elapsed)
+{
+	return rec_ms(by_elapsed ? m->fr[i].elapsed : m->fr[i].time_unix);
+}
+
 int replay_model_find_time(const struct replay_model *m, double t, bool by_elapsed)
 {
-	int lo = 0, hi = (int)m->nfr - 1;
+	int64_t want = rec_ms(t);
+	int lo = 0, hi = (int)m->nfr;
 
-	/* Frames are stamped to the millisecond. */
+	/* The first frame past t (frames are in time order). */
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if ((by_elapsed ? m->fr[mid].elapsed : m->fr[mid].time_unix) < t - 0.0005)
+		if (frame_ms(m, mid, by_elapsed) <= want)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	if (lo == (int)m->nfr)
+		return lo - 1;
+	/* The one before it if nearer; a tie goes to the later frame, and of
+	 * frames at the same millisecond to the last. */
+	if (lo > 0 && want - frame_ms(m, lo - 1, by_elapsed) < frame_ms(m, lo, by_elapsed) - want)
+		return lo - 1;
+	while (lo + 1 < (int)m->nfr && frame_ms(m, lo + 1, by_elapsed) == frame_ms(m, lo, by_elapsed))
+		lo++;
 	return lo;
 }
 

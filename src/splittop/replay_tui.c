@@ -185,25 +185,55 @@ static bool at_end(const struct rt *r)
 	return r->m.fr[r->m.cur].total;
 }
 
+/* The recording opened, and the frame --begin names (the one nearest it;
+ * 0 without it) into *first.  0, or -1 (said). */
+static int open_at_begin(struct rt *r, const struct replay_tui_opts *o, int *first)
+{
+	const struct rm_frame *f;
+
+	/* --begin's frame may lie past what is indexed at open. */
+	if (replay_model_open(&r->m, o->path) || (o->begin.set && replay_model_refresh(&r->m) < 0)) {
+		fprintf(stderr, "splittop: %s\n", r->m.err);
+		replay_model_close(&r->m);
+		return -1;
+	}
+	r->m.want = o->want;
+	r->m.want_arg = o->want_arg;
+	f = &r->m.fr[0];
+	*first = !o->begin.set ? 0
+		 : o->begin.clock ? replay_model_find_time(&r->m, replay_clock_at(f->time_unix - f->elapsed,
+										 o->begin.v), false)
+				  : replay_model_find_time(&r->m, o->begin.v, true);
+	return 0;
+}
+
+/* No key: index a slice more, or play on.  Whether the screen changed. */
+static bool idle(struct rt *r, int *err)
+{
+	if (!r->m.indexed_all) {
+		/* A slice at a time: keys still answer within ~20 ms. */
+		*err = replay_model_index(&r->m, RT_INDEX_SLICE) < 0;
+		set_where(r);
+		if (!tui_paused(r->ui) && r->m.cur + 1 < (int)r->m.nfr &&
+		    now_mono() >= r->shown_at + (r->m.fr[r->m.cur + 1].elapsed -
+						 r->m.fr[r->m.cur].elapsed) / tui_speed(r->ui))
+			*err = *err ?: play(r);
+		return true;
+	}
+	if (!tui_paused(r->ui) && !at_end(r) && wait_ms(r) == 0) {
+		*err = play(r);
+		return true;
+	}
+	return false;
+}
+
 int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 {
 	struct rt r;
-	int err = 0, first = 0;
+	int err = 0, first;
 
-	if (replay_model_open(&r.m, o->path)) {
-		fprintf(stderr, "splittop: %s\n", r.m.err);
-		replay_model_close(&r.m);
+	if (open_at_begin(&r, o, &first))
 		return 2;
-	}
-	r.m.want = o->want;
-	r.m.want_arg = o->want_arg;
-	if (o->begin.set) {
-		const struct rm_frame *f = &r.m.fr[0];
-
-		first = o->begin.clock ? replay_model_find_time(&r.m, replay_clock_at(f->time_unix - f->elapsed,
-										      o->begin.v), false)
-				       : replay_model_find_time(&r.m, o->begin.v, true);
-	}
 	r.ui = tui_start(&(struct tui_opts){ .color = o->color, .interval = r.m.interval,
 					    .filter_pid_vm = o->selection, .replay = true });
 	if (!r.ui) {
@@ -235,29 +265,16 @@ int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 			err = jump(&r, tui_jump_text(r.ui));
 			break;
 		case TUI_NEXT_ENABLE:
-			err = enable(&r, 1);
-			break;
 		case TUI_PREV_ENABLE:
-			err = enable(&r, -1);
+			err = enable(&r, ev == TUI_NEXT_ENABLE ? 1 : -1);
 			break;
 		case TUI_PLAY:
 			r.shown_at = now_mono();
 			break;
 		case TUI_NONE:
 		case TUI_INTERVAL:
-			if (!r.m.indexed_all) {
-				/* A slice at a time: keys still answer within ~20 ms. */
-				err = replay_model_index(&r.m, RT_INDEX_SLICE) < 0;
-				set_where(&r);
-				if (!tui_paused(r.ui) && r.m.cur + 1 < (int)r.m.nfr &&
-				    now_mono() >= r.shown_at + (r.m.fr[r.m.cur + 1].elapsed -
-								r.m.fr[r.m.cur].elapsed) / tui_speed(r.ui))
-					err = err ?: play(&r);
-			} else if (!tui_paused(r.ui) && !at_end(&r) && wait_ms(&r) == 0) {
-				err = play(&r);
-			} else {
+			if (!idle(&r, &err))
 				continue;
-			}
 			break;
 		}
 		if (!err)

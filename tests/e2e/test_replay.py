@@ -205,6 +205,72 @@ def test_replay_refuses_a_long_line_from_a_pipe_in_bounded_memory():
         assert usage.ru_maxrss < 96 * 1024, "view: peak RSS %d KiB" % usage.ru_maxrss
 
 
+# Real frames come a few ms after each whole second, by a few ms more or
+# less each time (tests/unit/test_replay.c's late[]).
+LATE = (4, 5, 3, 2, 6, 4, 5, 3, 4, 6, 5, 4, 3, 6, 5, 4, 3, 2, 1, 4)
+LATE_START = 1795768000.6
+
+
+def late_recording(path):
+    """A recording of len(LATE) intervals, interval k at k s + LATE[k-1] ms
+    (unix time LATE_START + that), then the run's totals: the golden
+    stock-kernel recording's host line, its second interval's VM in each,
+    its totals line."""
+    with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
+        lines = f.read().splitlines()
+
+    def at(line, elapsed):
+        o = json.loads(line)
+        o["time_unix_s"], o["elapsed_s"] = round(LATE_START + elapsed, 3), round(elapsed, 3)
+        return json.dumps(o, separators=(",", ":"))
+    frames = [at(lines[2], k + 1 + ms / 1000) for k, ms in enumerate(LATE)]
+    frames.append(at(lines[-1], len(LATE) + LATE[-1] / 1000 + 0.005))
+    with open(path, "w") as f:
+        f.write("\n".join([lines[0]] + frames) + "\n")
+    return [json.loads(l)["elapsed_s"] for l in frames[:-1]]
+
+
+def test_replay_slices_at_the_nearest_frame():
+    """--begin and --end take the frame nearest the time asked (to the
+    millisecond; a tie, the later), on frames a few ms late as real ones
+    are: --end 2 keeps the frame labelled +2.0s (2.005 s), --begin 4.004
+    starts at 4.002 s; a time of day keeps the frame the view labels with
+    it (rounded); past the end, the last interval.  JSON alike, the
+    frames held for --begin included."""
+    import time as _time
+    with tempfile.TemporaryDirectory(prefix="splittop-late.") as d:
+        js = os.path.join(d, "late.jsonl")
+        elapsed = late_recording(js)
+
+        def frames(*args):
+            p = replay(js, "--csv", *args)
+            assert p.returncode == 0 and p.stderr == "", p.stderr
+            rows = [l.split(",") for l in p.stdout.splitlines()[1:]]
+            return [float(r[1]) for r in rows if r[2] == "interval"], sum(r[2] == "total" for r in rows)
+        assert frames("--end", "2") == (elapsed[:2], 0), frames("--end", "2")
+        assert frames("--begin", "4.004", "--end", "6")[0] == elapsed[3:6]
+        # Halfway between 4.002 and 5.006: the later, for either bound.
+        assert frames("--begin", "4.504")[0][0] == elapsed[4] == 5.006
+        assert frames("--end", "4.504")[0][-1] == elapsed[4]
+        assert frames("--begin", "4.503", "--end", "4.503")[0] == [elapsed[3]]
+        # Before the first frame, the first; past the last, the last interval
+        # (and the run's totals, without --end).
+        assert frames("--end", "0.2") == ([elapsed[0]], 0)
+        assert frames("--begin", "1h") == ([elapsed[-1]], 1)
+        # A time of day: 1795768003 is 0.395 s after interval 2 (its unix
+        # time ...002.605) and 0.603 s before interval 3: interval 2, which
+        # the view labels with that second.
+        clock = _time.strftime("%H:%M:%S", _time.localtime(1795768003))
+        assert frames("--begin", clock, "--end", clock)[0] == [elapsed[1]], clock
+        # JSON: the lines themselves, the first held until the next told.
+        with open(js) as f:
+            lines = f.read().splitlines(keepends=True)
+        p = replay(js, "--json", "--begin", "4.004", "--end", "6")
+        assert p.returncode == 0 and p.stdout == "".join([lines[0]] + lines[4:7]), p.stdout[:300]
+        p = replay(js, "--json", "--begin", "18.6")
+        assert p.stdout == "".join([lines[0]] + lines[19:]), p.stdout[:300]
+
+
 def test_replay_usage_errors():
     js = os.path.join(GOLDEN, "tdp-get-json.json")
     for args, why in ((["--listen", "9999"], "--listen"), (["-c", "3"], "--count"), (["-d", "1"], "--duration"),
@@ -241,8 +307,9 @@ def test_replay_slices_by_time():
     p = replay(js, "--csv", "--begin", clock)
     want = [header] + [",".join(r) for r in rows if r[2] == "total" or float(r[0]) >= int(t1)]
     assert p.returncode == 0 and p.stdout.splitlines() == want, (clock, p.stdout)
+    # The frame nearest 0.5 s is the first (1.061 s): the host line and it.
     p = replay(js, "--json", "--end", "0.5")
-    assert p.stdout.count("\n") == 1, p.stdout   # the host line alone
+    assert p.stdout.count("\n") == 2 and '"elapsed_s":1.061,' in p.stdout.splitlines()[1], p.stdout
     for args, why in ((["--begin", "5m1h"], "invalid --begin '5m1h': expected a span (90, 5m, 1h30m) or a time "
                                             "of day (14:05, 14:05:30)"),
                       (["--begin", "60", "--end", "30"], "--begin is after --end")):

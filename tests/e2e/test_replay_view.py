@@ -114,10 +114,12 @@ def test_replay_view_every_key_on_a_golden_recording():
         s = t.wait(lambda s: "[PLAY x4]" in head(s) or at(n, n, "total")(s), "four times faster", timeout=10)
         s = t.wait(at(n, n, "total"), "playing to the end", timeout=10)
         assert "[PAUSED]" in head(s), head(s)
-        # Go to: from the first interval (+1.1 s) by +2s: the first at 3.1 s or later.
+        # Go to the frame nearest: from the first interval (1.061 s) by +2s,
+        # 3.004 s; by -1s from there, 2.005 s; 4 s from the start, 4.004 s;
+        # past the end, the last frame.
         t.keys("[")
         t.wait(at(1, n), "the first")
-        for text, want in (("+2s", 4), ("-1s", 3), ("4", 4), ("1h", n)):
+        for text, want in (("+2s", 3), ("-1s", 2), ("4", 4), ("1h", n)):
             t.keys("g")
             t.wait(lambda s: "go to (" in s.splitlines()[-1], "the go-to prompt")
             t.tmux("send-keys", "-t", "t", "-l", "--", text) if text[0] == "-" else t.keys(text)
@@ -207,6 +209,38 @@ def test_replay_view_of_a_real_run_shows_its_frames():
                 s = t.wait(at(i + 1, n, frames[i][0]), "frame %d" % (i + 1))
                 assert rows_of(s) == shown(frames, recorded, i), (i, rows_of(s), frames[i][1])
                 assert "  %s %s  " % (os.uname().nodename, os.uname().release) in head(s), head(s)
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
+def test_replay_view_goes_to_the_nearest_frame():
+    """g and --begin take the frame nearest the time asked, on frames a few
+    ms late as real ones are (test_replay's late recording): --begin 6 is
+    interval 6 (6.004 s), g -2s from it interval 4 (4.002 s, not 5), g +5s
+    from interval 14 (14.006 s) interval 19 (19.001 s, not 20), each
+    labelled with the time asked; a time of day, the frame the header
+    labels with it (to the nearest second)."""
+    from test_replay import late_recording
+    with tempfile.TemporaryDirectory(prefix="splittop-late.") as d:
+        js = os.path.join(d, "late.jsonl")
+        n = len(late_recording(js)) + 1
+        t = replay_term(js, "--begin", "6", width=120)
+        try:
+            s = t.wait(at(6, n), "--begin 6: interval 6")
+            assert "  +6.0s" in head(s), head(s)
+            for text, want, label in (("-2s", 4, "+4.0s"), ("14", 14, "+14.0s"), ("+5s", 19, "+19.0s")):
+                t.keys("g")
+                t.wait(lambda s: "go to (" in s.splitlines()[-1], "the go-to prompt")
+                t.tmux("send-keys", "-t", "t", "-l", "--", text)
+                t.keys("Enter")
+                s = t.wait(at(want, n), "g %s: interval %d" % (text, want))
+                assert "  %s" % label in head(s), head(s)
+            clock = time.strftime("%H:%M:%S", time.localtime(1795768003))
+            t.keys("g", clock, "Enter")
+            s = t.wait(at(2, n), "g %s: interval 2 (0.395 s before it)" % clock)
+            assert " %s  +2.0s" % clock in head(s), head(s)
             t.keys("q")
             assert t.exit_status() == 0
         finally:

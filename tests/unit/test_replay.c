@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* --replay's pure parts: what a recorded time may be, how the replay
- * labels it, and its bounded line reader. */
+ * labels it, its bounded line reader, and the frame nearest a time. */
 #include "splittop/recording_time.h"
 #include "splittop/replay.h"
+#include "splittop/replay_model.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -55,8 +56,12 @@ static void test_times(void)
 	CHECK_STR(interval("{\"interval_s\":0}"), "interval_s: not an interval splittop takes (0.01..86400 s)", "0");
 	CHECK_STR(interval("{\"interval_s\":1e400}"),
 		  "interval_s: not an interval splittop takes (0.01..86400 s)", "1e400");
-	CHECK(rec_ms(2.004) == 2004 && rec_ms(1795768473.072) == 1795768473072LL && rec_ms(-1) == -1,
+	CHECK(rec_ms(2.004) == 2004 && rec_ms(1795768473.072) == 1795768473072LL && rec_ms(-1) == -1000,
 	      "milliseconds, exactly");
+	CHECK(rec_ms(0.0025) == 3 && rec_ms(-0.0025) == -2 && rec_ms(-0.0004) == 0, "halves round up");
+	CHECK(rec_ms(strtod("1e400", NULL)) == rec_ms(1e300) && rec_ms(-1e300) == -rec_ms(1e300) &&
+	      rec_ms(strtod("nan", NULL)) == 0,
+	      "clamped");
 }
 
 static void test_labels(void)
@@ -125,9 +130,64 @@ static void test_getline(void)
 	CHECK(E2BIG == 7 && EILSEQ == 84, "errno values as written above");
 }
 
+/* Real frames come a few ms after each whole second, by a few ms more or
+ * less each time: interval k (index k - 1) at k s and late[k - 1] ms. */
+static const int late[] = { 4, 5, 3, 2, 6, 4, 5, 3, 4, 6, 5, 4, 3, 6, 5, 4, 3, 2, 1, 4 };
+#define NLATE (int)(sizeof(late) / sizeof(late[0]))
+
+static void late_frames(struct rm_frame *fr)
+{
+	int i;
+
+	for (i = 0; i < NLATE; i++) {
+		fr[i].elapsed = (i + 1) + late[i] / 1000.0;
+		fr[i].time_unix = 1795768000.6 + fr[i].elapsed;
+	}
+	/* The run's totals, at the last interval's unix time (shadow-clear2's
+	 * is so), 5 ms later by elapsed. */
+	fr[NLATE] = fr[NLATE - 1];
+	fr[NLATE].elapsed += 0.005;
+	fr[NLATE].total = true;
+}
+
+static void test_nearest(void)
+{
+	struct rm_frame fr[NLATE + 1] = { 0 };
+	struct replay_model m = { .fr = fr, .nfr = NLATE + 1 };
+	char label[32];
+
+	late_frames(fr);
+	/* g -2s from interval 6 (6.004 s): 4.004, nearest interval 4 (4.002),
+	 * not the first at or after it (interval 5, 5.006). */
+	CHECK_EQ_U64(replay_model_find_time(&m, fr[5].elapsed - 2, true) + 1, 4, "g -2s from 6.004 s");
+	/* g +5s from interval 14 (14.006 s): 19.006, interval 19 (19.001). */
+	CHECK_EQ_U64(replay_model_find_time(&m, fr[13].elapsed + 5, true) + 1, 19, "g +5s from 14.006 s");
+	/* The frame labelled +2.0s is the one nearest 2. */
+	rec_fmt_span(label, sizeof(label), fr[replay_model_find_time(&m, 2, true)].elapsed);
+	CHECK_STR(label, "2.0s", "2 s: the frame labelled +2.0s");
+	/* Halfway between 4.002 and 5.006: 4.504, a tie, the later. */
+	CHECK_EQ_U64(replay_model_find_time(&m, 4.504, true) + 1, 5, "a tie goes to the later frame");
+	CHECK_EQ_U64(replay_model_find_time(&m, 4.5035, true) + 1, 5, "to the millisecond: 4.504");
+	CHECK_EQ_U64(replay_model_find_time(&m, 4.503, true) + 1, 4, "a millisecond nearer the earlier");
+	CHECK_EQ_U64(replay_model_find_time(&m, -300, true), 0, "before the first: the first");
+	CHECK_EQ_U64(replay_model_find_time(&m, 1e9, true), NLATE, "past the last: the last (the totals)");
+	CHECK_EQ_U64(replay_model_find_time(&m, fr[NLATE - 1].elapsed + 0.002, true), NLATE - 1,
+		     "the last interval, 3 ms before the totals");
+	/* By unix time: interval 20 and the totals share theirs: the later. */
+	CHECK_EQ_U64(replay_model_find_time(&m, fr[NLATE - 1].time_unix, false), NLATE,
+		     "of frames at the same millisecond, the last");
+	/* A time of day, to the second: 1795768003 is nearest interval 2
+	 * (0.395 s before it), which the header labels so, rounded. */
+	CHECK_EQ_U64(replay_model_find_time(&m, 1795768003, false) + 1, 2, "a whole second: the nearest frame");
+	setenv("TZ", "UTC", 1);
+	rec_fmt_clock(label, sizeof(label), fr[1].time_unix);
+	CHECK_STR(label, "2026-11-27 08:26:43", "labelled with that second");
+}
+
 int main(void)
 {
 	test_times();
+	test_nearest();
 	test_labels();
 	test_getline();
 	return unit_done();
