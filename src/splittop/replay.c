@@ -120,9 +120,10 @@ static void set_targets(struct replay *r, double time_unix, double elapsed)
 	r->framed = true;
 }
 
-/* Whether an interval is past --end: the one nearest it is the last in, so
- * the first interval farther from it than the one before is out, and every
- * one after (as near as the one before: a tie, which goes to the later). */
+/* Whether an interval is past --end.  The one nearest it is the last in:
+ * the first interval farther from it than the one before is out, and so is
+ * every one after; one as near as the one before is in (a tie goes to the
+ * later frame). */
 static bool past_end(struct replay *r, double time_unix, double elapsed)
 {
 	int64_t d;
