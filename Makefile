@@ -83,14 +83,15 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
-		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c src/splittop/replay_tui.c \
-		src/splittop/output_file.c \
+		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
+		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
-	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(if $(STATIC),,$(OUT)/tests/test_web_config)
+	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay \
+	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
 .PHONY: help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
@@ -137,8 +138,8 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
-		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm replay_model \
-		     selection) $(OUT)/obj/common/parse.o
+		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
+		     replay_model selection) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
@@ -162,6 +163,11 @@ $(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(SPLITTOP_PURE
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
 
 $(OUT)/tests/test_json_reader: tests/unit/test_json_reader.c $(OUT)/obj/splittop/json_reader.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
+
+$(OUT)/tests/test_replay: tests/unit/test_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
@@ -224,8 +230,9 @@ deps:
 			|| { echo "make deps: apt-get failed for:$$missing" >&2; exit 1; }; \
 	fi
 
-# libFuzzer targets (clang), with ASan and UBSan.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+# libFuzzer targets (clang), with ASan and UBSan, and a double cast to an
+# integer it does not fit (a recording's time: 1e400, 2^64) caught too.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
 FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(OUT)/fuzz/fuzz_json_reader \
 	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
@@ -253,7 +260,7 @@ $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,expo
 
 # --replay's JSON reader.
 $(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c \
-		src/splittop/text.c
+		src/splittop/text.c src/splittop/recording_time.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@

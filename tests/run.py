@@ -183,13 +183,18 @@ def fuzz_tests(out):
         if not (name.startswith("fuzz_") and os.access(path, os.X_OK)):
             continue
 
-        def run(path=path):
+        # Kept seeds (tests/fuzz/corpus/NAME: inputs that once got past a
+        # check), read after the run's own corpus, where new inputs go.
+        seeds = [s for s in [os.path.join(ROOT, "tests", "fuzz", "corpus", name)] if os.path.isdir(s)]
+
+        def run(path=path, seeds=seeds):
             corpus = tempfile.mkdtemp(prefix="splittop-corpus.")
             try:
                 # close_fd_mask: the target's own prints (usage errors) are
                 # not the fuzzer's report.
                 p = subprocess.run([path, "-max_total_time=" + secs, "-timeout=10", "-rss_limit_mb=1024",
-                                    "-close_fd_mask=3", "-artifact_prefix=" + corpus + "/", corpus], capture_output=True, text=True, timeout=int(secs) + 120)
+                                    "-close_fd_mask=3", "-artifact_prefix=" + corpus + "/", corpus] + seeds,
+                                   capture_output=True, text=True, timeout=int(secs) + 120)
                 crashes = [os.path.join(corpus, f) for f in os.listdir(corpus) if f.startswith(("crash-", "leak-", "timeout-"))]
                 if crashes:
                     with open(crashes[0], "rb") as f:

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "json_reader.h"
 
+#include <locale.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct jr_parser {
@@ -242,10 +245,31 @@ bool jr_u64(const struct jr_doc *d, int tok, uint64_t *out)
 	for (i = 0; i < d->t[tok].len; i++) {
 		unsigned int c = (unsigned char)d->t[tok].start[i] - '0';
 
-		if (c > 9 || v > (UINT64_MAX - c) / 10)
+		if (c > 9 || v > (JR_COUNT_MAX - c) / 10)
 			return false;
 		v = v * 10 + c;
 	}
+	*out = v;
+	return true;
+}
+
+bool jr_double(const struct jr_doc *d, int tok, double *out)
+{
+	/* The view runs under the user's locale (a decimal comma in some):
+	 * JSON's numbers are the C locale's. */
+	static locale_t c_numeric;
+	char text[128], *end;
+	double v;
+
+	if (tok < 0 || d->t[tok].type != JR_NUMBER || d->t[tok].len >= sizeof(text))
+		return false;
+	if (!c_numeric && !(c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)))
+		return false;
+	memcpy(text, d->t[tok].start, d->t[tok].len);
+	text[d->t[tok].len] = '\0';
+	v = strtod_l(text, &end, c_numeric);
+	if (*end || !isfinite(v))
+		return false;
 	*out = v;
 	return true;
 }

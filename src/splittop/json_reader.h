@@ -34,8 +34,16 @@ int jr_parse(struct jr_doc *d, const char *text, size_t len, char *err, size_t e
 /* Object obj's member key, or -1. */
 int jr_get(const struct jr_doc *d, int obj, const char *key);
 
-/* A number token as an unsigned 64-bit integer (digits only), or false. */
+/* What a count may be: 2^63 - 1, what readers that keep integers signed
+ * (most JSON libraries) read exactly.  A recording's counts never near it. */
+#define JR_COUNT_MAX	((uint64_t)INT64_MAX)
+
+/* A number token as a count: digits only, at most JR_COUNT_MAX; or false. */
 bool jr_u64(const struct jr_doc *d, int tok, uint64_t *out);
+
+/* A number token as a double, read the same in every locale; false for one
+ * beyond a double's range (1e400) or longer than any splittop writes. */
+bool jr_double(const struct jr_doc *d, int tok, double *out);
 
 /* A string token unescaped into out (NUL-terminated, cut at size); false
  * if tok is not a string. */

@@ -258,7 +258,9 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 		return -1;
 	}
 	o->pid = (uint32_t)pid;
-	count(&r, v, "vcpus", &x);
+	/* The view's detail pane has a row for each: no more than KVM allows. */
+	if (count(&r, v, "vcpus", &x) && x > VCPU_ROWS_LIMIT)
+		fail(&r, "more than a VM can have", "vcpus");
 	o->g.vcpus = (uint32_t)x;
 	count(&r, v, "mem_mib", &x);
 	o->g.mem_pages = x << 8;

@@ -9,11 +9,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* The recording format this splittop writes (the host line's "format");
  * recordings without one are format 0 (splittop before 2026-12-02), the
  * same lines.  Every format up to this one is read. */
 #define RECORDING_FORMAT 1
+
+/* No line of a recording comes near this (4096 VMs with their vCPUs do
+ * not); a longer one is not a recording's. */
+#define REPLAY_LINE_MAX	(64u << 20)
+
+/* One line of f into *line (NUL-terminated, its newline kept), *line grown
+ * as it is read, to max + 2 bytes at most: a longer line is refused once
+ * max + 1 bytes of it are in (a 1 GiB line from a pipe costs no more).
+ * The line's length; 0 at the end of the file; -E2BIG for a longer line,
+ * -EILSEQ for a NUL byte in it (never a recording's), -ENOMEM, -EIO.  A
+ * last line without its newline is returned as it is. */
+ssize_t replay_getline(char **line, size_t *cap, FILE *f, size_t max);
+/* What a negative replay_getline() means, for a message. */
+const char *replay_line_error(ssize_t err);
 
 /* --begin/--end: a span from the recording's start (seconds since its
  * splittop started: elapsed_s), or a time of day (local). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
+#include "recording_time.h"
 #include "replay.h"
 #include "text.h"
 
@@ -66,6 +67,7 @@ static bool text_of(const struct jr_doc *d, int tok, char *out, size_t size)
 static int host_line(struct replay_model *m, size_t len)
 {
 	const struct jr_doc *d = &m->doc;
+	char why[120];
 	int f, s, e;
 
 	if (parse(m, 1, m->line, len))
@@ -87,8 +89,8 @@ static int host_line(struct replay_model *m, size_t len)
 		snprintf(m->host.mmu, sizeof(m->host.mmu), "unknown");
 	if (!text_of(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))
 		snprintf(m->host.eager_split, sizeof(m->host.eager_split), "unknown");
-	f = jr_get(d, 0, "interval_s");
-	m->interval = f >= 0 && d->t[f].type == JR_NUMBER ? strtod(d->t[f].start, NULL) : 1;
+	if (rec_interval(d, 0, &m->interval, why, sizeof(why)))
+		return bad(m, 1, "%s", why);
 	for (e = d->t[s].child; e >= 0 && m->nsrc < 32; e = d->t[e].next) {
 		struct metric_source *ms = &m->src[m->nsrc];
 		char *metric = m->src_text[m->nsrc][0], *src = m->src_text[m->nsrc][1];
@@ -109,26 +111,29 @@ static int host_line(struct replay_model *m, size_t len)
 static int frame_head(struct replay_model *m, long lineno, size_t len, struct rm_frame *f)
 {
 	static const char key[] = "\"dirty_log_enables\":";
-	char type[16];
-	const char *p;
-	int t, tu, el;
+	char type[16], why[120];
+	const char *p, *bad_time;
+	int t;
 
 	if (sscanf(m->line, "{\"type\":\"%15[a-z]\",\"time_unix_s\":%lf,\"elapsed_s\":%lf", type, &f->time_unix,
-		   &f->elapsed) != 3) {
+		   &f->elapsed) == 3) {
+		/* As rec_frame_times checks them (sscanf also takes "nan"). */
+		if ((bad_time = rec_time_bad(f->time_unix)))
+			return bad(m, lineno, "time_unix_s: %s", bad_time);
+		if ((bad_time = rec_time_bad(f->elapsed)))
+			return bad(m, lineno, "elapsed_s: %s", bad_time);
+	} else {
 		const struct jr_doc *d = &m->doc;
 
 		if (parse(m, lineno, m->line, len))
 			return -1;
 		t = jr_get(d, 0, "type");
-		tu = jr_get(d, 0, "time_unix_s");
-		el = jr_get(d, 0, "elapsed_s");
 		if (jr_is(d, t, "host"))
 			return bad(m, lineno, "%s", "a second host line (two recordings in one file?)");
-		if (!jr_string(d, t, type, sizeof(type)) || tu < 0 || d->t[tu].type != JR_NUMBER || el < 0 ||
-		    d->t[el].type != JR_NUMBER)
+		if (!jr_string(d, t, type, sizeof(type)))
 			return bad(m, lineno, "%s", "a frame without its time and VMs");
-		f->time_unix = strtod(d->t[tu].start, NULL);
-		f->elapsed = strtod(d->t[el].start, NULL);
+		if (rec_frame_times(d, 0, &f->time_unix, &f->elapsed, why, sizeof(why)))
+			return bad(m, lineno, "%s", why);
 	}
 	if (!strcmp(type, "total"))
 		f->total = true;
@@ -153,7 +158,8 @@ int replay_model_index(struct replay_model *m, off_t budget)
 	if (fseeko(m->f, m->indexed, SEEK_SET))
 		return bad(m, 0, "%s", strerror(errno));
 	m->partial = false;
-	while (m->indexed - start < budget && (n = getline(&m->line, &m->line_cap, m->f)) > 0) {
+	while (m->indexed - start < budget &&
+	       (n = replay_getline(&m->line, &m->line_cap, m->f, REPLAY_LINE_MAX)) > 0) {
 		struct rm_frame f = { .off = m->indexed, .len = (uint32_t)n };
 		long lineno = (long)m->nfr + 2;
 
@@ -161,8 +167,6 @@ int replay_model_index(struct replay_model *m, off_t budget)
 			m->partial = true;	/* still being written: the next refresh takes it */
 			break;
 		}
-		if (n > (64 << 20))
-			return bad(m, lineno, "%s", "a line longer than any recording has");
 		if (m->nfr && m->fr[m->nfr - 1].total)
 			return bad(m, lineno, "%s", "a line after the run's totals");
 		if (frame_head(m, lineno, (size_t)n, &f))
@@ -179,8 +183,8 @@ int replay_model_index(struct replay_model *m, off_t budget)
 		m->fr[m->nfr++] = f;
 		m->indexed += n;
 	}
-	if (ferror(m->f))
-		return bad(m, 0, "%s", strerror(EIO));
+	if (n < 0)
+		return bad(m, (long)m->nfr + 2, "%s", replay_line_error(n));
 	/* At the end of what is written so far (more may come). */
 	m->indexed_all = n <= 0 || m->partial;
 	clearerr(m->f);
@@ -209,9 +213,11 @@ int replay_model_open(struct replay_model *m, const char *path)
 	m->f = fopen(path, "re");
 	if (!m->f)
 		return bad(m, 0, "%s", strerror(errno));
-	n = getline(&m->line, &m->line_cap, m->f);
-	if (n <= 0)
-		return bad(m, 0, "%s", ferror(m->f) ? strerror(EIO) : "empty: not a splittop recording");
+	n = replay_getline(&m->line, &m->line_cap, m->f, REPLAY_LINE_MAX);
+	if (n < 0)
+		return bad(m, 1, "%s", replay_line_error(n));
+	if (!n)
+		return bad(m, 0, "%s", "empty: not a splittop recording");
 	if (m->line[n - 1] != '\n')
 		return bad(m, 1, "%s", "its first line is incomplete: not a recording yet");
 	if (host_line(m, (size_t)n))
@@ -587,19 +593,34 @@ int replay_model_find_enable(const struct replay_model *m, int i, int dir)
 	return -1;
 }
 
+/* Frame i's time on the clock asked, in ms. */
+static int64_t frame_ms(const struct replay_model *m, int i, bool by_elapsed)
+{
+	return rec_ms(by_elapsed ? m->fr[i].elapsed : m->fr[i].time_unix);
+}
+
 int replay_model_find_time(const struct replay_model *m, double t, bool by_elapsed)
 {
-	int lo = 0, hi = (int)m->nfr - 1;
+	int64_t want = rec_ms(t);
+	int lo = 0, hi = (int)m->nfr;
 
-	/* Frames are stamped to the millisecond. */
+	/* The first frame past t (frames are in time order). */
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if ((by_elapsed ? m->fr[mid].elapsed : m->fr[mid].time_unix) < t - 0.0005)
+		if (frame_ms(m, mid, by_elapsed) <= want)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	if (lo == (int)m->nfr)
+		return lo - 1;
+	/* The one before it if nearer; a tie goes to the later frame, and of
+	 * frames at the same millisecond to the last. */
+	if (lo > 0 && want - frame_ms(m, lo - 1, by_elapsed) < frame_ms(m, lo, by_elapsed) - want)
+		return lo - 1;
+	while (lo + 1 < (int)m->nfr && frame_ms(m, lo + 1, by_elapsed) == frame_ms(m, lo, by_elapsed))
+		lo++;
 	return lo;
 }
 

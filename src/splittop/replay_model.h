@@ -87,8 +87,10 @@ int replay_model_cost(const struct replay_model *m, int i);
 /* The first frame after (dir 1) or before (-1) i in which dirty logging
  * was enabled, or -1. */
 int replay_model_find_enable(const struct replay_model *m, int i, int dir);
-/* The first frame at or after a recorded time (unix seconds; by_elapsed:
- * seconds since the recorded splittop started), the last if none. */
+/* The frame nearest a time (unix seconds; by_elapsed: seconds since the
+ * recorded splittop started), to the millisecond frames are stamped to:
+ * halfway between two, the later; of frames at the same millisecond, the
+ * last.  Before the first frame, the first; after the last, the last. */
 int replay_model_find_time(const struct replay_model *m, double t, bool by_elapsed);
 void replay_model_close(struct replay_model *m);
 

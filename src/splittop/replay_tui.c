@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_tui.h"
 #include "common/parse.h"
+#include "recording_time.h"
 #include "replay_model.h"
 #include "tui.h"
 #include "view.h"
@@ -29,33 +30,21 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Seconds since the recorded start as the header writes them: 12.3s, 4m05s, 2h03m10s. */
-static void fmt_span(char *buf, size_t n, double s)
-{
-	unsigned long t = (unsigned long)(s + 0.5);
-
-	if (s < 60)
-		snprintf(buf, n, "%.1fs", s);
-	else if (t < 3600)
-		snprintf(buf, n, "%lum%02lus", t / 60, t % 60);
-	else
-		snprintf(buf, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
-}
-
 static void set_where(struct rt *r)
 {
 	const struct rm_frame *f = &r->m.fr[r->m.cur];
 	struct view_where w;
-	time_t t = (time_t)f->time_unix;
-	char span[24];
-	struct tm tm;
+	char when[32], span[24], *sp;
 
-	localtime_r(&t, &tm);
+	/* The time of day as the recording's checked labels write it, rounded
+	 * to the second ("?" for a time no recording may hold). */
+	rec_fmt_clock(when, sizeof(when), f->time_unix);
+	sp = strchr(when, ' ');
 	snprintf(w.position, sizeof(w.position), "%s %u/%u%s", f->total ? "totals" : "interval",
 		 (unsigned int)r->m.cur + 1, r->m.nfr, r->m.indexed_all ? "" : "+");
-	strftime(w.date, sizeof(w.date), "%Y-%m-%d", &tm);
-	strftime(w.clock, sizeof(w.clock), "%H:%M:%S", &tm);
-	fmt_span(span, sizeof(span), f->elapsed);
+	snprintf(w.date, sizeof(w.date), "%.*s", sp ? (int)(sp - when) : 0, when);
+	snprintf(w.clock, sizeof(w.clock), "%.15s", sp ? sp + 1 : when);
+	rec_fmt_span(span, sizeof(span), f->elapsed);
 	snprintf(w.elapsed, sizeof(w.elapsed), "+%s", span);
 	snprintf(w.note, sizeof(w.note), "%s",
 		 r->m.cur + 1 == (int)r->m.nfr && !f->total ? (r->m.partial ? "(being written)" : "(the last)") : "");
@@ -203,25 +192,55 @@ static bool at_end(const struct rt *r)
 	return r->m.fr[r->m.cur].total;
 }
 
+/* The recording opened, and the frame --begin names (the one nearest it;
+ * 0 without it) into *first.  0, or -1 (said). */
+static int open_at_begin(struct rt *r, const struct replay_tui_opts *o, int *first)
+{
+	const struct rm_frame *f;
+
+	/* --begin's frame may lie past what is indexed at open. */
+	if (replay_model_open(&r->m, o->path) || (o->begin.set && replay_model_refresh(&r->m) < 0)) {
+		fprintf(stderr, "splittop: %s\n", r->m.err);
+		replay_model_close(&r->m);
+		return -1;
+	}
+	r->m.want = o->want;
+	r->m.want_arg = o->want_arg;
+	f = &r->m.fr[0];
+	*first = !o->begin.set ? 0
+		 : o->begin.clock ? replay_model_find_time(&r->m, replay_clock_at(f->time_unix - f->elapsed,
+										 o->begin.v), false)
+				  : replay_model_find_time(&r->m, o->begin.v, true);
+	return 0;
+}
+
+/* No key: index a slice more, or play on.  Whether the screen changed. */
+static bool idle(struct rt *r, int *err)
+{
+	if (!r->m.indexed_all) {
+		/* A slice at a time: keys still answer within ~20 ms. */
+		*err = replay_model_index(&r->m, RT_INDEX_SLICE) < 0;
+		set_where(r);
+		if (!tui_paused(r->ui) && r->m.cur + 1 < (int)r->m.nfr &&
+		    now_mono() >= r->shown_at + (r->m.fr[r->m.cur + 1].elapsed -
+						 r->m.fr[r->m.cur].elapsed) / tui_speed(r->ui))
+			*err = *err ?: play(r);
+		return true;
+	}
+	if (!tui_paused(r->ui) && !at_end(r) && wait_ms(r) == 0) {
+		*err = play(r);
+		return true;
+	}
+	return false;
+}
+
 int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 {
 	struct rt r;
-	int err = 0, first = 0;
+	int err = 0, first;
 
-	if (replay_model_open(&r.m, o->path)) {
-		fprintf(stderr, "splittop: %s\n", r.m.err);
-		replay_model_close(&r.m);
+	if (open_at_begin(&r, o, &first))
 		return 2;
-	}
-	r.m.want = o->want;
-	r.m.want_arg = o->want_arg;
-	if (o->begin.set) {
-		const struct rm_frame *f = &r.m.fr[0];
-
-		first = o->begin.clock ? replay_model_find_time(&r.m, replay_clock_at(f->time_unix - f->elapsed,
-										      o->begin.v), false)
-				       : replay_model_find_time(&r.m, o->begin.v, true);
-	}
 	r.ui = tui_start(&(struct tui_opts){ .color = o->color, .interval = r.m.interval,
 					    .filter_pid_vm = o->selection, .replay = true });
 	if (!r.ui) {
@@ -253,29 +272,16 @@ int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 			err = jump(&r, tui_jump_text(r.ui));
 			break;
 		case TUI_NEXT_ENABLE:
-			err = enable(&r, 1);
-			break;
 		case TUI_PREV_ENABLE:
-			err = enable(&r, -1);
+			err = enable(&r, ev == TUI_NEXT_ENABLE ? 1 : -1);
 			break;
 		case TUI_PLAY:
 			r.shown_at = now_mono();
 			break;
 		case TUI_NONE:
 		case TUI_INTERVAL:
-			if (!r.m.indexed_all) {
-				/* A slice at a time: keys still answer within ~20 ms. */
-				err = replay_model_index(&r.m, RT_INDEX_SLICE) < 0;
-				set_where(&r);
-				if (!tui_paused(r.ui) && r.m.cur + 1 < (int)r.m.nfr &&
-				    now_mono() >= r.shown_at + (r.m.fr[r.m.cur + 1].elapsed -
-								r.m.fr[r.m.cur].elapsed) / tui_speed(r.ui))
-					err = err ?: play(&r);
-			} else if (!tui_paused(r.ui) && !at_end(&r) && wait_ms(&r) == 0) {
-				err = play(&r);
-			} else {
+			if (!idle(&r, &err))
 				continue;
-			}
 			break;
 		}
 		if (!err)

@@ -737,6 +737,7 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 	const struct vm_counters *c = in->totals ? &in->e->now : d;
 	const struct vcpu_counts *rows = in->totals ? in->e->vcpus.now : in->vdelta;
 	unsigned int v, k, nv = in->e->gauges.vcpus, nrows = in->e->vcpus.n;
+	static const __u64 none[FAULT_CLASSES];
 	char cell[FAULT_CLASSES + 1][24], label[16];
 	uint64_t tot;
 	int err;
@@ -746,8 +747,11 @@ static int detail_faults(const struct detail_input *in, const struct vm_counters
 		  "4k_wp", "other", "all");
 	if (!in->avail->faults)
 		return err ?: add(l, VS_DIM, "  unavailable on this kernel (see --list-sources)");
-	for (v = 0; v <= nrows && !err; v++) {
-		const __u64 *f = v == 0 ? c->faults : rows[v - 1].faults;
+	/* A row for every online vCPU, zeros for one with no row yet (no slot,
+	 * or nothing counted), as JSON and OpenMetrics write it: what a replay
+	 * of the JSON shows too. */
+	for (v = 0; v <= (nrows > nv ? nrows : nv) && !err; v++) {
+		const __u64 *f = v == 0 ? c->faults : v <= nrows ? rows[v - 1].faults : none;
 		bool any;
 
 		if (v > 0) {

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 
 from harness import DIRTYVM, OUT, ROOT, SPLITTOP, mem, run, vm_test
 
@@ -98,6 +99,11 @@ def test_replay_refuses_what_it_cannot_read():
     with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
         lines = f.read().splitlines(keepends=True)
     host = lines[0]
+
+    def at(line, t):
+        """line with its time_unix_s written t."""
+        i, j = line.index('"time_unix_s":') + 14, line.index(',"elapsed_s"')
+        return line[:i] + t + line[j:]
     newer = host.replace('"format":1', '"format":2')
     assert newer != host
     cases = {
@@ -111,6 +117,18 @@ def test_replay_refuses_what_it_cannot_read():
         "two.json": (host + host, ":2: a second host line (two recordings in one file?)"),
         "unknown.json": (host + '{"type":"summary"}\n', ":2: a line of unknown type"),
         "notcount.json": (host + lines[1].replace('"faults":', '"faults":-', 1), ":2: faults is not a count"),
+        # Numbers past what they mean: never a time shown or written.
+        "inf.json": (host + lines[1] + at(lines[2], "1e400"), ":3: time_unix_s: not a finite number"),
+        "2pow64.json": (host + at(lines[1], "18446744073709551616"), ":2: time_unix_s: beyond year 9999"),
+        "negative.json": (host + at(lines[1], "-1"), ":2: time_unix_s: negative"),
+        "elapsed.json": (host + lines[1].replace('"elapsed_s":1.061', '"elapsed_s":-1.061'),
+                         ":2: elapsed_s: negative"),
+        "2pow63.json": (host + lines[1].replace('"faults":', '"faults":9223372036854775808,"was":', 1),
+                        ":2: faults is not a count"),
+        "vcpus.json": (host + lines[1].replace('"vcpus":2', '"vcpus":65537', 1),
+                       ":2: vcpus: more than a VM can have"),
+        "interval.json": (host.replace('"interval_s":1', '"interval_s":1e400') + lines[1],
+                          ":1: interval_s: not an interval splittop takes (0.01..86400 s)"),
     }
     with tempfile.TemporaryDirectory(prefix="splittop-badrec.") as d:
         for name, (text, why) in cases.items():
@@ -137,6 +155,120 @@ def test_replay_refuses_what_it_cannot_read():
         assert p.stderr == ("splittop: --replay %s:4: the last line is incomplete (a recording still being "
                             "written, or cut short): replayed up to line 3\n" % path), p.stderr
         assert p.stdout.count("\n") == 1 + sum(l.count('"pid":') for l in lines[1:3]), p.stdout
+
+
+def test_replay_refuses_a_long_line_from_a_pipe_in_bounded_memory():
+    """1 GiB without a newline from a pipe: refused (exit 2, line 1) as soon
+    as the 64 MiB a line may have are read, not after the whole line: the
+    child's peak RSS stays near 64 MiB (it was 1 GiB: getline() read the
+    line whole before the check)."""
+    p = subprocess.Popen([SPLITTOP, "--replay", "/dev/stdin", "--csv"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    chunk = b"x" * (1 << 20)
+
+    def writer():
+        try:
+            for _ in range(1024):
+                p.stdin.write(chunk)
+            p.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass    # splittop stopped reading: what is tested
+    w = threading.Thread(target=writer)
+    watchdog = threading.Timer(60, p.kill)
+    w.start()
+    watchdog.start()
+    try:
+        _, status, usage = os.wait4(p.pid, 0)
+    finally:
+        watchdog.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    w.join()
+    err = p.stderr.read().decode()
+    assert (p.returncode, err) == (2, "splittop: --replay /dev/stdin:1: a line longer than any recording "
+                                      "has\n"), (p.returncode, err)
+    assert usage.ru_maxrss < 96 * 1024, "peak RSS %d KiB" % usage.ru_maxrss
+    # The view's index (its model, as golden_replay drives it) reads a file
+    # so too: 80 MiB without a newline after the host line.
+    with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
+        host = f.readline()
+    with tempfile.NamedTemporaryFile("w", prefix="splittop-longline.", suffix=".json") as f:
+        # In pieces: a child's peak RSS counts this process's until its exec.
+        f.write(host)
+        for _ in range(80):
+            f.write("x" * (1 << 20))
+        f.flush()
+        q = subprocess.Popen([GOLDEN_REPLAY, "view-json", f.name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(q.pid, 0)
+        err = q.stderr.read().decode()
+        assert (os.waitstatus_to_exitcode(status), err) == (2, "splittop: --replay %s:2: a line longer than any "
+                                                               "recording has\n" % f.name), err
+        assert usage.ru_maxrss < 96 * 1024, "view: peak RSS %d KiB" % usage.ru_maxrss
+
+
+# Real frames come a few ms after each whole second, by a few ms more or
+# less each time (tests/unit/test_replay.c's late[]).
+LATE = (4, 5, 3, 2, 6, 4, 5, 3, 4, 6, 5, 4, 3, 6, 5, 4, 3, 2, 1, 4)
+LATE_START = 1795768000.6
+
+
+def late_recording(path):
+    """A recording of len(LATE) intervals, interval k at k s + LATE[k-1] ms
+    (unix time LATE_START + that), then the run's totals: the golden
+    stock-kernel recording's host line, its second interval's VM in each,
+    its totals line."""
+    with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
+        lines = f.read().splitlines()
+
+    def at(line, elapsed):
+        o = json.loads(line)
+        o["time_unix_s"], o["elapsed_s"] = round(LATE_START + elapsed, 3), round(elapsed, 3)
+        return json.dumps(o, separators=(",", ":"))
+    frames = [at(lines[2], k + 1 + ms / 1000) for k, ms in enumerate(LATE)]
+    frames.append(at(lines[-1], len(LATE) + LATE[-1] / 1000 + 0.005))
+    with open(path, "w") as f:
+        f.write("\n".join([lines[0]] + frames) + "\n")
+    return [json.loads(l)["elapsed_s"] for l in frames[:-1]]
+
+
+def test_replay_slices_at_the_nearest_frame():
+    """--begin and --end take the frame nearest the time asked (to the
+    millisecond; a tie, the later), on frames a few ms late as real ones
+    are: --end 2 keeps the frame labelled +2.0s (2.005 s), --begin 4.004
+    starts at 4.002 s; a time of day keeps the frame the view labels with
+    it (rounded); past the end, the last interval.  JSON alike, the
+    frames held for --begin included."""
+    import time as _time
+    with tempfile.TemporaryDirectory(prefix="splittop-late.") as d:
+        js = os.path.join(d, "late.jsonl")
+        elapsed = late_recording(js)
+
+        def frames(*args):
+            p = replay(js, "--csv", *args)
+            assert p.returncode == 0 and p.stderr == "", p.stderr
+            rows = [l.split(",") for l in p.stdout.splitlines()[1:]]
+            return [float(r[1]) for r in rows if r[2] == "interval"], sum(r[2] == "total" for r in rows)
+        assert frames("--end", "2") == (elapsed[:2], 0), frames("--end", "2")
+        assert frames("--begin", "4.004", "--end", "6")[0] == elapsed[3:6]
+        # Halfway between 4.002 and 5.006: the later, for either bound.
+        assert frames("--begin", "4.504")[0][0] == elapsed[4] == 5.006
+        assert frames("--end", "4.504")[0][-1] == elapsed[4]
+        assert frames("--begin", "4.503", "--end", "4.503")[0] == [elapsed[3]]
+        # Before the first frame, the first; past the last, the last interval
+        # (and the run's totals, without --end).
+        assert frames("--end", "0.2") == ([elapsed[0]], 0)
+        assert frames("--begin", "1h") == ([elapsed[-1]], 1)
+        # A time of day: 1795768003 is 0.395 s after interval 2 (its unix
+        # time ...002.605) and 0.603 s before interval 3: interval 2, which
+        # the view labels with that second.
+        clock = _time.strftime("%H:%M:%S", _time.localtime(1795768003))
+        assert frames("--begin", clock, "--end", clock)[0] == [elapsed[1]], clock
+        # JSON: the lines themselves, the first held until the next told.
+        with open(js) as f:
+            lines = f.read().splitlines(keepends=True)
+        p = replay(js, "--json", "--begin", "4.004", "--end", "6")
+        assert p.returncode == 0 and p.stdout == "".join([lines[0]] + lines[4:7]), p.stdout[:300]
+        p = replay(js, "--json", "--begin", "18.6")
+        assert p.stdout == "".join([lines[0]] + lines[19:]), p.stdout[:300]
 
 
 def test_replay_usage_errors():
@@ -175,8 +307,9 @@ def test_replay_slices_by_time():
     p = replay(js, "--csv", "--begin", clock)
     want = [header] + [",".join(r) for r in rows if r[2] == "total" or float(r[0]) >= int(t1)]
     assert p.returncode == 0 and p.stdout.splitlines() == want, (clock, p.stdout)
+    # The frame nearest 0.5 s is the first (1.061 s): the host line and it.
     p = replay(js, "--json", "--end", "0.5")
-    assert p.stdout.count("\n") == 1, p.stdout   # the host line alone
+    assert p.stdout.count("\n") == 2 and '"elapsed_s":1.061,' in p.stdout.splitlines()[1], p.stdout
     for args, why in ((["--begin", "5m1h"], "invalid --begin '5m1h': expected a span (90, 5m, 1h30m) or a time "
                                             "of day (14:05, 14:05:30)"),
                       (["--begin", "60", "--end", "30"], "--begin is after --end")):

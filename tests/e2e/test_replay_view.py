@@ -115,10 +115,12 @@ def test_replay_view_every_key_on_a_golden_recording():
         s = t.wait(lambda s: "[PLAY x4]" in head(s) or at(n, n, "total")(s), "four times faster", timeout=10)
         s = t.wait(at(n, n, "total"), "playing to the end", timeout=10)
         assert "[PAUSED]" in head(s), head(s)
-        # Go to: from the first interval (+1.1 s) by +2s: the first at 3.1 s or later.
+        # Go to the frame nearest: from the first interval (1.061 s) by +2s,
+        # 3.004 s; by -1s from there, 2.005 s; 4 s from the start, 4.004 s;
+        # past the end, the last frame.
         t.keys("[")
         t.wait(at(1, n), "the first")
-        for text, want in (("+2s", 4), ("-1s", 3), ("4", 4), ("1h", n)):
+        for text, want in (("+2s", 3), ("-1s", 2), ("4", 4), ("1h", n)):
             t.keys("g")
             t.wait(lambda s: "go to (" in s.splitlines()[-1], "the go-to prompt")
             t.tmux("send-keys", "-t", "t", "-l", "--", text) if text[0] == "-" else t.keys(text)
@@ -358,6 +360,90 @@ def test_replay_view_of_a_real_run_shows_its_frames():
             t.close()
 
 
+def test_replay_view_goes_to_the_nearest_frame():
+    """g and --begin take the frame nearest the time asked, on frames a few
+    ms late as real ones are (test_replay's late recording): --begin 6 is
+    interval 6 (6.004 s), g -2s from it interval 4 (4.002 s, not 5), g +5s
+    from interval 14 (14.006 s) interval 19 (19.001 s, not 20), each
+    labelled with the time asked; a time of day, the frame the header
+    labels with it (to the nearest second)."""
+    from test_replay import late_recording
+    with tempfile.TemporaryDirectory(prefix="splittop-late.") as d:
+        js = os.path.join(d, "late.jsonl")
+        n = len(late_recording(js)) + 1
+        t = replay_term(js, "--begin", "6", width=120)
+        try:
+            s = t.wait(at(6, n), "--begin 6: interval 6")
+            assert "  +6.0s" in head(s), head(s)
+            for text, want, label in (("-2s", 4, "+4.0s"), ("14", 14, "+14.0s"), ("+5s", 19, "+19.0s")):
+                t.keys("g")
+                t.wait(lambda s: "go to (" in s.splitlines()[-1], "the go-to prompt")
+                t.tmux("send-keys", "-t", "t", "-l", "--", text)
+                t.keys("Enter")
+                s = t.wait(at(want, n), "g %s: interval %d" % (text, want))
+                assert "  %s" % label in head(s), head(s)
+            clock = time.strftime("%H:%M:%S", time.localtime(1795768003))
+            t.keys("g", clock, "Enter")
+            s = t.wait(at(2, n), "g %s: interval 2 (0.395 s before it)" % clock)
+            assert " %s  +2.0s" % clock in head(s), head(s)
+            t.keys("q")
+            assert t.exit_status() == 0
+        finally:
+            t.close()
+
+
+def rec_hex(s):
+    return "x" + s.encode().hex()
+
+
+def synthetic_rec(frames, vcpus=2):
+    """A SPLITTOP_RECORD recording (record.c's format) of one VM: frames is
+    [(scope, elapsed, {vcpu: nonpresent faults so far})]; the VM's totals
+    are its vCPUs' sum, a vCPU missing from the dict has no row yet."""
+    out = ["host %s %s %s %s" % ((1.0).hex(), rec_hex("6.1.0-synthetic"), rec_hex("tdp"), rec_hex("Y"))]
+    prev = {}
+    for scope, elapsed, now in frames:
+        out.append("frame %s %s %s 0 0 0 0 0 11111000 0 0" % (scope, (1795768000.0 + elapsed).hex(),
+                                                              elapsed.hex()))
+        out.append("vm 4242 1 %s" % rec_hex("idle"))
+        for which, counts in (("now", now), ("prev", prev)):
+            if counts:
+                out.append("%s faults 1=%d" % (which, sum(counts.values())))
+                out.append("%s vcpu_faults %s" % (which, " ".join("%d=%d" % (4 * v + 1, n)
+                                                                  for v, n in sorted(counts.items()))))
+        out.append("gauges %d 16384 0 16384 0 0 0" % vcpus + " 0 0" * 5 + " -1" + " 0 0" * 5)
+        out += ["max 0 0 0", "end"]
+        prev = now
+    return "\n".join(out) + "\n"
+
+
+def test_replay_view_model_of_an_idle_vcpu():
+    """An interval in which a VM's second vCPU has no row yet (no slot, or
+    nothing counted): its JSON has a row of zeros for it, as for any online
+    vCPU, and the replay's model of each frame (detail pane included) is the
+    live view's, the idle vCPU's row of zeros on both sides."""
+    rec = synthetic_rec([("interval", 1.004, {0: 10}), ("interval", 2.005, {0: 25, 1: 5}),
+                         ("interval", 3.003, {0: 35, 1: 5}), ("total", 3.01, {0: 35, 1: 5})])
+    with tempfile.TemporaryDirectory(prefix="splittop-idle.") as d:
+        path, js = os.path.join(d, "idle.rec"), os.path.join(d, "idle.jsonl")
+        with open(path, "w") as f:
+            f.write(rec)
+        p = run([GOLDEN_REPLAY, "json", path], timeout=60)
+        assert p.returncode == 0, p.stderr
+        with open(js, "w") as f:
+            f.write(p.stdout)
+        first = json.loads(p.stdout.splitlines()[1])["vms"][0]["detail"]["vcpus"]
+        assert [v["vcpu"] for v in first] == [0, 1] and first[1]["faults_nonpresent"] == 0, first
+        live = run([GOLDEN_REPLAY, "view-ms", path], timeout=60)
+        replayed = run([GOLDEN_REPLAY, "view-json", js], timeout=60)
+        assert live.returncode == 0 and replayed.returncode == 0, live.stderr + replayed.stderr
+        for i, (a, b) in enumerate(zip(replayed.stdout.splitlines(), live.stdout.splitlines())):
+            assert a == b, "line %d:\n  replay    %s\n  live view %s" % (i + 1, a, b)
+        assert replayed.stdout == live.stdout
+        frame1 = live.stdout.split(" frame, dt ")[1]
+        assert "|  vCPU 1                    0          0          0          0          0" in frame1, frame1
+
+
 def test_replay_view_follows_a_recording_being_written():
     """A recording cut in its third line (still being written): the view
     has its two frames, plays past the end into what is appended."""
@@ -421,6 +507,15 @@ def test_replay_view_refuses_what_it_cannot_read():
         "empty.json": ("", ": empty: not a splittop recording"),
         "cut.json": (host + lines[1][:200] + "\n" + lines[2], ":2: not JSON: "),
         "notcount.json": (host + lines[1] + lines[2].replace('"faults":', '"faults":-', 1), ":3: faults: not a count"),
+        # Never a time the header cannot show: refused as the file is indexed.
+        "inf.json": (host + lines[1] + lines[2].replace('"time_unix_s":1795768474.016', '"time_unix_s":1e400'),
+                     ":3: time_unix_s: not a finite number"),
+        "2pow64.json": (host + lines[1].replace('"time_unix_s":1795768473.072', '"time_unix_s":18446744073709551616'),
+                        ":2: time_unix_s: beyond year 9999"),
+        "negative.json": (host + lines[1].replace('"time_unix_s":1795768473.072', '"time_unix_s":-1'),
+                          ":2: time_unix_s: negative"),
+        "vcpus.json": (host + lines[1].replace('"vcpus":2', '"vcpus":4294967296', 1) + lines[2],
+                       ":2: vcpus: more than a VM can have"),
         "dir": (None, ": not a file"),
         "fifo": (None, ": a pipe: the live view moves back and forth in a file"),
     }

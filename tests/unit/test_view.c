@@ -492,6 +492,38 @@ static void test_detail(void)
 	vcpu_rows_free(&e.vcpus);
 }
 
+/* Two online vCPUs, the second with no row of its own yet (no slot, or
+ * nothing counted: JSON writes it as zeros, and a replay reads that back
+ * as a row): the pane shows it all the same, zeros, rates and totals. */
+static void test_detail_idle_vcpu(void)
+{
+	struct avail a = { .faults = 1 };
+	struct vm_entry e = entry(7, "idle", 30, 10);
+	struct view_lines l = { 0 };
+	struct snapshot s = { 0 };
+	struct view_row r;
+	struct detail_input in;
+
+	CHECK(!vcpu_rows_reserve(&e.vcpus, 1), "one vCPU row");
+	e.vcpus.now[0].faults[FAULT_NONPRESENT] = 30;
+	e.vcpus.prev[0].faults[FAULT_NONPRESENT] = 10;
+	rows_of(&e, 1, &a, 1.0, &s, &r);
+	in = (struct detail_input){ .e = &e, .delta = &s.vms[0].delta, .vdelta = s.vms[0].vdelta, .row = &r,
+				    .avail = &a, .dt = 1.0, .width = 80 };
+	CHECK(!view_detail(&in, &l), "detail builds");
+	CHECK(has_line(&l, "  vCPU 0                    0         20          0          0         20") &&
+	      has_line(&l, "  vCPU 1                    0          0          0          0          0"),
+	      "the idle vCPU's row: zeros");
+	view_lines_free(&l);
+	in.totals = true;
+	CHECK(!view_detail(&in, &l), "detail builds with totals");
+	CHECK(has_line(&l, "  vCPU 1                    0          0          0          0          0") &&
+	      !has_line(&l, "vCPU 2"), "its totals: zeros; no row past the VM's vCPUs");
+	view_lines_free(&l);
+	snapshot_free(&s);
+	vcpu_rows_free(&e.vcpus);
+}
+
 static const char *header(const struct view_header *h, unsigned int width)
 {
 	static char buf[512];
@@ -722,6 +754,7 @@ int main(void)
 	test_history();
 	test_rows();
 	test_detail();
+	test_detail_idle_vcpu();
 	test_wide();
 	test_keys();
 	test_sources_wrap();
