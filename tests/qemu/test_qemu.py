@@ -81,6 +81,20 @@ def source(run):
     return vms["migrant"], intervals, total["self"]
 
 
+def huge_wp_after_logging(t, iv):
+    """Write faults on huge mappings once logging stopped (issue 33): from
+    6.13 KVM rebuilds them in place, write-protected, and the resumed
+    source's first write to each is one (6.1 zaps them: none).  At most one
+    per huge mapping KVM holds with logging off (its own gauges); every
+    other such fault is the demotion of the race at logging's start."""
+    after = [v for i, v in enumerate(iv) if v["dirty_logging"] == 0 and any(w["dirty_logging"] for w in iv[:i])]
+    bound = max([v["pages_2m"] + v["pages_1g"] for v in after] or [0])
+    extra = sum(v["faults_huge_wp"] for v in after)
+    assert 0 <= extra <= bound, ("huge write-protect faults after logging", extra, bound, t)
+    assert t["faults_huge_wp"] - extra == t["demotions_2m"] + t["demotions_1g"], ("the others: demotions", extra, t)
+    return extra
+
+
 def check_common(run):
     assert results()[("MIGRATION", run.split("-")[0])][0] == "completed", results()
     t, iv, self = source(run)
@@ -94,7 +108,8 @@ def check_common(run):
     # but for a write that reaches a huge mapping KVM maps read-only before
     # the enabling ioctl has split it (logging is on from the memslot swap,
     # the split comes after): that fault demotes the mapping, one for one.
-    assert t["faults_4k_wp"] > 1000 and t["faults_huge_wp"] == t["demotions_2m"], t
+    assert t["faults_4k_wp"] > 1000, t
+    huge_wp_after_logging(t, iv)
     # hugetlbfs: mapped with 2 MiB pages, every one split when logging began.
     runs = [k for k, _ in itertools.groupby((v["dirty_logging"], v["pages_2m"]) for v in iv)]
     before = [p for d, p in runs if d == 0 and p]
@@ -173,7 +188,8 @@ def test_qemu_1g_backed_guest_splits_its_1g_page():
     assert huge_1g == 1, ("one 1 GiB mapping before logging", runs)
     assert t["splits_1g"] == huge_1g and t["splits_2m"] == 512 * huge_1g + huge_2m, (t, runs)
     assert t["splits_eager"] == t["splits_1g"] + t["splits_2m"] and t["split_errors"] == 0, t
-    assert t["demotions_1g"] == t["demotions_2m"] == 0 and t["faults_huge_wp"] == 0, t
+    assert t["demotions_1g"] == t["demotions_2m"] == 0, t
+    huge_wp_after_logging(t, iv)
     d = t["detail"]["dirty_log"]
     assert d["clear"]["splits"] == t["splits_eager"] and d["clear"]["count"] >= 1, d
     assert any(dl == 1 and g == 0 for dl, g, _ in runs), ("pages_1g falls to 0 while logging", runs)
