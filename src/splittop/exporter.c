@@ -142,22 +142,27 @@ static bool client_cert_ok(struct MHD_Connection *c, bool required)
 	return gnutls_certificate_verify_peers(s, &purpose, 1, &status) == 0 && status == 0;
 }
 
-/* libmicrohttpd 0.9.76 and later deprecate these for _password3; Debian 12 has 0.9.75. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* Our own reading of the header, not MHD_basic_auth_get_username_password:
+ * that one takes the scheme only as "Basic " and cuts the password at a NUL. */
 static enum auth_result basic_auth_of(struct basic_auth *b, struct MHD_Connection *c)
 {
-	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-	enum auth_result r = user && pass ? basic_auth_check(b, user, pass, now_mono()) : AUTH_DENIED;
+	static const char name[] = MHD_HTTP_HEADER_AUTHORIZATION;
+	struct basic_creds cr;
+	enum auth_result r;
+	const char *v;
+	size_t len;
 
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
-	}
-	MHD_free(user);
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, name, sizeof(name) - 1, &v, &len) != MHD_YES ||
+	    basic_creds_parse(v, len, &cr))
+		return AUTH_DENIED;
+	r = basic_auth_check(b, &cr, now_mono());
+	basic_creds_free(&cr);
 	return r;
 }
 
+/* libmicrohttpd 0.9.76 and later deprecate this for _required_response3; Debian 12 has 0.9.75. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 /* 401 with the challenge that makes a client send its user and password. */
 static enum MHD_Result challenge(struct MHD_Connection *c, struct MHD_Response *r)
 {

@@ -440,6 +440,36 @@ def test_plain_http_to_tls_gets_nothing_and_the_server_goes_on():
         assert denied[401] >= 7, denied
 
 
+def test_basic_auth_as_rfc_7617():
+    """The scheme in any case; the credentials compared as bytes, all of
+    them; base64 with its padding.  Before (issue 35): 'basic' got 401, and
+    a password with a NUL and more after it got 200 (cut at the NUL)."""
+    port = free_port()
+    b64 = lambda raw: base64.b64encode(raw).decode()
+    want = {"basic " + b64(b"prom:s3cret"): 200, "BASIC " + b64(b"prom:s3cret"): 200,
+            "Basic " + b64(b"prom:s3cret\0junk"): 401, "Basic " + b64(b"prom:s3cret\0"): 401,
+            "Basic " + b64(b"prom\0:s3cret"): 401, "Basic " + b64(b"prom:s3cret").rstrip("="): 401}
+    with tempfile.TemporaryDirectory(prefix="splittop-rfc7617.") as d:
+        web = os.path.join(d, "web.yml")
+        with open(web, "w") as f:
+            f.write("basic_auth_users:\n  prom: %s\n" % bcrypt("s3cret"))
+        sp = spawn([SPLITTOP, "--listen", "127.0.0.1:%d" % port, "--web-config", web], stdout=subprocess.DEVNULL)
+        url = "http://127.0.0.1:%d/metrics" % port
+
+        def status(value):
+            try:
+                return 200 if "splittop_self_" in get(url, {"Authorization": value})[0] else 0
+            except urllib.error.HTTPError as e:
+                return e.code
+        try:
+            wait(lambda: status("Basic " + b64(b"prom:s3cret")) == 200, "the endpoint to answer", 60)
+            got = {value: status(value) for value in want}
+        finally:
+            rc, _, err = stop(sp)
+        assert rc == 0, err
+    assert got == want, got
+
+
 def test_client_certificate_required():
     """client_auth_type RequireAndVerifyClientCert: curl with the CA's
     client certificate gets the series; without one, with one from another
