@@ -83,7 +83,8 @@ SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
-	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(if $(STATIC),,$(OUT)/tests/test_web_config)
+	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(if $(STATIC),,$(OUT)/tests/test_web_config) \
+	      $(OUT)/tests/test_conn_gate
 
 .DELETE_ON_ERROR:
 .PHONY: matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
@@ -163,6 +164,11 @@ $(OUT)/tests/test_web_config: tests/unit/test_web_config.c $(OUT)/obj/splittop/w
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) $(LIBS_HTTP) -lpthread
+
+$(OUT)/tests/test_conn_gate: tests/unit/test_conn_gate.c $(OUT)/obj/splittop/conn_gate.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) -lpthread
 
 $(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splittop/sources.o \
 		$(OUT)/splittop.skel.h
