@@ -76,7 +76,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c \
-		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
+		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/replay_model.c src/splittop/replay_tui.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
@@ -240,7 +240,7 @@ $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.
 
 # --listen's server, the real one, fed raw requests over loopback.
 $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name basic_auth web_config)
+		snapshot vm_table vm_name basic_auth web_config conn_gate)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
