@@ -82,7 +82,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
-		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c \
+		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
 		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
@@ -90,7 +90,7 @@ SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
-	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay \
+	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay $(OUT)/tests/test_conn_gate \
 	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
@@ -178,6 +178,11 @@ $(OUT)/tests/test_web_config: tests/unit/test_web_config.c $(OUT)/obj/splittop/w
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) $(LIBS_HTTP) -lpthread
 
+$(OUT)/tests/test_conn_gate: tests/unit/test_conn_gate.c $(OUT)/obj/splittop/conn_gate.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) -lpthread
+
 $(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splittop/sources.o \
 		$(OUT)/splittop.skel.h
 	$(call msg,CC,$@)
@@ -253,7 +258,7 @@ $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.
 
 # --listen's server, the real one, fed raw requests over loopback.
 $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name text basic_auth web_config)
+		snapshot vm_table vm_name text basic_auth web_config conn_gate)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread

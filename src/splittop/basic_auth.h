@@ -24,13 +24,31 @@ enum auth_result {
 	AUTH_BUSY,		/* not checked: bcrypt's budget is spent; try again in a second */
 };
 
+/* The credentials of an Authorization header's value, as RFC 7617 has
+ * them: the scheme "Basic" in any case, spaces, the base64 (RFC 4648, with
+ * its padding) of user:password.  user and pass point into buf, each ended
+ * by a NUL, and either may hold NUL bytes of its own: their lengths say
+ * where they end. */
+struct basic_creds {
+	char *buf;
+	const char *user, *pass;
+	size_t user_len, pass_len;
+};
+
+/* 0, or -1: not Basic credentials (or ENOMEM).  value: len bytes. */
+int basic_creds_parse(const char *value, size_t len, struct basic_creds *c);
+
+/* Wipe the decoded password and free it. */
+void basic_creds_free(struct basic_creds *c);
+
 /* users: at least one (copied).  NULL on ENOMEM. */
 struct basic_auth *basic_auth_new(const struct web_user *users, unsigned int n);
 
-/* Whether user and pass match, at now (CLOCK_MONOTONIC seconds: the budget's
- * clock).  An unknown user costs a bcrypt too, so that the time taken does
- * not tell which users exist.  Thread-safe. */
-enum auth_result basic_auth_check(struct basic_auth *b, const char *user, const char *pass, double now);
+/* Whether user and pass (compared as bytes, all of their lengths) match,
+ * at now (CLOCK_MONOTONIC seconds: the budget's clock).  An unknown user
+ * costs a bcrypt too, so that the time taken does not tell which users
+ * exist.  Thread-safe. */
+enum auth_result basic_auth_check(struct basic_auth *b, const struct basic_creds *c, double now);
 
 void basic_auth_free(struct basic_auth *b);
 

@@ -40,6 +40,7 @@ void web_config_free(struct web_config *wc)
 #else
 
 #include "basic_auth.h"
+#include "conn_gate.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -48,6 +49,8 @@ void web_config_free(struct web_config *wc)
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,8 +74,14 @@ static double now_mono(void)
 
 struct exporter {
 	struct MHD_Daemon *d;
+	struct gate *gate;		/* who may connect, and until when */
 	struct basic_auth *auth;	/* basic_auth_users, if any */
 	enum client_auth client_auth;
+	/* The reaper, which cuts connections past their deadline. */
+	pthread_t reaper;
+	bool reaping, stopping;		/* stopping: under reap_lock */
+	pthread_mutex_t reap_lock;
+	pthread_cond_t reap_cond;
 	pthread_mutex_t lock;
 	/* Guarded by lock: what a scrape gets. */
 	char *text[2];		/* [1]: OpenMetrics, [0]: the older text format */
@@ -142,22 +151,27 @@ static bool client_cert_ok(struct MHD_Connection *c, bool required)
 	return gnutls_certificate_verify_peers(s, &purpose, 1, &status) == 0 && status == 0;
 }
 
-/* libmicrohttpd 0.9.76 and later deprecate these for _password3; Debian 12 has 0.9.75. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* Our own reading of the header, not MHD_basic_auth_get_username_password:
+ * that one takes the scheme only as "Basic " and cuts the password at a NUL. */
 static enum auth_result basic_auth_of(struct basic_auth *b, struct MHD_Connection *c)
 {
-	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-	enum auth_result r = user && pass ? basic_auth_check(b, user, pass, now_mono()) : AUTH_DENIED;
+	static const char name[] = MHD_HTTP_HEADER_AUTHORIZATION;
+	struct basic_creds cr;
+	enum auth_result r;
+	const char *v;
+	size_t len;
 
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
-	}
-	MHD_free(user);
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, name, sizeof(name) - 1, &v, &len) != MHD_YES ||
+	    basic_creds_parse(v, len, &cr))
+		return AUTH_DENIED;
+	r = basic_auth_check(b, &cr, now_mono());
+	basic_creds_free(&cr);
 	return r;
 }
 
+/* libmicrohttpd 0.9.76 and later deprecate this for _required_response3; Debian 12 has 0.9.75. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 /* 401 with the challenge that makes a client send its user and password. */
 static enum MHD_Result challenge(struct MHD_Connection *c, struct MHD_Response *r)
 {
@@ -172,20 +186,35 @@ static enum MHD_Result retry_later(struct MHD_Connection *c, struct MHD_Response
 	return MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
 }
 
+/* The gate's handle of c (conn_gate.h), set when it connected. */
+static struct gate_conn *gate_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_len, void **state)
 {
 	struct exporter *x = cls;
-	bool om;
+	bool om, cert_ok;
+	enum auth_result auth;
 	char *body;
 	size_t len;
 
 	(void)version; (void)upload; (void)upload_len; (void)state;
 	/* Who asks, before what is asked: a stranger learns nothing, not even a 404. */
-	if (x->client_auth != CLIENT_AUTH_NONE && !client_cert_ok(c, x->client_auth == CLIENT_AUTH_REQUIRE))
+	cert_ok = x->client_auth == CLIENT_AUTH_NONE || client_cert_ok(c, x->client_auth == CLIENT_AUTH_REQUIRE);
+	auth = !cert_ok ? AUTH_DENIED : x->auth ? basic_auth_of(x->auth, c) : AUTH_OK;
+	/* One that passed is a scraper: never displaced, and its time from now on
+	 * is a response's (after which libmicrohttpd 0.9.75 closes the
+	 * connection: it does so when the reply is queued in this first call). */
+	gate_request(x->gate, gate_conn_of(c), auth == AUTH_OK, now_mono());
+	if (!cert_ok)
 		return reply_text(c, MHD_HTTP_FORBIDDEN, "splittop: a client certificate that the CA signed is needed\n",
 				  NULL);
-	switch (x->auth ? basic_auth_of(x->auth, c) : AUTH_OK) {
+	switch (auth) {
 	case AUTH_OK:
 		break;
 	case AUTH_BUSY:
@@ -210,6 +239,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!body)
 		return MHD_NO;
 	return reply(c, MHD_HTTP_OK, om ? OM_CONTENT_TYPE : PROM_CONTENT_TYPE, body, len);
+}
+
+/* The gate's hooks into libmicrohttpd, all called from its thread. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct exporter *x = cls;
+
+	return gate_admit(x->gate, sa, len, now_mono()) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct exporter *x = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		gate_closed(x->gate, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	*socket_context = ci ? gate_opened(x->gate, ci->connect_fd) : NULL;
+	/* Not one the gate admitted (it was cut while pending): no place for it. */
+	if (ci && !*socket_context)
+		shutdown(ci->connect_fd, SHUT_RDWR);
 }
 
 /* Render both formats and swap them in.  0 or -ENOMEM. */
@@ -244,9 +299,8 @@ static int publish(struct exporter *x, const struct om_vm *vms, unsigned int n, 
 	return 0;
 }
 
-#define EXPORTER_CONNECTIONS	256u	/* all clients together */
-#define EXPORTER_PER_CLIENT	8u	/* one source address */
 #define EXPORTER_IDLE_S		5u	/* a connection silent this long is closed */
+#define REAP_EVERY_NS		100000000L	/* deadlines kept to 0.1 s */
 
 /* The daemon's options: the limits, and TLS where the web config has it. */
 static void daemon_options(struct MHD_OptionItem *o, int fd, const struct web_config *wc)
@@ -254,15 +308,14 @@ static void daemon_options(struct MHD_OptionItem *o, int fd, const struct web_co
 	unsigned int n = 0;
 
 	/*
-	 * No one client can starve the others: a source address gets at most
-	 * PER_CLIENT connections (the rest are closed at once), a connection
-	 * that sends nothing for IDLE_S seconds is closed, and all together
-	 * take at most CONNECTIONS, more than a fleet's few Prometheus servers
-	 * ever open.
+	 * The gate (conn_gate.h) limits connections per address, per network
+	 * and in all, and closes those past their deadline; libmicrohttpd's
+	 * own limit is the gate's slots, never reached first, so that it never
+	 * stops accepting (a scraper would wait in the backlog).  IDLE_S
+	 * still closes a connection that stalls sooner.
 	 */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, EXPORTER_CONNECTIONS, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, EXPORTER_PER_CLIENT, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, GATE_SLOTS, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, EXPORTER_IDLE_S, NULL };
 	if (wc && wc->tls) {
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
@@ -275,32 +328,101 @@ static void daemon_options(struct MHD_OptionItem *o, int fd, const struct web_co
 	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 }
 
+/* shutdown(2), not close(2): the socket stays libmicrohttpd's, which sees
+ * it end and closes it (conn_gate.h: under the gate's lock). */
+static void cut_socket(int fd)
+{
+	shutdown(fd, SHUT_RDWR);
+}
+
+/* Cut the connections past their deadline, until exporter_stop. */
+static void *reap(void *arg)
+{
+	struct exporter *x = arg;
+	struct timespec at;
+
+	pthread_mutex_lock(&x->reap_lock);
+	while (!x->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_nsec += REAP_EVERY_NS;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&x->reap_cond, &x->reap_lock, &at);
+		if (!x->stopping)
+			gate_expire(x->gate, now_mono());
+	}
+	pthread_mutex_unlock(&x->reap_lock);
+	return NULL;
+}
+
+/* The gate and its reaper.  0 or -errno. */
+static int start_gate(struct exporter *x)
+{
+	pthread_condattr_t attr;
+	struct rlimit r;
+	int err;
+
+	/* Every slot of the gate may be a socket, beside splittop's BPF objects. */
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < GATE_SLOTS + 512) {
+		r.rlim_cur = r.rlim_max < GATE_SLOTS + 512 ? r.rlim_max : GATE_SLOTS + 512;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+	x->gate = gate_new(cut_socket);
+	if (!x->gate)
+		return -ENOMEM;
+	pthread_mutex_init(&x->reap_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->reap_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	err = pthread_create(&x->reaper, NULL, reap, x);
+	x->reaping = !err;
+	return -err;
+}
+
+/* The listening socket: bound here, not by libmicrohttpd, so that a port
+ * in use is a clear error.  The fd, or -1 (printed). */
+static int listen_socket(const struct listen_addr *a)
+{
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 256)) {
+		fprintf(stderr, "splittop: --listen %s: %s\n", a->text, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self,
 				const struct web_config *wc)
 {
 	struct exporter *x = calloc(1, sizeof(*x));
 	struct MHD_OptionItem opts[10];
 	bool tls = wc && wc->tls;
-	int fd, one = 1;
+	int fd, err;
 
 	if (!x) {
 		fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
 		return NULL;
 	}
 	pthread_mutex_init(&x->lock, NULL);
-	if (publish(x, NULL, 0, self) || (wc && wc->nusers && !(x->auth = basic_auth_new(wc->users, wc->nusers)))) {
-		fprintf(stderr, "splittop: --listen: %s\n", strerror(ENOMEM));
+	if (publish(x, NULL, 0, self) || (wc && wc->nusers && !(x->auth = basic_auth_new(wc->users, wc->nusers))))
+		err = -ENOMEM;
+	else
+		err = start_gate(x);
+	if (err) {
+		fprintf(stderr, "splittop: --listen: %s\n", strerror(-err));
 		exporter_stop(x);
 		return NULL;
 	}
 	x->client_auth = tls ? wc->client_auth : CLIENT_AUTH_NONE;
-	/* Bound here, not by libmicrohttpd, so that a port in use is a clear error. */
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 256)) {
-		fprintf(stderr, "splittop: --listen %s: %s\n", a->text, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = listen_socket(a);
+	if (fd < 0) {
 		exporter_stop(x);
 		return NULL;
 	}
@@ -308,7 +430,8 @@ struct exporter *exporter_start(const struct listen_addr *a, const struct self_s
 	/* poll(), not select(): past FD_SETSIZE descriptors. */
 	x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | (tls ? MHD_USE_TLS : 0) |
 				(a->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, on_request, x, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+				0, on_accept, x, on_request, x, MHD_OPTION_NOTIFY_CONNECTION, on_connection, x,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!x->d) {
 		fprintf(stderr, "splittop: --listen %s: the HTTP%s server did not start\n", a->text, tls ? "S" : "");
 		close(fd);
@@ -378,8 +501,20 @@ void exporter_stop(struct exporter *x)
 
 	if (!x)
 		return;
+	if (x->reaping) {
+		pthread_mutex_lock(&x->reap_lock);
+		x->stopping = true;
+		pthread_cond_signal(&x->reap_cond);
+		pthread_mutex_unlock(&x->reap_lock);
+		pthread_join(x->reaper, NULL);
+	}
 	if (x->d)
 		MHD_stop_daemon(x->d);
+	if (x->gate) {
+		pthread_cond_destroy(&x->reap_cond);
+		pthread_mutex_destroy(&x->reap_lock);
+	}
+	gate_free(x->gate);
 	basic_auth_free(x->auth);
 	pthread_mutex_destroy(&x->lock);
 	free(x->text[0]);

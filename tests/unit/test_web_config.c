@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* --web-config's parser (every refusal, word for word) and the bcrypt
- * check against known-answer hashes. */
+/* --web-config's parser (every refusal, word for word), the Authorization
+ * header's reading (RFC 7617) and the bcrypt check against known-answer
+ * hashes. */
 #include "splittop/basic_auth.h"
 #include "splittop/web_config.h"
 #include "unit.h"
@@ -97,6 +98,64 @@ static void parse_cases(void)
 	refused("- a\n- b\n", "line 1: the file must be a mapping of keys to values");
 }
 
+/* user:pass as given (len bytes, NULs and all), checked at now. */
+static enum auth_result check_n(struct basic_auth *b, const char *user, const char *pass, size_t pass_len,
+				double now)
+{
+	struct basic_creds c = { .user = user, .user_len = strlen(user), .pass = pass, .pass_len = pass_len };
+
+	return basic_auth_check(b, &c, now);
+}
+
+static enum auth_result check(struct basic_auth *b, const char *user, const char *pass, double now)
+{
+	return check_n(b, user, pass, strlen(pass), now);
+}
+
+/* The header value (a C string) read as user and password (their lengths:
+ * NULs and all), or refused (user NULL). */
+static void creds(const char *value, const char *user, size_t user_len, const char *pass, size_t pass_len)
+{
+	struct basic_creds c;
+	int r = basic_creds_parse(value, strlen(value), &c);
+
+	if (!user) {
+		CHECK(r == -1 && !c.buf, "refused: '%s'", value);
+		return;
+	}
+	CHECK(r == 0 && c.user_len == user_len && !memcmp(c.user, user, user_len) && c.pass_len == pass_len &&
+	      !memcmp(c.pass, pass, pass_len), "'%s': %zu bytes of user, %zu of password", value, user_len, pass_len);
+	basic_creds_free(&c);
+	CHECK(!c.buf && !c.pass_len, "freed");
+}
+
+static void creds_cases(void)
+{
+	/* base64 of "prom:s3cret", "prom:s3cret\0junk", "u:", "u:a:b", "prom\0:s3cret", "\xff:p". */
+	creds("Basic cHJvbTpzM2NyZXQ=", "prom", 4, "s3cret", 6);
+	creds("basic cHJvbTpzM2NyZXQ=", "prom", 4, "s3cret", 6);
+	creds("BASIC cHJvbTpzM2NyZXQ=", "prom", 4, "s3cret", 6);
+	creds("bAsIc   cHJvbTpzM2NyZXQ= ", "prom", 4, "s3cret", 6);
+	creds("Basic cHJvbTpzM2NyZXQAanVuaw==", "prom", 4, "s3cret\0junk", 11);
+	creds("Basic dTo=", "u", 1, "", 0);
+	creds("Basic dTphOmI=", "u", 1, "a:b", 3);
+	creds("Basic cHJvbQA6czNjcmV0", "prom\0", 5, "s3cret", 6);
+	creds("Basic /zpw", "\xff", 1, "p", 1);
+	creds("Basic cHJvbTpzM2NyZXQ", NULL, 0, NULL, 0);	/* padding missing */
+	creds("Basic cHJvbTpzM2NyZXR=", NULL, 0, NULL, 0);	/* spare bits set: another spelling */
+	creds("Basic dTphOmI==", NULL, 0, NULL, 0);
+	creds("Basic dT=6", NULL, 0, NULL, 0);
+	creds("Basic dTphOm*=", NULL, 0, NULL, 0);
+	creds("Basic cHJvbXM=", NULL, 0, NULL, 0);	/* "proms": no colon */
+	creds("Basic ", NULL, 0, NULL, 0);
+	creds("Basic", NULL, 0, NULL, 0);
+	creds("BasicdTo=", NULL, 0, NULL, 0);
+	creds("Basic\tdTo=", NULL, 0, NULL, 0);
+	creds("Bearer dTo=", NULL, 0, NULL, 0);
+	creds("Basic dTo= dTo=", NULL, 0, NULL, 0);
+	creds("", NULL, 0, NULL, 0);
+}
+
 static void auth_cases(void)
 {
 	const struct web_user users[] = { { "prom", HASH_2A }, { "other", HASH_2Y } };
@@ -105,14 +164,23 @@ static void auth_cases(void)
 
 	CHECK(b != NULL, "new");
 	/* One second apart: the bcrypt budget never runs out here. */
-	CHECK(basic_auth_check(b, "prom", "U*U", t += 1) == AUTH_OK, "the right password ($2a$)");
-	CHECK(basic_auth_check(b, "prom", "U*U", t += 1) == AUTH_OK, "again, from the cache");
-	CHECK(basic_auth_check(b, "prom", "U*U*", t += 1) == AUTH_DENIED, "a wrong one after the cache");
-	CHECK(basic_auth_check(b, "prom", "", t += 1) == AUTH_DENIED, "an empty one");
-	CHECK(basic_auth_check(b, "nobody", "U*U", t += 1) == AUTH_DENIED, "an unknown user with a known password");
-	CHECK(basic_auth_check(b, "other", "U*U", t += 1) == AUTH_OK, "$2y$");
-	CHECK(basic_auth_check(b, "other", "U*u", t += 1) == AUTH_DENIED, "$2y$, one letter off");
-	CHECK(basic_auth_check(b, "Prom", "U*U", t += 1) == AUTH_DENIED, "user names are case-sensitive");
+	CHECK(check(b, "prom", "U*U", t += 1) == AUTH_OK, "the right password ($2a$)");
+	CHECK(check(b, "prom", "U*U", t += 1) == AUTH_OK, "again, from the cache");
+	CHECK(check(b, "prom", "U*U*", t += 1) == AUTH_DENIED, "a wrong one after the cache");
+	CHECK(check(b, "prom", "", t += 1) == AUTH_DENIED, "an empty one");
+	CHECK(check(b, "nobody", "U*U", t += 1) == AUTH_DENIED, "an unknown user with a known password");
+	CHECK(check(b, "other", "U*U", t += 1) == AUTH_OK, "$2y$");
+	CHECK(check(b, "other", "U*u", t += 1) == AUTH_DENIED, "$2y$, one letter off");
+	CHECK(check(b, "Prom", "U*U", t += 1) == AUTH_DENIED, "user names are case-sensitive");
+	/* Compared as bytes, all of them: bcrypt would read "U*U" alone. */
+	CHECK(check_n(b, "prom", "U*U\0junk", 8, t += 1) == AUTH_DENIED, "the password, a NUL and more");
+	CHECK(check_n(b, "prom", "U*U\0", 4, t += 1) == AUTH_DENIED, "the password and a NUL");
+	CHECK(check_n(b, "other", "U*U\0junk", 8, t += 1) == AUTH_DENIED, "the same, not from the cache");
+	{
+		struct basic_creds c = { .user = "prom\0", .user_len = 5, .pass = "U*U", .pass_len = 3 };
+
+		CHECK(basic_auth_check(b, &c, t += 1) == AUTH_DENIED, "the user, a NUL after it");
+	}
 	basic_auth_free(b);
 }
 
@@ -125,31 +193,32 @@ static void budget_cases(void)
 	struct basic_auth *b = basic_auth_new(users, 1);
 	unsigned int i, denied = 0, busy = 0;
 
-	CHECK(basic_auth_check(b, "prom", "U*U", 10.0) == AUTH_OK, "a first scrape");
+	CHECK(check(b, "prom", "U*U", 10.0) == AUTH_OK, "a first scrape");
 	for (i = 0; i < 3 * AUTH_BCRYPT_RATE; i++) {
-		enum auth_result r = basic_auth_check(b, i % 2 ? "prom" : "nobody", "guess", 10.0);
+		enum auth_result r = check(b, i % 2 ? "prom" : "nobody", "guess", 10.0);
 
 		denied += r == AUTH_DENIED;
 		busy += r == AUTH_BUSY;
 	}
 	CHECK_EQ_U64(denied, AUTH_BCRYPT_RATE - 1, "bcrypts in the burst (the first scrape took one)");
 	CHECK_EQ_U64(busy, 2 * AUTH_BCRYPT_RATE + 1, "the rest unchecked");
-	CHECK(basic_auth_check(b, "prom", "U*U", 10.0) == AUTH_OK, "the known password, budget spent");
-	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0) == AUTH_BUSY, "a new one waits");
-	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_DENIED,
+	CHECK(check(b, "prom", "U*U", 10.0) == AUTH_OK, "the known password, budget spent");
+	CHECK(check(b, "prom", "U*U*", 10.0) == AUTH_BUSY, "a new one waits");
+	CHECK(check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_DENIED,
 	      "one bcrypt back after 1/RATE s");
-	CHECK(basic_auth_check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_BUSY, "and only one");
+	CHECK(check(b, "prom", "U*U*", 10.0 + 1.0 / AUTH_BCRYPT_RATE) == AUTH_BUSY, "and only one");
 	for (i = 0; i < AUTH_BCRYPT_RATE; i++)
-		denied = basic_auth_check(b, "prom", "x", 100.0) == AUTH_DENIED;
-	CHECK(denied && basic_auth_check(b, "prom", "x", 100.0) == AUTH_BUSY,
+		denied = check(b, "prom", "x", 100.0) == AUTH_DENIED;
+	CHECK(denied && check(b, "prom", "x", 100.0) == AUTH_BUSY,
 	      "after a long quiet, a full burst and no more");
-	CHECK(basic_auth_check(b, "prom", "x", 50.0) == AUTH_BUSY, "a clock that went back gives nothing");
+	CHECK(check(b, "prom", "x", 50.0) == AUTH_BUSY, "a clock that went back gives nothing");
 	basic_auth_free(b);
 }
 
 int main(void)
 {
 	parse_cases();
+	creds_cases();
 	auth_cases();
 	budget_cases();
 	return unit_done();
