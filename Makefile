@@ -84,13 +84,14 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
-		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c \
+		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c src/splittop/self_stats.c \
 		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
 	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay $(OUT)/tests/test_conn_gate \
+	      $(OUT)/tests/test_self_stats \
 	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
@@ -139,7 +140,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
 		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
-		     replay_model selection) $(OUT)/obj/common/parse.o
+		     replay_model selection self_stats) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
@@ -168,6 +169,11 @@ $(OUT)/tests/test_json_reader: tests/unit/test_json_reader.c $(OUT)/obj/splittop
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
 
 $(OUT)/tests/test_replay: tests/unit/test_replay.c $(SPLITTOP_PURE_OBJ)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
+
+$(OUT)/tests/test_self_stats: tests/unit/test_self_stats.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
@@ -251,14 +257,14 @@ $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/s
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
 
 $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
-		json_writer csv vm_table metrics snapshot openmetrics json_reader recording_vm)
+		json_writer csv vm_table metrics snapshot openmetrics json_reader recording_vm self_stats)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # --listen's server, the real one, fed raw requests over loopback.
 $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name text basic_auth web_config conn_gate)
+		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread

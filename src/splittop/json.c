@@ -4,6 +4,7 @@
 #include "json_writer.h"
 #include "render.h"
 #include "replay.h"
+#include "self_stats.h"
 
 #include <stdio.h>
 
@@ -240,14 +241,8 @@ static void json_frame(FILE *f, const struct snapshot *s, enum scope sc)
 		json_vm(&w, &s->vms[i], sc, &s->avail);
 	jw_close(&w, ']');
 	jw_object(&w, "self");
-	jw_u64(&w, "vm_table_full", s->self.vm_table_full);
-	jw_u64(&w, "vcpu_table_full", s->self.vcpu_table_full);
-	jw_u64(&w, "unattributed_faults", s->self.unattributed_faults);
-	jw_u64(&w, "unattributed_splits", s->self.unattributed_splits);
-	jw_u64(&w, "task_storage_fail", s->self.task_storage_fail);
-	jw_u64(&w, "rmap_read_fail", s->self.rmap_read_fail);
-	jw_u64(&w, "missed_events", s->self.missed_events);
-	jw_u64(&w, "missed_probe_events", s->self.missed_probe_events);
+	for (i = 0; i < NR_SELF_STATS; i++)
+		jw_u64(&w, self_stat_defs[i].name, self_stat_get(&s->self, i));
 	jw_close(&w, '}');
 	jw_close(&w, '}');
 	jw_end(&w);

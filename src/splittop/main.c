@@ -13,6 +13,7 @@
 #include "replay_tui.h"
 #include "render.h"
 #include "selection.h"
+#include "self_stats.h"
 #include "tracer.h"
 #include "tui.h"
 
@@ -126,30 +127,7 @@ static void report_self(const struct tracer *t, unsigned int max_vms, unsigned i
 	struct self_stats s;
 
 	tracer_self(t, &s);
-	if (s.vm_table_full)
-		fprintf(stderr, "splittop: %llu VMs not tracked: more than --max-vms %u VMs at once\n",
-			(unsigned long long)s.vm_table_full, max_vms);
-	if (s.vcpu_table_full)
-		fprintf(stderr, "splittop: %llu vCPUs without a row of their own: more than --max-vcpus %u vCPUs "
-			"at once (their VMs' totals still count them)\n",
-			(unsigned long long)s.vcpu_table_full, max_vcpus);
-	if (s.unattributed_faults)
-		fprintf(stderr, "splittop: %llu faults outside any vCPU splittop knows (not counted in any VM)\n",
-			(unsigned long long)s.unattributed_faults);
-	if (s.unattributed_splits)
-		fprintf(stderr, "splittop: %llu splits outside any KVM ioctl splittop saw (not counted in any VM)\n",
-			(unsigned long long)s.unattributed_splits);
-	if (s.missed_events)
-		fprintf(stderr, "splittop: %llu events missed: the kernel did not run a program of splittop's "
-			"while the same program was still running on that CPU (counts are short by as many)\n",
-			(unsigned long long)s.missed_events);
-	if (s.missed_probe_events)
-		fprintf(stderr, "splittop: %llu function probe events missed (the same program still running on "
-			"that CPU): mmu_lock hold and fault latency times leave them out\n",
-			(unsigned long long)s.missed_probe_events);
-	if (s.task_storage_fail || s.rmap_read_fail)
-		fprintf(stderr, "splittop: internal misses: %llu task contexts not created, %llu rmap reads failed\n",
-			(unsigned long long)s.task_storage_fail, (unsigned long long)s.rmap_read_fail);
+	self_stats_report(stderr, &s, &(struct self_limits){ .max_vms = max_vms, .max_vcpus = max_vcpus });
 }
 
 /* While the live view owns the terminal, anything written to stderr (ours,
@@ -484,7 +462,7 @@ static int app_main(struct app *a)
 		return 0;
 	}
 	a->snap = (struct snapshot){ .host = &a->t.host, .sources = a->t.sources,
-				     .nsources = NR_METRICS, .max_vms = a->t.max_vms };
+				     .nsources = NR_METRICS };
 	/* Rows where asked for: not from the live view (it leaves the terminal
 	 * as it found it), nor from --listen alone. */
 	a->k.rd = o->json ? &json_renderer : &csv_renderer;

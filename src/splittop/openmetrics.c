@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "openmetrics.h"
+#include "self_stats.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -235,25 +236,15 @@ static void put_vcpu_faults(FILE *f, const struct om_vm *vms, unsigned int n, bo
 
 static void put_self(FILE *f, const struct self_stats *s, bool openmetrics)
 {
-	const struct { const char *name, *help; __u64 v; } c[] = {
-		{ "vm_table_full", "VMs not tracked: the VM table (--max-vms) was full", s->vm_table_full },
-		{ "vcpu_table_full", "vCPUs without a per-vCPU row: the vCPU table (--max-vcpus) was full",
-		  s->vcpu_table_full },
-		{ "unattributed_faults", "faults outside any vCPU splittop knows (in no VM)", s->unattributed_faults },
-		{ "unattributed_splits", "splits outside any KVM ioctl splittop saw (in no VM)",
-		  s->unattributed_splits },
-		{ "task_storage_fail", "task contexts splittop could not create", s->task_storage_fail },
-		{ "rmap_read_fail", "reads of KVM's rmap that failed", s->rmap_read_fail },
-	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (i = 0; i < NR_SELF_STATS; i++) {
 		char family[64], sample[72];
 
-		snprintf(family, sizeof(family), "splittop_self_%s", c[i].name);
+		snprintf(family, sizeof(family), "splittop_self_%s", self_stat_defs[i].name);
 		snprintf(sample, sizeof(sample), "%s_total", family);
-		put_header(f, family, "counter", NULL, c[i].help, sample, openmetrics);
-		fprintf(f, "%s %llu\n", sample, (unsigned long long)c[i].v);
+		put_header(f, family, "counter", NULL, self_stat_defs[i].help, sample, openmetrics);
+		fprintf(f, "%s %llu\n", sample, (unsigned long long)self_stat_get(s, i));
 	}
 }
 

@@ -7,6 +7,7 @@
  * recording, and a recording stays small.
  */
 #include "record.h"
+#include "self_stats.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -104,19 +105,27 @@ static void record_start(FILE *f, const struct snapshot *s, double interval)
 
 static void record_vm(FILE *f, const struct vm_entry *e);
 
+/* The frame line's counters of struct self_stats, in their places (rec);
+ * the availability flags come after the first REC_SELF_BEFORE_FLAGS of
+ * them, the rest were added after the flags, each at the end. */
+#define REC_SELF_BEFORE_FLAGS 5
+
 static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 {
-	const struct self_stats *s = &snap->self;
 	const struct avail *a = &snap->avail;
+	__u64 self[NR_SELF_STATS];
 	unsigned int i;
 
-	fprintf(f, "frame %s %a %a %llu %llu %llu %llu %llu %d%d%d%d%d%d%d%d %llu %llu\n", scope_name(sc),
-		snap->time_unix, snap->elapsed, (unsigned long long)s->vm_table_full,
-		(unsigned long long)s->unattributed_faults, (unsigned long long)s->unattributed_splits,
-		(unsigned long long)s->task_storage_fail, (unsigned long long)s->rmap_read_fail,
-		a->splits, a->faults, a->lock_wait, a->dlog, a->dlog_toggle, a->lock_hold,
-		a->fault_latency, a->split_mmu, (unsigned long long)s->missed_events,
-		(unsigned long long)s->missed_probe_events);
+	for (i = 0; i < NR_SELF_STATS; i++)
+		self[self_stat_defs[i].rec] = self_stat_get(&snap->self, i);
+	fprintf(f, "frame %s %a %a", scope_name(sc), snap->time_unix, snap->elapsed);
+	for (i = 0; i < NR_SELF_STATS; i++) {
+		if (i == REC_SELF_BEFORE_FLAGS)
+			fprintf(f, " %d%d%d%d%d%d%d%d", a->splits, a->faults, a->lock_wait, a->dlog,
+				a->dlog_toggle, a->lock_hold, a->fault_latency, a->split_mmu);
+		fprintf(f, " %llu", (unsigned long long)self[i]);
+	}
+	fputc('\n', f);
 	for (i = 0; i < snap->n; i++)
 		record_vm(f, snap->vms[i].e);
 }
@@ -229,21 +238,31 @@ static int read_source_line(struct record_reader *r, char *save)
 
 static int read_frame_line(struct record_reader *r, const char *save)
 {
-	unsigned long long s[7];
-	char bits[16];
-	int n;
+	unsigned long long self[NR_SELF_STATS] = { 0 };
+	char bits[16] = "";
+	unsigned int i;
+	int n = 0;
 
-	/* 7 flags before splits by MMU came: those recordings have none;
-	 * nor missed events before they were counted (zero). */
-	s[5] = s[6] = 0;
-	n = sscanf(save, "%15s %la %la %llu %llu %llu %llu %llu %8s %llu %llu", r->scope, &r->time_unix,
-		   &r->elapsed, &s[0], &s[1], &s[2], &s[3], &s[4], bits, &s[5], &s[6]);
-	if (n < 9 || strlen(bits) < 7 || strlen(bits) > 8)
+	if (sscanf(save, "%15s %la %la%n", r->scope, &r->time_unix, &r->elapsed, &n) != 3)
 		return -1;
-	r->self = (struct self_stats){ .vm_table_full = s[0], .unattributed_faults = s[1],
-				       .unattributed_splits = s[2], .task_storage_fail = s[3],
-				       .rmap_read_fail = s[4], .missed_events = s[5],
-				       .missed_probe_events = s[6] };
+	save += n;
+	/* 7 flags before splits by MMU came: those recordings have none.  A
+	 * counter after the flags is missing (zero) from recordings older than
+	 * it, and one this reader does not know is left unread. */
+	for (i = 0; i < NR_SELF_STATS; i++, save += n) {
+		if (i == REC_SELF_BEFORE_FLAGS) {
+			if (sscanf(save, " %15s%n", bits, &n) != 1 || strlen(bits) < 7 || strlen(bits) > 8)
+				return -1;
+			save += n;
+		}
+		if (sscanf(save, " %llu%n", &self[i], &n) != 1) {
+			if (i < REC_SELF_BEFORE_FLAGS)
+				return -1;
+			break;
+		}
+	}
+	for (i = 0; i < NR_SELF_STATS; i++)
+		self_stat_set(&r->self, i, self[self_stat_defs[i].rec]);
 	r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
 				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
 	return 'F';

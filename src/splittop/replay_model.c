@@ -2,6 +2,7 @@
 #include "replay_model.h"
 #include "recording_time.h"
 #include "replay.h"
+#include "self_stats.h"
 #include "text.h"
 
 #include <errno.h>
@@ -481,6 +482,7 @@ static int fill(struct replay_model *m)
 	const struct rm_frame *f = &m->fr[m->cur];
 	struct snapshot *s = &m->snap;
 	struct avail a = { 0 };
+	unsigned int i;
 	int self, vms;
 
 	if (read_frame(m, m->cur) || (vms = vms_of(m, m->cur)) < 0)
@@ -493,20 +495,11 @@ static int fill(struct replay_model *m)
 	s->dt = m->cur ? f->elapsed - m->fr[m->cur - 1].elapsed : f->elapsed;
 	memset(&s->self, 0, sizeof(s->self));
 	self = jr_get(&m->doc, 0, "self");
-	if (self >= 0) {
-		const struct jr_doc *d = &m->doc;
+	for (i = 0; self >= 0 && i < NR_SELF_STATS; i++) {
 		uint64_t v;
 
-#define SELF(k) if (jr_u64(d, jr_get(d, self, #k), &v)) s->self.k = v
-		SELF(vm_table_full);
-		SELF(vcpu_table_full);
-		SELF(unattributed_faults);
-		SELF(unattributed_splits);
-		SELF(task_storage_fail);
-		SELF(rmap_read_fail);
-		SELF(missed_events);
-		SELF(missed_probe_events);
-#undef SELF
+		if (jr_u64(&m->doc, jr_get(&m->doc, self, self_stat_defs[i].name), &v))
+			self_stat_set(&s->self, i, v);
 	}
 	/* What the recorded kernel provided: what its VMs' lines carry (a
 	 * frame without VMs keeps the last frame's). */

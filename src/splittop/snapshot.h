@@ -34,7 +34,7 @@ struct snap_vm {
 struct snapshot {
 	const struct host_info *host;
 	const struct metric_source *sources;
-	unsigned int nsources, max_vms;
+	unsigned int nsources;
 	struct self_stats self;
 	struct avail avail;
 	double time_unix, elapsed;	/* when it was taken; seconds since the start */

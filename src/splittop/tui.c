@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view: ncurses drawing and keys.  What to draw comes from view.c. */
 #include "keys.h"
+#include "self_stats.h"
 #include "tui.h"
 #include "view.h"
 
@@ -281,28 +282,12 @@ static void draw_title(struct tui *ui, const struct snapshot *t, int y)
 	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 
-/* splittop's own drop counters, in red, where any is not zero. */
+/* splittop's own failure counters, in red, where any is not zero. */
 static void draw_self(struct tui *ui, const struct snapshot *t, int *y)
 {
-	const struct self_stats s = t->self;
-	char line[512] = "";
-	size_t o = 0;
+	char line[512];
 
-	if (s.vm_table_full)
-		o += snprintf(line + o, sizeof(line) - o, "%llu VMs not tracked (over --max-vms %u)  ",
-			      (unsigned long long)s.vm_table_full, t->max_vms);
-	if (s.vcpu_table_full && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu vCPUs without a row (over --max-vcpus)  ",
-			      (unsigned long long)s.vcpu_table_full);
-	if (s.unattributed_faults && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu faults not attributed  ",
-			      (unsigned long long)s.unattributed_faults);
-	if (s.unattributed_splits && o < sizeof(line))
-		o += snprintf(line + o, sizeof(line) - o, "%llu splits not attributed  ",
-			      (unsigned long long)s.unattributed_splits);
-	if ((s.task_storage_fail || s.rmap_read_fail) && o < sizeof(line))
-		snprintf(line + o, sizeof(line) - o, "%llu internal misses",
-			 (unsigned long long)(s.task_storage_fail + s.rmap_read_fail));
+	self_stats_view_line(line, sizeof(line), &t->self);
 	if (line[0])
 		put((*y)++, 0, attr_of(ui, VS_WARN), line);
 }
