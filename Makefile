@@ -70,7 +70,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -I$(dir $(VMLINUX_H)) -Ibpf $(EXTRA_BPF_CFLAGS)
 
-COMMON_SRC  := src/common/parse.c
+COMMON_SRC  := src/common/parse.c src/common/clock.c
 DIRTYVM_SRC := src/dirtyvm/main.c src/dirtyvm/vm.c src/dirtyvm/kvm_stats.c \
 	       src/dirtyvm/host_params.c src/dirtyvm/options.c src/dirtyvm/report.c
 DIRTYVM_ASM := src/dirtyvm/guest.S
@@ -264,7 +264,7 @@ $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.
 
 # --listen's server, the real one, fed raw requests over loopback.
 $(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats)
+		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats) src/common/clock.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread

@@ -40,6 +40,7 @@ void web_config_free(struct web_config *wc)
 #else
 
 #include "basic_auth.h"
+#include "common/clock.h"
 #include "conn_gate.h"
 
 #include <errno.h>
@@ -63,14 +64,6 @@ struct kept_vm {
 	uint64_t gen;		/* the publication it first appeared in */
 	double ended;		/* CLOCK_MONOTONIC seconds */
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct exporter {
 	struct MHD_Daemon *d;

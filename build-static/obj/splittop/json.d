@@ -1,0 +1,14 @@
+build-static/obj/splittop/json.o: src/splittop/json.c \
+ src/splittop/json_writer.h src/splittop/render.h src/splittop/snapshot.h \
+ src/splittop/metrics.h src/splittop/metric_table.h \
+ src/splittop/vm_table.h bpf/splittop.h src/splittop/replay.h \
+ src/splittop/self_stats.h
+src/splittop/json_writer.h:
+src/splittop/render.h:
+src/splittop/snapshot.h:
+src/splittop/metrics.h:
+src/splittop/metric_table.h:
+src/splittop/vm_table.h:
+bpf/splittop.h:
+src/splittop/replay.h:
+src/splittop/self_stats.h:
