@@ -267,12 +267,6 @@ static int mark_seen(struct replay_model *m, unsigned int idx, int frame)
 	return 0;
 }
 
-static void add_u64s(__u64 *to, const __u64 *v, size_t n)
-{
-	while (n--)
-		*to++ += *v++;
-}
-
 /* Frame i's line into m->doc (m->line holds its text). */
 static int read_frame(struct replay_model *m, int i)
 {

@@ -268,6 +268,14 @@ void vcpu_rows_free(struct vcpu_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void add_u64s(__u64 *dst, const __u64 *src, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+}
+
 uint64_t sum_u64(const __u64 *v, unsigned int n)
 {
 	uint64_t t = 0;
