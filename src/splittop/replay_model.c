@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
+#include "recording_format.h"
 #include "recording_time.h"
 #include "replay.h"
 #include "self_stats.h"
