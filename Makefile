@@ -80,7 +80,7 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
-		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
+		src/splittop/metrics.c src/splittop/hist.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
@@ -138,7 +138,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
-SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
+SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics hist snapshot \
 		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
 		     replay_model selection self_stats) $(OUT)/obj/common/parse.o
 
@@ -257,13 +257,13 @@ $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/s
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
 
 $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
-		json_writer csv vm_table metrics snapshot openmetrics json_reader recording_vm self_stats)
+		json_writer csv vm_table metrics hist snapshot openmetrics json_reader recording_vm self_stats)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # --listen's server, the real one, fed raw requests over loopback.
-$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
+$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics hist \
 		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats) src/common/clock.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* One JSON object per line: a "host" line, then one "interval" line per
  * interval, then one "total" line. */
+#include "hist.h"
 #include "json_writer.h"
 #include "render.h"
 #include "recording_format.h"
