@@ -59,10 +59,10 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(EXTRA_CFLAGS)
 LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 # No --listen in a static build: Debian's libmicrohttpd needs GnuTLS, whose
-# static link needs libraries Debian ships only shared.
+# static link needs libraries Debian ships only shared: http_none.c stands in
+# for the server and --web-config, each saying so.
 LIBS_HTTP := $(if $(STATIC),,$(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls yaml-0.1 libxcrypt 2>/dev/null || \
 	     echo -lmicrohttpd -lgnutls -lyaml -lcrypt))
-ALL_CFLAGS += $(if $(STATIC),-DSPLITTOP_NO_HTTP)
 LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 
@@ -70,7 +70,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -I$(dir $(VMLINUX_H)) -Ibpf $(EXTRA_BPF_CFLAGS)
 
-COMMON_SRC  := src/common/parse.c
+COMMON_SRC  := src/common/parse.c src/common/clock.c
 DIRTYVM_SRC := src/dirtyvm/main.c src/dirtyvm/vm.c src/dirtyvm/kvm_stats.c \
 	       src/dirtyvm/host_params.c src/dirtyvm/options.c src/dirtyvm/report.c
 DIRTYVM_ASM := src/dirtyvm/guest.S
@@ -80,12 +80,13 @@ DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 
 SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
-		src/splittop/metrics.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
+		src/splittop/metrics.c src/splittop/hist.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
-		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/exporter.c src/splittop/conn_gate.c \
+		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
 		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c src/splittop/self_stats.c \
-		$(if $(STATIC),,src/splittop/web_config.c src/splittop/web_config_load.c src/splittop/basic_auth.c)
+		$(if $(STATIC),src/splittop/http_none.c,src/splittop/exporter.c src/splittop/web_config.c \
+		src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
@@ -138,7 +139,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
-SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics snapshot \
+SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics hist snapshot \
 		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
 		     replay_model selection self_stats) $(OUT)/obj/common/parse.o
 
@@ -257,14 +258,14 @@ $(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/s
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
 
 $(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
-		json_writer csv vm_table metrics snapshot openmetrics json_reader recording_vm self_stats)
+		json_writer csv vm_table metrics hist snapshot openmetrics json_reader recording_vm self_stats)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # --listen's server, the real one, fed raw requests over loopback.
-$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics \
-		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats)
+$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics hist \
+		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats) src/common/clock.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread

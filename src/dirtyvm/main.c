@@ -3,6 +3,7 @@
  * dirtyvm: a small VMM that behaves like a guest under live migration.
  * The built-in workload every splittop test and the demo run against.
  */
+#include "../common/clock.h"
 #include "host_params.h"
 #include "options.h"
 #include "report.h"
@@ -105,9 +106,9 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 
 	memset(bitmap, 0, words * sizeof(uint64_t));
 	if (o->mode == MODE_RING) {
-		t = dvm_now();
+		t = now_mono();
 		err = dvm_vm_harvest_rings(vm, bitmap);
-		r->reset_s = dvm_now() - t;
+		r->reset_s = now_mono() - t;
 		if (err)
 			return err;
 		res_of(ctx, vm)->total.resets++;
@@ -116,9 +117,9 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 		check_dirty_log(o, bitmap, r);
 		return dvm_vm_page_stats(vm, r->pages);
 	}
-	t = dvm_now();
+	t = now_mono();
 	err = dvm_vm_get_dirty_log(vm, bitmap);
-	r->get_s = dvm_now() - t;
+	r->get_s = now_mono() - t;
 	if (err)
 		return err;
 	res_of(ctx, vm)->total.gets++;
@@ -128,9 +129,9 @@ static int run_round(struct run_ctx *ctx, struct dvm_vm *vm, struct round_result
 
 	if (o->mode == MODE_CLEAR) {
 		/* 64 MiB per call, as a VMM clears in chunks to bound mmu_lock hold times. */
-		t = dvm_now();
+		t = now_mono();
 		err = dvm_vm_clear_dirty_log(vm, bitmap, (64ULL << 20) / DVM_PAGE_SIZE);
-		r->clear_s = dvm_now() - t;
+		r->clear_s = now_mono() - t;
 		if (err)
 			return err;
 		res_of(ctx, vm)->total.clears += (vm->data_size + (64ULL << 20) - 1) / (64ULL << 20);
@@ -180,9 +181,9 @@ static int run_migration(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_resul
 	if (err)
 		return err;
 
-	t = dvm_now();
+	t = now_mono();
 	err = dvm_vm_set_dirty_logging(vm, true);
-	m->enable_s = dvm_now() - t;
+	m->enable_s = now_mono() - t;
 	if (err)
 		return err;
 	res->logging = true;
@@ -199,9 +200,9 @@ static int run_migration(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_resul
 		m->rounds_done = i + 1;
 	}
 
-	t = dvm_now();
+	t = now_mono();
 	err = dvm_vm_set_dirty_logging(vm, false);
-	m->disable_s = dvm_now() - t;
+	m->disable_s = now_mono() - t;
 	if (err)
 		return err;
 	res->logging = false;

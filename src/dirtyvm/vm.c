@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm.h"
+#include "../common/clock.h"
 #include "kvm_stats.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef MAP_HUGE_2MB
@@ -67,14 +67,6 @@ extern const unsigned char guest_nested_start[], guest_nested_end[], guest_l2_en
 #define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
 #define PTE_2M	  (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_PS)
 #define PTE_1G	  PTE_2M	/* PS in a PDPTE */
-
-double dvm_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint64_t *sys_ptr(struct dvm_vm *vm, uint64_t gpa)
 {
@@ -397,7 +389,7 @@ static void *vcpu_thread(void *arg)
 			err = -EPROTO;
 			break;
 		}
-		v->pass_end = dvm_now();
+		v->pass_end = now_mono();
 		v->err = err;
 
 		pthread_mutex_lock(&vm->lock);
@@ -720,7 +712,7 @@ static int run_pass(struct dvm_vm *vm, int only_vcpu, unsigned int write_pct, ui
 
 	pthread_mutex_lock(&vm->lock);
 	vm->pass_done = 0;
-	start = dvm_now();
+	start = now_mono();
 	vm->pass_gen++;
 	pthread_cond_broadcast(&vm->cond);
 	while (vm->pass_done < (only_vcpu < 0 ? vm->nvcpus : 1))

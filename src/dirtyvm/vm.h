@@ -112,6 +112,4 @@ int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3]);
  * the kernel has no such statistic. */
 int dvm_vm_fault_stats(struct dvm_vm *vm, uint64_t stats[DVM_FAULT_STATS]);
 
-double dvm_now(void);
-
 #endif

@@ -1,46 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "exporter.h"
-#include "openmetrics.h"
-
-#ifdef SPLITTOP_NO_HTTP
-/* make STATIC=1: Debian's libmicrohttpd links GnuTLS, whose static link
- * needs libraries Debian ships only shared (p11-kit).  No --listen there. */
-#include <stdio.h>
-
-struct exporter *exporter_start(const struct listen_addr *a, const struct self_stats *self,
-				const struct web_config *wc)
-{
-	(void)self; (void)wc;
-	fprintf(stderr, "splittop: --listen %s: not in this build (a static build has no HTTP server)\n", a->text);
-	return NULL;
-}
-
-int exporter_update(struct exporter *x, const struct snapshot *s)
-{
-	(void)x; (void)s;
-	return 0;
-}
-
-void exporter_stop(struct exporter *x)
-{
-	(void)x;
-}
-
-int web_config_load(const char *path, struct web_config *wc)
-{
-	(void)wc;
-	fprintf(stderr, "splittop: --web-config %s: not in this build (a static build has no HTTP server)\n", path);
-	return -1;
-}
-
-void web_config_free(struct web_config *wc)
-{
-	(void)wc;
-}
-#else
-
 #include "basic_auth.h"
+#include "common/clock.h"
 #include "conn_gate.h"
+#include "openmetrics.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -63,14 +26,6 @@ struct kept_vm {
 	uint64_t gen;		/* the publication it first appeared in */
 	double ended;		/* CLOCK_MONOTONIC seconds */
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct exporter {
 	struct MHD_Daemon *d;
@@ -527,4 +482,3 @@ void exporter_stop(struct exporter *x)
 	free(x->dead);
 	free(x);
 }
-#endif

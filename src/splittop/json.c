@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* One JSON object per line: a "host" line, then one "interval" line per
  * interval, then one "total" line. */
+#include "hist.h"
 #include "json_writer.h"
 #include "render.h"
-#include "replay.h"
+#include "recording_format.h"
 #include "self_stats.h"
 
 #include <stdio.h>
-
-static const char *const fault_names[FAULT_CLASSES] = { "huge_wp", "nonpresent", "4k_wp", "other" };
-static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear", "reset" };
-static const char *const holder_names[LOCK_HOLDERS] = { "vcpu_fault", "memslot", "dirty_log", "other" };
-static const char *const mode_names[MMU_LOCK_MODES] = { "read", "write" };
-static const char *const size_names[SPLIT_SIZES] = { "2m", "1g" };
 
 /* A per-vCPU latency quantile: its buckets start at 256 ns. */
 static uint64_t vcpu_lat_quantile(const __u64 *h, double q)
@@ -64,7 +59,7 @@ static void json_splits(struct jw *w, const struct vm_counters *c)
 
 	jw_object(w, "splits");
 	for (s = 0; s < SPLIT_SIZES; s++) {
-		jw_object(w, size_names[s]);
+		jw_object(w, rec_size_names[s]);
 		jw_u64(w, "eager", c->vm.splits[s][CAUSE_EAGER]);
 		jw_u64(w, "fault", c->vm.splits[s][CAUSE_FAULT]);
 		jw_close(w, '}');
@@ -104,12 +99,12 @@ static void json_holds(struct jw *w, const struct vm_entry *e, const struct vm_c
 
 	jw_object(w, "mmu_lock_hold");
 	for (m = 0; m < MMU_LOCK_MODES; m++) {
-		jw_object(w, mode_names[m]);
+		jw_object(w, rec_mode_names[m]);
 		jw_u64(w, "max_ns", e->hold_max_run_ns[m]);
 		jw_u64(w, "p99_ns", hist_quantile_ns(c->vm.hold_hist[m], ST_HIST_BUCKETS, 0.99));
 		jw_object(w, "holders");
 		for (h = 0; h < LOCK_HOLDERS; h++) {
-			jw_object(w, holder_names[h]);
+			jw_object(w, rec_holder_names[h]);
 			jw_u64(w, "count", c->vm.hold_count[m][h]);
 			jw_u64(w, "ns", c->vm.hold_ns[m][h]);
 			jw_close(w, '}');
@@ -138,7 +133,7 @@ static void json_dlog(struct jw *w, const struct vm_entry *e, const struct vm_co
 
 	jw_object(w, "dirty_log");
 	for (i = 0; i < DLOG_OPS; i++) {
-		jw_object(w, dlog_names[i]);
+		jw_object(w, rec_dlog_names[i]);
 		jw_u64(w, "count", c->vm.dlog_count[i]);
 		jw_u64(w, "ns", c->vm.dlog_ns[i]);
 		jw_u64(w, "splits", c->vm.dlog_splits[i]);
@@ -162,7 +157,6 @@ static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vcpu
 	/* Rows of vCPUs that counted nothing, up to the VM's vCPU count. */
 	unsigned int n = e->vcpus.n > e->gauges.vcpus ? e->vcpus.n : e->gauges.vcpus;
 	static const struct vcpu_counts none;
-	char key[24];
 	unsigned int i, k;
 
 	jw_array(w, "vcpus");
@@ -173,10 +167,8 @@ static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vcpu
 			continue;
 		jw_object(w, NULL);
 		jw_u64(w, "vcpu", i);
-		for (k = 0; k < FAULT_CLASSES; k++) {
-			snprintf(key, sizeof(key), "faults_%s", fault_names[k]);
-			jw_u64(w, key, v->faults[k]);
-		}
+		for (k = 0; k < FAULT_CLASSES; k++)
+			jw_u64(w, rec_fault_keys[k], v->faults[k]);
 		if (a->fault_latency) {
 			jw_object(w, "fault_latency");
 			jw_u64(w, "count", v->lat_count);

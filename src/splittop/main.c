@@ -4,6 +4,7 @@
  * contention while KVM dirty-logs guest memory.
  */
 #include "bpf_log.h"
+#include "common/clock.h"
 #include "command.h"
 #include "exporter.h"
 #include "options.h"
@@ -36,14 +37,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double now_unix(void)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "metrics.h"
+#include "hist.h"
 
 #include <string.h>
 

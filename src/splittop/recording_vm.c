@@ -1,18 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "recording_vm.h"
+#include "recording_format.h"
 #include "text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const fault_keys[FAULT_CLASSES] = { "faults_huge_wp", "faults_nonpresent", "faults_4k_wp",
-						       "faults_other" };
-static const char *const dlog_names[DLOG_OPS] = { "enable", "disable", "get", "clear", "reset" };
-static const char *const holder_names[LOCK_HOLDERS] = { "vcpu_fault", "memslot", "dirty_log", "other" };
-static const char *const mode_names[MMU_LOCK_MODES] = { "read", "write" };
-static const char *const size_names[SPLIT_SIZES] = { "2m", "1g" };
 
 /* The reading of one VM object: the first error wins. */
 struct rd {
@@ -94,7 +88,7 @@ static void read_splits(struct rd *r, int detail, struct rec_vm *o)
 	uint64_t v;
 
 	for (s = 0; s < SPLIT_SIZES; s++) {
-		int size = object(r, sp, size_names[s]);
+		int size = object(r, sp, rec_size_names[s]);
 
 		count(r, size, "eager", &o->c.vm.splits[s][CAUSE_EAGER]);
 		count(r, size, "fault", &o->c.vm.splits[s][CAUSE_FAULT]);
@@ -132,13 +126,13 @@ static void read_lock(struct rd *r, int detail, struct rec_vm *o)
 	count(r, l, "wait_end_to_fault_count", &o->c.vm.wait_end_to_fault_count);
 	count(r, l, "wait_sampled_ns", &o->c.vm.wait_sampled_ns);
 	for (m = 0; m < MMU_LOCK_MODES; m++) {
-		int mode = object(r, h, mode_names[m]), holders = object(r, mode, "holders");
+		int mode = object(r, h, rec_mode_names[m]), holders = object(r, mode, "holders");
 		__u64 mx;
 
 		count(r, mode, "max_ns", &mx);
 		o->hold_max_ns[m] = mx;
 		for (k = 0; k < LOCK_HOLDERS; k++) {
-			int one = object(r, holders, holder_names[k]);
+			int one = object(r, holders, rec_holder_names[k]);
 
 			count(r, one, "count", &o->c.vm.hold_count[m][k]);
 			count(r, one, "ns", &o->c.vm.hold_ns[m][k]);
@@ -158,7 +152,7 @@ static void read_dlog(struct rd *r, int detail, struct rec_vm *o)
 
 	/* Format 0 before KVM_RESET_DIRTY_RINGS was counted: no "reset". */
 	for (i = 0; i < DLOG_OPS; i++) {
-		int op = object(r, dl, dlog_names[i]);
+		int op = object(r, dl, rec_dlog_names[i]);
 
 		count(r, op, "count", &o->c.vm.dlog_count[i]);
 		count(r, op, "ns", &o->c.vm.dlog_ns[i]);
@@ -222,7 +216,7 @@ static void read_vcpus(struct rd *r, int detail, struct rec_vm *o)
 		}
 		v = &o->vcpus[idx];
 		for (k = 0; k < FAULT_CLASSES; k++)
-			count(r, e, fault_keys[k], &v->faults[k]);
+			count(r, e, rec_fault_keys[k], &v->faults[k]);
 		/* Only the count and time: its histogram is not recorded. */
 		count(r, lat, "count", &v->lat_count);
 		count(r, lat, "ns", &v->lat_ns);
@@ -280,7 +274,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	count(&r, v, "splits_tdp", &o->c.vm.splits_mmu[MMU_TDP]);
 	o->avail.faults = count(&r, v, "faults", &x);
 	for (k = 0; k < FAULT_CLASSES; k++)
-		count(&r, v, fault_keys[k], &o->c.faults[k]);
+		count(&r, v, rec_fault_keys[k], &o->c.faults[k]);
 	count(&r, v, "demotions_2m", &o->c.demotions[SPLIT_2M]);
 	count(&r, v, "demotions_1g", &o->c.demotions[SPLIT_1G]);
 	o->avail.dlog = count(&r, v, "dirty_log_gets", &x);

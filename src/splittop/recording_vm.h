@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "json_reader.h"
+#include "metrics.h"
 #include "vm_table.h"
 
 struct rec_vm {

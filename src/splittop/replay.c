@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay.h"
+#include "recording_format.h"
 #include "csv.h"
 #include "json_reader.h"
 #include "json_writer.h"

@@ -11,11 +11,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* The recording format this splittop writes (the host line's "format");
- * recordings without one are format 0 (splittop before 2026-12-02), the
- * same lines.  Every format up to this one is read. */
-#define RECORDING_FORMAT 1
-
 /* No line of a recording comes near this (4096 VMs with their vCPUs do
  * not); a longer one is not a recording's. */
 #define REPLAY_LINE_MAX	(64u << 20)

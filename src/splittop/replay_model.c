@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
+#include "recording_format.h"
 #include "recording_time.h"
 #include "replay.h"
 #include "self_stats.h"
@@ -265,12 +266,6 @@ static int mark_seen(struct replay_model *m, unsigned int idx, int frame)
 	}
 	m->seen[idx] = frame;
 	return 0;
-}
-
-static void add_u64s(__u64 *to, const __u64 *v, size_t n)
-{
-	while (n--)
-		*to++ += *v++;
 }
 
 /* Frame i's line into m->doc (m->line holds its text). */

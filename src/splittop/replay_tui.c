@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_tui.h"
+#include "common/clock.h"
 #include "common/parse.h"
 #include "recording_time.h"
 #include "replay_model.h"
@@ -8,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* A move that reads more lines than this says so first (about a second
  * for 64 VMs of two vCPUs). */
@@ -21,14 +21,6 @@ struct rt {
 	struct tui *ui;
 	double shown_at;	/* monotonic time the frame went on screen (playing) */
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void set_where(struct rt *r)
 {

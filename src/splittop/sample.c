@@ -24,14 +24,6 @@ static void load_u64s(__u64 *dst, const __u64 *src, size_t n)
 		dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 }
 
-static void add_u64s(__u64 *dst, const __u64 *src, size_t n)
-{
-	size_t k;
-
-	for (k = 0; k < n; k++)
-		dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
-}
-
 /* The longest wait of the closed interval, and the longest holds so far. */
 static void read_max(const struct lock_max *m, uint64_t epoch, uint64_t *wait_max, uint64_t *hold_max)
 {

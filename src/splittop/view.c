@@ -10,6 +10,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "hist.h"
 #include "text.h"
 
 const char *view_header(enum column c, bool totals)

@@ -77,11 +77,6 @@ struct vm_entry {
 	uint64_t hold_max_run_ns[MMU_LOCK_MODES];	/* longest hold seen, by mode */
 };
 
-/* Which metric groups this kernel and run provide. */
-struct avail {
-	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency, split_mmu;
-};
-
 struct vm_table {
 	/* The VMs alive now or at the last sample.  A finished VM moves to the
 	 * unlinked file `finished` one sample after it died (its last interval
@@ -120,10 +115,10 @@ void vcpu_counts_delta(const struct vcpu_counts *now, const struct vcpu_counts *
 int vcpu_rows_reserve(struct vcpu_rows *r, uint32_t n);
 /* A new sample: now's rows become prev's, now's start from zero. */
 void vm_entry_advance(struct vm_entry *e);
+/* dst[k] += src[k] for n counters: a sample summing BPF's maps (which BPF
+ * updates meanwhile, hence each read relaxed-atomic) and a replay summing a
+ * recording's intervals add the same way. */
+void add_u64s(__u64 *dst, const __u64 *src, size_t n);
 void vcpu_rows_free(struct vcpu_rows *r);
-/* Upper bound, in ns, of the log2 bucket that holds quantile q (0 < q <= 1)
- * of the samples; 0 when there are none. */
-uint64_t hist_quantile_ns(const __u64 *hist, unsigned int buckets, double q);
-uint64_t sum_u64(const __u64 *v, unsigned int n);
 
 #endif

@@ -2,6 +2,7 @@
 /* splittop's pure parts: CSV quoting and rows, JSON strings, counter deltas,
  * histogram quantiles, VM names. */
 #include "splittop/csv.h"
+#include "splittop/hist.h"
 #include "splittop/json_writer.h"
 #include "splittop/listen_addr.h"
 #include "splittop/openmetrics.h"

@@ -1,0 +1,2 @@
+build-static/obj/splittop/text.o: src/splittop/text.c src/splittop/text.h
+src/splittop/text.h:
