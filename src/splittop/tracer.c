@@ -109,7 +109,7 @@ static void set_fault_path(struct tracer *t, const struct kernel_btf *k, struct 
 	}
 	/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
 	 * demotion the rmaps cannot foresee: watch the SPTE change. */
-	if (!strcmp(t->host.mmu, "tdp") && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
+	if (t->host.mmu == HOST_MMU_TDP && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
 		bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
 		t->tdp_demotions = true;
 		snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),

@@ -7,6 +7,7 @@
 #include "splittop/listen_addr.h"
 #include "splittop/openmetrics.h"
 #include "splittop/render.h"
+#include "splittop/snapshot.h"
 #include "splittop/source_kind.h"
 #include "splittop/text.h"
 #include "splittop/vm_name.h"
@@ -346,6 +347,18 @@ static void source_kind_cases(void)
 	CHECK(source_kind_by_name("TP_BTF") == SK_UNSET, "kinds are lowercase");
 }
 
+/* The MMU's names are what recordings hold: each reads back as itself. */
+static void host_mmu_cases(void)
+{
+	unsigned int m;
+
+	for (m = 0; m < NR_HOST_MMUS; m++)
+		CHECK(host_mmu_by_name(host_mmu_name((enum host_mmu)m)) == m, "mmu name round trip");
+	CHECK_STR(host_mmu_name(HOST_MMU_LEGACY_TDP), "legacy-tdp", "legacy TDP's name");
+	CHECK(host_mmu_by_name("ept") == HOST_MMU_UNKNOWN, "an unknown mmu");
+	CHECK_STR(host_mmu_name(NR_HOST_MMUS), "unknown", "past the table");
+}
+
 /* An append past MAX_LINKS is refused and leaves the list as it was. */
 static void link_list_cases(void)
 {
@@ -374,5 +387,6 @@ int main(void)
 	openmetrics_cases();
 	source_kind_cases();
 	link_list_cases();
+	host_mmu_cases();
 	return unit_done();
 }
