@@ -78,7 +78,7 @@ DIRTYVM_ASM := src/dirtyvm/guest.S
 DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
 	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
 
-SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
+SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/source_kind.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
 		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
 		src/splittop/metrics.c src/splittop/hist.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
 		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
@@ -141,7 +141,7 @@ $(OUT)/splittop: $(SPLITTOP_OBJ)
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics hist snapshot \
 		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
-		     replay_model selection self_stats) $(OUT)/obj/common/parse.o
+		     replay_model selection self_stats source_kind) $(OUT)/obj/common/parse.o
 
 $(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
@@ -249,7 +249,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -f
 FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(OUT)/fuzz/fuzz_json_reader \
 	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
 
-$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/census.c src/splittop/bpf_log.c \
+$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/source_kind.c src/splittop/census.c src/splittop/bpf_log.c \
 		src/splittop/sources.c src/splittop/vm_name.c src/splittop/text.c src/splittop/vm_table.c src/common/parse.c \
 		src/splittop/listen_addr.c \
 		$(OUT)/splittop.skel.h

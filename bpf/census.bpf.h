@@ -15,12 +15,12 @@ int census(struct bpf_iter__task_file *it)
 	struct task_struct *task = it->task;
 	struct file *file = it->file;
 	struct vm_census rec = {};
-	int type;
+	enum kvm_file type;
 
 	if (!task || !file)
 		return 0;
 	type = kvm_file_type(file);
-	if (type == 2) {
+	if (type == KVM_FILE_VCPU) {
 		/* A vCPU: remember the thread that runs it (its latest KVM_RUN). */
 		struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
 		struct vcpu_thread vt = { .kvm = (__u64)BPF_CORE_READ(vcpu, kvm), .vcpu_ptr = (__u64)vcpu,
@@ -31,7 +31,7 @@ int census(struct bpf_iter__task_file *it)
 			bpf_map_update_elem(&vcpu_threads, &tid, &vt, BPF_ANY);
 		return 0;
 	}
-	if (type != 1)
+	if (type != KVM_FILE_VM)
 		return 0;
 	read_gauges(BPF_CORE_READ(file, private_data), &rec);
 	rec.tgid = task->tgid;

@@ -103,7 +103,7 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 {
 	struct task_ctx *tc;
 	unsigned int nr;
-	int type;
+	enum kvm_file type;
 
 	if (((cmd >> 8) & 0xff) != KVMIO_TYPE)
 		return 0;
@@ -123,13 +123,13 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 	 * a VM and get the same fd and a recycled struct file for a new one). */
 	if (tc->file != (__u64)file || tc->fd != fd || !slot_owned(tc->idx, tc->kvm)) {
 		type = kvm_file_type(file);
-		if (!type) {
+		if (type == KVM_FILE_NONE) {
 			tc->file = 0;
 			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
 			tc->start_ns = bpf_ktime_get_ns();
 			return 0;
 		}
-		if (type == 1) {
+		if (type == KVM_FILE_VM) {
 			tc->kvm = (__u64)BPF_CORE_READ(file, private_data);
 			tc->vcpu = 0;
 			tc->vcpu_ptr = 0;
@@ -140,7 +140,7 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 			tc->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
 			tc->vcpu_ptr = (__u64)vcpu;
 		}
-		tc->vcpu_file = type == 2;
+		tc->vcpu_file = type == KVM_FILE_VCPU;
 		tc->file = (__u64)file;
 		tc->fd = fd;
 		tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32, 1);
@@ -245,7 +245,7 @@ static __always_inline int ioctl_exit(long ret)
 	if (tc->kind == KIND_CREATE) {
 		struct file *f = ret >= 0 ? fd_to_file(task, (int)ret) : NULL;
 
-		if (f && kvm_file_type(f) == 1) {
+		if (f && kvm_file_type(f) == KVM_FILE_VM) {
 			__u64 kvm = (__u64)BPF_CORE_READ(f, private_data);
 
 			if (!created_meanwhile(kvm, tc->start_ns)) {

@@ -47,6 +47,13 @@ enum dlog_op { DLOG_ENABLE, DLOG_DISABLE, DLOG_GET, DLOG_CLEAR, DLOG_RESET, DLOG
 enum lock_mode { MMU_LOCK_READ, MMU_LOCK_WRITE, MMU_LOCK_MODES };
 
 /* What the current task is doing inside a KVM ioctl (task_ctx.kind). */
+/* What kvm_file_type() (bpf/vm_table.bpf.h) finds a struct file to be. */
+enum kvm_file {
+	KVM_FILE_NONE,		/* not KVM's, or not yet recognisable */
+	KVM_FILE_VM,		/* a VM's fd: private_data is its struct kvm */
+	KVM_FILE_VCPU,		/* a vCPU's fd: private_data is its struct kvm_vcpu */
+};
+
 enum ioctl_kind {
 	KIND_NONE,		/* not in a KVM ioctl */
 	KIND_RUN,		/* KVM_RUN: a vCPU, faults happen here */

@@ -245,34 +245,34 @@ static __always_inline bool slot_owned(__u32 idx, __u64 kvm)
 	return s && s->kvm == kvm && !s->dead;
 }
 
-/* 1: a VM file, 2: a vCPU file, 0: anything else. */
-static __always_inline int kvm_file_type(struct file *f)
+/* Whether f is a VM's file, a vCPU's or neither. */
+static __always_inline enum kvm_file kvm_file_type(struct file *f)
 {
 	__u64 fop = (__u64)BPF_CORE_READ(f, f_op);
 	const unsigned char *np;
 	char name[12] = {};
 
 	if (!fop)
-		return 0;
+		return KVM_FILE_NONE;
 	if (fop == vm_fops)
-		return 1;
+		return KVM_FILE_VM;
 	if (fop == vcpu_fops)
-		return 2;
+		return KVM_FILE_VCPU;
 	np = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 	if (bpf_probe_read_kernel_str(name, sizeof(name), np) < 0)
-		return 0;
+		return KVM_FILE_NONE;
 	/* anon_inode_getfd() names: "kvm-vm" (not "kvm-vm-stats"), "kvm-vcpu:N" */
 	if (name[0] != 'k' || name[1] != 'v' || name[2] != 'm' || name[3] != '-')
-		return 0;
+		return KVM_FILE_NONE;
 	if (name[4] == 'v' && name[5] == 'm' && name[6] == '\0') {
 		vm_fops = fop;
-		return 1;
+		return KVM_FILE_VM;
 	}
 	if (name[4] == 'v' && name[5] == 'c' && name[6] == 'p' && name[7] == 'u' && name[8] == ':') {
 		vcpu_fops = fop;
-		return 2;
+		return KVM_FILE_VCPU;
 	}
-	return 0;
+	return KVM_FILE_NONE;
 }
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, int fd)

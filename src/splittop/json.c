@@ -30,7 +30,7 @@ static void json_start(FILE *f, const struct snapshot *s, double interval)
 	if (s->host->hostname[0])
 		jw_str(&w, "hostname", s->host->hostname);
 	jw_str(&w, "kernel", s->host->kernel);
-	jw_str(&w, "mmu", s->host->mmu);
+	jw_str(&w, "mmu", host_mmu_name(s->host->mmu));
 	jw_str(&w, "eager_page_split", s->host->eager_split);
 	jw_num(&w, "interval_s", "%g", interval);
 	jw_array(&w, "sources");

@@ -107,7 +107,7 @@ static void list_sources(const struct tracer *t)
 {
 	unsigned int i;
 
-	printf("kernel %s, mmu %s, eager_page_split %s\n", t->host.kernel, t->host.mmu,
+	printf("kernel %s, mmu %s, eager_page_split %s\n", t->host.kernel, host_mmu_name(t->host.mmu),
 	       t->host.eager_split);
 	for (i = 0; i < NR_METRICS; i++)
 		printf("%-26s %s\n", t->sources[i].metric,

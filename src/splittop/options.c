@@ -100,9 +100,8 @@ static int usage_error(const char *fmt, ...)
 /* --source METRIC=KIND */
 static int parse_source(char *arg, struct options *o)
 {
-	static const char *const kinds[] = { "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "none" };
 	char *eq = strchr(arg, '=');
-	unsigned int i;
+	enum source_kind kind;
 	int m;
 
 	if (!eq || eq == arg || !eq[1])
@@ -114,15 +113,13 @@ static int parse_source(char *arg, struct options *o)
 		return usage_error("invalid --source '%s': %s", arg, m == -ENOENT ?
 				   "no such metric; --list-sources names them" :
 				   "that metric has a single source");
-	for (i = 0; i < 6; i++)
-		if (!strcmp(eq + 1, kinds[i]))
-			break;
-	if (i == 6)
+	kind = source_kind_by_name(eq + 1);
+	if (kind == SK_UNSET)
 		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
-	if (m == M_ATTRIBUTION && !strcmp(kinds[i], "none"))
+	if (m == M_ATTRIBUTION && kind == SK_OFF)
 		return usage_error("invalid --source '%s': every count is attributed to its VM through "
 				   "KVM's ioctls; they cannot be turned off", arg);
-	o->force[m] = kinds[i];
+	o->force[m] = kind;
 	return 0;
 }
 

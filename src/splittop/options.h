@@ -30,7 +30,7 @@ struct options {
 	unsigned int wait_sample;	/* --wait-sample */
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	bool all;		/* -a: every VM, also with a COMMAND */
-	const char *force[NR_METRICS];	/* --source METRIC=KIND */
+	enum source_kind force[NR_METRICS];	/* --source METRIC=KIND; SK_UNSET: not given */
 	char **command;		/* after "--" */
 	char selection[160];	/* -p/--vm as text, for the live view's header */
 };

@@ -88,7 +88,7 @@ static void record_start(FILE *f, const struct snapshot *s, double interval)
 	fprintf(f, "host %a ", interval);
 	put_str(f, h->kernel);
 	fputc(' ', f);
-	put_str(f, h->mmu);
+	put_str(f, host_mmu_name(h->mmu));
 	fputc(' ', f);
 	put_str(f, h->eager_split);
 	fputc('\n', f);
@@ -210,12 +210,14 @@ const struct renderer record_renderer = { .start = record_start, .frame = record
 static int read_host_line(struct record_reader *r, char *save)
 {
 	char *iv = strtok_r(NULL, " ", &save);
+	char mmu[16];
 
 	if (!iv || sscanf(iv, "%la", &r->interval) != 1 ||
 	    get_str(strtok_r(NULL, " ", &save), r->host.kernel, sizeof(r->host.kernel)) ||
-	    get_str(strtok_r(NULL, " ", &save), r->host.mmu, sizeof(r->host.mmu)) ||
+	    get_str(strtok_r(NULL, " ", &save), mmu, sizeof(mmu)) ||
 	    get_str(strtok_r(NULL, " \n", &save), r->host.eager_split, sizeof(r->host.eager_split)))
 		return -1;
+	r->host.mmu = host_mmu_by_name(mmu);
 	return 'H';
 }
 

@@ -69,7 +69,7 @@ static bool text_of(const struct jr_doc *d, int tok, char *out, size_t size)
 static int host_line(struct replay_model *m, size_t len)
 {
 	const struct jr_doc *d = &m->doc;
-	char why[120];
+	char why[120], mmu[16];
 	int f, s, e;
 
 	if (parse(m, 1, m->line, len))
@@ -87,8 +87,7 @@ static int host_line(struct replay_model *m, size_t len)
 	text_of(d, jr_get(d, 0, "kernel"), m->host.kernel, sizeof(m->host.kernel));
 	if (!text_of(d, jr_get(d, 0, "hostname"), m->host.hostname, sizeof(m->host.hostname)))
 		m->host.hostname[0] = '\0';
-	if (!text_of(d, jr_get(d, 0, "mmu"), m->host.mmu, sizeof(m->host.mmu)))
-		snprintf(m->host.mmu, sizeof(m->host.mmu), "unknown");
+	m->host.mmu = text_of(d, jr_get(d, 0, "mmu"), mmu, sizeof(mmu)) ? host_mmu_by_name(mmu) : HOST_MMU_UNKNOWN;
 	if (!text_of(d, jr_get(d, 0, "eager_page_split"), m->host.eager_split, sizeof(m->host.eager_split)))
 		snprintf(m->host.eager_split, sizeof(m->host.eager_split), "unknown");
 	if (rec_interval(d, 0, &m->interval, why, sizeof(why)))

@@ -248,7 +248,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	struct vm_entry *e;
 	uint64_t wait_max;
 	bool in_census = false;
-	bool hw_tdp = !strcmp(t->host.mmu, "tdp") || !strcmp(t->host.mmu, "legacy-tdp");
+	bool hw_tdp = t->host.mmu == HOST_MMU_TDP || t->host.mmu == HOST_MMU_LEGACY_TDP;
 	unsigned int j;
 
 	e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);

@@ -5,6 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const mmu_names[NR_HOST_MMUS] = {
+	[HOST_MMU_UNKNOWN] = "unknown", [HOST_MMU_TDP] = "tdp", [HOST_MMU_LEGACY_TDP] = "legacy-tdp",
+	[HOST_MMU_SHADOW] = "shadow",
+};
+
+const char *host_mmu_name(enum host_mmu m)
+{
+	return mmu_names[(unsigned int)m < NR_HOST_MMUS ? m : HOST_MMU_UNKNOWN];
+}
+
+enum host_mmu host_mmu_by_name(const char *name)
+{
+	unsigned int m;
+
+	for (m = 0; m < NR_HOST_MMUS; m++)
+		if (!strcmp(mmu_names[m], name))
+			return (enum host_mmu)m;
+	return HOST_MMU_UNKNOWN;
+}
+
 int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, const void *arg)
 {
 	unsigned int i;

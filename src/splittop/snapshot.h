@@ -8,10 +8,18 @@
 #include "metrics.h"
 #include "vm_table.h"
 
+/* The host's MMU, read once at start: samples test it per VM slot. */
+enum host_mmu { HOST_MMU_UNKNOWN, HOST_MMU_TDP, HOST_MMU_LEGACY_TDP, HOST_MMU_SHADOW, NR_HOST_MMUS };
+
+/* "unknown", "tdp", "legacy-tdp", "shadow": as printed and recorded. */
+const char *host_mmu_name(enum host_mmu m);
+/* The MMU so named; HOST_MMU_UNKNOWN for any other name. */
+enum host_mmu host_mmu_by_name(const char *name);
+
 struct host_info {
 	char hostname[65];	/* "": unknown (recordings before it, SPLITTOP_RECORD's) */
 	char kernel[65];
-	char mmu[16];		/* "tdp", "shadow" or "unknown" */
+	enum host_mmu mmu;
 	char eager_split[8];	/* "Y", "N" or "unknown" */
 };
 

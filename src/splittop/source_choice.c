@@ -67,33 +67,33 @@ const struct source_choice choices[][MAX_CHOICES] = {
 	 * not preempted: bpf/ioctls.bpf.h); the ioctl tracepoints cost
 	 * nothing to other syscalls; raw_syscalls runs a program for every
 	 * syscall of the host. */
-	[M_ATTRIBUTION] = { { "kprobe", { "kvm_vcpu_ioctl", "kvm_vm_ioctl", "kvm_dev_ioctl" }, progs_ioctl_kprobe },
-			    { "tracepoint", { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
+	[M_ATTRIBUTION] = { { SK_KPROBE, { "kvm_vcpu_ioctl", "kvm_vm_ioctl", "kvm_dev_ioctl" }, progs_ioctl_kprobe },
+			    { SK_TRACEPOINT, { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
-			    { "tp_btf", { "sys_enter", "sys_exit" }, progs_syscalls } },
-	[M_FAULTS] = { { "tp_btf", { "kvm_mmu_spte_requested" }, progs_faults } },
+			    { SK_TP_BTF, { "sys_enter", "sys_exit" }, progs_syscalls } },
+	[M_FAULTS] = { { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults } },
 	/* Faults a TDP MMU fixes without its handler proper.  The perf event
 	 * first: its program runs with preemption off, where a tp_btf program
 	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
 	 * on_fast_page_fault_tp). */
-	[M_FAST_FAULTS] = { { "tracepoint", { "kvmmmu/fast_page_fault" }, progs_fast_tp },
-			    { "tp_btf", { "fast_page_fault" }, progs_fast_btf } },
-	[M_SPLITS] = { { "tp_btf", { "kvm_mmu_split_huge_page" }, progs_split },
-		       { "raw_tp", { "kvm_mmu_split_huge_page" }, progs_split_raw } },
+	[M_FAST_FAULTS] = { { SK_TRACEPOINT, { "kvmmmu/fast_page_fault" }, progs_fast_tp },
+			    { SK_TP_BTF, { "fast_page_fault" }, progs_fast_btf } },
+	[M_SPLITS] = { { SK_TP_BTF, { "kvm_mmu_split_huge_page" }, progs_split },
+		       { SK_RAW_TP, { "kvm_mmu_split_huge_page" }, progs_split_raw } },
 	/* The perf events first: a BTF tracepoint's program can be preempted
 	 * on a sleeping lock's contention and then miss an mmu_lock wait. */
-	[M_LOCK_WAIT] = { { "tracepoint", { "lock/contention_begin", "lock/contention_end" }, progs_lock_tp },
-			  { "tp_btf", { "contention_begin", "contention_end" }, progs_lock },
-			  { "raw_tp", { "contention_begin", "contention_end" }, progs_lock_raw } },
+	[M_LOCK_WAIT] = { { SK_TRACEPOINT, { "lock/contention_begin", "lock/contention_end" }, progs_lock_tp },
+			  { SK_TP_BTF, { "contention_begin", "contention_end" }, progs_lock },
+			  { SK_RAW_TP, { "contention_begin", "contention_end" }, progs_lock_raw } },
 	/* Function probes.  No kprobe twin for holds: a kprobe on the lock
 	 * function would time the wait as well as the hold. */
-	[M_LOCK_HOLD] = { { "fentry", { "_raw_read_lock", "_raw_write_lock", "_raw_read_unlock",
+	[M_LOCK_HOLD] = { { SK_FENTRY, { "_raw_read_lock", "_raw_write_lock", "_raw_read_unlock",
 					"_raw_write_unlock" }, progs_hold } },
-	[M_FAULT_LATENCY] = { { "fentry", { "kvm_mmu_page_fault" }, progs_lat_fentry },
-			      { "kprobe", { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
-	[M_SPLIT_MMU] = { { "fentry", { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
+	[M_FAULT_LATENCY] = { { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_lat_fentry },
+			      { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
+	[M_SPLIT_MMU] = { { SK_FENTRY, { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
 			    progs_mmu_fentry },
-			  { "kprobe", { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
+			  { SK_KPROBE, { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
 			    progs_mmu_kprobe } },
 };
 
@@ -110,7 +110,7 @@ int tracer_metric_by_name(const char *name)
 
 	for (m = 0; m < NR_METRICS; m++)
 		if (!strcmp(metric_names[m], name))
-			return choices[m][0].kind ? (int)m : -EOPNOTSUPP;
+			return choices[m][0].kind != SK_UNSET ? (int)m : -EOPNOTSUPP;
 	return -ENOENT;
 }
 
@@ -123,15 +123,15 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 	unsigned int j;
 	bool ok = true;
 
-	if (!strcmp(c->kind, "tp_btf"))
-		for (j = 0; j < 2 && c->tp[j]; j++)
+	if (c->kind == SK_TP_BTF)
+		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j]; j++)
 			ok &= kernel_has_btf_tracepoint(k, c->tp[j]);
 	if (!ok) {
 		snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
 		return false;
 	}
-	if (!strcmp(c->kind, "fentry")) {
-		for (j = 0; j < 4 && c->tp[j] && ok; j++)
+	if (c->kind == SK_FENTRY) {
+		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j] && ok; j++)
 			ok = kernel_has_btf_func(k, c->tp[j]);
 		if (!ok) {
 			snprintf(src->why, sizeof(src->why), "fentry: no BTF for function %s", c->tp[j - 1]);
@@ -142,8 +142,8 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 			return false;
 		}
 	}
-	if (!strcmp(c->kind, "kprobe")) {
-		for (j = 0; j < 4 && c->tp[j] && ok; j++)
+	if (c->kind == SK_KPROBE) {
+		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j] && ok; j++)
 			ok = kernel_has_btf_func(k, c->tp[j]);
 		if (!ok) {
 			snprintf(src->why, sizeof(src->why), "kprobe: no function %s", c->tp[j - 1]);
@@ -161,8 +161,8 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 			return false;
 		}
 	}
-	if (!strcmp(c->kind, "tracepoint")) {
-		for (j = 0; j < 2 && c->tp[j] && ok; j++) {
+	if (c->kind == SK_TRACEPOINT) {
+		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j] && ok; j++) {
 			long id = tracepoint_id(c->tp[j]);
 
 			ok = id > 0;
@@ -182,8 +182,9 @@ static void use(struct tracer *t, enum metric m, const struct source_choice *pic
 
 	for (j = 0; pick->progs(t->skel, j); j++)
 		bpf_program__set_autoload(*pick->progs(t->skel, j), true);
-	n = snprintf(t->source_names[m], sizeof(t->source_names[m]), "%s/%s", pick->kind, pick->tp[0]);
-	for (j = 1; j < 4 && pick->tp[j] && n < (int)sizeof(t->source_names[m]); j++)
+	n = snprintf(t->source_names[m], sizeof(t->source_names[m]), "%s/%s", source_kind_name(pick->kind),
+		     pick->tp[0]);
+	for (j = 1; j < SOURCE_MAX_TPS && pick->tp[j] && n < (int)sizeof(t->source_names[m]); j++)
 		if (strcmp(pick->tp[j], pick->tp[j - 1]))
 			n += snprintf(t->source_names[m] + n, sizeof(t->source_names[m]) - n, ",%s", pick->tp[j]);
 	t->sources[m].source = t->source_names[m];
@@ -192,28 +193,28 @@ static void use(struct tracer *t, enum metric m, const struct source_choice *pic
 
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */
 const struct source_choice *source_choose(struct tracer *t, const struct kernel_btf *k, enum metric m,
-					  bool prefer_raw, const char *force, bool probes, const char *probes_why)
+					  bool prefer_raw, enum source_kind force, bool probes, const char *probes_why)
 {
 	const struct source_choice *c, *pick = NULL;
 	struct metric_source *src = &t->sources[m];
 	unsigned int i;
 
-	if (force)
+	if (force != SK_UNSET)
 		snprintf(src->why, sizeof(src->why), "--source %s=%s: not a source of this metric",
-			 metric_names[m], force);
+			 metric_names[m], source_kind_name(force));
 	for (i = 0; i < MAX_CHOICES; i++) {
 		c = &choices[m][i];
-		if (!c->kind)
+		if (c->kind == SK_UNSET)
 			break;
-		if (force && strcmp(c->kind, force))
+		if (force != SK_UNSET && c->kind != force)
 			continue;
-		if (force)
+		if (force != SK_UNSET)
 			src->why[0] = '\0';	/* the reason will be this source's */
 		if (!offered(t, k, m, c, probes, probes_why))
 			continue;
 		if (!pick)
 			pick = c;
-		if (prefer_raw && !strcmp(c->kind, "raw_tp"))
+		if (prefer_raw && c->kind == SK_RAW_TP)
 			pick = c;
 	}
 	if (pick)
@@ -246,6 +247,20 @@ static struct bpf_link *attach_tracepoint(struct bpf_program *p, long id)
 	return l;
 }
 
+/* Program j of source c, attached: a perf event for a "tracepoint" source
+ * (by the id offered() found), else the attachment its section names. */
+static struct bpf_link *attach_one(struct tracer *t, enum metric m, const struct source_choice *c,
+				   struct bpf_program *p, unsigned int j)
+{
+	if (c->kind != SK_TRACEPOINT)
+		return bpf_program__attach(p);
+	if (j >= SOURCE_MAX_TPS) {
+		errno = E2BIG;	/* more programs than tracepoint ids: a table error */
+		return NULL;
+	}
+	return attach_tracepoint(p, t->tp_ids[m][j]);
+}
+
 int source_attach(struct tracer *t, enum metric m, const struct source_choice *c)
 {
 	unsigned int j;
@@ -253,28 +268,23 @@ int source_attach(struct tracer *t, enum metric m, const struct source_choice *c
 	for (j = 0; c->progs(t->skel, j); j++) {
 		struct bpf_program *p = *c->progs(t->skel, j);
 		struct bpf_link *l;
+		int err;
 
 		if (!bpf_program__autoload(p))
 			continue;	/* left out on purpose: the waits' ends by default */
 
-		if (!strcmp(c->kind, "tracepoint"))
-			l = attach_tracepoint(p, t->tp_ids[m][j]);
-		else
-			l = bpf_program__attach(p);
-		if (l && t->nlinks == sizeof(t->links) / sizeof(t->links[0])) {
-			bpf_link__destroy(l);
-			l = NULL;
-			errno = ENOSPC;	/* a programming error: links[] too small */
-		}
-		if (!l) {
-			int err = -errno;
+		l = attach_one(t, m, c, p, j);
+		err = l ? link_list_add(&t->links, l) : -errno;
+		if (err) {
+			const char *full = l ? " (more links than MAX_LINKS)" : "";
 
-			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "attaching %s: %s",
-				 bpf_program__section_name(p), strerror(errno));
+			if (l)	/* a programming error: MAX_LINKS too small */
+				bpf_link__destroy(l);
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "attaching %s: %s%s",
+				 bpf_program__section_name(p), strerror(-err), full);
 			t->sources[m].source = NULL;
 			return err;
 		}
-		t->links[t->nlinks++] = l;
 	}
 	return 0;
 }

@@ -9,28 +9,30 @@
 
 #include <stdbool.h>
 
+#include "source_kind.h"
 #include "tracer.h"
 
 struct bpf_program;
 struct kernel_btf;
 
 struct source_choice {
-	const char *kind;		/* "tracepoint", "tp_btf" or "raw_tp" */
-	const char *tp[4];		/* tracepoints or functions, NULL-terminated */
+	enum source_kind kind;
+	/* tracepoints or functions, NULL-terminated unless all are used */
+	const char *tp[SOURCE_MAX_TPS];
 	struct bpf_program **(*progs)(struct splittop_bpf *s, unsigned int i);
 };
 
 #define MAX_CHOICES 3
-/* choices[m]: metric m's sources, best first (kind NULL: none to choose from). */
+/* choices[m]: metric m's sources, best first (kind SK_UNSET: none to choose from). */
 extern const struct source_choice choices[][MAX_CHOICES];
 extern const char *const metric_names[NR_METRICS];
 
 /* Metric m's source on this kernel: the first it offers (prefer_raw: a raw
- * tracepoint where there is one; force: that kind or none; probes: whether
+ * tracepoint where there is one; force: that kind only, SK_UNSET any; probes: whether
  * function probes may be tried, probes_why the reason when not).  Its
  * programs are set to load; t->sources[m] says which, or why none. */
 const struct source_choice *source_choose(struct tracer *t, const struct kernel_btf *k, enum metric m,
-					  bool prefer_raw, const char *force, bool probes, const char *probes_why);
+					  bool prefer_raw, enum source_kind force, bool probes, const char *probes_why);
 /* Attach the loaded programs of c: 0, or a negative errno with the reason
  * in t->sources[m].why. */
 int source_attach(struct tracer *t, enum metric m, const struct source_choice *c);

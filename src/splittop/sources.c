@@ -221,10 +221,10 @@ void host_info_read(struct host_info *h)
 	hw_tdp = ept[0] == 'Y' || npt[0] == 'Y' || npt[0] == '1';
 	/* tdp_mmu=N with EPT/NPT on is KVM's older TDP code, not shadow paging. */
 	if (tdp[0] == 'Y')
-		snprintf(h->mmu, sizeof(h->mmu), "tdp");
+		h->mmu = HOST_MMU_TDP;
 	else if (tdp[0] == 'N')
-		snprintf(h->mmu, sizeof(h->mmu), "%s", hw_tdp ? "legacy-tdp" : "shadow");
+		h->mmu = hw_tdp ? HOST_MMU_LEGACY_TDP : HOST_MMU_SHADOW;
 	else
-		snprintf(h->mmu, sizeof(h->mmu), "unknown");
+		h->mmu = HOST_MMU_UNKNOWN;
 	read_param("/sys/module/kvm/parameters/eager_page_split", h->eager_split, sizeof(h->eager_split));
 }

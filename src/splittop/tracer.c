@@ -65,20 +65,20 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 		t->sources[m].source = NULL;
 		t->sources[m].why[0] = '\0';
 		picked[m] = NULL;
-		if (!choices[m][0].kind)
+		if (choices[m][0].kind == SK_UNSET)
 			continue;
-		if (o->force[m] && !strcmp(o->force[m], "none")) {
+		if (o->force[m] == SK_OFF) {
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off (--source %s=none)",
 				 metric_names[m]);
 			continue;
 		}
 		/* Fast faults are faults: counted with the others or not at all. */
-		if (m == M_FAST_FAULTS && o->force[M_FAULTS] && !strcmp(o->force[M_FAULTS], "none")) {
+		if (m == M_FAST_FAULTS && o->force[M_FAULTS] == SK_OFF) {
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off with faults (--source faults=none)");
 			continue;
 		}
 		picked[m] = source_choose(t, k, m, o->raw_tracepoints, o->force[m], probes, probes_why);
-		if (o->force[m] && !picked[m]) {
+		if (o->force[m] != SK_UNSET && !picked[m]) {
 			/* Asked for by name: no silent fallback. */
 			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
 			return -ENOENT;
@@ -86,7 +86,7 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 	}
 	/* Faults may be turned off; what they need cannot be missing silently. */
 	for (m = M_ATTRIBUTION; m <= M_FAST_FAULTS; m++) {
-		if (picked[m] || (o->force[m] && !strcmp(o->force[m], "none")) ||
+		if (picked[m] || o->force[m] == SK_OFF ||
 		    (m == M_FAST_FAULTS && !picked[M_FAULTS]))
 			continue;
 		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
@@ -109,7 +109,7 @@ static void set_fault_path(struct tracer *t, const struct kernel_btf *k, struct 
 	}
 	/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
 	 * demotion the rmaps cannot foresee: watch the SPTE change. */
-	if (!strcmp(t->host.mmu, "tdp") && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
+	if (t->host.mmu == HOST_MMU_TDP && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
 		bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
 		t->tdp_demotions = true;
 		snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
@@ -131,7 +131,8 @@ static void set_wait_timing(struct tracer *t, const struct tracer_opts *o, const
 	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
 		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);
 		snprintf(t->source_names[M_LOCK_WAIT], sizeof(t->source_names[M_LOCK_WAIT]),
-			 "%s/%s,kvm_mmu_spte_requested", picked[M_LOCK_WAIT]->kind, picked[M_LOCK_WAIT]->tp[0]);
+			 "%s/%s,kvm_mmu_spte_requested", source_kind_name(picked[M_LOCK_WAIT]->kind),
+			 picked[M_LOCK_WAIT]->tp[0]);
 	}
 }
 
@@ -280,12 +281,16 @@ static int attach_all(struct tracer *t, const struct source_choice **picked)
 	if (t->tdp_demotions) {
 		struct bpf_link *l = bpf_program__attach(t->skel->progs.on_tdp_spte_changed);
 
-		if (!l) {
-			err = -errno;
-			fprintf(stderr, "splittop: attaching tp_btf/kvm_tdp_mmu_spte_changed: %s\n", strerror(errno));
+		err = l ? link_list_add(&t->links, l) : -errno;
+		if (err) {
+			const char *full = l ? " (more links than MAX_LINKS)" : "";
+
+			if (l)	/* a programming error: MAX_LINKS too small */
+				bpf_link__destroy(l);
+			fprintf(stderr, "splittop: attaching tp_btf/kvm_tdp_mmu_spte_changed: %s%s\n", strerror(-err),
+				full);
 			return err;
 		}
-		t->links[t->nlinks++] = l;
 	}
 	return 0;
 }
@@ -358,8 +363,8 @@ void tracer_close(struct tracer *t)
 		munmap(t->vm_map, t->vm_map_len);
 	free(t->vslot_head);
 	free(t->vslot_next);
-	while (t->nlinks)
-		bpf_link__destroy(t->links[--t->nlinks]);
+	while (t->links.n)
+		bpf_link__destroy(t->links.l[--t->links.n]);
 	/* Destroying the skeleton closes every program and map. */
 	splittop_bpf__destroy(t->skel);
 	vm_table_free(&t->vms);

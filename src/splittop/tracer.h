@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "link_list.h"
 #include "snapshot.h"
+#include "source_kind.h"
 #include "vm_table.h"
 
 struct splittop_bpf;
@@ -26,11 +28,15 @@ enum metric {
 	NR_METRICS,
 };
 
+/* The most tracepoints or functions one source names, and so the most
+ * perf ids a "tracepoint" source keeps: lock holds' four functions. */
+#define SOURCE_MAX_TPS 4
+
 struct tracer_opts {
 	unsigned int max_vms;
 	unsigned int max_vcpus;	/* vCPU slots, all VMs together */
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
-	const char *force[NR_METRICS];	/* --source: this kind of source or none */
+	enum source_kind force[NR_METRICS];	/* --source: this kind, SK_OFF none, SK_UNSET any */
 	bool exact_waits;	/* time every mmu_lock wait at contention_end */
 	unsigned int wait_sample;	/* time one vCPU wait in this many (bpf: wait_weight) */
 };
@@ -55,9 +61,8 @@ struct tracer {
 	struct avail avail;
 	struct metric_source sources[NR_METRICS];
 	char source_names[NR_METRICS][96];
-	long tp_ids[NR_METRICS][2];	/* perf ids of "tracepoint" sources */
-	struct bpf_link *links[24];
-	unsigned int nlinks;
+	long tp_ids[NR_METRICS][SOURCE_MAX_TPS];	/* perf ids of "tracepoint" sources */
+	struct link_list links;
 	struct host_info host;
 	bool scanned_all;		/* the first, all-process census is done */
 	bool exact_waits;		/* contention_end attached */

@@ -252,7 +252,7 @@ static void hdr_fill(struct hdr *h, const struct view_header *in)
 		 in->replay ? (w ? w->clock : "") : in->clock ? in->clock : "");
 	snprintf(h->full[HP_KERNEL], sizeof(h->full[0]), "%s", host->kernel);
 	up_to(h->brief[HP_KERNEL], sizeof(h->brief[0]), host->kernel, '-');
-	snprintf(h->full[HP_MMU], sizeof(h->full[0]), "%s MMU", host->mmu);
+	snprintf(h->full[HP_MMU], sizeof(h->full[0]), "%s MMU", host_mmu_name(host->mmu));
 	snprintf(h->full[HP_EAGER], sizeof(h->full[0]), "eager_page_split=%s", host->eager_split);
 	snprintf(h->brief[HP_EAGER], sizeof(h->brief[0]), "eager=%s", host->eager_split);
 	snprintf(h->full[HP_EVERY], sizeof(h->full[0]), "every %s", in->every);

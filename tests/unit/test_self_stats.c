@@ -205,7 +205,7 @@ static void recording_cases(void)
 /* splittop --json read back by --replay. */
 static void replay_cases(void)
 {
-	struct host_info host = { .kernel = "6.1", .mmu = "tdp", .eager_split = "Y" };
+	struct host_info host = { .kernel = "6.1", .mmu = HOST_MMU_TDP, .eager_split = "Y" };
 	struct self_stats s = all_set();
 	struct snapshot snap = { .host = &host, .self = s, .time_unix = 1795768473, .elapsed = 1 };
 	char path[] = "/tmp/test_self_stats.XXXXXX";

@@ -4,9 +4,12 @@
 #include "splittop/csv.h"
 #include "splittop/hist.h"
 #include "splittop/json_writer.h"
+#include "splittop/link_list.h"
 #include "splittop/listen_addr.h"
 #include "splittop/openmetrics.h"
 #include "splittop/render.h"
+#include "splittop/snapshot.h"
+#include "splittop/source_kind.h"
 #include "splittop/text.h"
 #include "splittop/vm_name.h"
 #include "splittop/vm_table.h"
@@ -328,6 +331,50 @@ static void vm_name_cases(void)
 	}
 }
 
+/* Every kind's name reads back as that kind: --source takes what
+ * --list-sources prints. */
+static void source_kind_cases(void)
+{
+	unsigned int k;
+
+	for (k = SK_UNSET + 1; k < NR_SOURCE_KINDS; k++)
+		CHECK(source_kind_by_name(source_kind_name((enum source_kind)k)) == k, "kind name round trip");
+	CHECK_STR(source_kind_name(SK_TP_BTF), "tp_btf", "tp_btf's name");
+	CHECK_STR(source_kind_name(SK_OFF), "none", "--source METRIC=none");
+	CHECK(source_kind_name(SK_UNSET) == NULL, "no name for no kind");
+	CHECK(source_kind_name(NR_SOURCE_KINDS) == NULL, "no name past the table");
+	CHECK(source_kind_by_name("bogus") == SK_UNSET, "an unknown kind");
+	CHECK(source_kind_by_name("") == SK_UNSET, "an empty kind");
+	CHECK(source_kind_by_name("TP_BTF") == SK_UNSET, "kinds are lowercase");
+}
+
+/* The MMU's names are what recordings hold: each reads back as itself. */
+static void host_mmu_cases(void)
+{
+	unsigned int m;
+
+	for (m = 0; m < NR_HOST_MMUS; m++)
+		CHECK(host_mmu_by_name(host_mmu_name((enum host_mmu)m)) == m, "mmu name round trip");
+	CHECK_STR(host_mmu_name(HOST_MMU_LEGACY_TDP), "legacy-tdp", "legacy TDP's name");
+	CHECK(host_mmu_by_name("ept") == HOST_MMU_UNKNOWN, "an unknown mmu");
+	CHECK_STR(host_mmu_name(NR_HOST_MMUS), "unknown", "past the table");
+}
+
+/* An append past MAX_LINKS is refused and leaves the list as it was. */
+static void link_list_cases(void)
+{
+	struct link_list ls = { .n = 0 };
+	struct bpf_link *fake = (struct bpf_link *)&ls;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < MAX_LINKS; i++)
+		err |= link_list_add(&ls, fake);
+	CHECK(!err && ls.n == MAX_LINKS, "the list fills to its bound");
+	CHECK(link_list_add(&ls, NULL) == -ENOSPC, "one past the bound is refused");
+	CHECK(ls.n == MAX_LINKS && ls.l[MAX_LINKS - 1] == fake, "a refused append changes nothing");
+}
+
 int main(void)
 {
 	csv_field_cases();
@@ -339,5 +386,8 @@ int main(void)
 	vm_name_cases();
 	listen_cases();
 	openmetrics_cases();
+	source_kind_cases();
+	link_list_cases();
+	host_mmu_cases();
 	return unit_done();
 }

@@ -537,9 +537,9 @@ static const char *header(const struct view_header *h, unsigned int width)
  * 34: the replay's lost them). */
 static void test_header(void)
 {
-	struct host_info golden = { .hostname = "", .kernel = "6.1.0-56-amd64", .mmu = "tdp", .eager_split = "Y" };
+	struct host_info golden = { .hostname = "", .kernel = "6.1.0-56-amd64", .mmu = HOST_MMU_TDP, .eager_split = "Y" };
 	struct host_info rhel = { .hostname = "kvm-host-17.rack4.example.com",
-				  .kernel = "5.14.0-427.13.1.el9_4.x86_64", .mmu = "shadow", .eager_split = "N" };
+				  .kernel = "5.14.0-427.13.1.el9_4.x86_64", .mmu = HOST_MMU_SHADOW, .eager_split = "N" };
 	struct view_where w = { "interval 1/6", "2026-11-27", "08:34:33", "+1.1s", "" };
 	struct view_where far = { "interval 1234/3600+", "2026-11-27", "08:34:33", "+10h02m03s", "(being written)" };
 	struct view_header live = { .paused = true, .totals = true, .host = &rhel, .every = "0.5s", .clock = "04:24:02" };
