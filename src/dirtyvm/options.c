@@ -80,6 +80,46 @@ static int bad(FILE *err, const char *opt, const char *val, const char *why)
 /* The options with a value (optarg) and the flags: OPTS_OK, or
  * OPTS_ERROR after one message; OPTS_NONE where c is none of them. */
 #define OPTS_NONE (-100)
+
+/* The migrations' shape: how many, their rounds, how logged, cancelled, a
+ * pass after each.  As apply(). */
+static int apply_migration(int c, struct dvm_options *o, FILE *err)
+{
+	unsigned int r;
+
+	switch (c) {
+	case 'r':
+		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &o->rounds))
+			return bad(err, "--rounds", optarg, "expected 0..1000000");
+		break;
+	case 'M':
+		if (!strcmp(optarg, "get"))
+			o->mode = MODE_GET;
+		else if (!strcmp(optarg, "clear"))
+			o->mode = MODE_CLEAR;
+		else if (!strcmp(optarg, "ring"))
+			o->mode = MODE_RING;
+		else
+			return bad(err, "--mode", optarg, "expected get, clear or ring");
+		break;
+	case 'g':
+		if (parse_u32(optarg, 0, DVM_MAX_MIGRATIONS, &o->migrations))
+			return bad(err, "--migrations", optarg, "expected 0..1000");
+		break;
+	case 'c':
+		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &r))
+			return bad(err, "--cancel-after", optarg, "expected a number of rounds");
+		o->cancel_after = (int)r;
+		break;
+	case 'a':
+		o->after_pass = true;
+		break;
+	default:
+		return OPTS_NONE;
+	}
+	return OPTS_OK;
+}
+
 static int apply(int c, struct dvm_options *o, FILE *err)
 {
 	bool flag;
@@ -114,39 +154,10 @@ static int apply(int c, struct dvm_options *o, FILE *err)
 		if (parse_u32(optarg, 0, DVM_MAX_PASSES, &o->passes))
 			return bad(err, "--passes", optarg, "expected 0..1000");
 		break;
-	case 'r':
-		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &o->rounds))
-			return bad(err, "--rounds", optarg, "expected 0..1000000");
-		break;
-	case 'M':
-		if (!strcmp(optarg, "get"))
-			o->mode = MODE_GET;
-		else if (!strcmp(optarg, "clear"))
-			o->mode = MODE_CLEAR;
-		else if (!strcmp(optarg, "ring"))
-			o->mode = MODE_RING;
-		else
-			return bad(err, "--mode", optarg, "expected get, clear or ring");
-		break;
 	case 'e':
 		if (parse_bool(optarg, &flag))
 			return bad(err, "--eager-split", optarg, "expected y or n");
 		o->eager = flag ? EAGER_ON : EAGER_OFF;
-		break;
-	case 'g':
-		if (parse_u32(optarg, 0, DVM_MAX_MIGRATIONS, &o->migrations))
-			return bad(err, "--migrations", optarg, "expected 0..1000");
-		break;
-	case 'c': {
-		unsigned int r;
-
-		if (parse_u32(optarg, 0, DVM_MAX_ROUNDS, &r))
-			return bad(err, "--cancel-after", optarg, "expected a number of rounds");
-		o->cancel_after = (int)r;
-		break;
-	}
-	case 'a':
-		o->after_pass = true;
 		break;
 	case 'l':
 		o->loop = true;
@@ -167,7 +178,7 @@ static int apply(int c, struct dvm_options *o, FILE *err)
 		o->nested = true;
 		break;
 	default:
-		return OPTS_NONE;
+		return apply_migration(c, o, err);
 	}
 	return OPTS_OK;
 }

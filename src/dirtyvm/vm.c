@@ -336,6 +336,21 @@ static int setup_vcpu_regs(struct dvm_vm *vm, struct dvm_vcpu *v)
 	return 0;
 }
 
+/* What a KVM_RUN exit means for the pass: 0 done (the guest wrote the
+ * "pass done" address), -EINTR run again, else why the pass failed. */
+static int pass_exit(const struct dvm_vm *vm, const struct kvm_run *run)
+{
+	if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write && run->mmio.phys_addr == MMIO_GPA)
+		return 0;
+	if (vm->nested && run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == MMIO_GPA + 8)
+		return -ENOTSUP;	/* L2 exited to L1 for another reason */
+	if (run->exit_reason == KVM_EXIT_INTR)
+		return -EINTR;
+	if (run->exit_reason == KVM_EXIT_DIRTY_RING_FULL)
+		return -ENOSPC;		/* sized to hold a round: never expected */
+	return -EPROTO;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct dvm_vcpu *v = arg;
@@ -372,22 +387,10 @@ static void *vcpu_thread(void *arg)
 				}
 				break;
 			}
-			if (v->run->exit_reason == KVM_EXIT_MMIO && v->run->mmio.is_write &&
-			    v->run->mmio.phys_addr == MMIO_GPA)
+			err = pass_exit(vm, v->run);
+			if (err != -EINTR)
 				break;
-			if (vm->nested && v->run->exit_reason == KVM_EXIT_MMIO &&
-			    v->run->mmio.phys_addr == MMIO_GPA + 8) {
-				err = -ENOTSUP;	/* L2 exited to L1 for another reason */
-				break;
-			}
-			if (v->run->exit_reason == KVM_EXIT_INTR)
-				continue;
-			if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
-				err = -ENOSPC;	/* sized to hold a round: never expected */
-				break;
-			}
-			err = -EPROTO;
-			break;
+			err = 0;
 		}
 		v->pass_end = now_mono();
 		v->err = err;

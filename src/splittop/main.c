@@ -419,6 +419,43 @@ static int exit_status(struct app *a)
 	return 0;
 }
 
+/* -o's file and --listen's server, before anything is loaded (a refused
+ * file or a port in use fails first).  0, or -1 (printed). */
+static int app_open_sinks(struct app *a)
+{
+	const struct options *o = &a->o;
+	char why[128];
+
+	if (o->output) {
+		a->k.out = output_open(o->output, why, sizeof(why));
+		if (!a->k.out) {
+			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, why);
+			a->k.out = stdout;
+			return -1;
+		}
+	}
+	if (o->listening) {
+		warn_listen(&o->listen, &a->wc);
+		a->k.ex = exporter_start(&o->listen, &a->snap.self, &a->wc);
+		if (!a->k.ex)
+			return -1;
+	}
+	return 0;
+}
+
+/* -- COMMAND, traced from its first instruction: 0, or a shell's 127/126
+ * (printed).  stdout is splittop's where its rows go there. */
+static int app_command_start(struct app *a, bool live)
+{
+	int err = command_start(&a->cmd, a->o.command, live ? COMMAND_CAPTURE :
+				a->k.rd && a->k.out == stdout ? COMMAND_STDOUT_TO_STDERR : COMMAND_INHERIT);
+
+	if (err)
+		return err == -ENOENT ? 127 : 126;
+	a->sel.command = a->o.all ? 0 : a->cmd.pid;
+	return 0;
+}
+
 /* Load, attach, run, and write the totals.  Returns the exit status. */
 static int app_main(struct app *a)
 {
@@ -428,26 +465,12 @@ static int app_main(struct app *a)
 				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-	char why[128];
 	int err, rc;
 
-	if (o->output && !o->list_sources) {
-		a->k.out = output_open(o->output, why, sizeof(why));
-		if (!a->k.out) {
-			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, why);
-			a->k.out = stdout;
-			return 1;
-		}
-	}
+	if (!o->list_sources && app_open_sinks(a))
+		return 1;
 	bpf_log_init(o->verbose);
 	memcpy(topts.force, o->force, sizeof(topts.force));
-	if (o->listening && !o->list_sources) {
-		warn_listen(&o->listen, &a->wc);
-		/* First: a port in use fails before anything is loaded. */
-		a->k.ex = exporter_start(&o->listen, &a->snap.self, &a->wc);
-		if (!a->k.ex)
-			return 1;
-	}
 	if (tracer_open(&a->t, &topts))
 		return 1;
 	if (o->list_sources) {
@@ -465,12 +488,9 @@ static int app_main(struct app *a)
 		return 1;
 	a->start = now_mono();
 	if (o->command) {
-		/* stdout is splittop's where its rows go there. */
-		err = command_start(&a->cmd, o->command, live ? COMMAND_CAPTURE :
-				    a->k.rd && a->k.out == stdout ? COMMAND_STDOUT_TO_STDERR : COMMAND_INHERIT);
+		err = app_command_start(a, live);
 		if (err)
-			return err == -ENOENT ? 127 : 126;
-		a->sel.command = o->all ? 0 : a->cmd.pid;
+			return err;
 	}
 	if (!live && a->k.rd) {
 		/* Flushed now: a script waiting for the header knows tracing is on. */
