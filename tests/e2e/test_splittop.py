@@ -228,6 +228,8 @@ def check_migrations(summary, vm, what, kvm_lost_writes=False):
             if kvm_lost_writes or "kvm_faults" not in r:
                 continue
             want = round_faults(summary, m, r["round"])
+            if kvm_uncounted(r, want):
+                continue
             if kernel()["mmu"] == "legacy-tdp":
                 # 4K pages faulted in come with their neighbours
                 # prefetched: fewer faults than pages.
@@ -254,6 +256,28 @@ def check_migrations(summary, vm, what, kvm_lost_writes=False):
             want = (huge if protected else 0) + (g - huge)
             assert after["kvm_faults"]["pf_fixed"] == want, (w, "faults of the pass after logging", want, after)
     return stopped
+
+
+def kvm_uncounted(r, want):
+    """This host's PVM backend now and then fixes a round's write fault on a
+    path that does not count it in KVM's per-vCPU pf_taken/pf_fixed (CI of
+    2026-12-07: 26 of 65,536 in one round of a 128-vCPU VM; pf_taken fell
+    short by the same), while the page still reaches the dirty log (the
+    round's missing_pages is 0).  Then KVM's counters are only a lower
+    bound; the workload's arithmetic, which splittop's counts are checked
+    against in check_vm, is still exact.  Anywhere else (and short by more
+    than the round's pages, or with a page lost) it is not tolerated."""
+    k = r["kvm_faults"]
+    if kernel()["mmu"] != "shadow" or k["pf_fixed"] >= want or r["missing_pages"]:
+        return False
+    print("note: round %d: KVM counted %d fixed faults of %d the guest's writes took (dirty log complete)" % (
+        r["round"], k["pf_fixed"], want), flush=True)
+    return True
+
+
+def uncounted_rounds(summary, vm):
+    return [(m.get("migration", 1), r["round"]) for m in migrations(vm) for r in m["rounds"]
+            if "kvm_faults" in r and kvm_uncounted(r, round_faults(summary, m, r["round"]))]
 
 
 def check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=False):
@@ -300,12 +324,16 @@ def check_vm(total, summary, vm):
     # mapping that survived a whole write pass), and the faults of the
     # following rounds shift between kinds.  Then which kind each fault is
     # cannot be predicted; every count KVM itself keeps is still exact below.
-    # Anywhere else a lost dirty page fails the test.
+    # The bed's emulated CPU lost pages the same way once (CI of 2026-12-06,
+    # backports 7.3.4, 8 vCPUs x 2 MiB, eager splitting off: 19 and 17 pages
+    # missing, and KVM's own census showed one region split inside the enable
+    # ioctl).  Anywhere else (a real CPU running a stock kernel) a lost dirty
+    # page fails the test.
     lost = [(m.get("migration", 1), r["round"], r["missing_pages"]) for m in migrations(vm) for r in m["rounds"]
             if r["missing_pages"]]
     check_migrations(summary, vm, what, kvm_lost_writes=bool(lost))
     if lost:
-        assert kernel()["mmu"] == "shadow", "%s: KVM's dirty log lacks pages the guest wrote (round, pages): %s; %s" % (
+        assert kernel()["mmu"] == "shadow" or BED, "%s: KVM's dirty log lacks pages the guest wrote (round, pages): %s; %s" % (
             what, lost, migrations(vm))
         want["faults_nonpresent"] = want["faults_4k_wp"] = None
         print("note: %s: this host's KVM lost dirty pages (migration, round, pages): %s" % (what, lost), flush=True)
@@ -332,7 +360,7 @@ def check_vm(total, summary, vm):
     assert int(total["faults"]) == sum(int(total[k]) for k in
                                        ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other"))
     # ...and every fault KVM's MMU handled was counted once.
-    check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=bool(lost))
+    check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=bool(lost or uncounted_rounds(summary, vm)))
     if want["faults_nonpresent"] is None and not lost:
         # The system memslot's share is not the workload's to predict here
         # (see expected()), but it is no more than its pages and MMIO SPTEs.
