@@ -69,6 +69,20 @@ static __always_inline void vcpu_ioctl_begin(struct task_struct *task, struct ta
 	}
 }
 
+/* KVM_GET_DIRTY_LOG's struct kvm_dirty_log: the memslot and the bitmap
+ * KVM fills, whose bits are counted when it returns. */
+static __always_inline void dirty_log_arg(struct task_ctx *tc, unsigned long arg)
+{
+	struct { __u32 slot, pad; __u64 bitmap; } d;
+
+	tc->dl_npages = 0;
+	if (bpf_probe_read_user(&d, sizeof(d), (void *)arg))
+		return;
+	tc->dl_bitmap = d.bitmap;
+	tc->dl_npages = memslot_npages(tc->kvm, d.slot);
+	round_harvest_begin(tc, d.slot, bpf_ktime_get_ns());
+}
+
 /* A VM's ioctl: the dirty-log operations and memslot changes splittop
  * times (false: another one, not timed). */
 static __always_inline bool vm_ioctl_begin(struct task_ctx *tc, unsigned int nr, unsigned long arg)
@@ -76,12 +90,14 @@ static __always_inline bool vm_ioctl_begin(struct task_ctx *tc, unsigned int nr,
 	switch (nr) {
 	case NR_GET_DIRTY_LOG:
 		tc->kind = KIND_GET;
+		dirty_log_arg(tc, arg);
 		break;
 	case NR_CLEAR_DIRTY_LOG:
 		tc->kind = KIND_CLEAR;
 		break;
 	case NR_RESET_DIRTY_RINGS:
 		tc->kind = KIND_RESET;
+		round_harvest_begin(tc, ~0u, bpf_ktime_get_ns());
 		break;
 	case NR_SET_MEMORY_REGION:
 	case NR_SET_MEMORY_REGION2:
@@ -177,6 +193,21 @@ static __always_inline int ioctl_enter(int fd, unsigned int cmd, unsigned long a
 	return ioctl_begin(task, fd_to_file(task, fd), fd, cmd, arg);
 }
 
+/* A dirty-log operation's share in its VM's rounds (bpf/rounds.bpf.h). */
+static __always_inline void account_round(struct task_ctx *tc, int op, long ret, __u64 dur)
+{
+	struct vm_census g = {};
+
+	if (op == DLOG_GET && tc->dl_npages)
+		round_harvest_end(tc, popcount_user(tc->dl_bitmap, tc->dl_npages), dur);
+	else if (op == DLOG_RESET)
+		round_harvest_end(tc, ret, dur);
+	else if (op == DLOG_ENABLE || op == DLOG_DISABLE) {
+		read_gauges((struct kvm *)tc->kvm, &g);
+		round_logging(tc, op == DLOG_ENABLE, g.memslots_dirty, bpf_ktime_get_ns());
+	}
+}
+
 static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 {
 	__u64 dur = bpf_ktime_get_ns() - tc->start_ns;
@@ -201,6 +232,7 @@ static __always_inline void account_dlog(struct task_ctx *tc, long ret)
 			return;
 		op = after > tc->logging_before ? DLOG_ENABLE : DLOG_DISABLE;
 	}
+	account_round(tc, op, ret, dur);
 	st = vm_counters(tc->idx);
 	if (!st)
 		return;

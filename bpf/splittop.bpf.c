@@ -20,6 +20,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "state.bpf.h"
 #include "vm_table.bpf.h"
 #include "kvm_gauges.bpf.h"
+#include "rounds.bpf.h"
 #include "ioctls.bpf.h"
 #include "faults.bpf.h"
 #include "splits.bpf.h"

@@ -132,6 +132,8 @@ struct vm_stats {
 	__u64 dlog_count[DLOG_OPS];
 	__u64 dlog_ns[DLOG_OPS];
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
+	__u64 dirty_pages;		/* pages its rounds' harvests handed the VMM */
+	__u64 dirty_rounds;		/* rounds ended (struct round_state) */
 	/* Faults of vCPUs refused a slot (--max-vcpus full): the VM's totals
 	 * stay exact, only their per-vCPU rows are missing. */
 	__u64 faults_unslotted[FAULT_CLASSES];
@@ -170,6 +172,58 @@ struct vm_census {
 					 * hardware TDP, a nested guest's */
 };
 
+/*
+ * Dirty-log rounds.  A round runs from dirty logging being enabled (or the
+ * previous harvest) to the harvest that hands its dirty pages to the VMM: a
+ * burst of KVM_GET_DIRTY_LOG over the VM's memslots (the burst ends at a GET
+ * of a memslot it harvested already), or one KVM_RESET_DIRTY_RINGS.  Its
+ * record is written when the next harvest begins, or logging is disabled.
+ */
+#define ST_ROUND_RING		32	/* rounds kept per VM for user space to read */
+
+/* What a VM's vCPUs (and its own threads, for splits) had counted at a
+ * round's edge: a round's share is the difference of its two edges. */
+struct round_counts {
+	__u64 faults[FAULT_CLASSES];
+	__u64 splits;			/* huge mappings split, every cause and size */
+	__u64 lock_wait_ns;		/* the vCPUs' mmu_lock waits (as mmu_lock_wait_ns) */
+	__u64 fault_ns;			/* the vCPUs' time in faults (function probes) */
+	__u64 fault_count;		/* faults timed into fault_ns */
+};
+
+struct round_rec {
+	__u32 migration;		/* the VM's nth time dirty logging went on (1-based) */
+	__u32 round;			/* 1-based within the migration */
+	__u64 start_ns;			/* bpf_ktime_get_ns: logging on, or the previous harvest began */
+	__u64 end_ns;			/* this round's harvest began */
+	__u64 harvest_ns;		/* time in its harvest's ioctls */
+	__u64 dirty_pages;		/* 4 KiB pages the harvest handed the VMM */
+	__u32 harvests;			/* its harvest's ioctls (GETs: one per memslot) */
+	__u32 flags;			/* ROUND_* */
+	struct round_counts c;		/* counted in the round */
+};
+
+enum {
+	ROUND_START_UNKNOWN = 1,	/* logging went on before splittop started */
+	ROUND_RING = 2,			/* harvested from the dirty ring */
+};
+
+struct round_state {
+	__u32 migration;		/* migrations so far; 0: none seen */
+	__u32 round;			/* rounds of it recorded */
+	__u64 start_ns;			/* the open round's start; 0: logging off */
+	__u32 start_flags;		/* ROUND_* of the open round */
+	__u32 burst_harvests;
+	__u64 burst_ns;			/* the open harvest's first ioctl began; 0: none */
+	__u64 burst_pages;
+	__u64 burst_time_ns;
+	__u64 burst_seen[2];		/* memslots it harvested: bit (as_id << 6 | id) & 127 */
+	__u64 written;			/* records ever written: ring[written % ST_ROUND_RING] next */
+	struct round_counts at_start;	/* the open round's start edge */
+	struct round_counts at_burst;	/* the open harvest's start edge */
+	struct round_rec ring[ST_ROUND_RING];
+};
+
 /* One VM slot (array map, max_vms entries).  kvm == 0: free.  BPF takes a
  * slot with a compare-and-swap on kvm; user space frees it when the VM is gone. */
 struct vm_slot {
@@ -196,6 +250,7 @@ struct vm_slot {
 				 * for -- COMMAND's VMs when the VMM is gone */
 	__u64 reg_ns;		/* when it was registered (bpf_ktime_get_ns) */
 	char cmdline[ST_CMDLINE_LEN];	/* NUL-separated argv, as /proc/PID/cmdline */
+	struct round_state rounds;	/* written by the VM's harvesting thread only */
 };
 
 /* Where a task is in a KVM ioctl, and which lock it waits for: task storage. */
@@ -205,6 +260,8 @@ struct task_ctx {
 	__u64 start_ns;
 	__u64 splits_in_op;
 	__u64 pages_2m_before;	/* KVM's pages_2m as a dirty-log operation began */
+	__u64 dl_bitmap;	/* KVM_GET_DIRTY_LOG: the VMM's bitmap (user address) */
+	__u64 dl_npages;	/* its memslot's pages: the bitmap's bits */
 	__s32 fd;
 	__u32 idx;		/* VM slot */
 	__u32 vcpu;		/* vCPU index (vcpu_idx) for KIND_RUN */

@@ -33,6 +33,7 @@ enum { KIND_CREATE = 100 };	/* KVM_CREATE_VM on /dev/kvm: only for sys_exit */
 /* Set by user space before load. */
 const volatile __u32 ioctl_nr = 16;
 const volatile __u32 max_vms = ST_MAX_VMS_DEFAULT;
+const volatile __u32 max_vcpus = ST_MAX_VCPUS_DEFAULT;
 /* KVM's RET_PF_FIXED and RET_PF_SPURIOUS: an anonymous enum whose values
  * moved between kernel versions, so user space looks them up in BTF. */
 const volatile int ret_pf_fixed = -1000;

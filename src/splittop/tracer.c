@@ -155,6 +155,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 	t->tdp_demotions = false;
 	s->rodata->ioctl_nr = SYS_ioctl;
 	s->rodata->max_vms = o->max_vms;
+	s->rodata->max_vcpus = o->max_vcpus;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 1 || ncpus > ST_MAX_CPUS) {
 		fprintf(stderr, "splittop: %d possible CPUs: expected 1..%d\n", ncpus, ST_MAX_CPUS);
