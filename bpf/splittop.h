@@ -331,6 +331,9 @@ struct self_stats {
 	/* ...and of the function probes (every rwlock of the host: mmu_lock
 	 * holds, fault latency, which MMU split): timings left out. */
 	__u64 missed_probe_events;
+	/* Filled by user space: dirty-log rounds BPF recorded that were
+	 * overwritten (ST_ROUND_RING per VM) before a sample read them. */
+	__u64 rounds_lost;
 };
 
 #define ST_NO_SLOT	0xffffffffu

@@ -182,6 +182,59 @@ static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vcpu
 	jw_close(w, ']');
 }
 
+/* One dirty-log round (struct round_rec); times in ns since the run began.
+ * fault_ns only where faults are timed (function probes). */
+static void json_round(struct jw *w, const struct round_rec *r, const struct avail *a)
+{
+	unsigned int k;
+
+	jw_object(w, NULL);
+	jw_u64(w, "migration", r->migration);
+	jw_u64(w, "round", r->round);
+	jw_u64(w, "start_ns", r->start_ns);
+	jw_u64(w, "end_ns", r->end_ns);
+	if (r->flags & ROUND_START_UNKNOWN)
+		jw_true(w, "start_unknown");
+	if (r->flags & ROUND_RING)
+		jw_true(w, "ring");
+	jw_u64(w, "harvests", r->harvests);
+	jw_u64(w, "harvest_ns", r->harvest_ns);
+	jw_u64(w, "dirty_pages", r->dirty_pages);
+	for (k = 0; k < FAULT_CLASSES; k++)
+		jw_u64(w, rec_fault_keys[k], r->c.faults[k]);
+	jw_u64(w, "splits", r->c.splits);
+	jw_u64(w, "mmu_lock_wait_ns", r->c.lock_wait_ns);
+	if (a->fault_latency) {
+		jw_u64(w, "fault_ns", r->c.fault_ns);
+		jw_u64(w, "fault_count", r->c.fault_count);
+	}
+	jw_close(w, '}');
+}
+
+/* The rounds that ended in the interval (the total line: every round kept),
+ * and the open one ("round": null while logging is off). */
+static void json_rounds(struct jw *w, const struct vm_rounds *rr, enum scope sc, const struct avail *a)
+{
+	uint64_t k = sc == SCOPE_TOTAL ? 0 : rr->taken - rr->fresh;
+	const struct round_rec *r;
+
+	jw_array(w, "rounds");
+	for (; k < rr->taken; k++)
+		if ((r = vm_round(rr, k)))
+			json_round(w, r, a);
+	jw_close(w, ']');
+	if (!rr->open) {
+		jw_null(w, "round");
+		return;
+	}
+	jw_object(w, "round");
+	jw_u64(w, "migration", rr->migration);
+	jw_u64(w, "round", rr->round + 1);
+	jw_u64(w, "start_ns", rr->open_start_ns);
+	jw_u64(w, "harvested_pages", rr->open_pages);
+	jw_close(w, '}');
+}
+
 static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const struct avail *a)
 {
 	const struct vm_counters *c = sc == SCOPE_TOTAL ? &v->e->now : &v->delta;
@@ -211,6 +264,8 @@ static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const 
 	json_dlog(w, v->e, c);
 	json_vcpus(w, v->e, sc == SCOPE_TOTAL ? v->e->vcpus.now : v->vdelta, a);
 	jw_close(w, '}');
+	if (a->dlog)
+		json_rounds(w, &v->e->rounds, sc, a);
 	/* Only where it is so: the VM ended in this interval (its last one),
 	 * as the live view marks it.  A replay reads it back. */
 	if (!v->e->alive)

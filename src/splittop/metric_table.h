@@ -120,4 +120,10 @@
 	METRIC(SPLITS_TDP, "splits_tdp", "huge mappings the TDP MMU split eagerly (kvm_tdp_mmu_try_split_huge_pages)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
 	       G_SPLIT_MMU, 1, c->vm.splits_mmu[MMU_TDP])					\
 	METRIC(NESTED, "nested", "1 while KVM shadows a nested guest's page tables for the VM (its indirect shadow pages, on a host with EPT/NPT)", NULL, NULL, 0, 0, 0, U_BOOL, GAUGE, G_ALWAYS,	\
-	       g->nested >= 0, g->nested > 0)
+	       g->nested >= 0, g->nested > 0)								\
+	/* Dirty-log rounds (bpf/rounds.bpf.h): a round's pages count when its	\
+	 * harvest is complete, in the interval the next harvest begins in. */	\
+	METRIC(DIRTY_PAGES, "dirty_pages", "4 KiB pages the VM's dirty-log harvests handed its VMM (rounds ended)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_DLOG, 1, c->vm.dirty_pages)							\
+	METRIC(DIRTY_ROUNDS, "dirty_rounds", "dirty-log rounds ended (one harvest of the dirty log each)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_DLOG, 1, c->vm.dirty_rounds)

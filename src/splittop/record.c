@@ -37,7 +37,8 @@ static const struct counter_field {
 	PER_VCPU("vcpu_lat_ns", lat_ns), PER_VCPU("vcpu_lat_hist", lat_hist),
 	PER_VCPU("vcpu_demotions", demotions), FLAT("wait_end_to_fault_ns", vm.wait_end_to_fault_ns),
 	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count), FLAT("splits_mmu", vm.splits_mmu),
-	FLAT("wait_sampled_ns", vm.wait_sampled_ns),
+	FLAT("wait_sampled_ns", vm.wait_sampled_ns), FLAT("dirty_pages", vm.dirty_pages),
+	FLAT("dirty_rounds", vm.dirty_rounds),
 };
 
 /* A VM's counters and its per-vCPU rows (now's or prev's). */

@@ -223,6 +223,83 @@ static void read_vcpus(struct rd *r, int detail, struct rec_vm *o)
 	}
 }
 
+static bool flag(const struct jr_doc *d, int obj, const char *key)
+{
+	int t = jr_get(d, obj, key);
+
+	return t >= 0 && d->t[t].type == JR_BOOL && d->t[t].len == 4;	/* true */
+}
+
+static void read_round(struct rd *r, int obj, struct round_rec *o)
+{
+	__u64 x;
+	unsigned int k;
+
+	memset(o, 0, sizeof(*o));
+	count(r, obj, "migration", &x);
+	o->migration = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	count(r, obj, "round", &x);
+	o->round = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	count(r, obj, "start_ns", &o->start_ns);
+	count(r, obj, "end_ns", &o->end_ns);
+	if (o->end_ns < o->start_ns)
+		fail(r, "ends before it starts", "rounds");
+	count(r, obj, "harvests", &x);
+	o->harvests = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	count(r, obj, "harvest_ns", &o->harvest_ns);
+	count(r, obj, "dirty_pages", &o->dirty_pages);
+	o->flags = (flag(r->d, obj, "start_unknown") ? ROUND_START_UNKNOWN : 0) |
+		   (flag(r->d, obj, "ring") ? ROUND_RING : 0);
+	for (k = 0; k < FAULT_CLASSES; k++)
+		count(r, obj, rec_fault_keys[k], &o->c.faults[k]);
+	count(r, obj, "splits", &o->c.splits);
+	count(r, obj, "mmu_lock_wait_ns", &o->c.lock_wait_ns);
+	count(r, obj, "fault_ns", &o->c.fault_ns);
+	count(r, obj, "fault_count", &o->c.fault_count);
+}
+
+/* "rounds": at most ROUNDS_KEPT (the latest, where a line has more);
+ * "round": the open one, or null. */
+static void read_rounds(struct rd *r, int v, struct rec_vm *o)
+{
+	int arr = jr_get(r->d, v, "rounds"), t, cur = jr_get(r->d, v, "round");
+	uint32_t n = 0;
+	__u64 x;
+
+	if (arr >= 0 && r->d->t[arr].type != JR_ARRAY)
+		fail(r, "not an array", "rounds");
+	else if (arr >= 0)
+		for (t = r->d->t[arr].child; t >= 0; t = r->d->t[t].next, n++) {
+			if (r->d->t[t].type != JR_OBJECT)
+				fail(r, "not an object", "rounds");
+			else
+				read_round(r, t, &o->rounds[n % ROUNDS_KEPT]);
+		}
+	o->nrounds = n < ROUNDS_KEPT ? n : ROUNDS_KEPT;
+	if (n > ROUNDS_KEPT) {
+		/* Oldest first, as they were written. */
+		struct round_rec tmp[ROUNDS_KEPT];
+		uint32_t k;
+
+		for (k = 0; k < ROUNDS_KEPT; k++)
+			tmp[k] = o->rounds[(n + k) % ROUNDS_KEPT];
+		memcpy(o->rounds, tmp, sizeof(tmp));
+	}
+	if (cur < 0 || r->d->t[cur].type == JR_NULL)
+		return;
+	if (r->d->t[cur].type != JR_OBJECT) {
+		fail(r, "not an object", "round");
+		return;
+	}
+	o->open.open = true;
+	count(r, cur, "migration", &x);
+	o->open.migration = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	count(r, cur, "round", &x);
+	o->open.round = x ? (x - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(x - 1)) : 0;
+	count(r, cur, "start_ns", &o->open.start_ns);
+	count(r, cur, "harvested_pages", &o->open.pages);
+}
+
 bool rec_vm_name(const struct jr_doc *d, int v, char *out, size_t size)
 {
 	/* Room for more than out takes: text_sanitize cuts at a character. */
@@ -281,6 +358,8 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	o->avail.dlog_toggle = count(&r, v, "dirty_log_enables", &x);
 	o->avail.lock_hold = count(&r, v, "mmu_lock_hold_ns", &x);
 	o->avail.fault_latency = count(&r, v, "fault_latency_p99_ns", &x);
+	count(&r, v, "dirty_pages", &o->c.vm.dirty_pages);
+	count(&r, v, "dirty_rounds", &o->c.vm.dirty_rounds);
 	ex = jr_get(d, v, "exited");
 	o->exited = ex >= 0 && d->t[ex].type == JR_BOOL && d->t[ex].len == 4;	/* true */
 	detail = object(&r, v, "detail");
@@ -288,6 +367,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	read_lock(&r, detail, o);
 	read_dlog(&r, detail, o);
 	read_vcpus(&r, detail, o);
+	read_rounds(&r, v, o);
 	return r.bad ? -1 : 0;
 }
 

@@ -23,6 +23,15 @@ struct rec_vm {
 	uint32_t nvcpus, vcap;
 	struct avail avail;		/* the groups the line carries (a null column: unavailable) */
 	bool exited;			/* "exited": the VM ended in this interval */
+	/* "rounds" (those of an interval line, or the kept ones of a total
+	 * line) and "round", the open one: as struct vm_rounds keeps them. */
+	struct round_rec rounds[ROUNDS_KEPT];
+	uint32_t nrounds;
+	struct {
+		bool open;
+		uint32_t migration, round;	/* round: those of it ended */
+		__u64 start_ns, pages;
+	} open;
 };
 
 /* VM object v of d into out (its vcpus buffer reused).  0, or -1 with why

@@ -294,6 +294,25 @@ static int vms_of(struct replay_model *m, int i)
 	return vms;
 }
 
+/* A frame's rounds: an interval line's ended in it; a total line's are
+ * every one kept, which the intervals before it brought already (a
+ * recording of only a total line brings them here). */
+static void take_rounds(struct vm_rounds *r, const struct rec_vm *rv, bool total)
+{
+	uint32_t k;
+
+	r->fresh = 0;
+	if (!total || !r->taken)
+		for (k = 0; k < rv->nrounds; k++)
+			vm_rounds_add(r, &rv->rounds[k]);
+	r->migration = rv->open.open ? rv->open.migration : rv->nrounds ? rv->rounds[rv->nrounds - 1].migration
+									 : r->migration;
+	r->round = rv->open.open ? rv->open.round : rv->nrounds ? rv->rounds[rv->nrounds - 1].round : r->round;
+	r->open = rv->open.open;
+	r->open_start_ns = rv->open.start_ns;
+	r->open_pages = rv->open.pages;
+}
+
 /* Apply frame i to the table: an interval adds its counts, the totals line
  * sets them. */
 static int apply(struct replay_model *m, int i)
@@ -331,6 +350,7 @@ static int apply(struct replay_model *m, int i)
 			add_u64s((__u64 *)&e->vcpus.now[k], (const __u64 *)&rv->vcpus[k],
 				 sizeof(rv->vcpus[k]) / sizeof(__u64));
 		e->gauges = rv->g;
+		take_rounds(&e->rounds, rv, total);
 		memcpy(e->hold_max_run_ns, rv->hold_max_ns, sizeof(e->hold_max_run_ns));
 		e->alive = !rv->exited;
 	}

@@ -240,6 +240,36 @@ static int census_of_slots(struct tracer *t, struct census *c)
 	return err;
 }
 
+/* BPF's clock as time since the run started (0 for anything before). */
+static uint64_t run_ns(const struct tracer *t, uint64_t ns)
+{
+	return ns > t->mono0_ns ? ns - t->mono0_ns : 0;
+}
+
+/* The rounds BPF recorded since the last sample, and the open one. */
+static void take_rounds(struct tracer *t, struct vm_rounds *r, const struct round_state *rs)
+{
+	uint64_t written = __atomic_load_n(&rs->written, __ATOMIC_ACQUIRE);
+
+	r->fresh = 0;
+	if (written - r->bpf_seen > ST_ROUND_RING) {
+		t->rounds_lost += written - r->bpf_seen - ST_ROUND_RING;
+		r->bpf_seen = written - ST_ROUND_RING;
+	}
+	for (; r->bpf_seen < written; r->bpf_seen++) {
+		struct round_rec rec = rs->ring[r->bpf_seen % ST_ROUND_RING];
+
+		rec.start_ns = run_ns(t, rec.start_ns);
+		rec.end_ns = run_ns(t, rec.end_ns);
+		vm_rounds_add(r, &rec);
+	}
+	r->migration = rs->migration;
+	r->round = rs->round;
+	r->open = rs->start_ns != 0;
+	r->open_start_ns = run_ns(t, rs->start_ns);
+	r->open_pages = rs->burst_ns ? rs->burst_pages : 0;
+}
+
 /* One VM slot's sample: gauges from the census (or the VM's last dirty-log
  * operation), counters from the maps; a VM that is gone gives its slot back. */
 static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uint64_t epoch)
@@ -273,6 +303,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	vm_entry_advance(e);
 	read_counters(t, i, e, epoch, &wait_max);
 	e->gauges.lock_wait_max_ns = wait_max;
+	take_rounds(t, &e->rounds, &s->rounds);
 	memcpy(e->gauges.dlog_last_ns, s->dlog_last_ns, sizeof(e->gauges.dlog_last_ns));
 	memcpy(e->gauges.dlog_last_splits, s->dlog_last_splits, sizeof(e->gauges.dlog_last_splits));
 	memcpy(e->gauges.dlog_last_pages_2m, s->dlog_last_pages_2m, sizeof(e->gauges.dlog_last_pages_2m));

@@ -66,7 +66,13 @@
 		  "was still running on that CPU): mmu_lock hold and fault latency times leave them out", \
 		  "%llu function probe events missed (the same program still running on that CPU): "	\
 		  "mmu_lock hold and fault latency times leave them out",				\
-		  "%llu probe events missed")
+		  "%llu probe events missed")								\
+	SELF_STAT(rounds_lost, "rounds_lost", 8, SL_NONE,						\
+		  "dirty-log rounds that ended faster than splittop sampled them (more than 32 a VM "	\
+		  "in one interval): their records are missing, the VM's dirty_pages still counts them", \
+		  "%llu dirty-log rounds not recorded: more than 32 of a VM's ended in one interval "	\
+		  "(a shorter -i keeps them; dirty_pages still counts them)",				\
+		  "%llu rounds not recorded")
 
 enum self_stat {
 #define SELF_STAT_ID(field, ...) SELF_##field,

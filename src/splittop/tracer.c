@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tracer.h"
+#include "common/clock.h"
 #include "splittop.skel.h"
 #include "sources.h"
 #include "bpf_log.h"
@@ -324,6 +325,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 	int err;
 
 	memset(t, 0, sizeof(*t));
+	t->mono0_ns = (uint64_t)(now_mono() * 1e9);
 	t->max_vms = o->max_vms;
 	t->max_vcpus = o->max_vcpus;
 	for (m = 0; m < NR_METRICS; m++)
@@ -378,6 +380,7 @@ void tracer_self(const struct tracer *t, struct self_stats *out)
 
 	*out = t->skel->bss->self;
 	out->missed_events = out->missed_probe_events = 0;
+	out->rounds_lost = t->rounds_lost;
 	bpf_object__for_each_program(p, t->skel->obj) {
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);

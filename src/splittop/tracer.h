@@ -67,6 +67,8 @@ struct tracer {
 	bool scanned_all;		/* the first, all-process census is done */
 	bool exact_waits;		/* contention_end attached */
 	bool tdp_demotions;		/* kvm_tdp_mmu_spte_changed attached */
+	uint64_t mono0_ns;		/* CLOCK_MONOTONIC (BPF's clock) as it started */
+	uint64_t rounds_lost;		/* struct self_stats' */
 
 	struct vm_table vms;		/* what the samples found */
 };

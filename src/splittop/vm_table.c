@@ -275,3 +275,17 @@ void add_u64s(__u64 *dst, const __u64 *src, size_t n)
 	for (k = 0; k < n; k++)
 		dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 }
+
+const struct round_rec *vm_round(const struct vm_rounds *r, uint64_t k)
+{
+	if (k >= r->taken || r->taken - k > ROUNDS_KEPT)
+		return NULL;
+	return &r->r[k % ROUNDS_KEPT];
+}
+
+void vm_rounds_add(struct vm_rounds *r, const struct round_rec *rec)
+{
+	r->r[r->taken % ROUNDS_KEPT] = *rec;
+	r->taken++;
+	r->fresh++;
+}

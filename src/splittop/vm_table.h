@@ -62,6 +62,23 @@ struct vm_gauges {
 					 * for it: 1/0; -1 unknown (no hardware TDP) */
 };
 
+/* A VM's dirty-log rounds (struct round_rec), times in ns since the run
+ * started: the latest ROUNDS_KEPT, and where the open one stands. */
+#define ROUNDS_KEPT	64
+
+struct vm_rounds {
+	struct round_rec r[ROUNDS_KEPT];	/* round k taken (0-based) in r[k % ROUNDS_KEPT] */
+	uint64_t taken;			/* rounds taken so far */
+	uint64_t fresh;			/* of them, the latest sample's */
+	uint64_t lost;			/* rounds BPF overwrote before a sample took them */
+	uint64_t bpf_seen;		/* BPF's records read (round_state.written) */
+	uint32_t migration;		/* the VM's latest migration (0: none seen) */
+	uint32_t round;			/* its rounds ended */
+	bool open;			/* a round is open: logging is on */
+	uint64_t open_start_ns;		/* its start */
+	uint64_t open_pages;		/* pages its harvest handed over so far (0: not begun) */
+};
+
 struct vm_entry {
 	uint64_t kvm, seq;		/* seq 0: a free entry */
 	uint32_t idx, pid;
@@ -75,7 +92,14 @@ struct vm_entry {
 	struct vm_gauges gauges;
 	uint64_t lock_wait_max_run_ns;
 	uint64_t hold_max_run_ns[MMU_LOCK_MODES];	/* longest hold seen, by mode */
+	struct vm_rounds rounds;
 };
+
+/* Round k (0-based, in taking order) of a VM, or NULL when it is no longer
+ * (or not yet) kept. */
+const struct round_rec *vm_round(const struct vm_rounds *r, uint64_t k);
+/* Take a round that ended: the oldest kept one makes room. */
+void vm_rounds_add(struct vm_rounds *r, const struct round_rec *rec);
 
 struct vm_table {
 	/* The VMs alive now or at the last sample.  A finished VM moves to the

@@ -6,6 +6,7 @@ golden_replay: the golden tests hold that to what runs print), its JSON the
 recording's own lines; -p and --vm select VMs as in a live run; a file it
 cannot read is one line and exit 2."""
 import csv
+import io
 import json
 import os
 import subprocess
@@ -47,7 +48,15 @@ def test_replay_of_the_golden_recordings():
     with open(old) as f:
         assert '"format"' not in f.readline()
     p = replay(old, "--csv")
-    assert p.returncode == 0 and p.stdout == rendered(os.path.join(GOLDEN, "tdp-get-json.rec")), p.stderr
+    assert p.returncode == 0, p.stderr
+    # It predates dirty-log rounds: those columns are unknown (empty) there,
+    # where the text recording of the same run reads them as 0.
+    got, want = list(csv.reader(io.StringIO(p.stdout))), list(csv.reader(io.StringIO(
+        rendered(os.path.join(GOLDEN, "tdp-get-json.rec")))))
+    new = [got[0].index("dirty_pages"), got[0].index("dirty_rounds")]
+    assert all(r[k] == "" for r in got[1:] for k in new), got[1]
+    assert [[c for k, c in enumerate(r) if k not in new] for r in got[1:]] == \
+        [[c for k, c in enumerate(r) if k not in new] for r in want[1:]] and got[0] == want[0]
 
 
 def test_replay_selects_vms_like_a_live_run():
