@@ -311,6 +311,30 @@ def check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=False):
         assert n == handled, (what, total, k)
 
 
+def check_rounds(total, summary, vm, what, exact_faults):
+    """Dirty-log rounds against the workload: each round's pages are the
+    bits dirtyvm counted in the bitmap KVM handed it (or the ring entries it
+    harvested), migration by migration; where the workload's arithmetic
+    holds, the round's faults are the ones its pass took (round_faults)."""
+    want = [(m.get("migration", 1), r["round"], r["dirty_pages"]) for m in migrations(vm) for r in m["rounds"]]
+    assert int(total["dirty_rounds"]) == len(want), (what, total["dirty_rounds"], want)
+    assert int(total["dirty_pages"]) == sum(p for _, _, p in want), (what, total["dirty_pages"], want)
+    if "rounds" not in total:
+        return      # CSV: the counts only
+    got = [(r["migration"], r["round"], r["dirty_pages"]) for r in total["rounds"]]
+    assert got == want, (what, got, want)
+    assert total["round"] is None, (what, "logging is off at the end", total["round"])
+    for m in migrations(vm):
+        for r in m["rounds"]:
+            mine = [x for x in total["rounds"] if (x["migration"], x["round"]) == (m.get("migration", 1), r["round"])][0]
+            assert mine["end_ns"] > mine["start_ns"] and not mine.get("start_unknown"), (what, mine)
+            assert mine["harvests"] == 1 and mine.get("ring", False) == (summary["params"]["mode"] == "ring"), (
+                what, mine)
+            if exact_faults:
+                n = sum(mine["faults_" + k] for k in ("huge_wp", "nonpresent", "4k_wp"))
+                assert n == round_faults(summary, m, r["round"]), (what, mine, round_faults(summary, m, r["round"]))
+
+
 def check_vm(total, summary, vm):
     what = "%s vm %d" % (summary["params"], vm["vm"])
     assert vm["before"]["pages_2m"] == summary["regions_2m"], (what, vm["before"])
@@ -361,6 +385,8 @@ def check_vm(total, summary, vm):
                                        ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other"))
     # ...and every fault KVM's MMU handled was counted once.
     check_faults_against_kvm(total, summary, vm, what, kvm_lost_writes=bool(lost or uncounted_rounds(summary, vm)))
+    check_rounds(total, summary, vm, what, exact_faults=not lost and kernel()["mmu"] != "legacy-tdp"
+                 and not shared_page_races(summary))
     if want["faults_nonpresent"] is None and not lost:
         # The system memslot's share is not the workload's to predict here
         # (see expected()), but it is no more than its pages and MMIO SPTEs.
@@ -599,7 +625,7 @@ def test_json_same_exact_counts_and_detail():
     # and self counts the whole host's (other VMs may run beside this one).
     assert {k: v for k, v in t["self"].items() if k not in ("missed_probe_events", "missed_events")} == {
         "vm_table_full": 0, "vcpu_table_full": 0, "unattributed_faults": 0, "unattributed_splits": 0,
-        "task_storage_fail": 0, "rmap_read_fail": 0}, t["self"]
+        "task_storage_fail": 0, "rmap_read_fail": 0, "rounds_lost": 0}, t["self"]
     assert t["self"]["missed_events"] == 0 or not preempts_tracing(), t["self"]
 
 
