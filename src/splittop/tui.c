@@ -18,13 +18,24 @@
 
 enum pair { P_BAR = 1, P_DIRTY, P_WARN, P_TITLE, P_DIM };
 
+/* What the screen shows below the header, what lies over it, and where
+ * keys go: each one of a few, never two at once. */
+enum tui_pane { PANE_TABLE, PANE_DETAIL };
+enum tui_overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_SOURCES };
+enum tui_input {
+	INPUT_KEYS,			/* the key table's actions */
+	INPUT_FILTER,			/* typing the / prompt's filter */
+	INPUT_JUMP,			/* typing the g prompt's time (a replay's) */
+};
+
 struct tui {
 	SCREEN *screen;
 	bool color, utf8;
 	bool paused, totals, reverse, finished;
-	bool help, sources, detail, editing;
-	bool replay, jumping;		/* a recording's; editing the g prompt */
-	unsigned int mode;		/* enum key_mode */
+	enum key_mode keys;		/* KM_LIVE, or KM_REPLAY: a recording's frames */
+	enum tui_pane pane;
+	enum tui_overlay overlay;
+	enum tui_input input;
 	double interval, dt, speed;
 	struct view_where where;	/* a replay's frame */
 	char jump[64];
@@ -71,8 +82,7 @@ struct tui *tui_start(const struct tui_opts *o)
 	cs = nl_langinfo(CODESET);
 	ui->utf8 = cs && !strcmp(cs, "UTF-8");
 	ui->interval = o->interval;
-	ui->replay = o->replay;
-	ui->mode = o->replay ? KM_REPLAY : KM_LIVE;
+	ui->keys = o->replay ? KM_REPLAY : KM_LIVE;
 	ui->paused = o->replay;		/* a replay opens on its first frame, still */
 	ui->speed = 1;
 	ui->sort = COL_FAULTS;
@@ -255,7 +265,7 @@ void tui_finish(struct tui *ui, const char *banner)
 {
 	ui->finished = true;
 	ui->totals = true;
-	ui->paused = ui->replay;	/* a replay stays at its end */
+	ui->paused = ui->keys == KM_REPLAY;	/* a replay stays at its end */
 	snprintf(ui->banner, sizeof(ui->banner), "%s", banner);
 }
 
@@ -276,7 +286,7 @@ static void draw_title(struct tui *ui, const struct snapshot *t, int y)
 	else
 		snprintf(every, sizeof(every), "%gs", ui->interval);
 	view_header_line(line, sizeof(line), &(struct view_header){
-		.replay = ui->replay, .paused = ui->paused, .totals = ui->totals, .speed = ui->speed,
+		.replay = ui->keys == KM_REPLAY, .paused = ui->paused, .totals = ui->totals, .speed = ui->speed,
 		.host = t->host, .every = every, .clock = when, .where = &ui->where },
 		COLS > 0 ? (unsigned int)COLS : 0);
 	bar(y, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
@@ -403,7 +413,7 @@ static void draw_no_rows(struct tui *ui, int y)
 		snprintf(line, sizeof(line), "No VM matches the filter '%s' (Esc clears it).", ui->filter);
 	else if (ui->finished)
 		snprintf(line, sizeof(line), "No KVM virtual machine ran.");
-	else if (ui->replay)
+	else if (ui->keys == KM_REPLAY)
 		snprintf(line, sizeof(line), "No VM%s ran at this point of the recording (one that ended in "
 			 "this interval is in the next one's totals: t, or ]).", ui->selection ? " selected" : "");
 	else
@@ -571,7 +581,7 @@ static void draw_help(struct tui *ui)
 {
 	char text[32][96];
 	const char *lines[32];
-	unsigned int i, n = key_help_lines(text, 32, ui->mode);
+	unsigned int i, n = key_help_lines(text, 32, ui->keys);
 
 	for (i = 0; i < n; i++)
 		lines[i] = text[i];
@@ -603,7 +613,7 @@ static void draw_sources(struct tui *ui, const struct snapshot *t)
  * on the old filter, the cursor where the next key types. */
 static void draw_prompt(struct tui *ui)
 {
-	const char *label = ui->jumping ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ";
+	const char *label = ui->input == INPUT_JUMP ? "go to (+90s, -5m, 1h5m, 14:03): " : "filter: ";
 	unsigned int x = view_text_width(label);
 	char before[sizeof(ui->edit.text)];
 
@@ -619,7 +629,7 @@ static void draw_keys(struct tui *ui)
 {
 	char line[256];
 
-	if (ui->editing) {
+	if (ui->input != INPUT_KEYS) {
 		draw_prompt(ui);
 		return;
 	}
@@ -628,8 +638,8 @@ static void draw_keys(struct tui *ui)
 		snprintf(line, sizeof(line), "%s", ui->status);
 	else
 		key_footer(line, sizeof(line), &(struct key_footer_state){
-			.mode = ui->mode, .detail = ui->detail, .paused = ui->paused,
-			.filter = ui->detail ? NULL : ui->filter, .width = COLS > 0 ? (unsigned int)COLS : 0 });
+			.mode = ui->keys, .detail = ui->pane == PANE_DETAIL, .paused = ui->paused,
+			.filter = ui->pane == PANE_DETAIL ? NULL : ui->filter, .width = COLS > 0 ? (unsigned int)COLS : 0 });
 	bar(LINES - 1, ui->color ? COLOR_PAIR(P_BAR) : A_REVERSE, line);
 }
 
@@ -647,13 +657,13 @@ void tui_draw(struct tui *ui)
 		return;
 	}
 	draw_header(ui, t, &y);
-	if (ui->detail)
+	if (ui->pane == PANE_DETAIL)
 		draw_detail(ui, t, y);
 	else
 		draw_table(ui, y);
-	if (ui->help)
+	if (ui->overlay == OVERLAY_HELP)
 		draw_help(ui);
-	else if (ui->sources)
+	else if (ui->overlay == OVERLAY_SOURCES)
 		draw_sources(ui, t);
 	draw_keys(ui);
 	refresh();
@@ -704,7 +714,7 @@ static void move_sel(struct tui *ui, int by)
 	unsigned int *idx, n, i;
 	int pos;
 
-	if (ui->detail) {
+	if (ui->pane == PANE_DETAIL) {
 		ui->detail_top += by;
 		if (ui->detail_top < 0)
 			ui->detail_top = 0;
@@ -730,165 +740,214 @@ static void move_sel(struct tui *ui, int by)
 	free(idx);
 }
 
-static void edit_key(struct tui *ui, int ch)
+/* What an action changed, and so what to draw again (htop's Htop_Reaction):
+ * bits.  tui_draw() draws the whole screen for any of them (ncurses sends
+ * the terminal only the cells that changed). */
+enum redraw {
+	REDRAW_NONE = 0,
+	REDRAW_FOOTER = 1 << 0,		/* the footer: the status, a prompt's text */
+	REDRAW_BODY = 1 << 1,		/* the header and the table or the detail pane */
+	REDRAW_OVERLAY = 1 << 2,	/* the help or the sources box, opened or closed */
+	REDRAW_ALL = REDRAW_FOOTER | REDRAW_BODY | REDRAW_OVERLAY,
+};
+
+/* An action's answer: what to draw, and the event for the caller. */
+struct reaction {
+	unsigned int redraw;		/* enum redraw bits */
+	enum tui_event event;
+};
+
+#define DRAWN(bits) ((struct reaction){ .redraw = (bits), .event = TUI_NONE })
+#define EVENT(ev) ((struct reaction){ .redraw = REDRAW_ALL, .event = (ev) })
+
+/* A prompt's key: its text edited, or the prompt closed (Enter applies
+ * the filter, or asks the caller to jump to the time typed). */
+static struct reaction prompt_key(struct tui *ui, int ch)
 {
 	enum key_action a = key_action_of(ch, KM_PROMPT);
+	enum tui_input was = ui->input;
 
-	if (a == KA_EDIT_CANCEL) {
-		ui->editing = false;
-	} else if (a == KA_EDIT_APPLY) {
-		if (ui->jumping)
-			snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit.text);
-		else
-			snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit.text);
-		ui->editing = false;
-		ui->top = 0;
-	} else {
+	if (a != KA_EDIT_CANCEL && a != KA_EDIT_APPLY) {
 		view_edit_key(&ui->edit, a, ch);
+		return DRAWN(REDRAW_FOOTER);
 	}
+	ui->input = INPUT_KEYS;
+	if (a == KA_EDIT_CANCEL)
+		return DRAWN(REDRAW_FOOTER);
+	ui->top = 0;
+	if (was == INPUT_JUMP) {
+		snprintf(ui->jump, sizeof(ui->jump), "%s", ui->edit.text);
+		return EVENT(TUI_JUMP);
+	}
+	snprintf(ui->filter, sizeof(ui->filter), "%s", ui->edit.text);
+	return DRAWN(REDRAW_ALL);
+}
+
+static struct reaction act_quit(struct tui *ui, enum key_action a)
+{
+	(void)ui, (void)a;
+	return (struct reaction){ .redraw = REDRAW_NONE, .event = TUI_QUIT };
 }
 
 /* Move the selection as a navigation key asks (a page: the screen's rows). */
-static void navigate(struct tui *ui, enum key_action a)
+static struct reaction act_move(struct tui *ui, enum key_action a)
 {
 	int page = LINES > 10 ? LINES - 8 : 1;
 
-	if (a == KA_UP)
+	switch (a) {
+	case KA_UP:
 		move_sel(ui, -1);
-	else if (a == KA_DOWN)
+		break;
+	case KA_DOWN:
 		move_sel(ui, 1);
-	else if (a == KA_PAGE_UP)
+		break;
+	case KA_PAGE_UP:
 		move_sel(ui, -page);
-	else if (a == KA_PAGE_DOWN)
+		break;
+	case KA_PAGE_DOWN:
 		move_sel(ui, page);
-	else if (a == KA_HOME)
+		break;
+	case KA_HOME:
 		move_sel(ui, -1000000);
-	else if (a == KA_END)
+		break;
+	default:
 		move_sel(ui, 1000000);
-}
-
-/* A replay's moves in time and a live view's interval: the event for
- * main, TUI_NONE for a key that is not one of them. */
-static enum tui_event time_key(struct tui *ui, enum key_action a)
-{
-	switch (a) {
-	case KA_PAUSE:
-		if (ui->replay) {
-			ui->paused = !ui->paused;
-			return TUI_PLAY;
-		}
-		ui->paused = !ui->paused && !ui->finished;
-		snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
-		return TUI_NONE;
-	case KA_FASTER:
-	case KA_SLOWER:
-		if (a == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
-			ui->speed *= a == KA_FASTER ? 2 : 0.5;
-		snprintf(ui->status, sizeof(ui->status), "playing at %gx the recorded pace", ui->speed);
-		return TUI_PLAY;
-	case KA_LONGER:
-	case KA_SHORTER:
-		change_interval(ui, a == KA_LONGER ? 1 : -1);
-		return TUI_INTERVAL;
-	case KA_STEP_NEXT:
-		return TUI_STEP_NEXT;
-	case KA_STEP_PREV:
-		return TUI_STEP_PREV;
-	case KA_FIRST:
-		return TUI_FIRST;
-	case KA_LAST:
-		return TUI_LAST;
-	case KA_NEXT_ENABLE:
-		return TUI_NEXT_ENABLE;
-	case KA_PREV_ENABLE:
-		return TUI_PREV_ENABLE;
-	default:
-		return TUI_NONE;
+		break;
 	}
+	return DRAWN(REDRAW_BODY);
 }
 
-/* What the view shows: sort, filter, panes, the selection. */
-static void view_key(struct tui *ui, enum key_action a)
+/* Space: a replay plays or pauses (the caller times the frames); a live
+ * view freezes its screen, unless the run is over. */
+static struct reaction act_pause(struct tui *ui, enum key_action a)
 {
-	switch (a) {
-	case KA_JUMP:
-		ui->editing = ui->jumping = true;
-		view_edit_start(&ui->edit, "");
-		break;
-	case KA_SORT_NEXT:
-	case KA_SORT_PREV:
-		change_sort(ui, a == KA_SORT_NEXT ? 1 : -1);
-		break;
-	case KA_REVERSE:
+	(void)a;
+	ui->paused = !ui->paused && (ui->keys == KM_REPLAY || !ui->finished);
+	if (ui->keys == KM_REPLAY)
+		return EVENT(TUI_PLAY);
+	snprintf(ui->status, sizeof(ui->status), "%s", ui->paused ? "paused: space resumes" : "");
+	return DRAWN(REDRAW_ALL);
+}
+
+static struct reaction act_speed(struct tui *ui, enum key_action a)
+{
+	if (a == KA_FASTER ? ui->speed < 64 : ui->speed > 0.125)
+		ui->speed *= a == KA_FASTER ? 2 : 0.5;
+	snprintf(ui->status, sizeof(ui->status), "playing at %gx the recorded pace", ui->speed);
+	return EVENT(TUI_PLAY);
+}
+
+static struct reaction act_interval(struct tui *ui, enum key_action a)
+{
+	change_interval(ui, a == KA_LONGER ? 1 : -1);
+	return EVENT(TUI_INTERVAL);
+}
+
+/* A replay's moves in time: the caller moves, then draws. */
+static struct reaction act_time(struct tui *ui, enum key_action a)
+{
+	static const enum tui_event event_of[] = {
+		[KA_STEP_NEXT] = TUI_STEP_NEXT, [KA_STEP_PREV] = TUI_STEP_PREV, [KA_FIRST] = TUI_FIRST,
+		[KA_LAST] = TUI_LAST, [KA_NEXT_ENABLE] = TUI_NEXT_ENABLE, [KA_PREV_ENABLE] = TUI_PREV_ENABLE,
+	};
+
+	(void)ui;
+	return EVENT(event_of[a]);
+}
+
+/* / and g open a prompt: the filter's on the old filter, selected (typing
+ * replaces it); g's empty. */
+static struct reaction act_prompt(struct tui *ui, enum key_action a)
+{
+	ui->input = a == KA_JUMP ? INPUT_JUMP : INPUT_FILTER;
+	view_edit_start(&ui->edit, a == KA_JUMP ? "" : ui->filter);
+	return DRAWN(REDRAW_FOOTER);
+}
+
+static struct reaction act_sort(struct tui *ui, enum key_action a)
+{
+	if (a == KA_REVERSE)
 		ui->reverse = !ui->reverse;
-		break;
-	case KA_TOTALS:
-		ui->totals = !ui->totals;
-		break;
-	case KA_FILTER:
-		/* The old filter, selected: typing replaces it. */
-		ui->editing = true;
-		view_edit_start(&ui->edit, ui->filter);
-		break;
-	case KA_BACK:
-		if (ui->detail)
-			ui->detail = false;
-		else
-			ui->filter[0] = '\0';
-		break;
-	case KA_DETAIL:
-		ui->detail = !ui->detail && ui->have_sel;
-		ui->detail_top = 0;
-		break;
-	case KA_SOURCES:
-		ui->sources = true;
-		break;
-	case KA_HELP:
-		ui->help = true;
-		break;
-	default:
-		navigate(ui, a);
-		break;
-	}
+	else
+		change_sort(ui, a == KA_SORT_NEXT ? 1 : -1);
+	return DRAWN(REDRAW_BODY);
 }
 
-/* One key; returns the event for main. */
-static enum tui_event key(struct tui *ui, int ch)
+static struct reaction act_totals(struct tui *ui, enum key_action a)
 {
-	enum tui_event ev;
-	enum key_action a;
+	(void)a;
+	ui->totals = !ui->totals;
+	return DRAWN(REDRAW_BODY);
+}
 
-	if (ui->editing) {
-		edit_key(ui, ch);
-		if (!ui->editing && ui->jumping) {
-			ui->jumping = false;
-			if (key_action_of(ch, KM_PROMPT) != KA_EDIT_CANCEL)
-				return TUI_JUMP;
-		}
-		return TUI_NONE;
+/* Esc closes the detail pane, else clears the filter; Enter opens the
+ * selected VM's details, or closes them. */
+static struct reaction act_pane(struct tui *ui, enum key_action a)
+{
+	if (a == KA_DETAIL) {
+		ui->pane = ui->pane == PANE_TABLE && ui->have_sel ? PANE_DETAIL : PANE_TABLE;
+		ui->detail_top = 0;
+	} else if (ui->pane == PANE_DETAIL) {
+		ui->pane = PANE_TABLE;
+	} else {
+		ui->filter[0] = '\0';
 	}
+	return DRAWN(REDRAW_ALL);
+}
+
+static struct reaction act_overlay(struct tui *ui, enum key_action a)
+{
+	ui->overlay = a == KA_HELP ? OVERLAY_HELP : OVERLAY_SOURCES;
+	return DRAWN(REDRAW_OVERLAY);
+}
+
+/* The one dispatch: each action of the key table (keys.c) to what does it.
+ * A key the table does not bind (KA_NONE) does nothing. */
+static struct reaction (*const actions[])(struct tui *ui, enum key_action a) = {
+	[KA_QUIT] = act_quit,
+	[KA_DETAIL] = act_pane, [KA_BACK] = act_pane,
+	[KA_SORT_NEXT] = act_sort, [KA_SORT_PREV] = act_sort, [KA_REVERSE] = act_sort,
+	[KA_FILTER] = act_prompt, [KA_JUMP] = act_prompt,
+	[KA_TOTALS] = act_totals,
+	[KA_PAUSE] = act_pause,
+	[KA_LONGER] = act_interval, [KA_SHORTER] = act_interval,
+	[KA_FASTER] = act_speed, [KA_SLOWER] = act_speed,
+	[KA_UP] = act_move, [KA_DOWN] = act_move, [KA_PAGE_UP] = act_move, [KA_PAGE_DOWN] = act_move,
+	[KA_HOME] = act_move, [KA_END] = act_move,
+	[KA_STEP_NEXT] = act_time, [KA_STEP_PREV] = act_time, [KA_FIRST] = act_time, [KA_LAST] = act_time,
+	[KA_NEXT_ENABLE] = act_time, [KA_PREV_ENABLE] = act_time,
+	[KA_SOURCES] = act_overlay, [KA_HELP] = act_overlay,
+};
+
+/* One key: a prompt takes every key; q quits; any other key closes an
+ * overlay; else the key table's action for the view's keys. */
+static struct reaction key(struct tui *ui, int ch)
+{
+	enum key_action a;
+	bool had_status = ui->status[0] != '\0';
+
+	if (ui->input != INPUT_KEYS)
+		return prompt_key(ui, ch);
 	if (ch == KEY_RESIZE)
-		return TUI_NONE;
+		return DRAWN(REDRAW_ALL);
 	ui->status[0] = '\0';
-	a = key_action_of(ch, ui->mode);
+	a = key_action_of(ch, ui->keys);
 	if (a == KA_QUIT)
-		return TUI_QUIT;
-	if (ui->help || ui->sources) {
-		/* Any key closes an overlay. */
-		ui->help = ui->sources = false;
-		return TUI_NONE;
+		return act_quit(ui, a);
+	if (ui->overlay != OVERLAY_NONE) {
+		ui->overlay = OVERLAY_NONE;
+		return DRAWN(REDRAW_ALL);
 	}
-	ev = time_key(ui, a);
-	if (ev == TUI_NONE)
-		view_key(ui, a);
-	return ev;
+	if (a < sizeof(actions) / sizeof(actions[0]) && actions[a])
+		return actions[a](ui, a);
+	return DRAWN(had_status ? REDRAW_FOOTER : REDRAW_NONE);
 }
 
 enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)
 {
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = extra_fd, .events = POLLIN } };
-	enum tui_event ev = TUI_NONE, e;
-	bool keys = false;
+	enum tui_event ev = TUI_NONE;
+	unsigned int redraw = REDRAW_NONE;
 	int ch;
 
 	if (!ui->screen)
@@ -900,13 +959,14 @@ enum tui_event tui_poll(struct tui *ui, int timeout_ms, int extra_fd)
 	/* One event at a time: keys typed ahead (three steps) wait for
 	 * the caller to act on the first. */
 	while (ev == TUI_NONE && (ch = getch()) != ERR) {
-		keys = true;
-		e = key(ui, ch);
-		if (e == TUI_QUIT)
+		struct reaction r = key(ui, ch);
+
+		if (r.event == TUI_QUIT)
 			return TUI_QUIT;
-		ev = e;
+		ev = r.event;
+		redraw |= r.redraw;
 	}
-	if (keys)
+	if (redraw)
 		tui_draw(ui);
 	return ev;
 }
