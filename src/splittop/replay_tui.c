@@ -226,6 +226,78 @@ static bool idle(struct rt *r, int *err)
 	return false;
 }
 
+static int move_next(struct rt *r)
+{
+	return go(r, r->m.cur + 1);
+}
+
+static int move_prev(struct rt *r)
+{
+	return go(r, r->m.cur - 1);
+}
+
+static int move_first(struct rt *r)
+{
+	return go(r, 0);
+}
+
+static int move_last(struct rt *r)
+{
+	return index_all(r) ? -1 : go(r, (int)r->m.nfr - 1);
+}
+
+static int move_jump(struct rt *r)
+{
+	return jump(r, tui_jump_text(r->ui));
+}
+
+static int move_next_enable(struct rt *r)
+{
+	return enable(r, 1);
+}
+
+static int move_prev_enable(struct rt *r)
+{
+	return enable(r, -1);
+}
+
+/* Play or pause (the view says which), or a new speed: the frame's time
+ * counts from now. */
+static int move_play(struct rt *r)
+{
+	r->shown_at = now_mono();
+	return 0;
+}
+
+/* Each of the view's events (tui.h) that moves in the recording; the
+ * others (none, q, the interval) move nothing. */
+static int (*const moves[])(struct rt *r) = {
+	[TUI_STEP_NEXT] = move_next, [TUI_STEP_PREV] = move_prev,
+	[TUI_FIRST] = move_first, [TUI_LAST] = move_last, [TUI_JUMP] = move_jump,
+	[TUI_NEXT_ENABLE] = move_next_enable, [TUI_PREV_ENABLE] = move_prev_enable,
+	[TUI_PLAY] = move_play,
+};
+
+/* Keys and playing until q, a stop signal or an error (-1). */
+static int run_keys(struct rt *r, volatile sig_atomic_t *stop)
+{
+	int err = 0;
+
+	while (!err && !*stop) {
+		enum tui_event ev = tui_poll(r->ui, wait_ms(r), -1);
+
+		if (ev == TUI_QUIT)
+			return 0;
+		if (ev < sizeof(moves) / sizeof(moves[0]) && moves[ev])
+			err = moves[ev](r);
+		else if (!idle(r, &err))
+			continue;
+		if (!err)
+			tui_draw(r->ui);
+	}
+	return err;
+}
+
 int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 {
 	struct rt r;
@@ -240,46 +312,10 @@ int replay_tui_run(const struct replay_tui_opts *o, volatile sig_atomic_t *stop)
 		return 1;
 	}
 	err = show(&r, first);
-	if (!err)
+	if (!err) {
 		tui_draw(r.ui);
-	while (!err && !*stop) {
-		enum tui_event ev = tui_poll(r.ui, wait_ms(&r), -1);
-
-		switch (ev) {
-		case TUI_QUIT:
-			goto out;
-		case TUI_STEP_NEXT:
-			err = go(&r, r.m.cur + 1);
-			break;
-		case TUI_STEP_PREV:
-			err = go(&r, r.m.cur - 1);
-			break;
-		case TUI_FIRST:
-			err = go(&r, 0);
-			break;
-		case TUI_LAST:
-			err = index_all(&r) ? -1 : go(&r, (int)r.m.nfr - 1);
-			break;
-		case TUI_JUMP:
-			err = jump(&r, tui_jump_text(r.ui));
-			break;
-		case TUI_NEXT_ENABLE:
-		case TUI_PREV_ENABLE:
-			err = enable(&r, ev == TUI_NEXT_ENABLE ? 1 : -1);
-			break;
-		case TUI_PLAY:
-			r.shown_at = now_mono();
-			break;
-		case TUI_NONE:
-		case TUI_INTERVAL:
-			if (!idle(&r, &err))
-				continue;
-			break;
-		}
-		if (!err)
-			tui_draw(r.ui);
+		err = run_keys(&r, stop);
 	}
-out:
 	tui_stop(r.ui);
 	if (err)
 		fprintf(stderr, "splittop: %s\n", r.m.err);
