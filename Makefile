@@ -14,6 +14,7 @@
 # make soak         10 minutes of the live view on a looping VM (root)
 # make fuzz         libFuzzer targets (clang), with ASan and UBSan
 # make asan         everything again with ASan and UBSan, into $(OUT)/asan
+# make lint-size    fail on a function over 60 lines in src/ or bpf/ (also a unit test)
 # make deps         install missing Debian packages (says what it installs)
 # make install      into PREFIX=/usr/local (and DESTDIR=): binaries and man pages
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -96,7 +97,7 @@ UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/t
 	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
-.PHONY: help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: lint-size help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -222,6 +223,11 @@ $(OUT)/tests/test_dirtyvm_options: tests/unit/test_dirtyvm_options.c $(OUT)/obj/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
+
+# No function body over 60 lines (tests/lint/func_size.py; the suite runs
+# it as unit/test_func_size.py).
+lint-size:
+	$(Q)python3 tests/lint/func_size.py src bpf
 
 # Every target, one line each: the comment at the top of this file.
 help:
