@@ -205,44 +205,38 @@ deps:
 
 # libFuzzer targets (clang), with ASan and UBSan, and a double cast to an
 # integer it does not fit (a recording's time: 1e400, 2^64) caught too.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
-	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
-FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(OUT)/fuzz/fuzz_json_reader \
-	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
+FUZZ_SAN    := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
+FUZZ_LIB    := $(OUT)/fuzz/libsplittop.a
+fuzz_obj     = $(patsubst src/%.c,$(OUT)/fuzz/obj/%.o,$(1))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZERS := $(if $(STATIC),$(filter-out %/fuzz_http %/fuzz_web_config,$(FUZZERS)),$(FUZZERS))
 
-$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/source_kind.c src/splittop/census.c src/splittop/bpf_log.c \
-		src/splittop/sources.c src/splittop/vm_name.c src/splittop/text.c src/splittop/vm_table.c src/common/parse.c \
-		src/splittop/listen_addr.c \
-		$(OUT)/splittop.skel.h
+# The core again, built by clang with the fuzzers' coverage and sanitizers.
+$(OUT)/fuzz/obj/%.o: src/%.c | $(OUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRC))
+$(call fuzz_obj,$(SKEL_USERS)): $(OUT)/splittop.skel.h
+
+# What a fuzzer needs beyond the core: the option parser the kernel side it
+# names; --listen's server, the real one, fed raw requests over loopback;
+# --web-config's parser alone.  (fuzz_vm_name: the VM-name chain; and
+# fuzz_json_reader: --replay's reader, need the core only.)
+$(OUT)/fuzz/fuzz_options: $(call fuzz_obj,$(addprefix src/splittop/,options.c tracer.c source_choice.c census.c \
+			  bpf_log.c sources.c))
+$(OUT)/fuzz/fuzz_options: EXTRA_LIBS = $(LIBS_BPF)
+$(OUT)/fuzz/fuzz_http: $(call fuzz_obj,$(addprefix src/splittop/,exporter.c basic_auth.c web_config.c))
+$(OUT)/fuzz/fuzz_http: EXTRA_LIBS = $(LIBS_HTTP) -lpthread
+$(OUT)/fuzz/fuzz_web_config: $(call fuzz_obj,src/splittop/web_config.c)
+$(OUT)/fuzz/fuzz_web_config: EXTRA_LIBS = $(LIBS_HTTP)
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
-
-$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
-		json_writer csv vm_table metrics hist snapshot openmetrics json_reader recording_vm self_stats)
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-
-# --listen's server, the real one, fed raw requests over loopback.
-$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics hist \
-		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats) src/common/clock.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
-
-# --replay's JSON reader.
-$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c \
-		src/splittop/text.c src/splittop/recording_time.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-
-# --web-config's parser alone.
-$(OUT)/fuzz/fuzz_web_config: tests/fuzz/fuzz_web_config.c src/splittop/web_config.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o,$^) $(FUZZ_LIB) -o $@ $(EXTRA_LIBS)
 
 fuzz: $(FUZZERS)
 
@@ -337,4 +331,4 @@ vmlinux:
 clean:
 	rm -rf $(OUT)
 
--include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT)/obj $(OUT)/fuzz/obj -name '*.d' 2>/dev/null)
