@@ -184,6 +184,11 @@ $(OUT)/qemu-guest-1g.elf: tests/qemu/guest.S | $(OUT)
 	$(Q)as --32 --defsym BASE=0x40000000 -o $(OUT)/qemu-guest-1g.o $<
 	$(Q)ld -m elf_i386 -Ttext=0x100000 -e _start -o $@ $(OUT)/qemu-guest-1g.o
 
+# No function body over 60 lines (tests/lint/func_size.py; the suite runs
+# it as unit/test_func_size.py).
+lint-size:
+	$(Q)python3 tests/lint/func_size.py src bpf
+
 # Every target, one line each: the comment at the top of this file.
 help:
 	@sed -n 's/^# \(make .*\)/\1/p' $(firstword $(MAKEFILE_LIST))
