@@ -80,12 +80,15 @@ DIRTYVM_SRC := $(filter-out src/dirtyvm/main.c,$(wildcard src/dirtyvm/*.c))
 DIRTYVM_ASM := src/dirtyvm/guest.S
 
 # --listen's server and --web-config; a static build has http_none.c instead.
-HTTP_SRC    := $(addprefix src/splittop/,exporter.c web_config.c web_config_load.c basic_auth.c)
-HTTP_NONE   := src/splittop/http_none.c
-# The kernel side (libbpf), the terminal (curses), the command line.
-APP_SRC     := $(addprefix src/splittop/,main.c tracer.c source_choice.c census.c sample.c sources.c bpf_log.c \
-	       tui.c replay_tui.c options.c) $(if $(STATIC),$(HTTP_NONE),$(HTTP_SRC))
-CORE_SRC    := $(COMMON_SRC) $(filter-out $(APP_SRC) $(HTTP_SRC) $(HTTP_NONE),$(wildcard src/splittop/*.c))
+HTTP_SRC    := $(addprefix src/splittop/http/,exporter.c web_config.c web_config_load.c basic_auth.c)
+HTTP_NONE   := src/splittop/http/http_none.c
+# The kernel side (libbpf; source_kind.c is pure), the terminal (curses),
+# the command line (src/splittop/: its options name the kernel side's).
+APP_SRC     := src/splittop/main.c src/splittop/options.c \
+	       $(filter-out %/source_kind.c,$(wildcard src/splittop/kernel/*.c)) \
+	       src/splittop/ui/tui.c src/splittop/ui/replay_tui.c $(if $(STATIC),$(HTTP_NONE),$(HTTP_SRC))
+CORE_SRC    := $(COMMON_SRC) $(filter-out $(APP_SRC) $(HTTP_SRC) $(HTTP_NONE), \
+	       $(wildcard src/splittop/*.c src/splittop/*/*.c))
 
 obj_of = $(patsubst src/%.c,$(OUT)/obj/%.o,$(patsubst src/%.S,$(OUT)/obj/%.o,$(1)))
 CORE_LIB    := $(OUT)/libsplittop.a
@@ -157,9 +160,9 @@ $(OUT)/dirtyvm: $(OUT)/obj/dirtyvm/main.o $(DIRTYVM_LIB) $(CORE_LIB)
 # A unit test: its file, what the rule names beside it (objects outside the
 # core), then the libraries (an archive after the objects that need it).
 TEST_LIBS := $(DIRTYVM_LIB) $(CORE_LIB)
-$(OUT)/tests/test_web_config: $(call obj_of,src/splittop/web_config.c src/splittop/basic_auth.c)
+$(OUT)/tests/test_web_config: $(call obj_of,src/splittop/http/web_config.c src/splittop/http/basic_auth.c)
 $(OUT)/tests/test_web_config: EXTRA_LIBS = $(LIBS_HTTP)
-$(OUT)/tests/test_bpf_handlers: $(call obj_of,src/splittop/sources.c) $(OUT)/splittop.skel.h
+$(OUT)/tests/test_bpf_handlers: $(call obj_of,src/splittop/kernel/kernel_probe.c) $(OUT)/splittop.skel.h
 $(OUT)/tests/test_bpf_handlers: EXTRA_LIBS = $(LIBS_BPF)
 
 $(OUT)/tests/%: tests/unit/%.c $(TEST_LIBS)
@@ -230,12 +233,12 @@ $(call fuzz_obj,$(SKEL_USERS)): $(OUT)/splittop.skel.h
 # names; --listen's server, the real one, fed raw requests over loopback;
 # --web-config's parser alone.  (fuzz_vm_name: the VM-name chain; and
 # fuzz_json_reader: --replay's reader, need the core only.)
-$(OUT)/fuzz/fuzz_options: $(call fuzz_obj,$(addprefix src/splittop/,options.c tracer.c source_choice.c census.c \
-			  bpf_log.c sources.c))
+$(OUT)/fuzz/fuzz_options: $(call fuzz_obj,src/splittop/options.c $(addprefix src/splittop/kernel/,tracer.c \
+			  source_choice.c census.c bpf_log.c kernel_probe.c))
 $(OUT)/fuzz/fuzz_options: EXTRA_LIBS = $(LIBS_BPF)
-$(OUT)/fuzz/fuzz_http: $(call fuzz_obj,$(addprefix src/splittop/,exporter.c basic_auth.c web_config.c))
+$(OUT)/fuzz/fuzz_http: $(call fuzz_obj,$(addprefix src/splittop/http/,exporter.c basic_auth.c web_config.c))
 $(OUT)/fuzz/fuzz_http: EXTRA_LIBS = $(LIBS_HTTP) -lpthread
-$(OUT)/fuzz/fuzz_web_config: $(call fuzz_obj,src/splittop/web_config.c)
+$(OUT)/fuzz/fuzz_web_config: $(call fuzz_obj,src/splittop/http/web_config.c)
 $(OUT)/fuzz/fuzz_web_config: EXTRA_LIBS = $(LIBS_HTTP)
 
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)

@@ -3,20 +3,20 @@
  * splittop: per-VM huge page splits, page faults and kvm->mmu_lock
  * contention while KVM dirty-logs guest memory.
  */
-#include "bpf_log.h"
+#include "splittop/kernel/bpf_log.h"
 #include "common/clock.h"
 #include "command.h"
-#include "exporter.h"
+#include "splittop/http/exporter.h"
 #include "options.h"
-#include "output_file.h"
-#include "record.h"
-#include "replay.h"
-#include "replay_tui.h"
-#include "render.h"
+#include "splittop/output/output_file.h"
+#include "splittop/output/raw_record.h"
+#include "splittop/replay/replay.h"
+#include "splittop/ui/replay_tui.h"
+#include "splittop/output/render.h"
 #include "selection.h"
-#include "self_stats.h"
-#include "tracer.h"
-#include "tui.h"
+#include "splittop/model/self_stats.h"
+#include "splittop/kernel/tracer.h"
+#include "splittop/ui/tui.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 struct renderer {
 	void (*start)(FILE *f, const struct snapshot *s, double interval);

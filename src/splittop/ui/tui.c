@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view: ncurses drawing and keys.  What to draw comes from view.c. */
 #include "keys.h"
-#include "self_stats.h"
+#include "splittop/model/self_stats.h"
 #include "tui.h"
 #include "view.h"
 

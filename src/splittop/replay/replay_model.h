@@ -17,7 +17,7 @@
 
 #include "json_reader.h"
 #include "recording_vm.h"
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 struct rm_frame {
 	off_t off;

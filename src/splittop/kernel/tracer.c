@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tracer.h"
 #include "splittop.skel.h"
-#include "sources.h"
+#include "kernel_probe.h"
 #include "bpf_log.h"
 #include "census.h"
 #include "source_choice.h"

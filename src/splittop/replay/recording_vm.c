@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "recording_vm.h"
-#include "recording_format.h"
-#include "text.h"
+#include "splittop/output/recording_format.h"
+#include "common/text.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "hist.h"
-#include "text.h"
+#include "splittop/model/hist.h"
+#include "common/text.h"
 
 const char *view_header(enum column c, bool totals)
 {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay_model.h"
-#include "recording_format.h"
+#include "splittop/output/recording_format.h"
 #include "recording_time.h"
 #include "replay.h"
-#include "self_stats.h"
-#include "text.h"
+#include "splittop/model/self_stats.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * attachment. */
 #include "source_choice.h"
 #include "splittop.skel.h"
-#include "sources.h"
+#include "kernel_probe.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm_table.h"
-#include "text.h"
+#include "common/text.h"
 #include "vm_name.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "json_writer.h"
-#include "text.h"
+#include "common/text.h"
 
 #include <string.h>
 

@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "replay.h"
-#include "snapshot.h"
+#include "splittop/replay/replay.h"
+#include "splittop/model/snapshot.h"
 
 struct replay_tui_opts {
 	const char *path;

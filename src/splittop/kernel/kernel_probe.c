@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "sources.h"
+#include "kernel_probe.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>

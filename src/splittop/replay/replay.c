@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "replay.h"
-#include "recording_format.h"
-#include "csv.h"
+#include "splittop/output/recording_format.h"
+#include "splittop/output/csv.h"
 #include "json_reader.h"
-#include "json_writer.h"
-#include "metrics.h"
+#include "splittop/output/json_writer.h"
+#include "splittop/model/metrics.h"
 #include "recording_vm.h"
 #include "recording_time.h"
-#include "render.h"
+#include "splittop/output/render.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "json_reader.h"
-#include "metrics.h"
-#include "vm_table.h"
+#include "splittop/model/metrics.h"
+#include "splittop/model/vm_table.h"
 
 struct rec_vm {
 	uint32_t pid;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* One JSON object per line: a "host" line, then one "interval" line per
  * interval, then one "total" line. */
-#include "hist.h"
+#include "splittop/model/hist.h"
 #include "json_writer.h"
 #include "render.h"
 #include "recording_format.h"
-#include "self_stats.h"
+#include "splittop/model/self_stats.h"
 
 #include <stdio.h>
 

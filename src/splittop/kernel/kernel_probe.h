@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* What this kernel offers, probed at run time: tracepoints with BTF (for
  * tp_btf), struct members (for CO-RE paths), the host's KVM settings. */
-#ifndef SPLITTOP_SOURCES_H
-#define SPLITTOP_SOURCES_H
+#ifndef SPLITTOP_KERNEL_PROBE_H
+#define SPLITTOP_KERNEL_PROBE_H
 
 #include <stdbool.h>
 
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 struct btf;
 

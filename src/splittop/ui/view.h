@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "keys.h"
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 #define VIEW_HISTORY 60		/* intervals kept for the sparklines */
 

@@ -6,8 +6,8 @@
  * and only where non-zero: a field added later reads as 0 from an older
  * recording, and a recording stays small.
  */
-#include "record.h"
-#include "self_stats.h"
+#include "raw_record.h"
+#include "splittop/model/self_stats.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -274,7 +274,7 @@ static int read_vm_line(struct record_reader *r, char *save)
 {
 	int alive, n = 0;
 
-	vcpu_rows_free(&r->vm.vcpus);	/* rows not handed on (see record.h) */
+	vcpu_rows_free(&r->vm.vcpus);	/* rows not handed on (see raw_record.h) */
 	memset(&r->vm, 0, sizeof(r->vm));
 	r->vm.seq = 1;
 	if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)

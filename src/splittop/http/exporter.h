@@ -5,7 +5,7 @@
 #define SPLITTOP_EXPORTER_H
 
 #include "listen_addr.h"
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 #include "web_config.h"
 
 struct exporter;

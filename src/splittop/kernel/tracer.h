@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #include "link_list.h"
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 #include "source_kind.h"
-#include "vm_table.h"
+#include "splittop/model/vm_table.h"
 
 struct splittop_bpf;
 struct bpf_link;

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 struct tui;
 struct view_where;

@@ -3,7 +3,7 @@
 #include "basic_auth.h"
 #include "common/clock.h"
 #include "conn_gate.h"
-#include "openmetrics.h"
+#include "splittop/output/openmetrics.h"
 
 #include <errno.h>
 #include <gnutls/gnutls.h>

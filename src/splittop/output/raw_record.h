@@ -2,8 +2,8 @@
 /* A recording of what the renderers were given in a real run, so that the
  * golden tests can render it again, without root or BPF, and compare the
  * bytes with what the run printed.  Enabled by SPLITTOP_RECORD=FILE. */
-#ifndef SPLITTOP_RECORD_H
-#define SPLITTOP_RECORD_H
+#ifndef SPLITTOP_RAW_RECORD_H
+#define SPLITTOP_RAW_RECORD_H
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "openmetrics.h"
-#include "self_stats.h"
-#include "text.h"
+#include "splittop/model/self_stats.h"
+#include "common/text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "snapshot.h"
+#include "splittop/model/snapshot.h"
 
 /* One VM as it is exported: its run totals, copied, so that a VM that ended
  * can be served to one more scrape after the VM table let it go. */

@@ -2,8 +2,8 @@
 #include "replay_tui.h"
 #include "common/clock.h"
 #include "common/parse.h"
-#include "recording_time.h"
-#include "replay_model.h"
+#include "splittop/replay/recording_time.h"
+#include "splittop/replay/replay_model.h"
 #include "tui.h"
 #include "view.h"
 
