@@ -15,6 +15,7 @@
 # make fuzz         libFuzzer targets (clang), with ASan and UBSan
 # make asan         everything again with ASan and UBSan, into $(OUT)/asan
 # make lint-size    fail on a function over 60 lines in src/ or bpf/ (also a unit test)
+# make check-includes  fail on an include against docs/architecture.md's layers (also a unit test)
 # make deps         install missing Debian packages (says what it installs)
 # make install      into PREFIX=/usr/local (and DESTDIR=): binaries and man pages
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -105,7 +106,7 @@ UNIT_TESTS := $(addprefix $(OUT)/tests/,$(basename $(notdir $(wildcard tests/uni
 UNIT_TESTS := $(if $(STATIC),$(filter-out %/test_web_config,$(UNIT_TESTS)),$(UNIT_TESTS))
 
 .DELETE_ON_ERROR:
-.PHONY: lint-size help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -191,6 +192,11 @@ $(OUT)/qemu-guest-1g.elf: tests/qemu/guest.S | $(OUT)
 # it as unit/test_func_size.py).
 lint-size:
 	$(Q)python3 tests/lint/func_size.py src bpf
+
+# Includes only along docs/architecture.md's arrows (tests/lint/include_layers.py;
+# the suite runs it as unit/test_include_layers.py).
+check-includes:
+	$(Q)python3 tests/lint/include_layers.py
 
 # Every target, one line each: the comment at the top of this file.
 help:
