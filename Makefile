@@ -14,6 +14,8 @@
 # make soak         10 minutes of the live view on a looping VM (root)
 # make fuzz         libFuzzer targets (clang), with ASan and UBSan
 # make asan         everything again with ASan and UBSan, into $(OUT)/asan
+# make lint-size    fail on a function over 60 lines in src/ or bpf/ (also a unit test)
+# make check-includes  fail on an include against docs/architecture.md's layers (also a unit test)
 # make deps         install missing Debian packages (says what it installs)
 # make install      into PREFIX=/usr/local (and DESTDIR=): binaries and man pages
 # make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -70,33 +72,41 @@ ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	      -I$(dir $(VMLINUX_H)) -Ibpf $(EXTRA_BPF_CFLAGS)
 
-COMMON_SRC  := src/common/parse.c src/common/clock.c
-DIRTYVM_SRC := src/dirtyvm/main.c src/dirtyvm/vm.c src/dirtyvm/kvm_stats.c \
-	       src/dirtyvm/host_params.c src/dirtyvm/options.c src/dirtyvm/report.c
+# Sources by what they need.  The core library ($(CORE_LIB)) holds the pure
+# objects: no BPF skeleton, no libbpf, curses or libmicrohttpd; splittop, the
+# unit tests and the fuzzers (a clang build of it) link it.  The rest of
+# splittop loads BPF, draws on the terminal or serves HTTP.
+COMMON_SRC  := $(wildcard src/common/*.c)
+DIRTYVM_SRC := $(filter-out src/dirtyvm/main.c,$(wildcard src/dirtyvm/*.c))
 DIRTYVM_ASM := src/dirtyvm/guest.S
 
-DIRTYVM_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(DIRTYVM_SRC) $(COMMON_SRC)) \
-	       $(patsubst src/%.S,$(OUT)/obj/%.o,$(DIRTYVM_ASM))
+# --listen's server and --web-config; a static build has http_none.c instead.
+HTTP_SRC    := $(addprefix src/splittop/http/,exporter.c web_config.c web_config_load.c basic_auth.c)
+HTTP_NONE   := src/splittop/http/http_none.c
+# The kernel side (libbpf; source_kind.c is pure), the terminal (curses),
+# the command line (src/splittop/: its options name the kernel side's).
+APP_SRC     := src/splittop/main.c src/splittop/options.c \
+	       $(filter-out %/source_kind.c,$(wildcard src/splittop/kernel/*.c)) \
+	       src/splittop/ui/tui.c src/splittop/ui/replay_tui.c $(if $(STATIC),$(HTTP_NONE),$(HTTP_SRC))
+CORE_SRC    := $(COMMON_SRC) $(filter-out $(APP_SRC) $(HTTP_SRC) $(HTTP_NONE), \
+	       $(wildcard src/splittop/*.c src/splittop/*/*.c))
 
-SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/source_kind.c src/splittop/census.c src/splittop/sample.c src/splittop/sources.c src/splittop/bpf_log.c \
-		src/splittop/csv.c src/splittop/json.c src/splittop/json_writer.c src/splittop/record.c \
-		src/splittop/metrics.c src/splittop/hist.c src/splittop/snapshot.c src/splittop/keys.c src/splittop/vm_table.c src/splittop/vm_name.c src/splittop/text.c \
-		src/splittop/view.c src/splittop/tui.c src/splittop/command.c src/splittop/options.c src/splittop/selection.c \
-		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/conn_gate.c \
-		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
-		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c src/splittop/self_stats.c \
-		$(if $(STATIC),src/splittop/http_none.c,src/splittop/exporter.c src/splittop/web_config.c \
-		src/splittop/web_config_load.c src/splittop/basic_auth.c)
-SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
+obj_of = $(patsubst src/%.c,$(OUT)/obj/%.o,$(patsubst src/%.S,$(OUT)/obj/%.o,$(1)))
+CORE_LIB    := $(OUT)/libsplittop.a
+# dirtyvm's objects but main, for dirtyvm and its option parser's test.
+DIRTYVM_LIB := $(OUT)/libdirtyvm.a
+APP_OBJ     := $(call obj_of,$(APP_SRC))
 
-UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
-	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
-	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay $(OUT)/tests/test_conn_gate \
-	      $(OUT)/tests/test_self_stats \
-	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
+# Only the files that include the generated skeleton wait for it (no header
+# includes it: a header that did would need its includers here too).
+SKEL_USERS  := $(shell grep -rl --include='*.c' 'splittop\.skel\.h' src)
+
+# Each tests/unit/NAME.c (and tests/bpf/NAME.c) is $(OUT)/tests/NAME.
+UNIT_TESTS := $(addprefix $(OUT)/tests/,$(basename $(notdir $(wildcard tests/unit/*.c) $(wildcard tests/bpf/*.c))))
+UNIT_TESTS := $(if $(STATIC),$(filter-out %/test_web_config,$(UNIT_TESTS)),$(UNIT_TESTS))
 
 .DELETE_ON_ERROR:
-.PHONY: help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -131,70 +141,40 @@ $(OUT)/splittop.skel.h: $(OUT)/splittop.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name splittop_bpf > $@
 
-# Everything in src/splittop may include the skeleton.
-$(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC)): $(OUT)/splittop.skel.h
+$(call obj_of,$(SKEL_USERS)): $(OUT)/splittop.skel.h
 
-$(OUT)/splittop: $(SPLITTOP_OBJ)
+$(CORE_LIB): $(call obj_of,$(CORE_SRC))
+$(DIRTYVM_LIB): $(call obj_of,$(DIRTYVM_SRC) $(DIRTYVM_ASM))
+$(OUT)/%.a:
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/splittop: $(APP_OBJ) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
 
-# The parts of splittop that need neither root nor BPF nor a terminal.
-SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics hist snapshot \
-		     vm_table vm_name text view keys openmetrics listen_addr json_reader replay recording_vm recording_time \
-		     replay_model selection self_stats source_kind) $(OUT)/obj/common/parse.o
+$(OUT)/dirtyvm: $(OUT)/obj/dirtyvm/main.o $(DIRTYVM_LIB) $(CORE_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lpthread
 
-$(OUT)/tests/golden_replay: tests/unit/golden_replay.c $(SPLITTOP_PURE_OBJ)
+# A unit test: its file, what the rule names beside it (objects outside the
+# core), then the libraries (an archive after the objects that need it).
+TEST_LIBS := $(DIRTYVM_LIB) $(CORE_LIB)
+$(OUT)/tests/test_web_config: $(call obj_of,src/splittop/http/web_config.c src/splittop/http/basic_auth.c)
+$(OUT)/tests/test_web_config: EXTRA_LIBS = $(LIBS_HTTP)
+$(OUT)/tests/test_bpf_handlers: $(call obj_of,src/splittop/kernel/kernel_probe.c) $(OUT)/splittop.skel.h
+$(OUT)/tests/test_bpf_handlers: EXTRA_LIBS = $(LIBS_BPF)
+
+$(OUT)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(TEST_LIBS) -o $@ $(ALL_LDFLAGS) $(EXTRA_LIBS) -lm -lpthread
 
-$(OUT)/tests/test_vm_table: tests/unit/test_vm_table.c $(OUT)/obj/splittop/vm_table.o \
-		$(OUT)/obj/splittop/vm_name.o $(OUT)/obj/splittop/text.o
+$(OUT)/tests/%: tests/bpf/%.c $(TEST_LIBS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_view: tests/unit/test_view.c $(SPLITTOP_PURE_OBJ)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_splittop_pure: tests/unit/test_splittop_pure.c $(SPLITTOP_PURE_OBJ)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_json_reader: tests/unit/test_json_reader.c $(OUT)/obj/splittop/json_reader.o
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_replay: tests/unit/test_replay.c $(SPLITTOP_PURE_OBJ)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_self_stats: tests/unit/test_self_stats.c $(SPLITTOP_PURE_OBJ)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
-
-$(OUT)/tests/test_web_config: tests/unit/test_web_config.c $(OUT)/obj/splittop/web_config.o \
-		$(OUT)/obj/splittop/basic_auth.o
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) $(LIBS_HTTP) -lpthread
-
-$(OUT)/tests/test_conn_gate: tests/unit/test_conn_gate.c $(OUT)/obj/splittop/conn_gate.o
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) -lpthread
-
-$(OUT)/tests/test_bpf_handlers: tests/bpf/test_bpf_handlers.c $(OUT)/obj/splittop/sources.o \
-		$(OUT)/splittop.skel.h
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(ALL_LDFLAGS) $(LIBS_BPF)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(filter %.c %.o,$^) $(TEST_LIBS) -o $@ $(ALL_LDFLAGS) $(EXTRA_LIBS) -lm -lpthread
 
 # The real-QEMU tier's guest: a multiboot kernel for QEMU's -kernel.
 $(OUT)/qemu-guest.elf: tests/qemu/guest.S | $(OUT)
@@ -208,20 +188,15 @@ $(OUT)/qemu-guest-1g.elf: tests/qemu/guest.S | $(OUT)
 	$(Q)as --32 --defsym BASE=0x40000000 -o $(OUT)/qemu-guest-1g.o $<
 	$(Q)ld -m elf_i386 -Ttext=0x100000 -e _start -o $@ $(OUT)/qemu-guest-1g.o
 
-$(OUT)/dirtyvm: $(DIRTYVM_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lpthread
+# No function body over 60 lines (tests/lint/func_size.py; the suite runs
+# it as unit/test_func_size.py).
+lint-size:
+	$(Q)python3 tests/lint/func_size.py src bpf
 
-$(OUT)/tests/test_parse: tests/unit/test_parse.c $(OUT)/obj/common/parse.o
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
-
-$(OUT)/tests/test_dirtyvm_options: tests/unit/test_dirtyvm_options.c $(OUT)/obj/dirtyvm/options.o \
-		$(OUT)/obj/dirtyvm/report.o $(OUT)/obj/dirtyvm/kvm_stats.o $(OUT)/obj/common/parse.o
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) -lm
+# Includes only along docs/architecture.md's arrows (tests/lint/include_layers.py;
+# the suite runs it as unit/test_include_layers.py).
+check-includes:
+	$(Q)python3 tests/lint/include_layers.py
 
 # Every target, one line each: the comment at the top of this file.
 help:
@@ -244,44 +219,38 @@ deps:
 
 # libFuzzer targets (clang), with ASan and UBSan, and a double cast to an
 # integer it does not fit (a recording's time: 1e400, 2^64) caught too.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
-	       -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
-FUZZERS := $(OUT)/fuzz/fuzz_options $(OUT)/fuzz/fuzz_vm_name $(OUT)/fuzz/fuzz_json_reader \
-	   $(if $(STATIC),,$(OUT)/fuzz/fuzz_http $(OUT)/fuzz/fuzz_web_config)
+FUZZ_SAN    := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc
+FUZZ_LIB    := $(OUT)/fuzz/libsplittop.a
+fuzz_obj     = $(patsubst src/%.c,$(OUT)/fuzz/obj/%.o,$(1))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZERS := $(if $(STATIC),$(filter-out %/fuzz_http %/fuzz_web_config,$(FUZZERS)),$(FUZZERS))
 
-$(OUT)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/splittop/options.c src/splittop/tracer.c src/splittop/source_choice.c src/splittop/source_kind.c src/splittop/census.c src/splittop/bpf_log.c \
-		src/splittop/sources.c src/splittop/vm_name.c src/splittop/text.c src/splittop/vm_table.c src/common/parse.c \
-		src/splittop/listen_addr.c \
-		$(OUT)/splittop.skel.h
+# The core again, built by clang with the fuzzers' coverage and sanitizers.
+$(OUT)/fuzz/obj/%.o: src/%.c | $(OUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRC))
+$(call fuzz_obj,$(SKEL_USERS)): $(OUT)/splittop.skel.h
+
+# What a fuzzer needs beyond the core: the option parser the kernel side it
+# names; --listen's server, the real one, fed raw requests over loopback;
+# --web-config's parser alone.  (fuzz_vm_name: the VM-name chain; and
+# fuzz_json_reader: --replay's reader, need the core only.)
+$(OUT)/fuzz/fuzz_options: $(call fuzz_obj,src/splittop/options.c $(addprefix src/splittop/kernel/,tracer.c \
+			  source_choice.c census.c bpf_log.c kernel_probe.c))
+$(OUT)/fuzz/fuzz_options: EXTRA_LIBS = $(LIBS_BPF)
+$(OUT)/fuzz/fuzz_http: $(call fuzz_obj,$(addprefix src/splittop/http/,exporter.c basic_auth.c web_config.c))
+$(OUT)/fuzz/fuzz_http: EXTRA_LIBS = $(LIBS_HTTP) -lpthread
+$(OUT)/fuzz/fuzz_web_config: $(call fuzz_obj,src/splittop/http/web_config.c)
+$(OUT)/fuzz/fuzz_web_config: EXTRA_LIBS = $(LIBS_HTTP)
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_BPF)
-
-$(OUT)/fuzz/fuzz_vm_name: tests/fuzz/fuzz_vm_name.c $(patsubst %,src/splittop/%.c,vm_name text json \
-		json_writer csv vm_table metrics hist snapshot openmetrics json_reader recording_vm self_stats)
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-
-# --listen's server, the real one, fed raw requests over loopback.
-$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst %,src/splittop/%.c,exporter openmetrics json_writer metrics hist \
-		snapshot vm_table vm_name text basic_auth web_config conn_gate self_stats) src/common/clock.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP) -lpthread
-
-# --replay's JSON reader.
-$(OUT)/fuzz/fuzz_json_reader: tests/fuzz/fuzz_json_reader.c src/splittop/json_reader.c src/splittop/recording_vm.c \
-		src/splittop/text.c src/splittop/recording_time.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-
-# --web-config's parser alone.
-$(OUT)/fuzz/fuzz_web_config: tests/fuzz/fuzz_web_config.c src/splittop/web_config.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ $(LIBS_HTTP)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o,$^) $(FUZZ_LIB) -o $@ $(EXTRA_LIBS)
 
 fuzz: $(FUZZERS)
 
@@ -376,4 +345,4 @@ vmlinux:
 clean:
 	rm -rf $(OUT)
 
--include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT)/obj $(OUT)/fuzz/obj -name '*.d' 2>/dev/null)

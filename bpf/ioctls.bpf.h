@@ -114,12 +114,42 @@ static __always_inline bool vm_ioctl_begin(struct task_ctx *tc, unsigned int nr,
 	return true;
 }
 
+/* The VM and the vCPU (if any) of file, a KVM fd's, into tc, and its VM's
+ * slot (ST_NO_SLOT: none free).  false for a file that is not KVM's. */
+static __always_inline bool file_lookup(struct task_ctx *tc, struct file *file, int fd, unsigned int nr)
+{
+	enum kvm_file type;
+
+	type = kvm_file_type(file);
+	if (type == KVM_FILE_NONE) {
+		tc->file = 0;
+		tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
+		tc->start_ns = bpf_ktime_get_ns();
+		return false;
+	}
+	if (type == KVM_FILE_VM) {
+		tc->kvm = (__u64)BPF_CORE_READ(file, private_data);
+		tc->vcpu = 0;
+		tc->vcpu_ptr = 0;
+	} else {
+		struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
+
+		tc->kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
+		tc->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+		tc->vcpu_ptr = (__u64)vcpu;
+	}
+	tc->vcpu_file = type == KVM_FILE_VCPU;
+	tc->file = (__u64)file;
+	tc->fd = fd;
+	tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32, 1);
+	return true;
+}
+
 static __always_inline int ioctl_begin(struct task_struct *task, struct file *file, int fd, unsigned int cmd,
 				       unsigned long arg)
 {
 	struct task_ctx *tc;
 	unsigned int nr;
-	enum kvm_file type;
 
 	if (((cmd >> 8) & 0xff) != KVMIO_TYPE)
 		return 0;
@@ -137,30 +167,9 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 	/* vCPU threads call KVM_RUN on the same fd over and over: reuse the
 	 * lookup, as long as the slot still belongs to that VM (a VMM may close
 	 * a VM and get the same fd and a recycled struct file for a new one). */
-	if (tc->file != (__u64)file || tc->fd != fd || !slot_owned(tc->idx, tc->kvm)) {
-		type = kvm_file_type(file);
-		if (type == KVM_FILE_NONE) {
-			tc->file = 0;
-			tc->kind = nr == NR_CREATE_VM ? KIND_CREATE : KIND_NONE;
-			tc->start_ns = bpf_ktime_get_ns();
-			return 0;
-		}
-		if (type == KVM_FILE_VM) {
-			tc->kvm = (__u64)BPF_CORE_READ(file, private_data);
-			tc->vcpu = 0;
-			tc->vcpu_ptr = 0;
-		} else {
-			struct kvm_vcpu *vcpu = BPF_CORE_READ(file, private_data);
-
-			tc->kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
-			tc->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
-			tc->vcpu_ptr = (__u64)vcpu;
-		}
-		tc->vcpu_file = type == KVM_FILE_VCPU;
-		tc->file = (__u64)file;
-		tc->fd = fd;
-		tc->idx = vm_register(tc->kvm, bpf_get_current_pid_tgid() >> 32, 1);
-	}
+	if ((tc->file != (__u64)file || tc->fd != fd || !slot_owned(tc->idx, tc->kvm)) &&
+	    !file_lookup(tc, file, fd, nr))
+		return 0;
 	if (tc->idx == ST_NO_SLOT) {
 		tc->kind = KIND_NONE;
 		return 0;

@@ -125,6 +125,22 @@ def unit_tests(out):
             yield "unit/" + name, run
 
 
+def script_tests():
+    """The checks of the sources themselves (tests/unit/test_*.py: function
+    sizes, include directions), each a script that prints TAP lines and
+    exits non-zero on a failure; they need no build."""
+    d = os.path.join(HERE, "unit")
+    for name in sorted(os.listdir(d)):
+        if not (name.startswith("test_") and name.endswith(".py")):
+            continue
+        def run(path=os.path.join(d, name)):
+            p = subprocess.run([sys.executable, path], capture_output=True, text=True, timeout=300)
+            if p.returncode:
+                bad = [l for l in p.stdout.splitlines() if l.startswith(("not ok", "# "))]
+                raise AssertionError("\n".join(bad) or p.stdout[-2000:] + p.stderr[-2000:])
+        yield "unit/" + name, run
+
+
 def golden_tests(out):
     """Recordings of real runs (SPLITTOP_RECORD, see tests/golden/README) rendered
     again: the bytes must equal what the run itself printed."""
@@ -401,7 +417,7 @@ def main():
         e2e = [(n, fn) for n, fn in e2e if not getattr(fn, "vm_test", False)]
         tally.say("no /dev/kvm on this host: its %d VM tests run in the bed only" % len(vm))
     # The host's own tests first, alone: some time what they watch.
-    host = select(list(unit_tests(out)) + list(golden_tests(out)) + list(sanitized_unit_tests(out))
+    host = select(list(unit_tests(out)) + list(script_tests()) + list(golden_tests(out)) + list(sanitized_unit_tests(out))
                   + list(fuzz_tests(out)) + e2e, pattern)
     if any(getattr(fn, "vm_test", False) for _, fn in host):
         harness.prepare_vm_tests()

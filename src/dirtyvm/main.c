@@ -3,7 +3,7 @@
  * dirtyvm: a small VMM that behaves like a guest under live migration.
  * The built-in workload every splittop test and the demo run against.
  */
-#include "../common/clock.h"
+#include "common/clock.h"
 #include "host_params.h"
 #include "options.h"
 #include "report.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "options.h"
-#include "../common/parse.h"
+#include "common/parse.h"
 
 #include <errno.h>
 #include <getopt.h>

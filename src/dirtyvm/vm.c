@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vm.h"
-#include "../common/clock.h"
+#include "common/clock.h"
 #include "kvm_stats.h"
 
 #include <errno.h>

@@ -3,20 +3,20 @@
  * splittop: per-VM huge page splits, page faults and kvm->mmu_lock
  * contention while KVM dirty-logs guest memory.
  */
-#include "bpf_log.h"
+#include "splittop/kernel/bpf_log.h"
 #include "common/clock.h"
 #include "command.h"
-#include "exporter.h"
+#include "splittop/http/exporter.h"
 #include "options.h"
-#include "output_file.h"
-#include "record.h"
-#include "replay.h"
-#include "replay_tui.h"
-#include "render.h"
+#include "splittop/output/output_file.h"
+#include "splittop/output/raw_record.h"
+#include "splittop/replay/replay.h"
+#include "splittop/ui/replay_tui.h"
+#include "splittop/output/render.h"
 #include "selection.h"
-#include "self_stats.h"
-#include "tracer.h"
-#include "tui.h"
+#include "splittop/model/self_stats.h"
+#include "splittop/kernel/tracer.h"
+#include "splittop/ui/tui.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -456,6 +456,21 @@ static int app_command_start(struct app *a, bool live)
 	return 0;
 }
 
+/* The run is over (err: how, 0 or -errno): finished VMs read back, and
+ * the totals written.  Returns err, else the first error of these. */
+static int app_totals(struct app *a, int err)
+{
+	int rc = vm_table_restore(&a->t.vms);
+
+	if (rc && !err) {
+		fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(-rc));
+		err = -EIO;
+	}
+	rc = emit(&a->k, &a->snap, &a->t, &a->sel, SCOPE_TOTAL, now_mono() - a->start, 0) ?:
+	     flush_out(a->k.out);
+	return err ?: rc;
+}
+
 /* Load, attach, run, and write the totals.  Returns the exit status. */
 static int app_main(struct app *a)
 {
@@ -465,7 +480,7 @@ static int app_main(struct app *a)
 				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-	int err, rc;
+	int err;
 
 	if (!o->list_sources && app_open_sinks(a))
 		return 1;
@@ -502,17 +517,8 @@ static int app_main(struct app *a)
 	err = run(a);
 	if (live)
 		live_stop(a);
-	if (err != -EPIPE) {
-		rc = vm_table_restore(&a->t.vms);
-		if (rc && !err) {
-			fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(-rc));
-			err = -EIO;
-		}
-		rc = emit(&a->k, &a->snap, &a->t, &a->sel, SCOPE_TOTAL, now_mono() - a->start, 0) ?:
-		     flush_out(a->k.out);
-		if (!err)
-			err = rc;
-	}
+	if (err != -EPIPE)
+		err = app_totals(a, err);
 	if (a->cmd.pid > 0) {
 		/* -d or -c ended the run: so ends COMMAND, as documented. */
 		command_stop(&a->cmd, SIGTERM);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "options.h"
-#include "text.h"
+#include "common/text.h"
 #include "common/parse.h"
 
 #include <errno.h>
@@ -178,20 +178,48 @@ enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
        OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END };
 
-/* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
- * a usage error (printed). */
-/* An option with a value (optarg): 0, or an exit as apply_option's. */
+/* An option with a number (optarg): 0, or -1 after a usage error. */
+static int apply_number(int c, struct options *o, char **argv)
+{
+	switch (c) {
+	case OPT_WAIT_SAMPLE:
+		if (parse_u32(optarg, 1, ST_WAIT_SAMPLE_LIMIT, &o->wait_sample))
+			return usage_error("invalid --wait-sample '%s': expected 1..%d", optarg,
+					   ST_WAIT_SAMPLE_LIMIT);
+		break;
+	case 'i':
+		if (parse_seconds(optarg, 0.01, 86400, &o->interval))
+			return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
+		break;
+	case 'd':
+		if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
+			return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
+		break;
+	case 'c':
+		if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
+			return usage_error("invalid --count '%s': expected a number > 0", optarg);
+		break;
+	case OPT_MAX_VMS:
+		if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
+			return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
+		break;
+	case OPT_MAX_VCPUS:
+		if (parse_u32(optarg, 1, ST_MAX_VCPUS_LIMIT, &o->max_vcpus))
+			return usage_error("invalid --max-vcpus '%s': expected 1..%d", optarg, ST_MAX_VCPUS_LIMIT);
+		break;
+	default:
+		return usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}
+
+/* An option with a value (optarg): 0, or -1 after a usage error. */
 static int apply_value(int c, struct options *o, char **argv)
 {
 	switch (c) {
 	case OPT_SOURCE:
 		if (parse_source(optarg, o))
 			return -1;
-		break;
-	case OPT_WAIT_SAMPLE:
-		if (parse_u32(optarg, 1, ST_WAIT_SAMPLE_LIMIT, &o->wait_sample))
-			return usage_error("invalid --wait-sample '%s': expected 1..%d", optarg,
-					   ST_WAIT_SAMPLE_LIMIT);
 		break;
 	case OPT_LISTEN:
 		if (listen_addr_parse(optarg, &o->listen))
@@ -220,18 +248,6 @@ static int apply_value(int c, struct options *o, char **argv)
 			return usage_error("invalid --output ''");
 		o->output = optarg;
 		break;
-	case 'i':
-		if (parse_seconds(optarg, 0.01, 86400, &o->interval))
-			return usage_error("invalid --interval '%s': expected 0.01..86400 seconds", optarg);
-		break;
-	case 'd':
-		if (parse_seconds(optarg, 0.01, 1e9, &o->duration))
-			return usage_error("invalid --duration '%s': expected seconds > 0", optarg);
-		break;
-	case 'c':
-		if (parse_u64(optarg, 1, UINT64_MAX, &o->count))
-			return usage_error("invalid --count '%s': expected a number > 0", optarg);
-		break;
 	case 'p':
 		return parse_pids(optarg, o);
 	case OPT_VM:
@@ -243,20 +259,14 @@ static int apply_value(int c, struct options *o, char **argv)
 		text_sanitize(optarg, strlen(optarg) + 1, optarg);
 		o->vm_name = optarg;
 		break;
-	case OPT_MAX_VMS:
-		if (parse_u32(optarg, 1, ST_MAX_VMS_LIMIT, &o->max_vms))
-			return usage_error("invalid --max-vms '%s': expected 1..%d", optarg, ST_MAX_VMS_LIMIT);
-		break;
-	case OPT_MAX_VCPUS:
-		if (parse_u32(optarg, 1, ST_MAX_VCPUS_LIMIT, &o->max_vcpus))
-			return usage_error("invalid --max-vcpus '%s': expected 1..%d", optarg, ST_MAX_VCPUS_LIMIT);
-		break;
 	default:
-		return usage_error("unknown option '%s'", argv[optind - 1]);
+		return apply_number(c, o, argv);
 	}
 	return 0;
 }
 
+/* One option (getopt's c, its optarg) into o: 0, 1 after --help, -1 after
+ * a usage error (printed). */
 static int apply_option(int c, struct options *o, char **argv)
 {
 	switch (c) {
@@ -297,48 +307,38 @@ static int apply_option(int c, struct options *o, char **argv)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *o)
+static const struct option longopts[] = {
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "list-sources", no_argument, NULL, OPT_LIST },
+	{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
+	{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
+	{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "begin", required_argument, NULL, OPT_BEGIN },
+	{ "end", required_argument, NULL, OPT_END },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
+	{ "max-vcpus", required_argument, NULL, OPT_MAX_VCPUS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the options leave after them (COMMAND after --), and the options
+ * that need or exclude others: 0, or -1 after a usage error. */
+static int check_operands(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "list-sources", no_argument, NULL, OPT_LIST },
-		{ "raw-tracepoints", no_argument, NULL, OPT_RAW },
-		{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
-		{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
-		{ "replay", required_argument, NULL, OPT_REPLAY },
-		{ "begin", required_argument, NULL, OPT_BEGIN },
-		{ "end", required_argument, NULL, OPT_END },
-		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "output", required_argument, NULL, 'o' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "vm", required_argument, NULL, OPT_VM },
-		{ "max-vms", required_argument, NULL, OPT_MAX_VMS },
-		{ "max-vcpus", required_argument, NULL, OPT_MAX_VCPUS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
-				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT };
-	opterr = 0;
-	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
-	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vah", longopts, NULL)) != -1) {
-		int r = apply_option(c, o, argv);
-
-		if (r)
-			return r;
-	}
 	if (o->web_config && !o->listening)
 		return usage_error("--web-config needs --listen");
 	if (optind < argc) {
@@ -360,6 +360,24 @@ int options_parse(int argc, char **argv, struct options *o)
 	if (o->begin.set && o->end.set && !o->begin.clock && !o->end.clock && o->begin.v > o->end.v)
 		return usage_error("--begin is after --end");
 	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
+				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT };
+	opterr = 0;
+	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
+	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
+	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vah", longopts, NULL)) != -1) {
+		int r = apply_option(c, o, argv);
+
+		if (r)
+			return r;
+	}
+	return check_operands(argc, argv, o);
 }
 
 void options_describe_selection(struct options *o)

@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "listen_addr.h"
-#include "replay.h"
-#include "tracer.h"
+#include "splittop/http/listen_addr.h"
+#include "splittop/replay/replay.h"
+#include "splittop/kernel/tracer.h"
 
 #define MAX_PIDS 64
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "vm_table.h"
+#include "splittop/model/vm_table.h"
 
 #define SELECTION_MEMO 256	/* VMM processes whose verdict is kept */
 

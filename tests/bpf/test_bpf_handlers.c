@@ -9,7 +9,7 @@
  */
 #include "splittop.h"		/* the contract: before the skeleton, which uses its types */
 #include "splittop.skel.h"
-#include "splittop/sources.h"
+#include "splittop/kernel/kernel_probe.h"
 #include "unit.h"
 
 #include <bpf/bpf.h>

@@ -397,7 +397,7 @@ def rec_hex(s):
 
 
 def synthetic_rec(frames, vcpus=2):
-    """A SPLITTOP_RECORD recording (record.c's format) of one VM: frames is
+    """A SPLITTOP_RECORD recording (output/raw_record.c's format) of one VM: frames is
     [(scope, elapsed, {vcpu: nonpresent faults so far})]; the VM's totals
     are its vCPUs' sum, a vCPU missing from the dict has no row yet."""
     out = ["host %s %s %s %s" % ((1.0).hex(), rec_hex("6.1.0-synthetic"), rec_hex("tdp"), rec_hex("Y"))]

@@ -11,7 +11,7 @@
  * the connection, never hangs on a client that has finished sending, never
  * answers 200 to bytes without the valid credentials in them, and, every 64
  * inputs, still serves /metrics to the right password. */
-#include "splittop/exporter.h"
+#include "splittop/http/exporter.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -7,9 +7,9 @@
  * refused or good enough to label and turn into milliseconds (built with
  * float-cast-overflow: a time past what the casts hold is a crash).
  * Seeds: tests/fuzz/corpus/. */
-#include "splittop/json_reader.h"
-#include "splittop/recording_time.h"
-#include "splittop/recording_vm.h"
+#include "splittop/replay/json_reader.h"
+#include "splittop/replay/recording_time.h"
+#include "splittop/replay/recording_vm.h"
 
 #include <math.h>
 #include <stdint.h>

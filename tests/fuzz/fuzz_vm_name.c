@@ -5,14 +5,14 @@
  * of it: CSV, JSON, OpenMetrics, and the replay's JSON text.  No control
  * character (C0, DEL, C1) and no byte that is not UTF-8 may reach any of
  * them, but the newline that ends a line. */
-#include "splittop/csv.h"
-#include "splittop/json_reader.h"
-#include "splittop/json_writer.h"
-#include "splittop/openmetrics.h"
-#include "splittop/recording_vm.h"
-#include "splittop/render.h"
-#include "splittop/text.h"
-#include "splittop/vm_table.h"
+#include "splittop/output/csv.h"
+#include "splittop/replay/json_reader.h"
+#include "splittop/output/json_writer.h"
+#include "splittop/output/openmetrics.h"
+#include "splittop/replay/recording_vm.h"
+#include "splittop/output/render.h"
+#include "common/text.h"
+#include "splittop/model/vm_table.h"
 
 #include <stdbool.h>
 #include <stdint.h>

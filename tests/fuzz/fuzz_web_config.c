@@ -3,7 +3,7 @@
  * is read).  What must hold: it is taken or refused with a message, and
  * what it takes is whole: TLS with both files named, every user with a
  * bcrypt hash. */
-#include "splittop/web_config.h"
+#include "splittop/http/web_config.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,10 +2,10 @@
 /* Render a SPLITTOP_RECORD recording again on stdout, as CSV, as JSON, or as
  * the live view's model (every table column and the detail pane's lines):
  * the golden tests compare it byte for byte with the expected files. */
-#include "splittop/record.h"
-#include "splittop/replay_model.h"
-#include "splittop/render.h"
-#include "splittop/view.h"
+#include "splittop/output/raw_record.h"
+#include "splittop/replay/replay_model.h"
+#include "splittop/output/render.h"
+#include "splittop/ui/view.h"
 
 #include <stdio.h>
 #include <stdlib.h>

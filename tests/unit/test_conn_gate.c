@@ -2,7 +2,7 @@
 /* --listen's gate (conn_gate.h): the limits per address, per network and
  * in all, who is displaced for whom, and the deadlines, on made-up
  * addresses and clocks. */
-#include "splittop/conn_gate.h"
+#include "splittop/http/conn_gate.h"
 #include "unit.h"
 
 #include <arpa/inet.h>

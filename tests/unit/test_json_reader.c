@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The recording reader's JSON: what it takes, what it refuses, strings. */
-#include "splittop/json_reader.h"
+#include "splittop/replay/json_reader.h"
 #include "unit.h"
 
 #include <locale.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* --replay's pure parts: what a recorded time may be, how the replay
  * labels it, its bounded line reader, and the frame nearest a time. */
-#include "splittop/recording_time.h"
-#include "splittop/replay.h"
-#include "splittop/replay_model.h"
+#include "splittop/replay/recording_time.h"
+#include "splittop/replay/replay.h"
+#include "splittop/replay/replay_model.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -3,10 +3,10 @@
  * --listen, the messages at exit, the live view's header, SPLITTOP_RECORD
  * and --replay.  Each counter gets a value of its own, so that a writer
  * that leaves one out, or writes one under another's name, fails here. */
-#include "splittop/openmetrics.h"
-#include "splittop/record.h"
-#include "splittop/replay_model.h"
-#include "splittop/self_stats.h"
+#include "splittop/output/openmetrics.h"
+#include "splittop/output/raw_record.h"
+#include "splittop/replay/replay_model.h"
+#include "splittop/model/self_stats.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* splittop's pure parts: CSV quoting and rows, JSON strings, counter deltas,
  * histogram quantiles, VM names. */
-#include "splittop/csv.h"
-#include "splittop/hist.h"
-#include "splittop/json_writer.h"
-#include "splittop/link_list.h"
-#include "splittop/listen_addr.h"
-#include "splittop/openmetrics.h"
-#include "splittop/render.h"
-#include "splittop/snapshot.h"
-#include "splittop/source_kind.h"
-#include "splittop/text.h"
-#include "splittop/vm_name.h"
-#include "splittop/vm_table.h"
+#include "splittop/output/csv.h"
+#include "splittop/model/hist.h"
+#include "splittop/output/json_writer.h"
+#include "splittop/kernel/link_list.h"
+#include "splittop/http/listen_addr.h"
+#include "splittop/output/openmetrics.h"
+#include "splittop/output/render.h"
+#include "splittop/model/snapshot.h"
+#include "splittop/kernel/source_kind.h"
+#include "common/text.h"
+#include "splittop/model/vm_name.h"
+#include "splittop/model/vm_table.h"
 #include "unit.h"
 
 #include <arpa/inet.h>

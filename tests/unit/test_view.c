@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The live view's pure parts: number formatting, column fitting, sparkline
  * scaling, rows, sorting, filtering and the detail pane's text. */
-#include "splittop/keys.h"
-#include "splittop/view.h"
+#include "splittop/ui/keys.h"
+#include "splittop/ui/view.h"
 #include "unit.h"
 
 #include <curses.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The VM table on its own: entries, names and their numbering, finished VMs
  * kept aside in a file and brought back. */
-#include "splittop/vm_table.h"
+#include "splittop/model/vm_table.h"
 #include "unit.h"
 
 #include <stdlib.h>

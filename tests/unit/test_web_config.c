@@ -2,8 +2,8 @@
 /* --web-config's parser (every refusal, word for word), the Authorization
  * header's reading (RFC 7617) and the bcrypt check against known-answer
  * hashes. */
-#include "splittop/basic_auth.h"
-#include "splittop/web_config.h"
+#include "splittop/http/basic_auth.h"
+#include "splittop/http/web_config.h"
 #include "unit.h"
 
 #include <stdlib.h>
