@@ -244,6 +244,7 @@ static int run_cycle(struct run_ctx *ctx, struct dvm_vm *vm, struct vm_result *r
 
 			snprintf(fmt, sizeof(fmt), "Pass %u time: %%.6fs", i + 1);
 			phase(ctx, vm->index, fmt, secs);
+			res->base_pass_s = secs;
 		}
 	}
 	err = dvm_vm_page_stats(vm, res->pages_populated);

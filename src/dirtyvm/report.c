@@ -224,8 +224,8 @@ void report_json(FILE *f, const struct summary *s)
 
 		/* The flat keys are the first migration's (before: the populated
 		 * VM's where there was none). */
-		fprintf(f, "%s{\"vm\":%u,\"cycles\":%u,\"populate_s\":%.6f,\"enable_s\":%.6f,"
-			"\"disable_s\":%.6f,", v ? "," : "", v, res->cycles, res->populate_s,
+		fprintf(f, "%s{\"vm\":%u,\"cycles\":%u,\"populate_s\":%.6f,\"base_pass_s\":%.6f,\"enable_s\":%.6f,"
+			"\"disable_s\":%.6f,", v ? "," : "", v, res->cycles, res->populate_s, res->base_pass_s,
 			m ? m->enable_s : 0, m ? m->disable_s : 0);
 		json_pages(f, "populated", res->pages_populated);
 		fputc(',', f);

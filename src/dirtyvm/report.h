@@ -48,6 +48,8 @@ struct vm_result {
 	int err;
 	unsigned int cycles;		/* complete cycles (--loop) */
 	double populate_s;
+	double base_pass_s;		/* the last pass after populate: all memory
+					 * mapped, no logging (0: --passes 1) */
 	uint64_t pages_populated[3];	/* after the passes, before any migration */
 	uint64_t pages_end[3];
 	bool have_faults;
