@@ -85,6 +85,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
 		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c src/splittop/self_stats.c \
+		src/splittop/converge.c \
 		$(if $(STATIC),src/splittop/http_none.c,src/splittop/exporter.c src/splittop/web_config.c \
 		src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
@@ -136,7 +137,7 @@ $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC)): $(OUT)/splittop.skel.h
 
 $(OUT)/splittop: $(SPLITTOP_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread -lm
 
 # The parts of splittop that need neither root nor BPF nor a terminal.
 SPLITTOP_PURE_OBJ := $(patsubst %,$(OUT)/obj/splittop/%.o,csv json json_writer record metrics hist snapshot \
