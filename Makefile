@@ -85,7 +85,7 @@ SPLITTOP_SRC := src/splittop/main.c src/splittop/tracer.c src/splittop/source_ch
 		src/splittop/listen_addr.c src/splittop/openmetrics.c src/splittop/conn_gate.c \
 		src/splittop/json_reader.c src/splittop/replay.c src/splittop/recording_vm.c src/splittop/recording_time.c \
 		src/splittop/replay_model.c src/splittop/replay_tui.c src/splittop/output_file.c src/splittop/self_stats.c \
-		src/splittop/converge.c \
+		src/splittop/converge.c src/splittop/findings.c \
 		$(if $(STATIC),src/splittop/http_none.c,src/splittop/exporter.c src/splittop/web_config.c \
 		src/splittop/web_config_load.c src/splittop/basic_auth.c)
 SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
