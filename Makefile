@@ -93,7 +93,7 @@ SPLITTOP_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SPLITTOP_SRC) $(COMMON_SRC))
 UNIT_TESTS := $(OUT)/tests/test_parse $(OUT)/tests/test_dirtyvm_options $(OUT)/tests/test_splittop_pure \
 	      $(OUT)/tests/test_view $(OUT)/tests/test_vm_table $(OUT)/tests/golden_replay \
 	      $(OUT)/tests/test_bpf_handlers $(OUT)/tests/test_json_reader $(OUT)/tests/test_replay $(OUT)/tests/test_conn_gate \
-	      $(OUT)/tests/test_self_stats \
+	      $(OUT)/tests/test_self_stats $(OUT)/tests/test_insight \
 	      $(if $(STATIC),,$(OUT)/tests/test_web_config)
 
 .DELETE_ON_ERROR:
@@ -179,6 +179,12 @@ $(OUT)/tests/test_self_stats: tests/unit/test_self_stats.c $(SPLITTOP_PURE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS)
+
+# Convergence and findings: pure arithmetic over the contract's structs.
+$(OUT)/tests/test_insight: tests/unit/test_insight.c $(OUT)/obj/splittop/converge.o $(OUT)/obj/splittop/findings.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $^ -o $@ $(ALL_LDFLAGS) -lm
 
 $(OUT)/tests/test_web_config: tests/unit/test_web_config.c $(OUT)/obj/splittop/web_config.o \
 		$(OUT)/obj/splittop/basic_auth.o
