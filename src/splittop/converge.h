@@ -28,9 +28,8 @@
  * (dirty_rate_high_cnt) before it acts on one. */
 #define CONV_TREND_ROUNDS	3
 
-/* Rounds needed before a verdict: one ratio is noise; with 3 rounds the
- * latest copy rate comes from a round that sent a dirty set, not the bulk
- * pass over all memory (see converge_rounds()). */
+/* Rounds needed before a verdict: two ratios at least, since one is noise
+ * (a guest that paused, a round cut short). */
 #define CONV_MIN_ROUNDS		3
 
 /* A dirty set that shrinks by less than 5% a round is not converging in any
