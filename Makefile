@@ -152,7 +152,7 @@ $(OUT)/%.a:
 
 $(OUT)/splittop: $(APP_OBJ) $(CORE_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(LIBS_BPF) $(LIBS_CURSES) $(LIBS_HTTP) -lpthread -lm
 
 $(OUT)/dirtyvm: $(OUT)/obj/dirtyvm/main.o $(DIRTYVM_LIB) $(CORE_LIB)
 	$(call msg,LINK,$@)
@@ -250,7 +250,7 @@ $(OUT)/fuzz/fuzz_web_config: EXTRA_LIBS = $(LIBS_HTTP)
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o,$^) $(FUZZ_LIB) -o $@ $(EXTRA_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o,$^) $(FUZZ_LIB) -o $@ $(EXTRA_LIBS) -lm
 
 fuzz: $(FUZZERS)
 
