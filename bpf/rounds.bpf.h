@@ -154,6 +154,8 @@ static __always_inline void round_close(__u32 idx, struct round_state *rs)
 	if (st) {
 		__sync_fetch_and_add(&st->dirty_pages, rs->burst_pages);
 		__sync_fetch_and_add(&st->dirty_rounds, 1);
+		__sync_fetch_and_add(&st->round_fault_ns, rs->at_burst.fault_ns - rs->at_start.fault_ns);
+		__sync_fetch_and_add(&st->round_wait_ns, rs->at_burst.lock_wait_ns - rs->at_start.lock_wait_ns);
 	}
 	rec = &rs->ring[at & (ST_ROUND_RING - 1)];
 	rec->migration = rs->migration;

@@ -134,6 +134,8 @@ struct vm_stats {
 	__u64 dlog_splits[DLOG_OPS];	/* splits done inside the operation */
 	__u64 dirty_pages;		/* pages its rounds' harvests handed the VMM */
 	__u64 dirty_rounds;		/* rounds ended (struct round_state) */
+	__u64 round_fault_ns;		/* its vCPUs' time in faults in those rounds (timed faults) */
+	__u64 round_wait_ns;		/* its vCPUs' mmu_lock waits in those rounds */
 	/* Faults of vCPUs refused a slot (--max-vcpus full): the VM's totals
 	 * stay exact, only their per-vCPU rows are missing. */
 	__u64 faults_unslotted[FAULT_CLASSES];

@@ -493,7 +493,7 @@ static int app_main(struct app *a)
 		return 0;
 	}
 	a->snap = (struct snapshot){ .host = &a->t.host, .sources = a->t.sources,
-				     .nsources = NR_METRICS };
+				     .nsources = NR_METRICS, .downtime_ns = (uint64_t)o->downtime_ms * 1000000 };
 	/* Rows where asked for: not from the live view (it leaves the terminal
 	 * as it found it), nor from --listen alone. */
 	a->k.rd = o->json ? &json_renderer : &csv_renderer;
@@ -545,7 +545,8 @@ static int replay_main(const struct options *o, const struct vm_selection *sel)
 		}
 		return replay_tui_run(&(struct replay_tui_opts){
 			.path = o->replay, .color = !o->no_color && !getenv("NO_COLOR"), .want = selection_wants,
-			.want_arg = sel, .selection = o->selection[0] ? o->selection : NULL, .begin = o->begin },
+			.want_arg = sel, .selection = o->selection[0] ? o->selection : NULL, .begin = o->begin,
+			.downtime_ns = (uint64_t)o->downtime_ms * 1000000 },
 			&stop_signal);
 	}
 	if (o->output) {

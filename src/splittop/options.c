@@ -61,6 +61,9 @@ static const char usage[] =
 "      --wait-sample N   time a vCPU's first N mmu_lock waits, then one in N\n"
 "                        for N waits (an estimate: the clock read runs under\n"
 "                        the lock), 1..65536 (default 16; 1 times each one)\n"
+"      --downtime MS     the downtime budget a migration's convergence is\n"
+"                        judged by: the dirty set it may leave for the\n"
+"                        switchover, at its copy rate (default 300, QEMU's)\n"
 "      --no-color        live view without colors (also: NO_COLOR set)\n"
 "  -v, --verbose         libbpf's messages on standard error (held back\n"
 "                        while the live view is on the screen)\n"
@@ -176,7 +179,8 @@ static bool replay_conflict(const struct options *o)
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END };
+       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END,
+       OPT_DOWNTIME };
 
 /* An option with a number (optarg): 0, or -1 after a usage error. */
 static int apply_number(int c, struct options *o, char **argv)
@@ -186,6 +190,10 @@ static int apply_number(int c, struct options *o, char **argv)
 		if (parse_u32(optarg, 1, ST_WAIT_SAMPLE_LIMIT, &o->wait_sample))
 			return usage_error("invalid --wait-sample '%s': expected 1..%d", optarg,
 					   ST_WAIT_SAMPLE_LIMIT);
+		break;
+	case OPT_DOWNTIME:
+		if (parse_u32(optarg, 1, 3600000, &o->downtime_ms))
+			return usage_error("invalid --downtime '%s': expected 1..3600000 ms", optarg);
 		break;
 	case 'i':
 		if (parse_seconds(optarg, 0.01, 86400, &o->interval))
@@ -319,6 +327,7 @@ static const struct option longopts[] = {
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "begin", required_argument, NULL, OPT_BEGIN },
 	{ "end", required_argument, NULL, OPT_END },
+	{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "output", required_argument, NULL, 'o' },
@@ -367,7 +376,8 @@ int options_parse(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
-				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT };
+				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT,
+				     .downtime_ms = 300 };
 	opterr = 0;
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */

@@ -28,6 +28,7 @@ struct options {
 	unsigned int max_vms;
 	unsigned int max_vcpus;
 	unsigned int wait_sample;	/* --wait-sample */
+	uint32_t downtime_ms;		/* --downtime */
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	bool all;		/* -a: every VM, also with a COMMAND */
 	enum source_kind force[NR_METRICS];	/* --source METRIC=KIND; SK_UNSET: not given */

@@ -37,7 +37,7 @@ static void view_vm(const struct snap_vm *v, const struct avail *a, bool totals,
 	putchar('\n');
 	/* Its detail pane, 100 cells wide, without the sparklines' history. */
 	struct detail_input in = {
-		.e = v->e, .delta = &v->delta, .vdelta = v->vdelta, .row = &row, .avail = a, .dt = dt, .totals = totals,
+		.e = v->e, .ins = &v->ins, .delta = &v->delta, .vdelta = v->vdelta, .row = &row, .avail = a, .dt = dt, .totals = totals,
 		.width = 100,
 		.hold_why = a->lock_hold ? NULL : "(not in this recording)",
 		.latency_why = a->fault_latency ? NULL : "(not in this recording)",

@@ -310,7 +310,7 @@ static void test_lazy_split(void)
 	f.run.vm.splits[SPLIT_2M][CAUSE_FAULT] = 512;
 	f.run.vm.fault_lat_count = 100000, f.run.vm.fault_lat_ns = 1200 * MS;
 	expect_only(&f, FINDING_LAZY_SPLIT, "eager N", "512 huge pages", "set kvm.eager_page_split=Y");
-	CHECK(strstr(f.out.f[0].msg, "1.20 s of vCPU time") != NULL, "lazy: the cost in vCPU time");
+	CHECK(strstr(f.out.f[0].msg, "1.200 s of vCPU time") != NULL, "lazy: the cost in vCPU time");
 	f.in.mmu = HOST_MMU_SHADOW;
 	expect_only(&f, FINDING_LAZY_SPLIT, "shadow host", "shadow paging", "TDP MMU");
 	f.in.mmu = HOST_MMU_TDP, f.g.nested = 1;
@@ -318,7 +318,7 @@ static void test_lazy_split(void)
 	f.g.nested = 0;
 	f.run.vm.fault_lat_count = 0;
 	f.run.vm.lock_wait_ns[MMU_LOCK_WRITE] = 400 * MS;
-	expect_only(&f, FINDING_LAZY_SPLIT, "untimed", "at least 0.40 s", NULL);
+	expect_only(&f, FINDING_LAZY_SPLIT, "untimed", "at least 400.0 ms", NULL);
 	f.run.faults[FAULT_HUGE_WP] = 63;
 	expect_none(&f, "63 huge write-protect faults");
 }

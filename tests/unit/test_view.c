@@ -102,9 +102,9 @@ static void test_fit(void)
 	      "80 columns show name, pid, dirty logging, splits, demotions, faults, wait");
 	CHECK(!on[COL_PAGES_1G], "80 columns leave out the least important column");
 	CHECK(namew >= metrics[COL_NAME].width, "name keeps its minimum width (%u)", namew);
-	CHECK_EQ_U64(nc, 20, "the view shows 20 of the metric table's columns");
-	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_PAGES_1G,
-	      "display order: name, pid first, pages_1g last");
+	CHECK_EQ_U64(nc, 23, "the view shows 23 of the metric table's columns");
+	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_LOST_PPM,
+	      "display order: name, pid first, the lost share last");
 
 	namew = view_fit(200, false, on);
 	for (c = 0, w = 0; c < NR_COLUMNS; c++)

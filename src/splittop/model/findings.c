@@ -125,10 +125,10 @@ static void fault_cost(const struct insight_in *in, char *m, size_t len)
 	const struct vm_counters *c = in->run;
 
 	if (c->vm.fault_lat_count)
-		add(m, len, ", %.2f s of vCPU time in page faults", secs(c->vm.fault_lat_ns));
+		add(m, len, ", %.3f s of vCPU time in page faults", secs(c->vm.fault_lat_ns));
 	else if (av(in)->lock_wait)
-		add(m, len, ", at least %.2f s of vCPU time waiting for mmu_lock in them",
-		    secs(c->vm.lock_wait_ns[MMU_LOCK_READ] + c->vm.lock_wait_ns[MMU_LOCK_WRITE]));
+		add(m, len, ", at least %.1f ms of vCPU time waiting for mmu_lock in them",
+		    msecs(c->vm.lock_wait_ns[MMU_LOCK_READ] + c->vm.lock_wait_ns[MMU_LOCK_WRITE]));
 }
 
 /* Why KVM split these lazily, and what changes it, by host. */

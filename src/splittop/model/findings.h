@@ -13,7 +13,9 @@
 #include <stdint.h>
 
 #include "converge.h"
-#include "snapshot.h"
+#include "host.h"
+#include "metrics.h"
+#include "vm_table.h"
 
 enum finding_severity {
 	FINDING_INFO,		/* worth knowing; no cost measured */

@@ -126,4 +126,22 @@
 	METRIC(DIRTY_PAGES, "dirty_pages", "4 KiB pages the VM's dirty-log harvests handed its VMM (rounds ended)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
 	       G_DLOG, 1, c->vm.dirty_pages)							\
 	METRIC(DIRTY_ROUNDS, "dirty_rounds", "dirty-log rounds ended (one harvest of the dirty log each)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
-	       G_DLOG, 1, c->vm.dirty_rounds)
+	       G_DLOG, 1, c->vm.dirty_rounds)							\
+	/* Answers (model/insight.c, docs/insight.md): the latest migration's. */	\
+	METRIC(DIRTY_RATE, "dirty_rate_bytes_per_second", "bytes the VM dirtied per second in its latest dirty-log round", "DIRTY/s", "DIRTY/s", 8, 20, 20, U_BYTES_S, GAUGE,	\
+	       G_DLOG, ins && ins->conv.dirty_rate >= 0, ins ? ins->conv.dirty_rate : 0)		\
+	METRIC(COPY_RATE, "copy_rate_bytes_per_second", "the VMM's copy rate as the latest rounds imply it (what each round sent: the round before's dirty set)", NULL, NULL, 0, 0, 0, U_BYTES_S, GAUGE,	\
+	       G_DLOG, ins && ins->conv.copy_rate >= 0, ins ? ins->conv.copy_rate : 0)		\
+	METRIC(ROUNDS_LEFT, "rounds_left", "rounds until the dirty set fits the downtime budget (0: it fits now); empty when not converging or not known", NULL, NULL, 0, 0, 0, U_PLAIN, GAUGE,	\
+	       G_DLOG, ins && (ins->conv.state == CONV_CONVERGING || ins->conv.state == CONV_FITS),	\
+	       ins && ins->conv.state == CONV_CONVERGING ? ins->conv.rounds_left : 0)		\
+	METRIC(CONVERGE, "converging", "1 while the latest migration converges (or its dirty set fits the downtime budget), 0 when it does not; empty when not known", "CONV", "CONV", 6, 21, 21, U_CONV, GAUGE,	\
+	       G_DLOG, ins && ins->conv.state != CONV_UNKNOWN, conv_value(ins))			\
+	METRIC(LOST_FAULT_NS, "lost_fault_ns", "vCPU time in page faults during dirty-log rounds (timed faults: function probes)", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
+	       G_FAULT_LATENCY, 1, c->vm.round_fault_ns)						\
+	METRIC(LOST_WAIT_NS, "lost_wait_ns", "vCPU time waiting for kvm->mmu_lock during dirty-log rounds (a lower bound of lost_fault_ns)", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
+	       G_LOCK_WAIT, 1, c->vm.round_wait_ns)						\
+	METRIC(LOST_PPM, "lost_ppm", "share of vCPU time the latest dirty-log round lost to page faults, in parts per million (a lower bound from mmu_lock waits where faults are not timed)", "LOST%", "LOST%", 6, 22, 22, U_PPM, GAUGE,	\
+	       G_DLOG, ins && ins->lost.share >= 0, ins ? ins->lost.share * 1e6 : 0)		\
+	METRIC(FINDINGS, "findings_firing", "findings about the VM that fire now (docs/insight.md; JSON lists them under findings)", NULL, NULL, 0, 0, 0, U_PLAIN, GAUGE,	\
+	       G_ALWAYS, ins != NULL, ins ? ins->found.n : 0)

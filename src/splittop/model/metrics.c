@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "metrics.h"
 #include "hist.h"
+#include "insight.h"
 
 #include <string.h>
 
@@ -48,14 +49,23 @@ static uint64_t huge_ppm(const struct vm_gauges *g)
 	return (uint64_t)(1e6 * huge / mapped_4k(g) + 0.5);
 }
 
+/* U_CONV's value (see enum metric_unit). */
+static uint64_t conv_value(const struct vm_insight *ins)
+{
+	if (!ins || ins->conv.state == CONV_NOT_CONVERGING)
+		return 0;
+	return ins->conv.state == CONV_FITS ? 1 : (uint64_t)ins->conv.rounds_left + 1;
+}
+
 void metrics_row(const struct metric_in *in, const struct avail *a, struct row *r)
 {
 	const struct vm_counters *c = in->c, *run = in->run;
 	const struct vm_gauges *g = in->g;
 	uint64_t wmax = in->wmax;
 	uint32_t pid = in->pid;
+	const struct vm_insight *ins = in->ins;
 
-	(void)c; (void)run; (void)g; (void)wmax; (void)pid;
+	(void)c; (void)run; (void)g; (void)wmax; (void)pid; (void)ins;
 #define METRIC_GET(ID, NAME, HELP, RATE, TOTAL, WIDTH, PRIO, POS, UNIT, KIND, GROUP, PRESENT, VALUE)	\
 	r->present[COL_##ID] = metric_group_avail(a, GROUP) && (PRESENT);			\
 	r->v[COL_##ID] = r->present[COL_##ID] ? (uint64_t)(VALUE) : 0;

@@ -25,6 +25,9 @@ enum metric_unit {
 	U_PPM,		/* parts per million of a whole, shown as a percentage */
 	U_PLAIN,	/* a number written as it is (pid, vCPUs) */
 	U_NAME,		/* the VM's name, not a number */
+	U_BYTES_S,	/* bytes per second */
+	U_CONV,		/* a migration's convergence: 0 not converging, 1 the dirty set fits
+			 * the downtime budget, k + 1 k rounds left (the view's words) */
 };
 
 enum metric_kind { COUNTER, GAUGE };
@@ -63,12 +66,15 @@ struct row {
 	bool present[NR_COLUMNS];	/* false: unavailable, an empty field / null / '-' */
 };
 
+struct vm_insight;
+
 struct metric_in {
 	const struct vm_counters *c;	/* the scope's counts */
 	const struct vm_counters *run;	/* the run's totals */
 	const struct vm_gauges *g;
 	uint64_t wmax;			/* the longest mmu_lock wait of the scope */
 	uint32_t pid;
+	const struct vm_insight *ins;	/* NULL: none (no rounds) */
 };
 
 void metrics_row(const struct metric_in *in, const struct avail *a, struct row *r);

@@ -58,13 +58,16 @@ int snapshot_fill(struct snapshot *s, const struct vm_table *t, vm_filter want, 
 		s->n++;
 		v->e = e;
 		v->vm = i;
+		vm_insight(e, s->host, &s->avail, s->downtime_ns, &v->ins);
 		vm_counters_delta(&e->now, &e->prev, &v->delta);
 		vcpu_counts_delta(e->vcpus.now, e->vcpus.prev, e->vcpus.n, v->vdelta);
 		metrics_row(&(struct metric_in){ .c = &v->delta, .run = &e->now, .g = &e->gauges,
-						 .wmax = e->gauges.lock_wait_max_ns, .pid = e->pid },
+						 .wmax = e->gauges.lock_wait_max_ns, .pid = e->pid,
+						 .ins = &v->ins },
 			    &s->avail, &v->row[SCOPE_INTERVAL]);
 		metrics_row(&(struct metric_in){ .c = &e->now, .run = &e->now, .g = &e->gauges,
-						 .wmax = e->lock_wait_max_run_ns, .pid = e->pid },
+						 .wmax = e->lock_wait_max_run_ns, .pid = e->pid,
+						 .ins = &v->ins },
 			    &s->avail, &v->row[SCOPE_TOTAL]);
 	}
 	return 0;

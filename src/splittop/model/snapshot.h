@@ -5,23 +5,10 @@
 #ifndef SPLITTOP_SNAPSHOT_H
 #define SPLITTOP_SNAPSHOT_H
 
+#include "host.h"
+#include "insight.h"
 #include "metrics.h"
 #include "vm_table.h"
-
-/* The host's MMU, read once at start: samples test it per VM slot. */
-enum host_mmu { HOST_MMU_UNKNOWN, HOST_MMU_TDP, HOST_MMU_LEGACY_TDP, HOST_MMU_SHADOW, NR_HOST_MMUS };
-
-/* "unknown", "tdp", "legacy-tdp", "shadow": as printed and recorded. */
-const char *host_mmu_name(enum host_mmu m);
-/* The MMU so named; HOST_MMU_UNKNOWN for any other name. */
-enum host_mmu host_mmu_by_name(const char *name);
-
-struct host_info {
-	char hostname[65];	/* "": unknown (recordings before it, SPLITTOP_RECORD's) */
-	char kernel[65];
-	enum host_mmu mmu;
-	char eager_split[8];	/* "Y", "N" or "unknown" */
-};
 
 /* Where a metric comes from on this kernel, or why it is unavailable. */
 struct metric_source {
@@ -36,6 +23,7 @@ struct snap_vm {
 	struct vm_counters delta;	/* the interval's counts */
 	struct vcpu_counts *vdelta;	/* the interval's per-vCPU rows (e->vcpus.n) */
 	uint32_t vdelta_cap;
+	struct vm_insight ins;		/* rounds, convergence, lost time, findings */
 	struct row row[NR_SCOPES];
 };
 
@@ -47,6 +35,7 @@ struct snapshot {
 	struct avail avail;
 	double time_unix, elapsed;	/* when it was taken; seconds since the start */
 	double dt;			/* seconds since the previous sample */
+	uint64_t downtime_ns;		/* --downtime: the budget convergence is judged by */
 	struct snap_vm *vms;
 	unsigned int n, cap;
 };

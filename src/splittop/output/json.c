@@ -182,10 +182,36 @@ static void json_vcpus(struct jw *w, const struct vm_entry *e, const struct vcpu
 	jw_close(w, ']');
 }
 
+/* A rate or ratio that may be unknown (negative): null then. */
+static void jw_known(struct jw *w, const char *key, const char *fmt, double v)
+{
+	if (v < 0)
+		jw_null(w, key);
+	else
+		jw_num(w, key, fmt, v);
+}
+
+static void json_lost(struct jw *w, const char *prefix, const struct lost_time *l)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "%slost_kind", prefix);
+	jw_str(w, key, lost_kind_name(l->kind));
+	snprintf(key, sizeof(key), "%slost_share", prefix);
+	jw_known(w, key, "%.6f", l->share);
+	snprintf(key, sizeof(key), "%slost_ns", prefix);
+	if (l->kind == LOST_UNAVAILABLE)
+		jw_null(w, key);
+	else
+		jw_u64(w, key, l->lost_ns);
+}
+
 /* One dirty-log round (struct round_rec); times in ns since the run began.
  * fault_ns only where faults are timed (function probes). */
-static void json_round(struct jw *w, const struct round_rec *r, const struct avail *a)
+static void json_round(struct jw *w, const struct round_rec *r, const struct avail *a, uint32_t vcpus)
 {
+	uint64_t dur = round_duration_ns(r);
+	struct lost_time l;
 	unsigned int k;
 
 	jw_object(w, NULL);
@@ -208,12 +234,67 @@ static void json_round(struct jw *w, const struct round_rec *r, const struct ava
 		jw_u64(w, "fault_ns", r->c.fault_ns);
 		jw_u64(w, "fault_count", r->c.fault_count);
 	}
+	jw_known(w, "dirty_rate_bytes_per_second", "%.0f",
+		 dur ? (double)r->dirty_pages * CONV_PAGE_SIZE * 1e9 / (double)dur : -1);
+	round_lost_time(r, vcpus, a->lock_wait, &l);
+	json_lost(w, "", &l);
 	jw_close(w, '}');
+}
+
+/* The latest migration's convergence (docs/insight.md); null before any
+ * round ended. */
+static void json_convergence(struct jw *w, const struct vm_insight *ins)
+{
+	const struct converge *c = &ins->conv;
+
+	if (!ins->nrounds) {
+		jw_null(w, "convergence");
+		return;
+	}
+	jw_object(w, "convergence");
+	jw_u64(w, "migration", ins->migration);
+	jw_u64(w, "round", c->round);
+	jw_str(w, "state", converge_state_name(c->state));
+	if (c->why != CONV_WHY_NONE)
+		jw_str(w, "why", converge_why_name(c->why));
+	jw_u64(w, "dirty_bytes", c->dirty_bytes);
+	jw_known(w, "dirty_rate_bytes_per_second", "%.0f", c->dirty_rate);
+	jw_known(w, "copy_rate_bytes_per_second", "%.0f", c->copy_rate);
+	jw_known(w, "ratio", "%.4f", c->ratio);
+	jw_known(w, "trend", "%.4f", c->trend);
+	jw_u64(w, "budget_bytes", c->budget_bytes);
+	if (c->state == CONV_CONVERGING) {
+		jw_u64(w, "rounds_left", c->rounds_left);
+		jw_num(w, "seconds_left", "%.3f", c->seconds_left);
+	}
+	json_lost(w, "latest_", &ins->lost);
+	json_lost(w, "migration_", &ins->lost_all);
+	jw_close(w, '}');
+}
+
+static void json_findings(struct jw *w, const struct findings *f)
+{
+	unsigned int i;
+
+	jw_array(w, "findings");
+	for (i = 0; i < f->n; i++) {
+		const struct finding_def *d = &finding_defs[f->f[i].id];
+
+		jw_object(w, NULL);
+		jw_str(w, "name", d->name);
+		jw_str(w, "severity", finding_severity_name(d->severity));
+		jw_str(w, "message", f->f[i].msg);
+		jw_str(w, "setting", d->setting);
+		jw_str(w, "source", d->source);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
 /* The rounds that ended in the interval (the total line: every round kept),
  * and the open one ("round": null while logging is off). */
-static void json_rounds(struct jw *w, const struct vm_rounds *rr, enum scope sc, const struct avail *a)
+static void json_rounds(struct jw *w, const struct vm_rounds *rr, enum scope sc, const struct avail *a,
+			uint32_t vcpus)
 {
 	uint64_t k = sc == SCOPE_TOTAL ? 0 : rr->taken - rr->fresh;
 	const struct round_rec *r;
@@ -221,7 +302,7 @@ static void json_rounds(struct jw *w, const struct vm_rounds *rr, enum scope sc,
 	jw_array(w, "rounds");
 	for (; k < rr->taken; k++)
 		if ((r = vm_round(rr, k)))
-			json_round(w, r, a);
+			json_round(w, r, a, vcpus);
 	jw_close(w, ']');
 	if (!rr->open) {
 		jw_null(w, "round");
@@ -264,8 +345,11 @@ static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const 
 	json_dlog(w, v->e, c);
 	json_vcpus(w, v->e, sc == SCOPE_TOTAL ? v->e->vcpus.now : v->vdelta, a);
 	jw_close(w, '}');
-	if (a->dlog)
-		json_rounds(w, &v->e->rounds, sc, a);
+	if (a->dlog) {
+		json_rounds(w, &v->e->rounds, sc, a, v->e->gauges.vcpus);
+		json_convergence(w, &v->ins);
+	}
+	json_findings(w, &v->ins.found);
 	/* Only where it is so: the VM ended in this interval (its last one),
 	 * as the live view marks it.  A replay reads it back. */
 	if (!v->e->alive)

@@ -18,6 +18,8 @@ void om_vm_from(struct om_vm *o, const struct snap_vm *v, const struct avail *a)
 	o->faults = a->faults;
 	o->lock_wait = a->lock_wait;
 	memcpy(o->wait_hist, e->now.vm.lock_wait_hist, sizeof(o->wait_hist));
+	for (i = 0; i < v->ins.found.n; i++)
+		o->findings |= 1u << v->ins.found.f[i].id;
 	o->vcpu_faults = n ? calloc(n, sizeof(*o->vcpu_faults)) : NULL;
 	if (!o->vcpu_faults)
 		return;
@@ -237,6 +239,29 @@ static void put_vcpu_faults(FILE *f, const struct om_vm *vms, unsigned int n, bo
 	}
 }
 
+/* One gauge per VM and finding, 1 while it fires: an alert on a finding
+ * is `splittop_finding{finding="not-converging"} == 1`. */
+static void put_findings(FILE *f, const struct om_vm *vms, unsigned int n, bool openmetrics)
+{
+	static const char family[] = "splittop_finding";
+	unsigned int i, k;
+
+	if (!n)
+		return;
+	put_header(f, family, "gauge", NULL, "1 while the finding fires for the VM (docs/insight.md)", family,
+		   openmetrics);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < NR_FINDINGS; k++) {
+			char label[96];
+
+			snprintf(label, sizeof(label), "finding=\"%s\",severity=\"%s\"", finding_defs[k].name,
+				 finding_severity_name(finding_defs[k].severity));
+			put_sample(f, family, "", &vms[i], label);
+			fprintf(f, "%u\n", vms[i].findings >> k & 1);
+		}
+	}
+}
+
 static void put_self(FILE *f, const struct self_stats *s, bool openmetrics)
 {
 	unsigned int i;
@@ -257,6 +282,7 @@ void om_render(FILE *f, const struct om_vm *vms, unsigned int n, const struct se
 	put_columns(f, vms, n, openmetrics);
 	put_wait_histogram(f, vms, n, openmetrics);
 	put_vcpu_faults(f, vms, n, openmetrics);
+	put_findings(f, vms, n, openmetrics);
 	put_self(f, self, openmetrics);
 	if (openmetrics)
 		fputs("# EOF\n", f);

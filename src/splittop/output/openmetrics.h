@@ -21,6 +21,7 @@ struct om_vm {
 	struct row row;			/* SCOPE_TOTAL */
 	__u64 wait_hist[ST_HIST_BUCKETS];
 	__u64 (*vcpu_faults)[FAULT_CLASSES];	/* vcpu_rows of them: om_vm_release() */
+	uint32_t findings;		/* bit k: finding k fires (enum finding_id) */
 };
 
 /* o becomes v's run totals; its per-vCPU rows are allocated (none when

@@ -153,6 +153,53 @@ static void put_counters(FILE *f, const char *which, const struct counters_of *i
 	}
 }
 
+/* The VM's dirty-log rounds as it keeps them: a "rounds" line, then a
+ * "round" line for each one kept (k: its number in taking order). */
+static void record_rounds(FILE *f, const struct vm_rounds *r)
+{
+	uint64_t k = r->taken > ROUNDS_KEPT ? r->taken - ROUNDS_KEPT : 0;
+
+	if (!r->taken && !r->open)
+		return;
+	fprintf(f, "rounds %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %d %" PRIu64 " %" PRIu64 "\n", r->taken,
+		r->fresh, r->lost, r->migration, r->round, r->open, r->open_start_ns, r->open_pages);
+	for (; k < r->taken; k++) {
+		const struct round_rec *x = vm_round(r, k);
+
+		fprintf(f, "round %" PRIu64 " %u %u %llu %llu %llu %llu %u %u %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			k, x->migration, x->round, x->start_ns, x->end_ns, x->harvest_ns, x->dirty_pages, x->harvests,
+			x->flags, x->c.faults[0], x->c.faults[1], x->c.faults[2], x->c.faults[3], x->c.splits,
+			x->c.lock_wait_ns, x->c.fault_ns, x->c.fault_count);
+	}
+}
+
+static int read_rounds_line(struct vm_rounds *r, const char *save)
+{
+	int open;
+
+	if (sscanf(save, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %u %u %d %" SCNu64 " %" SCNu64, &r->taken, &r->fresh,
+		   &r->lost, &r->migration, &r->round, &open, &r->open_start_ns, &r->open_pages) != 8 ||
+	    r->fresh > r->taken)
+		return -1;
+	r->open = open;
+	return 0;
+}
+
+static int read_round_line(struct vm_rounds *r, const char *save)
+{
+	struct round_rec x = { 0 };
+	uint64_t k;
+
+	if (sscanf(save, "%" SCNu64 " %u %u %llu %llu %llu %llu %u %u %llu %llu %llu %llu %llu %llu %llu %llu", &k,
+		   &x.migration, &x.round, &x.start_ns, &x.end_ns, &x.harvest_ns, &x.dirty_pages, &x.harvests,
+		   &x.flags, &x.c.faults[0], &x.c.faults[1], &x.c.faults[2], &x.c.faults[3], &x.c.splits,
+		   &x.c.lock_wait_ns, &x.c.fault_ns, &x.c.fault_count) != 17 ||
+	    k >= r->taken || r->taken - k > ROUNDS_KEPT)
+		return -1;
+	r->r[k % ROUNDS_KEPT] = x;
+	return 0;
+}
+
 static void record_vm(FILE *f, const struct vm_entry *e)
 {
 	const struct vm_gauges *g = &e->gauges;
@@ -171,8 +218,10 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 	fprintf(f, " %d", g->nested);
 	for (i = 0; i < DLOG_OPS; i++)
 		fprintf(f, " %" PRIu64 " %" PRIu64, g->dlog_last_pages_2m[i][0], g->dlog_last_pages_2m[i][1]);
-	fprintf(f, "\nmax %" PRIu64 " %" PRIu64 " %" PRIu64 "\nend\n", e->lock_wait_max_run_ns,
+	fprintf(f, "\nmax %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", e->lock_wait_max_run_ns,
 		e->hold_max_run_ns[0], e->hold_max_run_ns[1]);
+	record_rounds(f, &e->rounds);
+	fputs("end\n", f);
 }
 
 /* One "now" or "prev" line into e (now: prev false). */
@@ -345,6 +394,10 @@ int record_read_line(struct record_reader *r, char *line)
 	if (!strcmp(kind, "max"))
 		return sscanf(save, "%" SCNu64 " %" SCNu64 " %" SCNu64, &r->vm.lock_wait_max_run_ns,
 			      &r->vm.hold_max_run_ns[0], &r->vm.hold_max_run_ns[1]) == 3 ? 0 : -1;
+	if (!strcmp(kind, "rounds"))
+		return read_rounds_line(&r->vm.rounds, save);
+	if (!strcmp(kind, "round"))
+		return read_round_line(&r->vm.rounds, save);
 	if (!strcmp(kind, "end"))
 		return 'V';
 	return -1;

@@ -198,6 +198,7 @@ static int open_at_begin(struct rt *r, const struct replay_tui_opts *o, int *fir
 	}
 	r->m.want = o->want;
 	r->m.want_arg = o->want_arg;
+	r->m.snap.downtime_ns = o->downtime_ns;
 	f = &r->m.fr[0];
 	*first = !o->begin.set ? 0
 		 : o->begin.clock ? replay_model_find_time(&r->m, replay_clock_at(f->time_unix - f->elapsed,

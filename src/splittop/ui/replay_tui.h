@@ -19,6 +19,7 @@ struct replay_tui_opts {
 	const void *want_arg;
 	const char *selection;		/* -p/--vm as typed, for the header; may be NULL */
 	struct when begin;		/* --begin: the first frame shown */
+	uint64_t downtime_ns;		/* --downtime: the budget convergence is judged by */
 };
 
 /* 0 after q or a stop signal (*stop set); 2 for a recording it cannot read

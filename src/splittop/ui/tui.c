@@ -524,7 +524,7 @@ static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
 		return;
 	}
 	in = (struct detail_input){
-		.e = v->e, .delta = &v->delta, .vdelta = v->vdelta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
+		.e = v->e, .ins = &v->ins, .delta = &v->delta, .vdelta = v->vdelta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
 		.hold_why = why_unavailable(t, "mmu_lock_hold"),
 		.latency_why = why_unavailable(t, "fault_latency"),
 		.dt = ui->dt, .totals = ui->totals, .utf8 = ui->utf8,

@@ -350,6 +350,17 @@ void fmt_mib(char *buf, size_t n, double mib)
 		snprintf(buf, n, "%.0fT", gib / 1024);
 }
 
+/* A migration's convergence in the view's words (U_CONV). */
+static void fmt_conv(char *buf, size_t n, double v)
+{
+	if (v < 1)
+		snprintf(buf, n, "NO");
+	else if (v < 2)
+		snprintf(buf, n, "fits");
+	else
+		snprintf(buf, n, "%.0f rnd", v - 1);
+}
+
 void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, bool totals,
 	       unsigned int width)
 {
@@ -378,6 +389,12 @@ void view_cell(char *buf, size_t n, const struct view_row *r, enum column c, boo
 			break;
 		case U_PPM:
 			snprintf(s, sizeof(s), "%.0f%%", v);
+			break;
+		case U_BYTES_S:
+			fmt_mib(s, sizeof(s), v / (1 << 20));
+			break;
+		case U_CONV:
+			fmt_conv(s, sizeof(s), v);
 			break;
 		default:
 			fmt_count(s, sizeof(s), v);
@@ -980,6 +997,112 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 	return err ?: detail_dlog_pages(in, l);
 }
 
+/* What the VM's counts say to change (model/findings.c), first: the
+ * answer before the evidence. */
+static int detail_findings(const struct detail_input *in, struct view_lines *l)
+{
+	const struct findings *f = &in->ins->found;
+	unsigned int i;
+	int err = 0;
+
+	if (!f->n)
+		return 0;
+	err = add(l, VS_HEAD, "Findings");
+	for (i = 0; i < f->n && !err; i++) {
+		const struct finding_def *d = &finding_defs[f->f[i].id];
+		char lead[48];
+
+		snprintf(lead, sizeof(lead), "  %s %s: ", d->severity == FINDING_INFO ? "info" :
+			 d->severity == FINDING_WARN ? "WARNING" : "CRITICAL", d->name);
+		err = add_wrapped_at(l, d->severity == FINDING_INFO ? VS_TEXT : VS_WARN, lead, 4, f->f[i].msg,
+				     in->width);
+		err = err ?: add_wrapped_at(l, VS_DIM, "    source: ", 4, d->source, in->width);
+	}
+	return err ?: add(l, VS_TEXT, "%s", "");
+}
+
+/* The verdict on the latest migration, in words. */
+static void conv_words(char *buf, size_t n, const struct converge *c)
+{
+	char left[16];
+
+	switch (c->state) {
+	case CONV_FITS:
+		snprintf(buf, n, "the dirty set fits the downtime budget");
+		break;
+	case CONV_CONVERGING:
+		fmt_ns(left, sizeof(left), c->seconds_left * 1e9);
+		snprintf(buf, n, "converging: %u rounds (~%s) to fit the downtime budget", c->rounds_left, left);
+		break;
+	case CONV_NOT_CONVERGING:
+		snprintf(buf, n, "NOT converging: each dirty set %.2fx the one before", c->trend);
+		break;
+	default:
+		snprintf(buf, n, "convergence unknown (%s)", converge_why_name(c->why));
+		break;
+	}
+}
+
+static void fmt_rate(char *buf, size_t n, double bytes_s)
+{
+	if (bytes_s < 0)
+		snprintf(buf, n, "-");
+	else
+		fmt_mib(buf, n, bytes_s / (1 << 20));
+}
+
+#define DETAIL_ROUNDS	8	/* the latest rounds the pane lists */
+
+static int detail_round_rows(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_rounds *rr = &in->e->rounds;
+	uint64_t k = rr->taken > DETAIL_ROUNDS ? rr->taken - DETAIL_ROUNDS : 0;
+	int err = add(l, VS_HEAD, "  %5s %9s %9s %9s %8s %7s %7s %7s %7s", "round", "length", "dirty", "rate/s",
+		      "HWP", "NP", "4KWP", "splits", "lost");
+
+	for (; k < rr->taken && !err; k++) {
+		const struct round_rec *r = vm_round(rr, k);
+		uint64_t dur = r ? round_duration_ns(r) : 0;
+		char len[16], dirty[16], rate[16], lost[16];
+		struct lost_time lt;
+
+		if (!r || r->migration != in->ins->migration)
+			continue;
+		fmt_ns(len, sizeof(len), (double)dur);
+		fmt_mib(dirty, sizeof(dirty), (double)r->dirty_pages / 256);
+		fmt_rate(rate, sizeof(rate), dur ? (double)r->dirty_pages * CONV_PAGE_SIZE * 1e9 / (double)dur : -1);
+		round_lost_time(r, in->e->gauges.vcpus, in->avail->lock_wait, &lt);
+		snprintf(lost, sizeof(lost), lt.share < 0 ? "-" : "%s%.1f%%",
+			 lt.kind == LOST_WAIT_BOUND ? ">" : "", lt.share * 100);
+		err = add(l, VS_TEXT, "  %5u %9s %9s %9s %8" PRIc " %7" PRIc " %7" PRIc " %7" PRIc " %7s",
+			  r->round, dur ? len : "-", dirty, rate, r->c.faults[FAULT_HUGE_WP],
+			  r->c.faults[FAULT_NONPRESENT], r->c.faults[FAULT_4K_WP], r->c.splits, lost);
+	}
+	return err;
+}
+
+/* The latest migration: its verdict, rates, lost time, and its rounds. */
+static int detail_migration(const struct detail_input *in, struct view_lines *l)
+{
+	const struct vm_insight *ins = in->ins;
+	const struct converge *c = &ins->conv;
+	char words[96], dirty[16], copy[16];
+	int err;
+
+	if (!in->avail->dlog || !ins->nrounds)
+		return 0;
+	conv_words(words, sizeof(words), c);
+	fmt_rate(dirty, sizeof(dirty), c->dirty_rate);
+	fmt_rate(copy, sizeof(copy), c->copy_rate);
+	err = add(l, VS_HEAD, "Migration %u, round %u: %s", ins->migration, c->round, words);
+	err = err ?: add(l, c->state == CONV_NOT_CONVERGING ? VS_WARN : VS_TEXT,
+			 "  dirty %s/s  copy ~%s/s (inferred)  lost %s%.1f%% of vCPU time in its rounds (%s)", dirty, copy,
+			 ins->lost_all.kind == LOST_WAIT_BOUND ? ">=" : "", ins->lost_all.share < 0 ? 0 :
+			 ins->lost_all.share * 100, lost_kind_name(ins->lost_all.kind));
+	err = err ?: detail_round_rows(in, l);
+	return err ?: add(l, VS_TEXT, "%s", "");
+}
+
 int view_detail(const struct detail_input *in, struct view_lines *out)
 {
 	const struct vm_entry *e = in->e;
@@ -993,6 +1116,10 @@ int view_detail(const struct detail_input *in, struct view_lines *out)
 		  e->gauges.memslots_dirty < 0 ? "unknown" : e->gauges.memslots_dirty ? "ON" : "off",
 		  e->gauges.nested > 0 ? "  nested guest" : "", e->alive ? "" : "  (exited)");
 	err = err ?: add(out, VS_TEXT, "%s", "");
+	if (in->ins) {
+		err = err ?: detail_findings(in, out);
+		err = err ?: detail_migration(in, out);
+	}
 	err = err ?: detail_history(in, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	err = err ?: detail_faults(in, in->delta, out);

@@ -137,6 +137,7 @@ struct view_lines {
 
 struct detail_input {
 	const struct vm_entry *e;
+	const struct vm_insight *ins;		/* its answers (NULL: none) */
 	const struct vm_counters *delta;	/* the interval's counts */
 	const struct vcpu_counts *vdelta;	/* and per vCPU (e->vcpus.n rows) */
 	const struct view_row *row;
