@@ -38,7 +38,8 @@ static const struct counter_field {
 	PER_VCPU("vcpu_demotions", demotions), FLAT("wait_end_to_fault_ns", vm.wait_end_to_fault_ns),
 	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count), FLAT("splits_mmu", vm.splits_mmu),
 	FLAT("wait_sampled_ns", vm.wait_sampled_ns), FLAT("dirty_pages", vm.dirty_pages),
-	FLAT("dirty_rounds", vm.dirty_rounds),
+	FLAT("dirty_rounds", vm.dirty_rounds), FLAT("round_fault_ns", vm.round_fault_ns),
+	FLAT("round_wait_ns", vm.round_wait_ns),
 };
 
 /* A VM's counters and its per-vCPU rows (now's or prev's). */
@@ -92,6 +93,11 @@ static void record_start(FILE *f, const struct snapshot *s, double interval)
 	put_str(f, host_mmu_name(h->mmu));
 	fputc(' ', f);
 	put_str(f, h->eager_split);
+	/* Last: recordings from before it end here (hostname unknown). */
+	if (h->hostname[0]) {
+		fputc(' ', f);
+		put_str(f, h->hostname);
+	}
 	fputc('\n', f);
 	for (i = 0; i < nm; i++) {
 		fputs("source ", f);
@@ -259,13 +265,16 @@ const struct renderer record_renderer = { .start = record_start, .frame = record
 
 static int read_host_line(struct record_reader *r, char *save)
 {
-	char *iv = strtok_r(NULL, " ", &save);
+	char *iv = strtok_r(NULL, " ", &save), *host;
 	char mmu[16];
 
 	if (!iv || sscanf(iv, "%la", &r->interval) != 1 ||
 	    get_str(strtok_r(NULL, " ", &save), r->host.kernel, sizeof(r->host.kernel)) ||
 	    get_str(strtok_r(NULL, " ", &save), mmu, sizeof(mmu)) ||
 	    get_str(strtok_r(NULL, " \n", &save), r->host.eager_split, sizeof(r->host.eager_split)))
+		return -1;
+	host = strtok_r(NULL, " \n", &save);
+	if (host && get_str(host, r->host.hostname, sizeof(r->host.hostname)))
 		return -1;
 	r->host.mmu = host_mmu_by_name(mmu);
 	return 'H';
