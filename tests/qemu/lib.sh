@@ -67,3 +67,33 @@ while time.monotonic() < deadline:
 sys.exit(1)
 PY
 }
+
+# wait_verdict JSON VM SECS: until splittop's interval rows call VM's
+# migration not converging (its "converging" column 0); prints
+# "not-converging round=N", or what was last said when SECS ran out
+# ("converging round=N", "unknown round=none").
+wait_verdict() {
+	python3 - "$@" <<'PY'
+import json, os, sys, time
+path, vm, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+deadline, last = time.monotonic() + secs, "unknown round=none"
+while time.monotonic() < deadline:
+    with open(path, "rb") as f:
+        f.seek(max(0, os.fstat(f.fileno()).st_size - 262144))
+        tail = f.read().decode(errors="replace").splitlines()[1:]
+    for line in tail[-4:]:
+        try:
+            vms = json.loads(line)["vms"]
+        except (ValueError, KeyError):
+            continue
+        for v in vms:
+            if v["vm"] == vm and v.get("converging") is not None:
+                last = "%s round=%s" % ("converging" if v["converging"] else "not-converging",
+                                        (v.get("convergence") or {}).get("round"))
+                if not v["converging"]:
+                    print(last)
+                    sys.exit(0)
+    time.sleep(0.5)
+print(last)
+PY
+}

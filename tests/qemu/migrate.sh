@@ -87,6 +87,9 @@ migration() {
 		sleep 0.5
 	done
 	say "MIGRATION $run $st $(( $(date +%s) - t0 ))"
+	# QEMU's own figures of it (dirty sync count, pages sent), for the test
+	# to hold splittop's rounds against.
+	hmp /run/src.mon "info migrate" > "$OUT/$run.info"
 	sleep 1.5	# samples of the source paused after the migration
 	# QEMU stops logging only once the paused source runs again.
 	hmp /run/src.mon cont > /dev/null
@@ -110,6 +113,45 @@ migration() {
 	say "TIME $run $(( $(date +%s) - t0 ))"
 }
 
+# slow: a migration that cannot converge.  The copy is capped at 32 MiB/s
+# while the guest dirties its 96 MiB far faster (each round's dirty set
+# about all of it), so no round's set fits a downtime of 300 ms at that
+# rate.  splittop, watching, must call it not converging while it runs;
+# then the migration is cancelled (the source runs on, logging off).
+slow_migration() {
+	run=slow
+	t0=$(date +%s)
+	rm -f /run/src.mon
+	splittop_start before
+	qemu migrant /run/src.mon kvm
+	src=$!
+	if ! wait_mapped "$OUT/$run-before.json" migrant pages_2m 40 600; then
+		say "FAIL $run: the guest never showed 40 pages of 2 MiB; last seen: $(last_seen "$OUT/$run-before.json")"
+	fi
+	wait_socket /run/src.mon
+	hmp /run/src.mon "migrate_set_parameter max-bandwidth 33554432" > /dev/null
+	hmp /run/src.mon "migrate_set_parameter downtime-limit 300" > /dev/null
+	# Nobody listens: QEMU's exec: target takes what it sends and drops it.
+	hmp /run/src.mon "migrate -d exec:cat>/dev/null" > /dev/null
+	verdict=$(wait_verdict "$OUT/$run-before.json" migrant 240)
+	say "VERDICT $run $verdict $(( $(date +%s) - t0 ))"
+	hmp /run/src.mon "info migrate" > "$OUT/$run.info"
+	hmp /run/src.mon "migrate_cancel" > /dev/null
+	for i in $(seq 60); do
+		st=$(hmp /run/src.mon "info migrate" | sed -n 's/^Migration status: *\([a-z-]*\).*/\1/p' | tr -d '\r')
+		case "$st" in cancelled|failed|completed) break ;; esac
+		sleep 0.5
+	done
+	say "MIGRATION $run $st $(( $(date +%s) - t0 ))"
+	sleep 2		# a sample with logging off
+	hmp /run/src.mon quit > /dev/null
+	wait $src
+	kill -INT $sp_before
+	wait $sp_before
+	say "RC $run-before $?"
+}
+
 migration bitmap kvm 1 0
 migration ring kvm,dirty-ring-size=4096 0 1
+slow_migration
 say DONE

@@ -194,3 +194,72 @@ def test_qemu_1g_backed_guest_splits_its_1g_page():
     d = t["detail"]["dirty_log"]
     assert d["clear"]["splits"] == t["splits_eager"] and d["clear"]["count"] >= 1, d
     assert any(dl == 1 and g == 0 for dl, g, _ in runs), ("pages_1g falls to 0 while logging", runs)
+
+
+def qemu_info(run):
+    """QEMU's `info migrate` at the end of run, as {name: first number}."""
+    out = {}
+    for line in booted().files[run + ".info"].splitlines():
+        name, sep, rest = line.partition(":")
+        w = rest.split()
+        if sep and w and w[0].replace(".", "", 1).isdigit():
+            out[name.strip()] = float(w[0])
+    return out
+
+
+def migration_rounds(t, n=1):
+    return [r for r in t["rounds"] if r["migration"] == n]
+
+
+def test_qemu_rounds_are_qemus_dirty_syncs():
+    """Each dirty-log round splittop shows is one of QEMU's dirty bitmap
+    syncs (`info migrate`: dirty sync count), the first (QEMU's sync as the
+    migration starts, manual protect with INITIALLY_SET) hands over every
+    page of guest memory, and every page QEMU sent was in some round's
+    harvest: what it sent (normal and zero pages) is no more than what the
+    rounds handed it."""
+    for when in ("before", "after"):
+        t, iv, _ = source("bitmap-" + when)
+        info = qemu_info("bitmap")
+        rounds = migration_rounds(t)
+        print("bitmap-%s: %d rounds %s; QEMU %s" % (when, len(rounds), [r["dirty_pages"] for r in rounds], info))
+        assert len(rounds) == info["dirty sync count"], (len(rounds), info)
+        assert rounds[0]["dirty_pages"] == t["mem_mib"] * 256, (rounds[0], t["mem_mib"])
+        sent = info["normal"] + info["duplicate"]
+        assert t["mem_mib"] * 256 <= sent <= sum(r["dirty_pages"] for r in rounds), (sent, rounds)
+        assert t["dirty_rounds"] == len(rounds) and t["dirty_pages"] == sum(r["dirty_pages"] for r in rounds), t
+
+
+def test_qemu_dirty_ring_rounds_are_resets():
+    """With the dirty ring a round is one KVM_RESET_DIRTY_RINGS: QEMU resets
+    at each sync and whenever its reaper thread empties the rings, so there
+    are at least as many rounds as syncs."""
+    t, iv, _ = source("ring-before")
+    info = qemu_info("ring")
+    rounds = migration_rounds(t)
+    print("ring: %d rounds, %d pages; QEMU %s" % (len(rounds), sum(r["dirty_pages"] for r in rounds), info))
+    assert all(r.get("ring") for r in rounds) and len(rounds) == t["dirty_log_resets"], rounds[:3]
+    assert len(rounds) >= info["dirty sync count"] > 0, (len(rounds), info)
+
+
+def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
+    """A guest dirtying its 96 MiB far faster than a copy capped at 32 MiB/s:
+    splittop says not converging while QEMU still migrates, and its findings
+    say so with what to change; then the migration is cancelled."""
+    res = results()
+    verdict = res[("VERDICT", "slow")]
+    assert verdict[0] == "not-converging", (verdict, booted().files.get("slow.info"))
+    info = booted().files["slow.info"]
+    assert "Migration status: active" in info, info
+    assert res[("MIGRATION", "slow")][0] == "cancelled", res
+    assert res[("RC", "slow-before")] == ["130"], booted().files.get("slow-before.err")
+    ls = lines("slow-before")
+    total = [l for l in ls if l["type"] == "total"][0]
+    t = {v["vm"]: v for v in total["vms"]}["migrant"]
+    c = t["convergence"]
+    print("slow: %s; findings %s" % (c, [f["name"] for f in t["findings"]]))
+    assert c["state"] == "not-converging" and c["dirty_rate_bytes_per_second"] > c["copy_rate_bytes_per_second"], c
+    assert "not-converging" in [f["name"] for f in t["findings"]], t["findings"]
+    # The copy rate splittop inferred is QEMU's cap, within what a round's
+    # edges (QEMU's syncs, not its sends) let it see: 32 MiB/s, +-50%.
+    assert 16 << 20 <= c["copy_rate_bytes_per_second"] <= 48 << 20, c

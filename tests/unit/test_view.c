@@ -103,8 +103,8 @@ static void test_fit(void)
 	CHECK(!on[COL_PAGES_1G], "80 columns leave out the least important column");
 	CHECK(namew >= metrics[COL_NAME].width, "name keeps its minimum width (%u)", namew);
 	CHECK_EQ_U64(nc, 23, "the view shows 23 of the metric table's columns");
-	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_LOST_PPM,
-	      "display order: name, pid first, the lost share last");
+	CHECK(cols[0] == COL_NAME && cols[1] == COL_PID && cols[nc - 1] == COL_PAGES_1G && cols[5] == COL_CONVERGE,
+	      "display order: name, pid first, the answers after DLOG, pages_1g last");
 
 	namew = view_fit(200, false, on);
 	for (c = 0, w = 0; c < NR_COLUMNS; c++)
