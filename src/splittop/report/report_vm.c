@@ -85,6 +85,7 @@ static const char *const round_head[] = { "round", "start s", "length s", "dirty
 /* What the latest rounds say: the state and the numbers that make it. */
 static void verdict(struct doc *d, const struct converge *c, uint64_t downtime_ns)
 {
+	const char *name = converge_state_name(c->state);
 	char dirty[16], copy[16];
 	double ms = downtime_ns / 1e6, budget = c->budget_bytes / MIB, set = c->dirty_bytes / MIB;
 
@@ -92,24 +93,24 @@ static void verdict(struct doc *d, const struct converge *c, uint64_t downtime_n
 	fmt_rate(copy, sizeof(copy), c->copy_rate);
 	switch (c->state) {
 	case CONV_FITS:
-		doc_line(d, "Verdict: fits: round %u's dirty set, %.1f MiB, fits the budget of %.1f MiB (the "
-			 "inferred copy rate %s MiB/s x %.0f ms): the VMM can switch over", c->round, set, budget,
+		doc_line(d, "Verdict: %s: round %u's dirty set, %.1f MiB, fits the budget of %.1f MiB (the "
+			 "inferred copy rate %s MiB/s x %.0f ms): the VMM can switch over", name, c->round, set, budget,
 			 copy, ms);
 		break;
 	case CONV_CONVERGING:
-		doc_line(d, "Verdict: converging: the dirty set shrinks (trend %.2f over %u rounds; dirty %s MiB/s, "
+		doc_line(d, "Verdict: %s: the dirty set shrinks (trend %.2f over %u rounds; dirty %s MiB/s, "
 			 "copy %s MiB/s): %u more rounds, %.1f s, until its %.1f MiB fit the budget of %.1f MiB "
-			 "(%.0f ms)", c->trend, c->trend_n, dirty, copy, c->rounds_left, c->seconds_left, set,
+			 "(%.0f ms)", name, c->trend, c->trend_n, dirty, copy, c->rounds_left, c->seconds_left, set,
 			 budget, ms);
 		break;
 	case CONV_NOT_CONVERGING:
-		doc_line(d, "Verdict: not converging: the dirty set does not shrink (trend %.2f over %u rounds, "
+		doc_line(d, "Verdict: %s: the dirty set does not shrink (trend %.2f over %u rounds, "
 			 ">= %.2f): round %u dirtied %.1f MiB at %s MiB/s against an inferred copy rate of %s MiB/s; "
-			 "the budget is %.1f MiB (%.0f ms)", c->trend, c->trend_n, CONV_RATIO_STALL, c->round, set,
+			 "the budget is %.1f MiB (%.0f ms)", name, c->trend, c->trend_n, CONV_RATIO_STALL, c->round, set,
 			 dirty, copy, budget, ms);
 		break;
 	default:
-		doc_line(d, "Verdict: unknown (%s): %s", converge_why_name(c->why),
+		doc_line(d, "Verdict: %s (%s): %s", name, converge_why_name(c->why),
 			 c->why == CONV_WHY_RING ? "the dirty ring's rounds are resets, not passes: no copy rate "
 			 "follows" : c->why == CONV_WHY_TOO_FEW_ROUNDS ? "fewer than 3 rounds of known length" :
 			 "the latest rounds give no copy rate (a start before splittop, a gap, an empty set)");
