@@ -50,6 +50,8 @@ static int write_report(const struct report_opts *o, const struct report_rec *re
 		doc_line(&d, "No VM in the recording");
 	for (i = 0; !err && i < rec->nvm; i++)
 		err = report_vm(&d, rec, &rec->vm[i], downtime, o->evaluate);
+	if (!err && d.nomem)
+		err = -ENOMEM;
 	if (err) {
 		fprintf(stderr, "splittop: report %s: %s\n", o->path, strerror(-err));
 		return 1;

@@ -49,34 +49,44 @@ static void block(struct doc *d)
 
 void doc_heading(struct doc *d, int level, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
+	char *buf;
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vasprintf(&buf, fmt, ap) < 0 ? 0 : 1;	/* whole: never cut inside a character */
 	va_end(ap);
+	if (!n) {
+		d->nomem = true;
+		return;
+	}
 	block(d);
 	if (d->markdown) {
 		fprintf(d->out, "%.*s ", level, "######");
 		md_text(d->out, buf);
 		fputc('\n', d->out);
-		return;
+	} else {
+		fprintf(d->out, "%s\n", buf);
+		for (n = width(buf); n; n--)
+			fputc(level == 1 ? '=' : level == 2 ? '-' : '~', d->out);
+		fputc('\n', d->out);
 	}
-	fprintf(d->out, "%s\n", buf);
-	for (n = width(buf); n; n--)
-		fputc(level == 1 ? '=' : level == 2 ? '-' : '~', d->out);
-	fputc('\n', d->out);
+	free(buf);
 }
 
 void doc_line(struct doc *d, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
+	char *buf;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vasprintf(&buf, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		d->nomem = true;
+		return;
+	}
 	if (d->after_block)
 		fputc('\n', d->out);
 	d->after_block = false;
@@ -84,6 +94,7 @@ void doc_line(struct doc *d, const char *fmt, ...)
 	text_of(d, buf);
 	/* Markdown: two spaces, a hard break between a paragraph's lines. */
 	fputs(d->markdown ? "  \n" : "\n", d->out);
+	free(buf);
 }
 
 void doc_table_init(struct doc_table *t, unsigned int ncols, unsigned int left, const char *const *head)

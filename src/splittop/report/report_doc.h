@@ -16,6 +16,7 @@ struct doc {
 	bool markdown;
 	bool started;		/* something written: a block gets a blank line before it */
 	bool after_block;	/* a table was the last thing: a line gets a blank line first */
+	bool nomem;		/* a heading or line could not be made: the report is short */
 };
 
 /* A table: ncols columns, the first `left` of them aligned left (text). */
