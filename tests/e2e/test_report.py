@@ -401,3 +401,30 @@ def test_report_usage_errors():
         assert (p.returncode, p.stderr) == (2, "splittop: %s (see --help)\n" % why), (args, p.stderr)
     p = run([SPLITTOP, "--help"], timeout=10)
     assert "splittop report [--markdown]" in p.stdout and "  report FILE " in p.stdout, p.stdout[:400]
+
+
+def test_report_failed_splits_by_errno():
+    """A total line with failed splits (the golden recordings have none):
+    each errno with its count and what it means, retries told apart, the
+    bucket of errnos from 32 on last."""
+    with open(os.path.join(GOLDEN, "tdp-get-json.json")) as f:
+        lines = f.read().splitlines(keepends=True)
+    total = json.loads(lines[-1])
+    vm = total["vms"][0]
+    vm["split_errors"] = 3 + 5 + 2 + 1
+    vm["detail"]["split_errno"] = {"11": 5, "12": 3, "28": 2, ">=32": 1}
+    with tempfile.TemporaryDirectory(prefix="splittop-errno.") as d:
+        path = os.path.join(d, "errno.json")
+        with open(path, "w") as f:
+            f.write("".join(lines[:-1]) + json.dumps(total, separators=(",", ":")) + "\n")
+        p = report(path, "--downtime", "300")
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+        s = sections(p.stdout)["Splits"]
+        assert "Failed splits: 11, by errno:" in s, s
+        rows = table(s[s.index("Failed splits: 11, by errno:"):])
+        assert rows == [["EAGAIN (11)", "5", "a retry: the shadow MMU topped up its caches with mmu_lock dropped"],
+                        ["ENOMEM (12)", "3", "host memory or the VMM's memory cgroup: the rest split in vCPU faults"],
+                        ["ENOSPC (28)", "2", "the shadow MMU's page limit (KVM_SET_NR_MMU_PAGES)"],
+                        [">=32", "1", "see the kvm_mmu_split_huge_page tracepoint"]], rows
+        # The rules run again (--downtime given) and see them too.
+        assert "split-failed" in [n for n, _ in findings_of(sections(p.stdout)["Findings"])], p.stdout[-1500:]
