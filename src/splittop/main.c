@@ -11,6 +11,7 @@
 #include "splittop/output/output_file.h"
 #include "splittop/output/raw_record.h"
 #include "splittop/replay/replay.h"
+#include "splittop/report/report.h"
 #include "splittop/ui/replay_tui.h"
 #include "splittop/output/render.h"
 #include "selection.h"
@@ -564,6 +565,30 @@ static int replay_main(const struct options *o, const struct vm_selection *sel)
 	return rc;
 }
 
+/* report FILE: a recording's post-mortem; no kernel involved. */
+static int report_main(const struct options *o)
+{
+	struct report_opts r = { .path = o->report, .out = stdout, .markdown = o->markdown, .pids = o->pids,
+				 .npids = o->npids, .vm_name = o->vm_name,
+				 .downtime_ns = (uint64_t)o->downtime_ms * 1000000, .evaluate = o->downtime_set };
+	char why[128];
+	int rc;
+
+	if (o->output) {
+		r.out = output_open(o->output, why, sizeof(why));
+		if (!r.out) {
+			fprintf(stderr, "splittop: cannot write %s: %s\n", o->output, why);
+			return 1;
+		}
+	}
+	rc = report_run(&r);
+	if (r.out != stdout && fclose(r.out) && !rc) {
+		fprintf(stderr, "splittop: writing output: %s\n", strerror(errno));
+		rc = 1;
+	}
+	return rc;
+}
+
 /* The one cleanup path: whatever app_main got to, in reverse order. */
 static void app_close(struct app *a)
 {
@@ -611,6 +636,8 @@ int main(int argc, char **argv)
 	options_describe_selection(&a.o);
 	a.sel = (struct vm_selection){ .pids = a.o.pids, .npids = a.o.npids, .vm_name = a.o.vm_name,
 				       .memo = &a.memo };
+	if (a.o.report)
+		return report_main(&a.o);
 	if (a.o.replay)
 		return replay_main(&a.o, &a.sel);
 	/* -p names processes that must hold a VM now: a usage error, exit 2. */

@@ -11,6 +11,7 @@
 
 static const char usage[] =
 "Usage: splittop [OPTIONS] [-- COMMAND [ARGS...]]\n"
+"       splittop report [--markdown] [-o FILE] [--vm NAME] [-p PID] FILE\n"
 "Show, per KVM virtual machine, what the MMU does while dirty logging splits\n"
 "huge pages: splits, demotions, page faults by kind, kvm->mmu_lock waits and\n"
 "dirty-log operations.  On a terminal: a live view (h lists its keys).\n"
@@ -30,6 +31,9 @@ static const char usage[] =
 "                        move in time: h); else write it out as CSV (the\n"
 "                        default) or JSON; only the VMs of -p and --vm; no\n"
 "                        root needed\n"
+"  report FILE           a post-mortem of a recording of splittop --json, per\n"
+"                        VM and migration: rounds, verdict, lost time, splits,\n"
+"                        lock holds, findings; --markdown for Markdown\n"
 "      --begin WHEN, --end WHEN  with --replay, only the frames from/to the\n"
 "                        one nearest WHEN (the view opens at --begin): a\n"
 "                        span from the recording's start (90, 5m, 1h30m) or\n"
@@ -82,6 +86,7 @@ static const char usage[] =
 "  splittop -o run.csv -- dirtyvm --mem 256M\n"
 "  splittop -p $(pgrep -d, qemu-system) -d 60 -o migration.csv\n"
 "  splittop --listen 9464                   Prometheus scrapes :9464/metrics\n"
+"  splittop report --markdown run.json      its migrations, in Markdown\n"
 "\n"
 "Exit status: 0 ok (also when -d, -c or q ended COMMAND); COMMAND's own when\n"
 "it ended first; 128+N when splittop was stopped by signal N; 1 runtime error\n"
@@ -175,12 +180,29 @@ static bool replay_conflict(const struct options *o)
 	return false;
 }
 
-/* 0: run, 1: help printed, -1: usage error printed. */
+/* What the report cannot do with, or needs.  True after the usage error
+ * is printed. */
+static bool report_conflict(const struct options *o)
+{
+	const char *with = o->replay ? "--replay" : o->listening ? "--listen" : o->list_sources ? "--list-sources" :
+			   o->duration ? "--duration" : o->count ? "--count" : o->json ? "--json" :
+			   o->csv ? "--csv" : o->begin.set ? "--begin" : o->end.set ? "--end" :
+			   o->command ? "a COMMAND" : NULL;
+
+	if (!o->report)
+		return o->markdown && usage_error("--markdown needs report FILE") < 0;
+	if (!o->report[0])
+		return usage_error("invalid report FILE ''") < 0;
+	if (with)
+		return usage_error("report reads a recording: it cannot be used with %s", with) < 0;
+	return false;
+}
+
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
        OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END,
-       OPT_DOWNTIME };
+       OPT_DOWNTIME, OPT_MARKDOWN };
 
 /* An option with a number (optarg): 0, or -1 after a usage error. */
 static int apply_number(int c, struct options *o, char **argv)
@@ -194,6 +216,7 @@ static int apply_number(int c, struct options *o, char **argv)
 	case OPT_DOWNTIME:
 		if (parse_u32(optarg, 1, 3600000, &o->downtime_ms))
 			return usage_error("invalid --downtime '%s': expected 1..3600000 ms", optarg);
+		o->downtime_set = true;
 		break;
 	case 'i':
 		if (parse_seconds(optarg, 0.01, 86400, &o->interval))
@@ -298,6 +321,9 @@ static int apply_option(int c, struct options *o, char **argv)
 	case OPT_EXACT_WAITS:
 		o->exact_waits = true;
 		break;
+	case OPT_MARKDOWN:
+		o->markdown = true;
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -329,6 +355,7 @@ static const struct option longopts[] = {
 	{ "end", required_argument, NULL, OPT_END },
 	{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "markdown", no_argument, NULL, OPT_MARKDOWN },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "interval", required_argument, NULL, 'i' },
@@ -361,7 +388,7 @@ static int check_operands(int argc, char **argv, struct options *o)
 	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
 		return usage_error("'--' needs a command after it");
 	}
-	if (o->replay && replay_conflict(o))
+	if (report_conflict(o) || (o->replay && replay_conflict(o)))
 		return -1;
 	if ((o->begin.set || o->end.set) && !o->replay)
 		return usage_error("--%s needs --replay", o->begin.set ? "begin" : "end");
@@ -371,9 +398,28 @@ static int check_operands(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* At the end of the options (getopt said -1): "report", then its FILE, each
+ * with options after it.  1: go on parsing; 0: done; -1: usage error. */
+static int take_operand(int argc, char **argv, struct options *o, bool *wants_file)
+{
+	if (optind >= argc || !strcmp(argv[optind - 1], "--"))
+		return *wants_file ? usage_error("report needs a FILE: splittop report FILE") : 0;
+	if (*wants_file) {
+		o->report = argv[optind++];
+		*wants_file = false;
+		return 1;
+	}
+	if (o->report || strcmp(argv[optind], "report"))
+		return 0;
+	optind++;
+	*wants_file = true;
+	return 1;
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
-	int c;
+	bool wants_file = false;
+	int c, r;
 
 	*o = (struct options){ .interval = 1, .max_vms = ST_MAX_VMS_DEFAULT,
 				     .max_vcpus = ST_MAX_VCPUS_DEFAULT, .wait_sample = ST_WAIT_SAMPLE_DEFAULT,
@@ -381,12 +427,15 @@ int options_parse(int argc, char **argv, struct options *o)
 	opterr = 0;
 	optind = 0;	/* a full reset of GNU getopt: the parser may run more than once */
 	/* '+': stop at the first non-option, so COMMAND's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vah", longopts, NULL)) != -1) {
-		int r = apply_option(c, o, argv);
-
-		if (r)
-			return r;
-	}
+	do {
+		while ((c = getopt_long(argc, argv, "+:o:i:d:c:p:vah", longopts, NULL)) != -1) {
+			r = apply_option(c, o, argv);
+			if (r)
+				return r;
+		}
+	} while ((r = take_operand(argc, argv, o, &wants_file)) > 0);
+	if (r < 0)
+		return r;
 	return check_operands(argc, argv, o);
 }
 

@@ -24,11 +24,14 @@ struct options {
 	bool listening;
 	const char *web_config;		/* --web-config FILE */
 	const char *replay;		/* --replay FILE */
+	const char *report;		/* report FILE */
+	bool markdown;			/* --markdown (with report) */
 	struct when begin, end;		/* --begin, --end (with --replay) */
 	unsigned int max_vms;
 	unsigned int max_vcpus;
 	unsigned int wait_sample;	/* --wait-sample */
 	uint32_t downtime_ms;		/* --downtime */
+	bool downtime_set;		/* given: report re-evaluates findings with it */
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	bool all;		/* -a: every VM, also with a COMMAND */
 	enum source_kind force[NR_METRICS];	/* --source METRIC=KIND; SK_UNSET: not given */
@@ -37,6 +40,8 @@ struct options {
 };
 
 /* 0: run, 1: help printed, -1: usage error printed (one line on stderr).
+ * "report FILE" (the first operand, not after "--") with options before,
+ * between and after them is the report subcommand (o->report).
  * May be called again: it resets getopt. */
 int options_parse(int argc, char **argv, struct options *o);
 /* -p and --vm as text, for the live view's header. */

@@ -120,3 +120,60 @@ def test_plot_bad_input():
                                      os.path.join(d, "x.svg")], 2, "no interval rows of VM nope")):
             p = run([PLOT] + argv, timeout=60)
             assert p.returncode == code and needle in p.stderr, (argv, p.returncode, p.stderr)
+
+
+def table_points(path):
+    """[(title, {x: y})] of each curve of gnuplot's 'set table' output (a
+    point with no value is left out of the table)."""
+    curves = []
+    with open(path) as f:
+        for line in f:
+            m = re.match(r'# Curve title: "(.*)"', line)
+            if m:
+                curves.append((m.group(1), {}))
+            elif line.strip() and not line.startswith("#"):
+                x, y, kind = line.split()
+                if kind != "u":
+                    curves[-1][1][float(x)] = float(y)
+    return curves
+
+
+def test_plot_rounds_of_the_golden_recording():
+    """--rounds: per migration of the golden recording with rounds, the dirty
+    set of each round (MiB) and the dirty rate are the recording's; the
+    inferred copy rate is the one splittop report prints for each round, the
+    latest the total line's convergence; the budget is it x --downtime.  A
+    recording without rounds, or CSV, is refused."""
+    from test_report import report, sections, table
+    rec = os.path.join(GOLDEN, "shadow-rounds-json.json")
+    with open(rec) as f:
+        vm = [json.loads(l) for l in f][-1]["vms"][0]
+    text = sections(report(rec, "--downtime", "200").stdout)
+    with tempfile.TemporaryDirectory() as d:
+        svg, tab = os.path.join(d, "rounds.svg"), os.path.join(d, "rounds.tab")
+        p = run([PLOT, "--rounds", rec, "-o", svg, "--table", tab, "--downtime", "200"], timeout=120)
+        assert p.returncode == 0, p.stderr
+        root = ET.parse(svg).getroot()
+        texts = " ".join(t.strip() for t in root.itertext() if t.strip())
+        for m in (1, 2):
+            assert "rounds vm (pid 8024): migration %d" % m in texts, texts[:300]
+        curves = table_points(tab)
+        assert len(curves) == 8, [t for t, _ in curves]
+        for m in (1, 2):
+            (_, dirty), (budget_t, budget), (_, copy), (_, rate) = curves[4 * (m - 1):4 * m]
+            want = [r for r in vm["rounds"] if r["migration"] == m]
+            assert budget_t == "budget: copy rate x 200 ms, MiB", budget_t
+            assert dirty == {float(r["round"]): r["dirty_pages"] * 4096 / (1 << 20) for r in want}
+            for r in want:
+                assert close(rate[r["round"]], r["dirty_rate_bytes_per_second"] / (1 << 20)), r
+            rows = table(text[[h for h in text if h.startswith("Migration %d: " % m)][0]])
+            assert {float(r[0]): r[5] for r in rows} == {x: "%.1f" % y for x, y in copy.items()} | \
+                {float(r[0]): "-" for r in rows if float(r[0]) not in copy}, (rows, copy)
+            for x, y in copy.items():
+                assert abs(budget[x] - y * 0.2) <= 1e-4 * budget[x], (x, budget[x], y)
+        conv = vm["convergence"]
+        assert close(curves[6][1][6.0], conv["copy_rate_bytes_per_second"] / (1 << 20)), curves[6]
+        p = run([PLOT, "--rounds", os.path.join(GOLDEN, "tdp-get-json.json"), "-o", svg], timeout=60)
+        assert p.returncode == 2 and "no dirty-log rounds" in p.stderr, p.stderr
+        p = run([PLOT, "--rounds", os.path.join(GOLDEN, "shadow-get-csv.csv"), "-o", svg], timeout=60)
+        assert p.returncode == 2 and "--rounds needs a JSON recording" in p.stderr, p.stderr

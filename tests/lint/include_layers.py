@@ -30,8 +30,9 @@ MAY_INCLUDE = {
     "splittop/replay": {"common", "splittop/model", "splittop/output"},
     "splittop/ui": {"common", "splittop/model", "splittop/output", "splittop/replay"},
     "splittop/http": {"common", "splittop/model", "splittop/output"},
+    "splittop/report": {"common", "splittop/model", "splittop/output", "splittop/replay"},
     "splittop": {"common", "splittop/model", "splittop/kernel", "splittop/output", "splittop/replay",
-                 "splittop/ui", "splittop/http"},
+                 "splittop/ui", "splittop/http", "splittop/report"},
     "dirtyvm": {"common"},
 }
 CONTRACT, SKELETON = "splittop.h", "splittop.skel.h"
