@@ -217,16 +217,21 @@ def test_qemu_rounds_are_qemus_dirty_syncs():
     migration starts, manual protect with INITIALLY_SET) hands over every
     page of guest memory, and every page QEMU sent was in some round's
     harvest: what it sent (normal and zero pages) is no more than what the
-    rounds handed it."""
+    rounds handed it.  QEMU also logs the memslots of its SMM address space
+    (x86: the same RAM again, seen by a vCPU in SMM), each bitmap of which
+    starts all set too: the first harvest is every page once per address
+    space (2026-12-07, both kernels: 81952 = 2 x 40976 pages, 8 GETs)."""
     for when in ("before", "after"):
         t, iv, _ = source("bitmap-" + when)
         info = qemu_info("bitmap")
         rounds = migration_rounds(t)
         print("bitmap-%s: %d rounds %s; QEMU %s" % (when, len(rounds), [r["dirty_pages"] for r in rounds], info))
         assert len(rounds) == info["dirty sync count"], (len(rounds), info)
-        assert rounds[0]["dirty_pages"] == t["mem_mib"] * 256, (rounds[0], t["mem_mib"])
+        mem = t["mem_mib"] * 256
+        assert rounds[0]["dirty_pages"] in range(2 * mem, 2 * (mem + 256)), (rounds[0], t["mem_mib"])
+        assert rounds[0]["harvests"] % 2 == 0 and all(r["harvests"] == rounds[0]["harvests"] for r in rounds), rounds
         sent = info["normal"] + info["duplicate"]
-        assert t["mem_mib"] * 256 <= sent <= sum(r["dirty_pages"] for r in rounds), (sent, rounds)
+        assert mem <= sent <= sum(r["dirty_pages"] for r in rounds), (sent, rounds)
         assert t["dirty_rounds"] == len(rounds) and t["dirty_pages"] == sum(r["dirty_pages"] for r in rounds), t
 
 
@@ -243,7 +248,7 @@ def test_qemu_dirty_ring_rounds_are_resets():
 
 
 def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
-    """A guest dirtying its 96 MiB far faster than a copy capped at 32 MiB/s:
+    """A guest dirtying its 96 MiB faster than a copy capped at 8 MiB/s:
     splittop says not converging while QEMU still migrates, and its findings
     say so with what to change; then the migration is cancelled."""
     res = results()
@@ -261,5 +266,13 @@ def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
     assert c["state"] == "not-converging" and c["dirty_rate_bytes_per_second"] > c["copy_rate_bytes_per_second"], c
     assert "not-converging" in [f["name"] for f in t["findings"]], t["findings"]
     # The copy rate splittop inferred is QEMU's cap, within what a round's
-    # edges (QEMU's syncs, not its sends) let it see: 32 MiB/s, +-50%.
-    assert 16 << 20 <= c["copy_rate_bytes_per_second"] <= 48 << 20, c
+    # edges (QEMU's syncs, not its sends) let it see: 8 MiB/s, +-50%.
+    assert 4 << 20 <= c["copy_rate_bytes_per_second"] <= 12 << 20, c
+    # QEMU's own dirty rate (`info migrate` while active: pages dirtied over
+    # its latest period of at least 1 s, which spans one or two of its syncs)
+    # beside splittop's latest round's: the guest's rate is steady (it loops
+    # over its 96 MiB), so the two agree within a round's variation.
+    q = qemu_info("slow")
+    mine = c["dirty_rate_bytes_per_second"] / 4096
+    print("slow: dirty pages rate: QEMU %s, splittop %.0f pages/s" % (q.get("dirty pages rate"), mine))
+    assert 0.5 <= mine / q["dirty pages rate"] <= 2, (mine, q)
