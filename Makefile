@@ -5,7 +5,7 @@
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel)
 # make matrix       the kernel matrix's table (README, docs/kernels.md): sources, exactness
-# make bench        overhead against no tracing, bpftrace and perf (root)
+# make bench        overhead against no tracing, bpftrace and perf (root; BENCHFLAGS="--only progs --reps 3": ns per event only)
 # make bench-lock   2/8/16 vCPUs on one mmu_lock under each way of timing waits
 # make bench-auth   a wrong-password flood against --web-config: scrape latency
 # make bench-replay the replay view on a big recording made up from a real one
@@ -289,8 +289,8 @@ bench: deps
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
 		echo "make bench: could not install $$p; it is skipped" >&2; \
 	done
-	@# The floor: splittop whose fault program returns at once (the contention
-	@# configuration's bpf_stats baseline).
+	@# The floor: splittop whose fault program returns at once (the empty
+	@# program of the per-program table and of the contention configuration).
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/floor EXTRA_BPF_CFLAGS=-DST_EXPERIMENT_FLOOR $(OUT)/floor/splittop
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
 
