@@ -140,7 +140,7 @@ def progs_md(lines, args, reps, rows):
     """results.md's table, with each observer's ns per fault summed."""
     floor = next((ln["ns_per_event"] for ln in lines if ln["observer"] == EMPTY), None)
     left_out = sorted({(r["observer"], r["rep"]) for r in rows if foreign(r)})
-    md = ["", "### BPF programs per event: splittop, the bpftrace equivalent, an empty program "
+    md = ["### BPF programs per event: splittop, the bpftrace equivalent, an empty program "
           "(`dirtyvm %s`, kernel.bpf_stats_enabled, medians of %d interleaved runs each)" % (" ".join(args), reps), "",
           "Empty program: splittop built with its fault program returning at once (%s ns per event). "
           "Per fault: the program's runs per `%s` run in the same process." % (
