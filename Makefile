@@ -5,8 +5,9 @@
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel)
 # make matrix       the kernel matrix's table (README, docs/kernels.md): sources, exactness
-# make bench        overhead against no tracing, bpftrace and perf (root)
+# make bench        overhead against no tracing, bpftrace and perf (root; BENCHFLAGS="--only progs --reps 3": ns per event only)
 # make bench-lock   2/8/16 vCPUs on one mmu_lock under each way of timing waits
+# make bench-harvest the ioctl programs' ns per KVM_GET_DIRTY_LOG (BENCHHARVESTFLAGS: other builds)
 # make bench-auth   a wrong-password flood against --web-config: scrape latency
 # make bench-replay the replay view on a big recording made up from a real one
 # make bench-scale  splittop's memory and CPU against CPUs, VMs and vCPUs
@@ -106,7 +107,7 @@ UNIT_TESTS := $(addprefix $(OUT)/tests/,$(basename $(notdir $(wildcard tests/uni
 UNIT_TESTS := $(if $(STATIC),$(filter-out %/test_web_config,$(UNIT_TESTS)),$(UNIT_TESTS))
 
 .DELETE_ON_ERROR:
-.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-harvest bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
 
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
@@ -289,8 +290,8 @@ bench: deps
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$p >/dev/null 2>&1 || \
 		echo "make bench: could not install $$p; it is skipped" >&2; \
 	done
-	@# The floor: splittop whose fault program returns at once (the contention
-	@# configuration's bpf_stats baseline).
+	@# The floor: splittop whose fault program returns at once (the empty
+	@# program of the per-program table and of the contention configuration).
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/floor EXTRA_BPF_CFLAGS=-DST_EXPERIMENT_FLOOR $(OUT)/floor/splittop
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(BENCHFLAGS)
 
@@ -305,6 +306,12 @@ matrix: deps
 bench-lock: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/bench/lock_scale.py $(BENCHLOCKFLAGS)
+
+# What splittop's ioctl programs add to each dirty-log harvest, by memslot
+# size (tests/bench/harvest_ioctls.py; BENCHHARVESTFLAGS= e.g. none=none
+# old=/path/to/an/older/build/splittop --reps 5).
+bench-harvest: all
+	$(Q)python3 tests/bench/harvest_ioctls.py now=$(OUT)/splittop $(BENCHHARVESTFLAGS)
 
 # A flood of wrong passwords against --web-config's basic auth: a scraper's
 # latency with and without it (tests/bench/auth_flood.py; BENCHAUTHFLAGS=

@@ -6,9 +6,13 @@ Runs dirtyvm with fixed parameters under each observer in turn, interleaved
 (none, splittop, bpftrace, perf stat, perf record, none, splittop, ...), and
 reports medians and the ratio to "none" from the same run for the first
 dirty round (fault-heavy), a later round and enabling dirty logging.  Then
-measures splittop itself: CPU time per minute of tracing with 1 and 16 VMs,
-peak RSS, BPF map memory, time to start, and each BPF program's run time per
-event (kernel.bpf_stats_enabled) in a separate run.
+one table of ns per event (kernel.bpf_stats_enabled) of splittop's programs,
+the bpftrace equivalent's on the same tracepoints and an empty program on
+the fault tracepoint, interleaved on one workload (--only progs: that table
+alone; whole-round ratios are noise where faults are slow, these are not).
+Then measures splittop itself: CPU time per minute of tracing with 1 and 16
+VMs, peak RSS, BPF map memory, time to start, and each BPF program's run
+time per event in a separate run.
 
 Writes results.md and results.csv to --out (default build/bench)."""
 import argparse
@@ -28,7 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import bpf_fdinfo, bpf_map_bytes, rss_kib  # noqa: E402
+from harness import bpf_map_bytes, rss_kib  # noqa: E402
+import bpf_progs  # noqa: E402
 OUT = os.path.join(ROOT, os.environ.get("OUT", "build"))
 DIRTYVM = os.path.join(OUT, "dirtyvm")
 SPLITTOP = os.path.join(OUT, "splittop")
@@ -149,7 +154,8 @@ def dirtyvm(args):
     vm = s["vms"][0]
     return {"round1_s": vm["rounds"][0]["dirty_s"],
             "round3_s": vm["rounds"][2]["dirty_s"] if len(vm["rounds"]) > 2 else None,
-            "enable_s": vm["enable_s"]}
+            "enable_s": vm["enable_s"],
+            "kvm_faults": sum(v.get("kvm_faults", {}).get("pf_fixed", 0) for v in s["vms"])}
 
 
 def ab_runs(config, args, reps, obs, tmp, rows):
@@ -213,30 +219,20 @@ def self_cost(nvms, seconds, tmp):
 def prog_stats(args, tmp, splittop=SPLITTOP, extra=(), totals=None):
     """Per-program run time per event, from kernel.bpf_stats_enabled.
     totals: a dict to fill with splittop's total row of the run (JSON)."""
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        old = f.read().strip()
     out = os.path.join(tmp, "prof.json")
     if os.path.exists(out):
         os.unlink(out)
-    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-        f.write("1")
     p = None
-    try:
-        p = subprocess.Popen([splittop, "--json", "-i", "1", "-o", out] + list(extra))
-        wait_file(out, '"type":"host"', 30, p)
-        run = dirtyvm(args)
-        mine = []
-        for i in bpf_fdinfo(p.pid, "prog"):
-            show = subprocess.run(["bpftool", "-j", "prog", "show", "id", i["prog_id"]],
-                                  capture_output=True, text=True).stdout
-            mine.append({"name": json.loads(show).get("name", "?") if show else "?",
-                         "run_cnt": int(i.get("run_cnt", 0)), "run_time_ns": int(i.get("run_time_ns", 0))})
-    finally:
-        if p and p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            p.wait(timeout=60)
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(old)
+    with bpf_progs.bpf_stats():
+        try:
+            p = subprocess.Popen([splittop, "--json", "-i", "1", "-o", out] + list(extra))
+            wait_file(out, '"type":"host"', 30, p)
+            run = dirtyvm(args)
+            mine = bpf_progs.process_progs(p.pid)
+        finally:
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                p.wait(timeout=60)
     if totals is not None:
         with open(out) as f:
             vms = [vm for line in f for vm in json.loads(line).get("vms", [])
@@ -244,9 +240,9 @@ def prog_stats(args, tmp, splittop=SPLITTOP, extra=(), totals=None):
         if len(vms) != 1:
             raise RuntimeError("%d total rows for 1 VM" % len(vms))
         totals.update(vms[0], round1_s=run["round1_s"])
-    return [{"program": q.get("name", "?"), "events": q.get("run_cnt", 0),
-             "ns_per_event": q["run_time_ns"] / q["run_cnt"] if q.get("run_cnt") else 0,
-             "total_ms": q.get("run_time_ns", 0) / 1e6} for q in mine]
+    return [{"program": q["program"], "events": q["events"],
+             "ns_per_event": q["run_time_ns"] / q["events"] if q["events"] else 0,
+             "total_ms": q["run_time_ns"] / 1e6} for q in mine]
 
 
 def syscall_cost(reps, tmp):
@@ -381,6 +377,52 @@ def contention(args, tmp, reps):
             "sample_errors": errors}
 
 
+def prog_observers(compare):
+    """The progs table's observers, in the order each rep runs them: an
+    empty program (the floor build), splittop, the bpftrace equivalent,
+    then any other splittop builds given as NAME=PATH."""
+    obs = [Observer(bpf_progs.EMPTY, lambda tmp: [FLOOR, "--csv", "-i", "1"], "time_unix_s,", None),
+           Observer("splittop", lambda tmp: [SPLITTOP, "--csv", "-i", "1"], "time_unix_s,", None),
+           Observer("bpftrace", lambda tmp: ["bpftrace", BT_SCRIPT], "Attaching", "bpftrace")]
+    for spec in compare:
+        name, path = spec.split("=", 1)
+        obs.append(Observer(name, lambda tmp, path=path: [path, "--csv", "-i", "1"], "time_unix_s,", None))
+    notes = []
+    if not os.path.exists(FLOOR):
+        notes.append("progs: %s not built (make bench builds it), no empty program" % FLOOR)
+    if not shutil.which("bpftrace"):
+        notes.append("progs: bpftrace not installed, not in the table")
+    return [o for o in obs if o.available() and (o.name != bpf_progs.EMPTY or os.path.exists(FLOOR))], notes
+
+
+def progs_runs(args, reps, tmp, obs):
+    """Each observer in turn on the same workload, reps times, with
+    kernel.bpf_stats_enabled: a row per program per run."""
+    rows = []
+    with bpf_progs.bpf_stats():
+        for rep in range(1, reps + 1):
+            for o in obs:
+                o.start(tmp)
+                try:
+                    bpf_progs.wait_attached(o.proc)
+                    run = dirtyvm(args)
+                    progs = bpf_progs.process_progs(o.proc.pid)
+                finally:
+                    o.stop()
+                mine = bpf_progs.run_rows(o.name, rep, progs, run)
+                log_progs_run(rep, o.name, mine)
+                rows += mine
+    return rows
+
+
+def log_progs_run(rep, name, rows):
+    fault = next((r for r in rows if r["tracepoint"] == bpf_progs.FAULT_TP and r["events"]), None)
+    other = rows and bpf_progs.foreign(rows[0])
+    log("  progs rep %d %-24s %d programs, fault program %s%s" % (
+        rep, name, len(rows), "%.0f ns per event" % fault["ns_per_event"] if fault else "did not run",
+        ", %d faults of other VMs: left out" % rows[0]["other_faults"] if other else ""))
+
+
 def median(rows, config, obs, key):
     v = [r[key] for r in rows if r["config"] == config and r["observer"] == obs]
     return statistics.median(v) if v else None
@@ -419,115 +461,177 @@ def contention_md(cont):
     return md
 
 
-def run_all(a, configs, config_obs, default_obs, obs):
+AB_CONFIGS = ("light", "heavy", "contention")
+SECTIONS = AB_CONFIGS + ("progs", "self")
+
+
+def workloads():
+    ncpu = os.cpu_count()
+    return {
+        "light": ["--vcpus", "2", "--mem", "256M", "--rounds", "3"],
+        "heavy": ["--vcpus", str(ncpu), "--mem", "1G", "--rounds", "3"],
+        # More vCPUs than CPUs, all faulting at once: mmu_lock contended.
+        "contention": ["--vcpus", str(2 * ncpu), "--mem", "128M", "--rounds", "3"],
+        # The per-program table: every kind of fault (the first round's huge
+        # write-protect and non-present ones, the second's 4K write-protect
+        # ones) and two harvests, in about a second of faults here.
+        "progs": ["--vcpus", "2", "--mem", "64M", "--rounds", "2"],
+    }
+
+
+def ab_configs(a):
+    return [c for c in a.configs.split(",") if c in AB_CONFIGS]
+
+
+def run_all(a, configs, peers):
     """Every measurement of the run: the A/B rows, the contention
-    configuration, splittop's own cost, the syscall cost, the programs'."""
-    rows = []
+    configuration, the per-program table, splittop's own cost, the
+    syscall cost, the programs' in the light configuration."""
+    rows, res = [], {"cont": None, "self": [], "syscall_ns": None, "programs": [], "progs_rows": []}
     with tempfile.TemporaryDirectory(prefix="splittop-bench.") as tmp:
-        for config in a.configs.split(","):
+        for config in ab_configs(a):
             log("A/B: %s: dirtyvm %s, %d interleaved repetitions" % (config, " ".join(configs[config]), a.reps))
-            names = config_obs.get(config, default_obs)
-            ab_runs(config, configs[config], a.reps, [o for o in obs if o.name in names], tmp, rows)
-        cont = None
+            names = peers["config_obs"].get(config, peers["default_obs"])
+            ab_runs(config, configs[config], a.reps, [o for o in peers["obs"] if o.name in names], tmp, rows)
         if "contention" in a.configs.split(","):
             log("contention: per-program cost (kernel.bpf_stats_enabled), floor, default, --wait-sample 1, --exact-waits")
-            cont = contention(configs["contention"], tmp, a.contention_reps)
-        selfc, sysc, progs = [], None, []
+            res["cont"] = contention(configs["contention"], tmp, a.contention_reps)
+        if "progs" in a.configs.split(","):
+            log("progs: ns per event of %s, dirtyvm %s, %d interleaved repetitions"
+                % (", ".join(o.name for o in peers["progs_obs"]), " ".join(configs["progs"]), a.reps))
+            res["progs_rows"] = progs_runs(configs["progs"], a.reps, tmp, peers["progs_obs"])
         if not a.no_self:
             log("splittop's own cost: 1 VM, then 16 VMs, %g s each" % a.self_seconds)
-            selfc = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
+            res["self"] = [self_cost(1, a.self_seconds, tmp), self_cost(16, a.self_seconds, tmp)]
             log("syscall cost: dd bs=1, alone and under splittop")
-            sysc = syscall_cost(a.reps, tmp)
+            res["syscall_ns"] = syscall_cost(a.reps, tmp)
             log("per-program run time (kernel.bpf_stats_enabled), light configuration")
-            progs = prog_stats(configs["light"], tmp)
-    return rows, cont, selfc, sysc, progs
+            res["programs"] = prog_stats(configs["light"], tmp)
+    return rows, res
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--contention-reps", type=int, default=5,
                     help="bpf_stats runs per mode in the contention configuration")
     ap.add_argument("--self-seconds", type=float, default=60)
-    ap.add_argument("--configs", default="light,heavy,contention")
+    ap.add_argument("--configs", default="light,heavy,contention,progs")
     ap.add_argument("--no-self", action="store_true",
                     help="skip splittop's own cost, the syscall cost and the light per-program run")
+    ap.add_argument("--only", metavar="SECTIONS",
+                    help="comma list of %s: only these (e.g. --only progs --reps 3: the per-program table "
+                         "alone, in about a minute)" % ",".join(SECTIONS))
+    ap.add_argument("--progs-compare", metavar="NAME=PATH", action="append", default=[],
+                    help="another splittop build in the per-program table (e.g. an older commit's)")
     ap.add_argument("--out", default=os.path.join(OUT, "bench"))
     a = ap.parse_args()
-    if os.geteuid():
-        sys.exit("make bench: needs root (BPF and /dev/kvm)")
-    os.makedirs(a.out, exist_ok=True)
-    ncpu = os.cpu_count()
-    configs = {
-        "light": ["--vcpus", "2", "--mem", "256M", "--rounds", "3"],
-        "heavy": ["--vcpus", str(ncpu), "--mem", "1G", "--rounds", "3"],
-        # More vCPUs than CPUs, all faulting at once: mmu_lock contended.
-        "contention": ["--vcpus", str(2 * ncpu), "--mem", "128M", "--rounds", "3"],
-    }
-    # The peers are compared in light and heavy; contention compares
-    # splittop's two ways of timing mmu_lock waits.
-    config_obs = {"contention": ("none", "splittop", "splittop --wait-sample 1", "splittop --exact-waits")}
-    default_obs = ("none", "splittop", "bpftrace", "perf stat", "perf record")
+    if a.only:
+        bad = [s for s in a.only.split(",") if s not in SECTIONS]
+        if bad:
+            ap.error("--only: unknown %s (one of %s)" % (",".join(bad), ",".join(SECTIONS)))
+        a.configs = ",".join(s for s in a.only.split(",") if s != "self")
+        a.no_self = "self" not in a.only.split(",")
+    return a
+
+
+def peers_available(a):
+    """The observers this machine has, and a note for each one it lacks;
+    tracefs mounted for bpftrace and perf (True: by this run)."""
     obs = observers()
-    notes = []
-    for o in obs:
-        if not o.available():
-            notes.append("%s: not installed, skipped" % o.name)
+    notes = ["%s: not installed, skipped" % o.name for o in obs if not o.available()]
+    progs_obs, pnotes = prog_observers(a.progs_compare)
+    notes += pnotes if "progs" in a.configs.split(",") else []
     obs = [o for o in obs if o.available()]
     mounted = mount_tracefs()
     if mounted is None:
         notes.append("bpftrace, perf stat, perf record: tracefs is not mounted at %s and could not be, skipped" % TRACEFS)
         log(notes[-1])
         obs = [o for o in obs if o.tool not in ("bpftrace", "perf")]
+        progs_obs = [o for o in progs_obs if o.tool != "bpftrace"]
     elif mounted:
         log("tracefs mounted at %s for bpftrace and perf (unmounted at the end)" % TRACEFS)
-    try:
-        rows = run_all(a, configs, config_obs, default_obs, obs)
-    finally:
-        if mounted:
-            subprocess.run(["umount", TRACEFS])
-    rows, cont, selfc, sysc, progs = rows
+    # The peers are compared in light and heavy; contention compares
+    # splittop's two ways of timing mmu_lock waits.
+    return {"obs": obs, "progs_obs": progs_obs,
+            "default_obs": ("none", "splittop", "bpftrace", "perf stat", "perf record"),
+            "config_obs": {"contention": ("none", "splittop", "splittop --wait-sample 1", "splittop --exact-waits")},
+            "notes": notes, "mounted": mounted}
 
+
+def main():
+    a = parse_args()
+    if os.geteuid():
+        sys.exit("make bench: needs root (BPF and /dev/kvm)")
+    os.makedirs(a.out, exist_ok=True)
+    configs = workloads()
+    peers = peers_available(a)
+    try:
+        rows, res = run_all(a, configs, peers)
+    finally:
+        if peers["mounted"]:
+            subprocess.run(["umount", TRACEFS])
+    write_results(a, configs, peers, rows, res)
+
+
+CSV_FIELDS = ["config", "observer", "rep", "round1_s", "round3_s", "enable_s",
+              "program", "tracepoint", "attach", "events", "run_time_ns", "ns_per_event", "faults", "other_faults"]
+
+
+def write_results(a, configs, peers, rows, res):
+    """results.csv (a row per A/B run, and per program per run of the
+    per-program table), results.md, self.json; results.md to stdout."""
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["config", "observer", "rep", "round1_s", "round3_s", "enable_s"])
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS, restval="", extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
-    md = ab_md(a, configs, config_obs, default_obs, obs, rows)
+        w.writerows(rows + res["progs_rows"])
+    md = head_md(a)
+    if res["progs_rows"]:
+        order = [o.name for o in peers["progs_obs"]]
+        res["progs"] = bpf_progs.summarize(res["progs_rows"], order)
+        md += bpf_progs.progs_md(res["progs"], configs["progs"], a.reps, res["progs_rows"]) + [""]
+    md += ab_md(a, configs, peers, rows)
     if not a.no_self:
-        md += self_md(selfc, sysc, progs, a.reps)
-    if cont:
-        md += contention_md(cont)
-    if notes:
-        md += [""] + ["Note: " + n for n in notes]
+        md += self_md(res["self"], res["syscall_ns"], res["programs"], a.reps)
+    if res["cont"]:
+        md += contention_md(res["cont"])
+    if peers["notes"]:
+        md += [""] + ["Note: " + n for n in peers["notes"]]
     text = "\n".join(md) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)
     with open(os.path.join(a.out, "self.json"), "w") as f:
-        json.dump({"self": selfc, "programs": progs, "syscall_ns": sysc, "contention": cont}, f, indent=1)
+        json.dump({"self": res["self"], "programs": res["programs"], "syscall_ns": res["syscall_ns"],
+                   "contention": res["cont"], "progs": res.get("progs")}, f, indent=1)
     print(text)
 
 
-def ab_md(a, configs, config_obs, default_obs, obs, rows):
-    """The report's head and its A/B tables, one per configuration."""
-    ncpu = os.cpu_count()
-    kernel = platform.release()
+def head_md(a):
+    """The report's head: when, where, how to run it again."""
     cpu = "?"
     with open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    md = ["## splittop overhead benchmark", "",
-          "%s; kernel %s; %s, %d CPUs. Reproduce: `make bench` (`%s`)."
-          % (datetime.date.today().isoformat(), kernel, cpu, ncpu, " ".join(["python3", "tests/bench/bench.py"] + sys.argv[1:])),
-          "Medians of %d interleaved repetitions; ratio = median / median with no observer, same run." % a.reps, ""]
-    for config in a.configs.split(","):
+    return ["## splittop overhead benchmark", "",
+            "%s; kernel %s; %s, %d CPUs. Reproduce: `make bench` (`%s`)."
+            % (datetime.date.today().isoformat(), platform.release(), cpu, os.cpu_count(),
+               " ".join(["python3", "tests/bench/bench.py"] + sys.argv[1:])),
+            "Medians of %d interleaved repetitions%s." % (
+                a.reps, "; ratio = median / median with no observer, same run" if ab_configs(a) else ""), ""]
+
+
+def ab_md(a, configs, peers, rows):
+    """The A/B tables, one per configuration."""
+    md = []
+    for config in ab_configs(a):
         md += ["### %s: `dirtyvm %s` (thp, get mode)" % (config, " ".join(configs[config])), "",
                "| observer | first dirty round | ratio | round 3 | ratio | enable dirty log | ratio |",
                "|---|---|---|---|---|---|---|"]
         base = {k: median(rows, config, "none", k) for k in ("round1_s", "round3_s", "enable_s")}
-        for o in obs:
-            if o.name not in config_obs.get(config, default_obs):
+        for o in peers["obs"]:
+            if o.name not in peers["config_obs"].get(config, peers["default_obs"]):
                 continue
             cells = [o.name]
             for k in ("round1_s", "round3_s", "enable_s"):
