@@ -33,9 +33,22 @@ static __always_inline __u64 memslot_npages(__u64 kvm, __u32 id)
 	return 0;
 }
 
-/* Bits set in a bitmap the kernel just copied to the VMM, 64 bytes at a
- * time: what KVM_GET_DIRTY_LOG handed it. */
-#define POPCOUNT_CHUNK	8	/* words per bpf_loop step */
+/* Bits set in a bitmap the kernel just copied to the VMM, what
+ * KVM_GET_DIRTY_LOG handed it: read POPCOUNT_WORDS words at a time into a
+ * per-CPU buffer (the stack has no room), zero words skipped (a round's
+ * bitmap is mostly zero). */
+#define POPCOUNT_WORDS	128
+
+struct popcount_chunk {
+	__u64 w[POPCOUNT_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct popcount_chunk);
+} popcount_buf SEC(".maps");
 
 struct popcount_walk {
 	__u64 addr;
@@ -53,22 +66,23 @@ static __always_inline __u64 popcount64(__u64 x)
 
 static long popcount_step(__u64 i, struct popcount_walk *w)
 {
-	__u64 buf[POPCOUNT_CHUNK] = {};
-	__u64 first = i * POPCOUNT_CHUNK, n = w->words - first;
-	__u32 sz;
-	int k;
+	__u32 zero = 0, sz, k;
+	struct popcount_chunk *b = bpf_map_lookup_elem(&popcount_buf, &zero);
+	__u64 first = i * POPCOUNT_WORDS, n;
 
-	if (first >= w->words)
+	if (!b || first >= w->words)
 		return 1;
-	if (n > POPCOUNT_CHUNK)
-		n = POPCOUNT_CHUNK;
+	n = w->words - first;
+	if (n > POPCOUNT_WORDS)
+		n = POPCOUNT_WORDS;
 	sz = n * 8;
-	if (sz > sizeof(buf))
-		sz = sizeof(buf);
-	if (bpf_probe_read_user(buf, sz, (void *)(w->addr + first * 8)))
+	if (sz > sizeof(b->w))
+		sz = sizeof(b->w);
+	if (bpf_probe_read_user(b->w, sz, (void *)(w->addr + first * 8)))
 		return 1;
-	for (k = 0; k < POPCOUNT_CHUNK; k++)
-		w->bits += popcount64(buf[k]);
+	for (k = 0; k < POPCOUNT_WORDS && k < n; k++)
+		if (b->w[k])
+			w->bits += popcount64(b->w[k]);
 	return 0;
 }
 
@@ -76,7 +90,7 @@ static __always_inline __u64 popcount_user(__u64 addr, __u64 npages)
 {
 	struct popcount_walk w = { .addr = addr, .words = (npages + 63) / 64 };
 
-	bpf_loop((w.words + POPCOUNT_CHUNK - 1) / POPCOUNT_CHUNK, popcount_step, &w, 0);
+	bpf_loop((w.words + POPCOUNT_WORDS - 1) / POPCOUNT_WORDS, popcount_step, &w, 0);
 	return w.bits;
 }
 
@@ -112,11 +126,12 @@ static long round_sum_vcpu(__u64 i, struct round_sum *r)
 	return 0;
 }
 
-/* Once per round edge: a walk of every vCPU slot (--max-vcpus). */
+/* Once per round edge: a walk of the vCPU slots ever handed out. */
 static __noinline void round_edge(__u32 idx, __u64 seq, struct round_counts *out)
 {
 	struct round_sum r = { .idx = idx, .seq = seq };
 	struct vm_stats *st = bpf_map_lookup_elem(&vm_stats, &idx);
+	__u64 n;
 	int k;
 
 	if (!st || !out)
@@ -124,7 +139,12 @@ static __noinline void round_edge(__u32 idx, __u64 seq, struct round_counts *out
 	for (k = 0; k < FAULT_CLASSES; k++)
 		r.c.faults[k] = st->faults_unslotted[k];
 	add_hot(&r.c, &st->hot);
-	bpf_loop(max_vcpus < ST_MAX_VCPUS_LIMIT ? max_vcpus : ST_MAX_VCPUS_LIMIT, round_sum_vcpu, &r, 0);
+	n = vslot_hi;
+	if (n > max_vcpus)
+		n = max_vcpus;
+	if (n > ST_MAX_VCPUS_LIMIT)
+		n = ST_MAX_VCPUS_LIMIT;
+	bpf_loop(n, round_sum_vcpu, &r, 0);
 	*out = r.c;
 }
 

@@ -48,6 +48,11 @@ const volatile bool exact_waits = false;
 /* Shared with user space through the skeleton's mmap of .bss. */
 __u64 epoch;				/* interval number, bumped by user space */
 __u64 next_seq;
+/* One more than the highest vcpu_stats slot ever handed out: a walk of a
+ * VM's vCPU slots (a round's edge) stops there, not at --max-vcpus.  The
+ * free queue hands out the lowest slots first, so it follows the vCPUs
+ * that ever ran at once, not the table's size. */
+__u64 vslot_hi;
 struct self_stats self;
 /* KVM's file_operations, learned from the first file named kvm-vm /
  * kvm-vcpu:N: data symbols are not in every kallsyms (no __ksym). */

@@ -161,6 +161,16 @@ static __always_inline struct vm_stats *vm_counters(__u32 idx)
 	return bpf_map_lookup_elem(&vm_stats, &idx);
 }
 
+/* vslot_hi = max(vslot_hi, hi), against other CPUs raising it too. */
+static __always_inline void vslot_hi_raise(__u64 hi)
+{
+	__u64 cur = vslot_hi;
+	int i;
+
+	for (i = 0; i < 8 && cur < hi; i++)
+		cur = __sync_val_compare_and_swap(&vslot_hi, cur, hi);
+}
+
 /* The vcpu_stats slot of vCPU vcpu of the VM in slot idx: its own from its
  * first KVM_RUN on, taken from the free queue; ST_NO_SLOT when none is free
  * (counted once per vCPU; its counts then go to the VM's own entry). */
@@ -193,6 +203,7 @@ static __noinline __u32 vcpu_slot(__u32 idx, __u32 vcpu)
 	}
 	vs->owner_idx = idx;
 	vs->vcpu = vcpu;
+	vslot_hi_raise(slot + 1);
 	/* Last (stores are not reordered on x86; the barrier keeps the
 	 * compiler from it): user space counts the slot as the VM's once
 	 * owner_seq is set. */
