@@ -76,7 +76,7 @@ static int snapshot_take(struct snapshot *s, struct tracer *t, vm_filter want,
 	s->time_unix = now_unix();
 	s->elapsed = elapsed;
 	s->dt = dt;
-	err = snapshot_fill(s, &t->vms, want, o);
+	err = snapshot_fill(s, t->vms, want, o);
 	if (err)
 		fprintf(stderr, "splittop: taking a snapshot: %s\n", strerror(-err));
 	return err;
@@ -98,9 +98,9 @@ static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const stru
 		record_renderer.frame(k->rec, s, sc);
 	if (k->ex && sc == SCOPE_INTERVAL)
 		err = exporter_update(k->ex, s);
-	for (i = 0; sc == SCOPE_INTERVAL && i < t->vms.n; i++)
-		if (t->vms.e[i].seq && interval_wanted(o, &t->vms.e[i]))
-			t->vms.e[i].reported = !t->vms.e[i].alive;
+	for (i = 0; sc == SCOPE_INTERVAL && i < t->vms->n; i++)
+		if (t->vms->e[i].seq && interval_wanted(o, &t->vms->e[i]))
+			t->vms->e[i].reported = !t->vms->e[i].alive;
 	return err;
 }
 
@@ -165,6 +165,7 @@ static void stderr_release(FILE *held, int saved)
 struct app {
 	struct options o;
 	struct tracer t;
+	struct vm_table vms;		/* the model: the tracer fills it, the sinks read it */
 	struct snapshot snap;
 	struct sink k;
 	struct command cmd;
@@ -239,7 +240,7 @@ static void hold_last_screen(struct app *a)
 
 	snprintf(banner, sizeof(banner), "%s exited with status %d: totals since splittop started. q quits.",
 		 a->o.command[0], command_exit_status(&a->cmd));
-	vm_table_restore(&a->t.vms);
+	vm_table_restore(&a->vms);
 	tui_finish(a->k.ui, banner);
 	if (show(a, now_mono() - a->start, 0))
 		return;
@@ -461,7 +462,7 @@ static int app_command_start(struct app *a, bool live)
  * the totals written.  Returns err, else the first error of these. */
 static int app_totals(struct app *a, int err)
 {
-	int rc = vm_table_restore(&a->t.vms);
+	int rc = vm_table_restore(&a->vms);
 
 	if (rc && !err) {
 		fprintf(stderr, "splittop: reading back finished VMs: %s\n", strerror(-rc));
@@ -478,7 +479,8 @@ static int app_main(struct app *a)
 	struct options *o = &a->o;
 	struct tracer_opts topts = { .max_vms = o->max_vms, .max_vcpus = o->max_vcpus,
 				     .raw_tracepoints = o->raw_tracepoints,
-				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample };
+				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample,
+				     .vms = &a->vms };
 	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	int err;
@@ -604,6 +606,7 @@ static void app_close(struct app *a)
 	if (a->ran)
 		report_self(&a->t, a->o.max_vms, a->o.max_vcpus);
 	tracer_close(&a->t);
+	vm_table_free(&a->vms);
 	snapshot_free(&a->snap);
 	command_stop(&a->cmd, SIGTERM);
 	if (a->o.command)

@@ -263,7 +263,12 @@ def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
     t = {v["vm"]: v for v in total["vms"]}["migrant"]
     c = t["convergence"]
     print("slow: %s; findings %s" % (c, [f["name"] for f in t["findings"]]))
-    assert c["state"] == "not-converging" and c["dirty_rate_bytes_per_second"] > c["copy_rate_bytes_per_second"], c
+    # The dirty set stays the guest's whole working set (96 MiB: it rewrites
+    # it all within a round), far over what 300 ms at the copy rate sends.
+    # (Its dirty rate, the set over the round's length, is then the copy
+    # rate itself: a round lasts as long as sending the set before it.)
+    assert c["state"] == "not-converging" and c["trend"] >= 0.95, c
+    assert c["dirty_bytes"] >= 90 << 20 and c["dirty_bytes"] > 10 * c["budget_bytes"], c
     assert "not-converging" in [f["name"] for f in t["findings"]], t["findings"]
     # The copy rate splittop inferred is QEMU's cap, within what a round's
     # edges (QEMU's syncs, not its sends) let it see: 8 MiB/s, +-50%.

@@ -326,6 +326,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 
 	memset(t, 0, sizeof(*t));
 	t->mono0_ns = (uint64_t)(now_mono() * 1e9);
+	t->vms = o->vms;
 	t->max_vms = o->max_vms;
 	t->max_vcpus = o->max_vcpus;
 	for (m = 0; m < NR_METRICS; m++)
@@ -370,7 +371,6 @@ void tracer_close(struct tracer *t)
 		bpf_link__destroy(t->links.l[--t->links.n]);
 	/* Destroying the skeleton closes every program and map. */
 	splittop_bpf__destroy(t->skel);
-	vm_table_free(&t->vms);
 	memset(t, 0, sizeof(*t));
 }
 

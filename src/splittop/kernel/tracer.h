@@ -39,6 +39,7 @@ struct tracer_opts {
 	enum source_kind force[NR_METRICS];	/* --source: this kind, SK_OFF none, SK_UNSET any */
 	bool exact_waits;	/* time every mmu_lock wait at contention_end */
 	unsigned int wait_sample;	/* time one vCPU wait in this many (bpf: wait_weight) */
+	struct vm_table *vms;		/* the model each sample fills (the caller owns it) */
 };
 
 /* The metric --source can set by this name, -ENOENT for no such metric,
@@ -70,7 +71,7 @@ struct tracer {
 	uint64_t mono0_ns;		/* CLOCK_MONOTONIC (BPF's clock) as it started */
 	uint64_t rounds_lost;		/* struct self_stats' */
 
-	struct vm_table vms;		/* what the samples found */
+	struct vm_table *vms;		/* the model the samples fill: the caller's */
 };
 
 /* Each returns 0 or a negative errno after printing one message. */

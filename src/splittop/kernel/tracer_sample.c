@@ -183,7 +183,7 @@ static void name_vm(struct tracer *t, struct vm_entry *e, const struct vm_slot *
 		len = s->cmdline_len;
 		memcpy(buf, s->cmdline, len);
 	}
-	vm_table_name(&t->vms, e, buf, len);
+	vm_table_name(t->vms, e, buf, len);
 }
 
 /* hw_tdp: KVM uses EPT/NPT, so that its only indirect shadow pages are those
@@ -214,7 +214,7 @@ static int census_of_slots(struct tracer *t, struct census *c)
 
 		if (!slot_in_use(s))
 			continue;
-		e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
+		e = vm_table_get(t->vms, s->seq, s->kvm, i, s->tgid);
 		if (!e)
 			return -ENOMEM;
 		e->pre_census = true;
@@ -281,7 +281,7 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	bool hw_tdp = t->host.mmu == HOST_MMU_TDP || t->host.mmu == HOST_MMU_LEGACY_TDP;
 	unsigned int j;
 
-	e = vm_table_get(&t->vms, s->seq, s->kvm, i, s->tgid);
+	e = vm_table_get(t->vms, s->seq, s->kvm, i, s->tgid);
 	if (!e)
 		return -ENOMEM;
 	if (!e->name[0]) {
@@ -325,7 +325,7 @@ int tracer_sample(struct tracer *t)
 	unsigned int i;
 	int err;
 
-	err = vm_table_spill(&t->vms, process_alive);
+	err = vm_table_spill(t->vms, process_alive);
 	if (err) {
 		fprintf(stderr, "splittop: keeping finished VMs aside: %s\n", strerror(-err));
 		return err;
