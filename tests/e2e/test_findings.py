@@ -36,6 +36,13 @@ def test_findings_a_healthy_vm_has_none():
     memory each round, so its set never shrinks: a budget of 10 s, which
     even the bed's emulated rounds fit): no rule fires."""
     names, t, s = findings("--vcpus", 2, "--mem", "16M", "--rounds", 4, splittop_args=("--downtime", "10000"))
+    # Where faults take mmu_lock for write (tdp_mmu=N; the bed's emulation
+    # preempts a vCPU holding it) two vCPUs can wait for each other over 1%
+    # of their time (2.1% in bed-legacy, 2026-12-07): then, and only then,
+    # that finding is the kernel's, not the workload's.
+    if "shadow-lock-contention" in names and kernel()["mmu"] != "tdp":
+        assert wait_share(t) >= 0.01, (names, wait_share(t))
+        names.remove("shadow-lock-contention")
     assert names == [], (names, t["findings"])
     assert t["convergence"]["state"] == "fits" and t["converging"] == 1, t["convergence"]
 
@@ -110,22 +117,38 @@ def test_findings_shadow_lock_contention():
         assert ("shadow-lock-contention" in names) == (share >= 0.01), (names, share)
 
 
+def dlog_hold_ns(t):
+    """The dirty log's mean mmu_lock write hold (function probes), else 0."""
+    h = (t["detail"].get("mmu_lock_hold") or {}).get("write", {}).get("holders", {}).get("dirty_log")
+    return h["ns"] / h["count"] if h and h["count"] else 0
+
+
+def long_clear_expected(t):
+    """The rule's signature, from the run's own numbers: a clear of 10 ms
+    (mean or latest), or the dirty log holding mmu_lock for write 10 ms on
+    average (a GET write-protects under it as it returns)."""
+    d = t["detail"]["dirty_log"]
+    clear = max(d["clear"]["ns"] / d["clear"]["count"], d["clear"]["last_ns"]) if d["clear"]["count"] else 0
+    return clear >= 10e6 or (d["clear"]["count"] + d["get"]["count"] > 0 and dlog_hold_ns(t) >= 10e6)
+
+
 @vm_test(scope="mmu")
 def test_findings_long_clear():
-    """Manual protect, every page of 512 MiB dirty each round, cleared in
-    chunks: the rule fires exactly when a clear took 10 ms or more (mean or
-    latest), and 16 MiB never does."""
-    names, t, s = findings("--vcpus", 2, "--mem", "256M", "--rounds", 2, "--mode", "clear")
-    d = t["detail"]["dirty_log"]["clear"]
-    mean = d["ns"] / d["count"]
-    print("clear mode, 512 MiB: %d clears, mean %.2f ms, latest %.2f ms: %s" % (
-        d["count"], mean / 1e6, d["last_ns"] / 1e6, names))
-    if max(mean, d["last_ns"]) >= 10e6:
-        assert "long-clear" in names, (names, d)
-    elif not t["detail"].get("mmu_lock_hold"):
-        assert "long-clear" not in names, (names, d)
+    """Every page of 512 MiB dirty each round, harvested with clears in 64
+    MiB chunks, then with GETs that write-protect it all: the rule fires
+    exactly when a clear took 10 ms, or the dirty log held mmu_lock for
+    write 10 ms on average.  Where function probes time the holds (stock
+    kernels) under the bed's emulation, the GETs' holds do (and the rule
+    fires); here neither does.  16 MiB never does."""
+    for mode in ("clear", "get"):
+        names, t, s = findings("--vcpus", 2, "--mem", "256M", "--rounds", 2, "--mode", mode)
+        d = t["detail"]["dirty_log"]
+        print("%s mode, 512 MiB: clears %d (mean %.2f ms), gets %d; dirty-log write hold %.2f ms: %s" % (
+            mode, d["clear"]["count"], d["clear"]["ns"] / max(1, d["clear"]["count"]) / 1e6, d["get"]["count"],
+            dlog_hold_ns(t) / 1e6, names))
+        assert ("long-clear" in names) == long_clear_expected(t), (names, d, dlog_hold_ns(t))
     names, t, s = findings("--vcpus", 1, "--mem", "16M", "--rounds", 3, "--mode", "clear")
-    assert "long-clear" not in names, (names, t["detail"]["dirty_log"]["clear"])
+    assert "long-clear" not in names and not long_clear_expected(t), (names, t["detail"]["dirty_log"])
 
 
 @vm_test(scope="mmu")

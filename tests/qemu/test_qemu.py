@@ -281,3 +281,23 @@ def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
     mine = c["dirty_rate_bytes_per_second"] / 4096
     print("slow: dirty pages rate: QEMU %s, splittop %.0f pages/s" % (q.get("dirty pages rate"), mine))
     assert 0.5 <= mine / q["dirty pages rate"] <= 2, (mine, q)
+
+
+def test_qemu_report_of_the_migration():
+    """splittop report on the recording of QEMU's bitmap migration: its
+    rounds are QEMU's syncs, one row each, and the verdict is the live
+    one's at the end.  Printed whole: a real migration's post-mortem."""
+    import subprocess
+    import tempfile
+    t, iv, _ = source("bitmap-before")
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        f.write(booted().files["bitmap-before.json"])
+        f.flush()
+        p = subprocess.run([os.path.join(OUT, "splittop"), "report", f.name], capture_output=True, text=True,
+                           timeout=60)
+    print(p.stdout)
+    assert p.returncode == 0, p.stderr
+    rounds = migration_rounds(t)
+    assert "Migration 1: %d rounds" % len(rounds) in p.stdout, p.stdout
+    assert "Verdict: %s" % t["convergence"]["state"] in p.stdout, (t["convergence"], p.stdout)
+    assert 'VM "migrant"' in p.stdout and 'VM "migrant-dst"' in p.stdout, p.stdout
