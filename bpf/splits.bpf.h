@@ -52,6 +52,28 @@ static __always_inline int account_split(int level, int err)
 	return 0;
 }
 
+/* Intel PML: a vCPU's page-modification log filled (handle_pml_full()),
+ * in the vCPU's thread, in KVM_RUN; one per 512 logged writes at most. */
+SEC("tp_btf/kvm_pml_full")
+int BPF_PROG(on_pml_full, unsigned int vcpu_id)
+{
+	struct task_ctx *tc = bpf_task_storage_get(&task_ctx_map, bpf_get_current_task_btf(), 0, 0);
+	struct vcpu_stats *vs;
+	struct vm_stats *st;
+
+	if (!tc || tc->kind != KIND_RUN || tc->idx == ST_NO_SLOT)
+		return 0;
+	vs = bpf_map_lookup_elem(&vcpu_stats, &tc->vslot);
+	if (vs) {
+		vs->hot.pml_full++;
+		return 0;
+	}
+	st = vm_counters(tc->idx);
+	if (st)
+		__sync_fetch_and_add(&st->pml_full, 1);
+	return 0;
+}
+
 SEC("tp_btf/kvm_mmu_split_huge_page")
 int BPF_PROG(on_split, __u64 gfn, __u64 spte, int level, int err)
 {

@@ -103,7 +103,10 @@ enum lock_holder {
 	__u64 wait_end_to_fault_count;								\
 	/* --exact-waits: the same waits' time as the default mode's sampling		\
 	 * estimates it (each sampled wait times its weight): its error, measured. */	\
-	__u64 wait_sampled_ns;
+	__u64 wait_sampled_ns;									\
+	/* Intel PML: exits because a vCPU's page-modification log filled	\
+	 * (kvm:kvm_pml_full), where KVM marks the pages the CPU logged. */	\
+	__u64 pml_full;
 
 struct vm_hot {
 	VM_HOT_FIELDS

@@ -42,6 +42,7 @@ PROGS(progs_fast_tp, on_fast_page_fault_tp, NULL)
 PROGS(progs_fast_btf, on_fast_page_fault, NULL)
 PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
+PROGS(progs_pml, on_pml_full, NULL)
 PROGS(progs_lock_tp, on_contention_begin_tp, &s->progs.on_contention_end_tp)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
@@ -91,6 +92,9 @@ const struct source_choice choices[][MAX_CHOICES] = {
 					"_raw_write_unlock" }, progs_hold } },
 	[M_FAULT_LATENCY] = { { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_lat_fentry },
 			      { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
+	/* VMX's: where kvm_intel is not loaded (AMD, other arches) there is no
+	 * such tracepoint, and the metric is unavailable. */
+	[M_PML] = { { SK_TP_BTF, { "kvm_pml_full" }, progs_pml } },
 	[M_SPLIT_MMU] = { { SK_FENTRY, { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
 			    progs_mmu_fentry },
 			  { SK_KPROBE, { "kvm_shadow_mmu_try_split_huge_pages", "kvm_tdp_mmu_try_split_huge_pages" },
@@ -101,7 +105,7 @@ const char *const metric_names[NR_METRICS] = {
 	[M_ATTRIBUTION] = "kvm_ioctls", [M_FAULTS] = "faults", [M_FAST_FAULTS] = "fast_faults", [M_SPLITS] = "splits",
 	[M_LOCK_WAIT] = "mmu_lock_wait", [M_DLOG_TOGGLE] = "dirty_log_enable_disable",
 	[M_CENSUS] = "census", [M_LOCK_HOLD] = "mmu_lock_hold", [M_FAULT_LATENCY] = "fault_latency",
-	[M_SPLIT_MMU] = "split_mmu",
+	[M_SPLIT_MMU] = "split_mmu", [M_PML] = "pml_full",
 };
 
 int tracer_metric_by_name(const char *name)

@@ -350,6 +350,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 			.lock_hold = t->sources[M_LOCK_HOLD].source,
 			.fault_latency = t->sources[M_FAULT_LATENCY].source,
 			.split_mmu = t->sources[M_SPLIT_MMU].source && t->sources[M_SPLITS].source,
+			.pml = t->sources[M_PML].source,
 		};
 		err = map_counters(t);
 	}

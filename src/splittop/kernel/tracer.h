@@ -25,6 +25,7 @@ enum metric {
 	M_LOCK_HOLD,
 	M_FAULT_LATENCY,
 	M_SPLIT_MMU,		/* which MMU split: the shadow MMU's or the TDP MMU's */
+	M_PML,			/* Intel PML's log-full exits (kvm:kvm_pml_full) */
 	NR_METRICS,
 };
 

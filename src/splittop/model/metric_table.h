@@ -143,5 +143,7 @@
 	       G_LOCK_WAIT, 1, c->vm.round_wait_ns)						\
 	METRIC(LOST_PPM, "lost_ppm", "share of vCPU time the latest dirty-log round lost to page faults, in parts per million (a lower bound from mmu_lock waits where faults are not timed)", "LOST%", "LOST%", 6, 10, 6, U_PPM, GAUGE,	\
 	       G_DLOG, ins && ins->lost.share >= 0, ins ? ins->lost.share * 1e6 : 0)		\
+	METRIC(PML_FULL, "pml_full_exits", "exits because a vCPU's page-modification log filled (Intel PML): KVM then marks the pages the CPU logged dirty", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
+	       G_PML, 1, c->vm.pml_full)								\
 	METRIC(FINDINGS, "findings_firing", "findings about the VM that fire now (docs/insight.md; JSON lists them under findings)", NULL, NULL, 0, 0, 0, U_PLAIN, GAUGE,	\
 	       G_ALWAYS, ins != NULL, ins ? ins->found.n : 0)

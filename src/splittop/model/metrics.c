@@ -25,6 +25,7 @@ bool metric_group_avail(const struct avail *a, enum metric_group g)
 	case G_LOCK_HOLD:	return a->lock_hold;
 	case G_FAULT_LATENCY:	return a->fault_latency;
 	case G_SPLIT_MMU:	return a->split_mmu;
+	case G_PML:		return a->pml;
 	}
 	return false;
 }

@@ -35,13 +35,13 @@ enum metric_kind { COUNTER, GAUGE };
 /* Which metric groups this kernel and run provide: the tracer's choice of
  * sources, or the columns a recording carries. */
 struct avail {
-	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency, split_mmu;
+	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency, split_mmu, pml;
 };
 
 /* The sources a metric needs: struct avail's groups. */
 enum metric_group {
 	G_ALWAYS, G_SPLITS, G_FAULTS, G_LOCK_WAIT, G_DLOG, G_DLOG_TOGGLE, G_LOCK_HOLD,
-	G_FAULT_LATENCY, G_SPLIT_MMU,
+	G_FAULT_LATENCY, G_SPLIT_MMU, G_PML,
 };
 
 struct metric_def {

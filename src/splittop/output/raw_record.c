@@ -39,7 +39,7 @@ static const struct counter_field {
 	FLAT("wait_end_to_fault_count", vm.wait_end_to_fault_count), FLAT("splits_mmu", vm.splits_mmu),
 	FLAT("wait_sampled_ns", vm.wait_sampled_ns), FLAT("dirty_pages", vm.dirty_pages),
 	FLAT("dirty_rounds", vm.dirty_rounds), FLAT("round_fault_ns", vm.round_fault_ns),
-	FLAT("round_wait_ns", vm.round_wait_ns),
+	FLAT("round_wait_ns", vm.round_wait_ns), FLAT("pml_full", vm.pml_full),
 };
 
 /* A VM's counters and its per-vCPU rows (now's or prev's). */
@@ -128,8 +128,8 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 	fprintf(f, "frame %s %a %a", scope_name(sc), snap->time_unix, snap->elapsed);
 	for (i = 0; i < NR_SELF_STATS; i++) {
 		if (i == REC_SELF_BEFORE_FLAGS)
-			fprintf(f, " %d%d%d%d%d%d%d%d", a->splits, a->faults, a->lock_wait, a->dlog,
-				a->dlog_toggle, a->lock_hold, a->fault_latency, a->split_mmu);
+			fprintf(f, " %d%d%d%d%d%d%d%d%d", a->splits, a->faults, a->lock_wait, a->dlog,
+				a->dlog_toggle, a->lock_hold, a->fault_latency, a->split_mmu, a->pml);
 		fprintf(f, " %llu", (unsigned long long)self[i]);
 	}
 	fputc('\n', f);
@@ -312,7 +312,7 @@ static int read_frame_line(struct record_reader *r, const char *save)
 	 * it, and one this reader does not know is left unread. */
 	for (i = 0; i < NR_SELF_STATS; i++, save += n) {
 		if (i == REC_SELF_BEFORE_FLAGS) {
-			if (sscanf(save, " %15s%n", bits, &n) != 1 || strlen(bits) < 7 || strlen(bits) > 8)
+			if (sscanf(save, " %15s%n", bits, &n) != 1 || strlen(bits) < 7 || strlen(bits) > 9)
 				return -1;
 			save += n;
 		}
@@ -325,7 +325,7 @@ static int read_frame_line(struct record_reader *r, const char *save)
 	for (i = 0; i < NR_SELF_STATS; i++)
 		self_stat_set(&r->self, i, self[self_stat_defs[i].rec]);
 	r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
-				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1' };
+				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1', bits[8] == '1' };
 	return 'F';
 }
 

@@ -358,6 +358,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	o->avail.dlog_toggle = count(&r, v, "dirty_log_enables", &x);
 	o->avail.lock_hold = count(&r, v, "mmu_lock_hold_ns", &x);
 	o->avail.fault_latency = count(&r, v, "fault_latency_p99_ns", &x);
+	o->avail.pml = count(&r, v, "pml_full_exits", &o->c.vm.pml_full);
 	count(&r, v, "dirty_pages", &o->c.vm.dirty_pages);
 	count(&r, v, "dirty_rounds", &o->c.vm.dirty_rounds);
 	ex = jr_get(d, v, "exited");
