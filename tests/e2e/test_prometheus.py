@@ -95,6 +95,8 @@ def prom_name(column, counters):
     base = column[:-3] + "_seconds" if column.endswith("_ns") else column
     if column == "mem_mib":
         base = "mem_bytes"
+    if column == "dirty_rounds":
+        base = "dirty_log_rounds"     # the family says what a round is of
     name = "splittop_" + base
     return (name + "_total", True) if name + "_total" in counters else (name, False)
 
