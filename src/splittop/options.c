@@ -47,7 +47,7 @@ static const char usage[] =
 "  -p, --pid PID[,PID]   only VMs of these processes (repeatable, up to 64 in\n"
 "                        all); each must exist and hold a KVM VM\n"
 "      --vm NAME         only VMs called NAME (as written out: a control\n"
-"                        character is '?')\n"
+"                        character is '?'), or whose uuid is NAME\n"
 "  -a, --all             every VM on the host, also with a COMMAND\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
 "      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
