@@ -41,13 +41,14 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 # drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
 # test, openssl makes its certificates and curl presents one; gnuplot draws
 # splittop-plot's pictures; apache2-utils' htpasswd makes the bcrypt hashes
-# README's web configuration uses).  libmicrohttpd serves --listen;
+# README's web configuration uses; prometheus-node-exporter reads --textfile's
+# file; capsh (libcap2-bin) runs splittop with only its unit's capabilities).  libmicrohttpd serves --listen;
 # --web-config reads YAML with libyaml, checks certificates with GnuTLS (which
 # libmicrohttpd's TLS is) and bcrypt hashes with libxcrypt.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
 	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make
 DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
-	    prometheus openssl curl gnuplot-nox apache2-utils
+	    prometheus prometheus-node-exporter openssl curl gnuplot-nox apache2-utils libcap2-bin
 
 ifeq ($(V),1)
 Q =

@@ -8,6 +8,7 @@
 #include "command.h"
 #include "splittop/http/exporter.h"
 #include "options.h"
+#include "splittop/output/textfile.h"
 #include "splittop/output/output_file.h"
 #include "splittop/output/raw_record.h"
 #include "splittop/replay/replay.h"
@@ -55,6 +56,9 @@ struct sink {
 	const struct renderer *rd;
 	FILE *rec;			/* SPLITTOP_RECORD: the frames' input, for golden tests */
 	struct exporter *ex;		/* --listen */
+	int textfile;			/* --textfile's directory; -1: none */
+	const char *textfile_dir;
+	int textfile_err;		/* its last write's, printed once */
 };
 
 /* The VMs an interval frame shows: selected, and not yet shown dead (a VM
@@ -82,6 +86,18 @@ static int snapshot_take(struct snapshot *s, struct tracer *t, vm_filter want,
 	return err;
 }
 
+/* A write that fails is printed once (and again once it failed anew after
+ * a success): the run goes on, the next interval tries again. */
+static void textfile_frame(struct sink *k, const struct snapshot *s)
+{
+	int err = textfile_write(k->textfile, s);
+
+	if (err && err != k->textfile_err)
+		fprintf(stderr, "splittop: --textfile %s: cannot write %s: %s\n", k->textfile_dir, TEXTFILE_NAME,
+			strerror(-err));
+	k->textfile_err = err;
+}
+
 /* One headless frame: each selected VM's interval, or its total. */
 static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const struct vm_selection *o,
 		enum scope sc, double elapsed, double dt)
@@ -98,6 +114,8 @@ static int emit(struct sink *k, struct snapshot *s, struct tracer *t, const stru
 		record_renderer.frame(k->rec, s, sc);
 	if (k->ex && sc == SCOPE_INTERVAL)
 		err = exporter_update(k->ex, s);
+	if (k->textfile >= 0 && sc == SCOPE_INTERVAL)
+		textfile_frame(k, s);
 	for (i = 0; sc == SCOPE_INTERVAL && i < t->vms->n; i++)
 		if (t->vms->e[i].seq && interval_wanted(o, &t->vms->e[i]))
 			t->vms->e[i].reported = !t->vms->e[i].alive;
@@ -436,6 +454,14 @@ static int app_open_sinks(struct app *a)
 			return -1;
 		}
 	}
+	if (o->textfile) {
+		a->k.textfile_dir = o->textfile;
+		a->k.textfile = textfile_open_dir(o->textfile, why, sizeof(why));
+		if (a->k.textfile < 0) {
+			fprintf(stderr, "splittop: --textfile %s: %s\n", o->textfile, why);
+			return -1;
+		}
+	}
 	if (o->listening) {
 		warn_listen(&o->listen, &a->wc);
 		a->k.ex = exporter_start(&o->listen, &a->snap.self, &a->wc);
@@ -481,7 +507,8 @@ static int app_main(struct app *a)
 				     .raw_tracepoints = o->raw_tracepoints,
 				     .exact_waits = o->exact_waits, .wait_sample = o->wait_sample,
 				     .vms = &a->vms };
-	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !o->listening &&
+	bool headless = o->listening || o->textfile;
+	bool live = !o->json && !o->csv && !o->output && !o->list_sources && !headless &&
 		    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	int err;
 
@@ -500,7 +527,7 @@ static int app_main(struct app *a)
 	/* Rows where asked for: not from the live view (it leaves the terminal
 	 * as it found it), nor from --listen alone. */
 	a->k.rd = o->json ? &json_renderer : &csv_renderer;
-	if (live || (o->listening && !o->json && !o->csv && !o->output))
+	if (live || (headless && !o->json && !o->csv && !o->output))
 		a->k.rd = NULL;
 	if (live && live_start(a))
 		return 1;
@@ -601,6 +628,8 @@ static void app_close(struct app *a)
 	if (a->k.rec)
 		fclose(a->k.rec);
 	exporter_stop(a->k.ex);
+	if (a->k.textfile >= 0)
+		close(a->k.textfile);
 	a->k.ex = NULL;
 	web_config_free(&a->wc);
 	if (a->ran)
@@ -616,7 +645,7 @@ static void app_close(struct app *a)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct app a = { .cmd = { .out_fd = -1 }, .k = { .out = stdout }, .saved_stderr = -1 };
+	struct app a = { .cmd = { .out_fd = -1 }, .k = { .out = stdout, .textfile = -1 }, .saved_stderr = -1 };
 	sigset_t stops;
 	int rc;
 

@@ -26,6 +26,9 @@ static const char usage[] =
 "      --listen [ADDR:]PORT  serve /metrics (OpenMetrics) over HTTP on ADDR\n"
 "                        (default 127.0.0.1; [::1]:PORT for IPv6): no live\n"
 "                        view; rows only with --csv, --json or -o\n"
+"      --textfile DIR    write DIR/splittop.prom each interval (atomically,\n"
+"                        0644) for node_exporter's textfile collector: no\n"
+"                        live view; rows only with --csv, --json or -o\n"
 "      --replay FILE     read a recording of splittop --json instead of the\n"
 "                        kernel: on a terminal, the live view over it (keys\n"
 "                        move in time: h); else write it out as CSV (the\n"
@@ -47,7 +50,7 @@ static const char usage[] =
 "  -p, --pid PID[,PID]   only VMs of these processes (repeatable, up to 64 in\n"
 "                        all); each must exist and hold a KVM VM\n"
 "      --vm NAME         only VMs called NAME (as written out: a control\n"
-"                        character is '?')\n"
+"                        character is '?'), or whose uuid is NAME\n"
 "  -a, --all             every VM on the host, also with a COMMAND\n"
 "      --max-vms N       VMs tracked at once, 1..4096 (default 512)\n"
 "      --max-vcpus N     vCPUs tracked at once, all VMs together, 1..65536\n"
@@ -86,6 +89,7 @@ static const char usage[] =
 "  splittop -o run.csv -- dirtyvm --mem 256M\n"
 "  splittop -p $(pgrep -d, qemu-system) -d 60 -o migration.csv\n"
 "  splittop --listen 9464                   Prometheus scrapes :9464/metrics\n"
+"  splittop --textfile /var/lib/prometheus/node-exporter   node_exporter reads it\n"
 "  splittop report --markdown run.json      its migrations, in Markdown\n"
 "\n"
 "Exit status: 0 ok (also when -d, -c or q ended COMMAND); COMMAND's own when\n"
@@ -171,8 +175,8 @@ static int when_parse(const char *s, struct when *w)
  * True after the usage error is printed. */
 static bool replay_conflict(const struct options *o)
 {
-	const char *with = o->listening ? "--listen" : o->list_sources ? "--list-sources" :
-			   o->duration ? "--duration" : o->count ? "--count" :
+	const char *with = o->listening ? "--listen" : o->textfile ? "--textfile" :
+			   o->list_sources ? "--list-sources" : o->duration ? "--duration" : o->count ? "--count" :
 			   o->command ? "a COMMAND" : NULL;
 
 	if (with)
@@ -184,7 +188,8 @@ static bool replay_conflict(const struct options *o)
  * is printed. */
 static bool report_conflict(const struct options *o)
 {
-	const char *with = o->replay ? "--replay" : o->listening ? "--listen" : o->list_sources ? "--list-sources" :
+	const char *with = o->replay ? "--replay" : o->listening ? "--listen" :
+			   o->textfile ? "--textfile" : o->list_sources ? "--list-sources" :
 			   o->duration ? "--duration" : o->count ? "--count" : o->json ? "--json" :
 			   o->csv ? "--csv" : o->begin.set ? "--begin" : o->end.set ? "--end" :
 			   o->command ? "a COMMAND" : NULL;
@@ -201,7 +206,7 @@ static bool report_conflict(const struct options *o)
 /* Long options without a short one. */
 enum { OPT_CSV = 256, OPT_VM, OPT_MAX_VMS,
 	OPT_MAX_VCPUS, OPT_JSON, OPT_LIST, OPT_RAW, OPT_NO_COLOR, OPT_SOURCE,
-       OPT_EXACT_WAITS, OPT_LISTEN, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END,
+       OPT_EXACT_WAITS, OPT_LISTEN, OPT_TEXTFILE, OPT_WAIT_SAMPLE, OPT_WEB_CONFIG, OPT_REPLAY, OPT_BEGIN, OPT_END,
        OPT_DOWNTIME, OPT_MARKDOWN };
 
 /* An option with a number (optarg): 0, or -1 after a usage error. */
@@ -257,6 +262,11 @@ static int apply_value(int c, struct options *o, char **argv)
 			return usage_error("invalid --listen '%s': expected [ADDR:]PORT, PORT 1..65535, "
 					   "ADDR IPv4 or [IPv6]", optarg);
 		o->listening = true;
+		break;
+	case OPT_TEXTFILE:
+		if (!optarg[0])
+			return usage_error("invalid --textfile ''");
+		o->textfile = optarg;
 		break;
 	case OPT_REPLAY:
 		if (!optarg[0])
@@ -349,6 +359,7 @@ static const struct option longopts[] = {
 	{ "exact-waits", no_argument, NULL, OPT_EXACT_WAITS },
 	{ "wait-sample", required_argument, NULL, OPT_WAIT_SAMPLE },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "begin", required_argument, NULL, OPT_BEGIN },

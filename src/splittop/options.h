@@ -23,6 +23,7 @@ struct options {
 	struct listen_addr listen;	/* --listen, if listening */
 	bool listening;
 	const char *web_config;		/* --web-config FILE */
+	const char *textfile;		/* --textfile DIR */
 	const char *replay;		/* --replay FILE */
 	const char *report;		/* report FILE */
 	bool markdown;			/* --markdown (with report) */

@@ -72,7 +72,7 @@ bool selection_wants(const void *arg, const struct vm_entry *e)
 	const struct vm_selection *s = arg;
 	unsigned int i;
 
-	if (s->vm_name && strcmp(s->vm_name, e->name))
+	if (s->vm_name && !vm_ident_matches(s->vm_name, e->name, &e->ident))
 		return false;
 	if (s->npids) {
 		for (i = 0; i < s->npids && s->pids[i] != e->pid; i++)

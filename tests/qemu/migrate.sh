@@ -28,12 +28,16 @@ say "HUGEPAGES $(cat /proc/sys/vm/nr_hugepages)"
 # left looping in real mode, 2 vCPUs; 2026-12-01), the guest then never
 # wrote, and CI waited 600 s for its huge mappings.  One vCPU: the guest
 # runs on one.
+# Every QEMU here has one fixed -uuid (libvirt gives a migration's source and
+# destination the domain's uuid alike) and a libvirt-style -name guest=...:
+# test_qemu_identities_in_the_json wants both in splittop's JSON.
+QEMU_UUID=6b0f3c52-9d1e-4c7a-8f25-3e9a1d7b4c60
 qemu() {
 	name=$1 mon=$2 accel=$3
 	shift 3
 	qemu-system-x86_64-microvm -M microvm -accel "$accel" -cpu host -m 160M -smp 1 -nographic -nodefaults \
 		-kernel "$BIN/qemu-guest.elf" -mem-path /dev/hugepages \
-		-name "guest=$name,debug-threads=on" -monitor "unix:$mon,server,nowait" "$@" \
+		-name "guest=$name,debug-threads=on" -uuid "$QEMU_UUID" -monitor "unix:$mon,server,nowait" "$@" \
 		> "$OUT/$name.$run.qemu" 2>&1 &
 }
 

@@ -158,6 +158,24 @@ def test_qemu_dirty_ring_started_before_and_after():
         assert d["reset"]["count"] == t["dirty_log_resets"], d
 
 
+# migrate.sh's QEMU_UUID: every QEMU of the tier is started with it.
+QEMU_UUID = "6b0f3c52-9d1e-4c7a-8f25-3e9a1d7b4c60"
+
+
+def test_qemu_identities_in_the_json():
+    """Each QEMU's -uuid and its libvirt-style -name guest=NAME reach the
+    JSON as the VM's uuid and domain, in every line, and nothing else is
+    made up: no KubeVirt or Proxmox identity (absent keys, never "")."""
+    ls = lines("bitmap-before")
+    vms = [v for l in ls if l["type"] in ("interval", "total") for v in l["vms"]]
+    assert {v["vm"] for v in vms} == {"migrant", "migrant-dst"}, [v["vm"] for v in vms]
+    for v in vms:
+        assert v.get("uuid") == QEMU_UUID, v
+        assert v.get("domain") == v["vm"], v
+        for key in ("kubevirt_namespace", "kubevirt_name", "proxmox_vmid"):
+            assert key not in v, (key, v)
+
+
 def test_qemu_names_and_the_live_view():
     """The live view (tmux, in the bed) shows the migrating VM by name with
     logging on, and the destination apart."""

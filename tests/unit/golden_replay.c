@@ -2,6 +2,7 @@
 /* Render a SPLITTOP_RECORD recording again on stdout, as CSV, as JSON, or as
  * the live view's model (every table column and the detail pane's lines):
  * the golden tests compare it byte for byte with the expected files. */
+#include "splittop/output/openmetrics.h"
 #include "splittop/output/raw_record.h"
 #include "splittop/replay/replay_model.h"
 #include "splittop/output/render.h"
@@ -49,6 +50,22 @@ static void view_vm(const struct snap_vm *v, const struct avail *a, bool totals,
 	view_lines_free(&lines);
 }
 
+/* /metrics of a total frame: every VM's run totals (what --listen serves). */
+static void metrics_of(const struct snapshot *s)
+{
+	struct om_vm *vms = calloc(s->n ? s->n : 1, sizeof(*vms));
+	unsigned int i;
+
+	if (!vms)
+		exit(1);
+	for (i = 0; i < s->n; i++)
+		om_vm_from(&vms[i], &s->vms[i], &s->avail);
+	om_render(stdout, vms, s->n, &s->self, true);
+	for (i = 0; i < s->n; i++)
+		om_vm_release(&vms[i]);
+	free(vms);
+}
+
 /* The frame read so far, rendered. */
 static void flush(const char *mode, struct snapshot *s, struct vm_table *t, enum scope sc)
 {
@@ -56,7 +73,10 @@ static void flush(const char *mode, struct snapshot *s, struct vm_table *t, enum
 
 	if (snapshot_fill(s, t, NULL, NULL))
 		exit(1);
-	if (!strcmp(mode, "view")) {
+	if (!strcmp(mode, "metrics")) {
+		if (sc == SCOPE_TOTAL)
+			metrics_of(s);
+	} else if (!strcmp(mode, "view")) {
 		for (i = 0; i < s->n; i++)
 			view_vm(&s->vms[i], &s->avail, sc == SCOPE_TOTAL, s->dt, i == 0);
 	} else {
@@ -163,8 +183,9 @@ int main(int argc, char **argv)
 		ms = true;
 		argv[1] = "view";
 	}
-	if (argc != 3 || (strcmp(argv[1], "csv") && strcmp(argv[1], "json") && strcmp(argv[1], "view"))) {
-		fprintf(stderr, "usage: golden_replay csv|json|view|view-ms RECORDING, or view-json FILE.json\n");
+	if (argc != 3 || (strcmp(argv[1], "csv") && strcmp(argv[1], "json") && strcmp(argv[1], "view") &&
+			  strcmp(argv[1], "metrics"))) {
+		fprintf(stderr, "usage: golden_replay csv|json|view|view-ms|metrics RECORDING, or view-json FILE.json\n");
 		return 2;
 	}
 	in = fopen(argv[2], "r");

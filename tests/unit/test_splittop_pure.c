@@ -230,7 +230,7 @@ static void row_cases(void)
 		    &av, &r);
 	csv_row(f, 1000.5, 2.25, SCOPE_TOTAL, &e, &r);
 	fclose(f);
-	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,,0,0,2,8,0,1,4096,1,,,,,,0,,,\n",
+	CHECK_STR(row, "1000.500,2.250,total,42,\"web,1\",2,2,1,0,0,0,0,0,0,0,5120,10,5110,0,0,3,0,77,,,0,0,0,0,0,0,0,3,4,0,,,,,0,0,2,8,0,1,4096,1,,,,,,0,,,,,,,,\n",
 		  "a row: quoted name, unavailable hold/latency empty, gauges, holds by holder empty, resets, "
 		  "timed waits, splits by MMU, nested, dirty pages and rounds; no rounds: no answers (rates, convergence, "
 		  "lost share, findings) but the waits in rounds (0)");
@@ -242,8 +242,16 @@ static void row_cases(void)
 	metrics_row(&(struct metric_in){ .c = &a, .run = &a, .g = &e.gauges, .pid = e.pid }, &av, &r);
 	csv_row(f, 1, 1, SCOPE_INTERVAL, &e, &r);
 	fclose(f);
-	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,") && strstr(row, ",0,0,,,,,4096,1,,,,,,,,,\n"),
-	      "unknown and unavailable (waits, timed waits, splits by MMU, nested) are empty, not 0: %s", row);
+	CHECK(strstr(row, ",2,2,,0,") && strstr(row, ",0,,,,,,0,") && strstr(row, ",0,0,,,,,4096,1,,,,,,,,,,,,,,\n"),
+	      "unknown and unavailable (waits, timed waits, splits by MMU, nested) are empty, not 0; "
+	      "no identities: five empty fields last: %s", row);
+	snprintf(e.ident.v[IDENT_UUID], VM_IDENT_LEN, "5a2c4f10-8b1e-4f3a-9d77-0c3e1b2a4d5f");
+	snprintf(e.ident.v[IDENT_KV_NAME], VM_IDENT_LEN, "=cmd");
+	f = fmemopen(row, sizeof(row), "w");
+	csv_row(f, 1, 1, SCOPE_INTERVAL, &e, &r);
+	fclose(f);
+	CHECK(strstr(row, ",,,,,,,,5a2c4f10-8b1e-4f3a-9d77-0c3e1b2a4d5f,,,'=cmd,\n") != NULL,
+	      "identities last, in their order, a formula-like one behind a quote: %s", row);
 }
 
 static void quantile_cases(void)

@@ -91,6 +91,8 @@ void vm_table_name(struct vm_table *t, struct vm_entry *e, const char *cmdline, 
 
 		vm_name_from_cmdline(cmdline, len, raw, sizeof(raw));
 		text_sanitize(e->name, sizeof(e->name) - 8, raw);
+		vm_ident_from_cmdline(cmdline, len, &e->ident);
+		vm_ident_sanitize(&e->ident);
 	} else {
 		snprintf(e->name, sizeof(e->name) - 8, "pid%u", e->pid);
 	}

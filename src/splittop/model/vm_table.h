@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "splittop.h"
+#include "vm_ident.h"
 
 /* printf's conversion for a counter (__u64 is unsigned long long). */
 #define PRIc "llu"
@@ -84,6 +85,7 @@ struct vm_entry {
 	uint32_t idx, pid;
 	uint32_t ppid;			/* the VMM's parent when it made the VM; 0 unknown */
 	char name[96];
+	struct vm_ident ident;		/* uuid, libvirt domain, ...: "" absent */
 	bool alive, pre_census, reported;
 	bool numbered;			/* the name carries its "#k" */
 	uint32_t vm_no;			/* k: VMs its process registered before it */

@@ -36,6 +36,10 @@ static void csv_start(FILE *f, const struct snapshot *s, double interval)
 	for (i = 0; i < NR_COLUMNS; i++)
 		if (metrics[i].name)
 			fprintf(f, ",%s", metrics[i].name);
+	/* The identities last, after every metric (columns are only ever
+	 * appended: scripts read them by position too). */
+	for (i = 0; i < NR_VM_IDENTS; i++)
+		fprintf(f, ",%s", vm_ident_defs[i].key);
 	fputc('\n', f);
 }
 
@@ -54,6 +58,11 @@ void csv_row(FILE *f, double time_unix, double elapsed, enum scope sc, const str
 			fprintf(f, ",%" PRIu64, r->v[i]);
 		else
 			fputc(',', f);
+	}
+	/* An identity the command line did not carry is an empty field. */
+	for (i = 0; i < NR_VM_IDENTS; i++) {
+		fputc(',', f);
+		csv_field(f, e->ident.v[i]);
 	}
 	fputc('\n', f);
 }

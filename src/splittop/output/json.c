@@ -325,6 +325,10 @@ static void json_vm(struct jw *w, const struct snap_vm *v, enum scope sc, const 
 	jw_object(w, NULL);
 	jw_u64(w, "pid", v->e->pid);
 	jw_str(w, "vm", v->e->name);
+	/* Only the identities the VM has: absent, never "" or null. */
+	for (i = 0; i < NR_VM_IDENTS; i++)
+		if (vm_ident_has(&v->e->ident, i))
+			jw_str(w, vm_ident_defs[i].key, v->e->ident.v[i]);
 	for (i = 0; i < NR_COLUMNS; i++) {
 		if (!metrics[i].name)
 			continue;

@@ -13,6 +13,7 @@ void om_vm_from(struct om_vm *o, const struct snap_vm *v, const struct avail *a)
 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->name, sizeof(o->name), "%s", e->name);
+	o->ident = e->ident;
 	o->pid = e->pid;
 	o->row = v->row[SCOPE_TOTAL];
 	o->faults = a->faults;
@@ -109,12 +110,24 @@ static void put_label(FILE *f, const char *str)
 	}
 }
 
-/* name{vm="...",pid="..."[,extra] */
+/* name{vm="...",pid="..."[,uuid="...",...][,extra]}: each identity the VM
+ * has (vm_ident.h), so that a fleet joins these series with libvirt's and
+ * KubeVirt's; one it lacks is no label at all, never an empty one. */
 static void put_sample(FILE *f, const char *name, const char *suffix, const struct om_vm *v, const char *extra)
 {
+	unsigned int i;
+
 	fprintf(f, "%s%s{vm=\"", name, suffix);
 	put_label(f, v->name);
-	fprintf(f, "\",pid=\"%u\"%s%s} ", v->pid, extra ? "," : "", extra ? extra : "");
+	fprintf(f, "\",pid=\"%u\"", v->pid);
+	for (i = 0; i < NR_VM_IDENTS; i++) {
+		if (!vm_ident_has(&v->ident, i))
+			continue;
+		fprintf(f, ",%s=\"", vm_ident_defs[i].label);
+		put_label(f, v->ident.v[i]);
+		fputc('"', f);
+	}
+	fprintf(f, "%s%s} ", extra ? "," : "", extra ? extra : "");
 }
 
 /* TYPE, UNIT and HELP of a family; sample: its samples' name in the older

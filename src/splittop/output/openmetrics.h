@@ -15,6 +15,7 @@
  * can be served to one more scrape after the VM table let it go. */
 struct om_vm {
 	char name[96];
+	struct vm_ident ident;		/* labels of those present */
 	uint32_t pid;
 	uint32_t vcpu_rows;		/* per-vCPU rows, one per vCPU */
 	bool faults, lock_wait;		/* those groups available */

@@ -213,6 +213,14 @@ static void record_vm(FILE *f, const struct vm_entry *e)
 
 	fprintf(f, "vm %u %d ", e->pid, e->alive);
 	put_str(f, e->name);
+	/* Then " KEY xHEX" for each identity the VM has: optional, so that
+	 * recordings from before them read as VMs without. */
+	for (i = 0; i < NR_VM_IDENTS; i++) {
+		if (!vm_ident_has(&e->ident, i))
+			continue;
+		fprintf(f, " %s ", vm_ident_defs[i].key);
+		put_str(f, e->ident.v[i]);
+	}
 	fputc('\n', f);
 	put_counters(f, "now", &(struct counters_of){ (struct vm_counters *)&e->now, e->vcpus.now, e->vcpus.n });
 	put_counters(f, "prev", &(struct counters_of){ (struct vm_counters *)&e->prev, e->vcpus.prev, e->vcpus.n });
@@ -329,6 +337,21 @@ static int read_frame_line(struct record_reader *r, const char *save)
 	return 'F';
 }
 
+/* The vm line's optional " KEY xHEX" pairs (record_vm). */
+static int read_idents(struct vm_ident *id, char *save)
+{
+	const char *key;
+	unsigned int i;
+
+	while ((key = strtok_r(NULL, " \n", &save))) {
+		for (i = 0; i < NR_VM_IDENTS && strcmp(key, vm_ident_defs[i].key); i++)
+			;
+		if (i == NR_VM_IDENTS || get_str(strtok_r(NULL, " \n", &save), id->v[i], sizeof(id->v[i])))
+			return -1;
+	}
+	return 0;
+}
+
 static int read_vm_line(struct record_reader *r, char *save)
 {
 	int alive, n = 0;
@@ -339,7 +362,9 @@ static int read_vm_line(struct record_reader *r, char *save)
 	if (sscanf(save, "%u %d %n", &r->vm.pid, &alive, &n) != 2 || !n)
 		return -1;
 	r->vm.alive = alive;
-	return get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)) ? -1 : 0;
+	if (get_str(strtok_r(save + n, " \n", &save), r->vm.name, sizeof(r->vm.name)))
+		return -1;
+	return read_idents(&r->vm.ident, save);
 }
 
 static int read_gauges_line(struct vm_gauges *g, const char *save)

@@ -311,6 +311,17 @@ bool rec_vm_name(const struct jr_doc *d, int v, char *out, size_t size)
 	return true;
 }
 
+void rec_vm_ident(const struct jr_doc *d, int v, struct vm_ident *out)
+{
+	char raw[512];
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < NR_VM_IDENTS; i++)
+		if (jr_string(d, jr_get(d, v, vm_ident_defs[i].key), raw, sizeof(raw)))
+			text_sanitize(out->v[i], sizeof(out->v[i]), raw);
+}
+
 int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size_t errlen)
 {
 	struct rd r = { .d = d, .err = err, .errlen = errlen };
@@ -329,6 +340,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 		return -1;
 	}
 	o->pid = (uint32_t)pid;
+	rec_vm_ident(d, v, &o->ident);
 	/* The view's detail pane has a row for each: no more than KVM allows. */
 	if (count(&r, v, "vcpus", &x) && x > VCPU_ROWS_LIMIT)
 		fail(&r, "more than a VM can have", "vcpus");

@@ -16,6 +16,7 @@
 struct rec_vm {
 	uint32_t pid;
 	char name[96];
+	struct vm_ident ident;
 	struct vm_counters c;		/* the line's counts: an interval's, or the run's */
 	struct vm_gauges g;		/* lock_wait_max_ns: the line's mmu_lock_wait_max_ns */
 	uint64_t hold_max_ns[MMU_LOCK_MODES];	/* the longest holds of the run so far */
@@ -43,5 +44,8 @@ void rec_vm_free(struct rec_vm *r);
  * printable (text_sanitize), for a recording may be hostile too.  Every
  * reader of a recording's names takes them from here.  false: no name. */
 bool rec_vm_name(const struct jr_doc *d, int v, char *out, size_t size);
+/* Its identities (uuid, domain, ...: vm_ident.h), made printable; the keys
+ * a recording lacks (one from before them, a VM without) are absent. */
+void rec_vm_ident(const struct jr_doc *d, int v, struct vm_ident *out);
 
 #endif

@@ -151,11 +151,12 @@ static int bad_file(const struct replay *r, const char *fmt, const char *why)
 	return 2;
 }
 
-static bool vm_selected(const struct replay_opts *o, uint32_t pid, const char *name)
+static bool vm_selected(const struct replay_opts *o, const struct vm_entry *e)
 {
+	uint32_t pid = e->pid;
 	unsigned int i;
 
-	if (o->vm_name && strcmp(o->vm_name, name))
+	if (o->vm_name && !vm_ident_matches(o->vm_name, e->name, &e->ident))
 		return false;
 	if (!o->npids)
 		return true;
@@ -176,6 +177,7 @@ static int read_vm(struct replay *r, int v, struct vm_entry *e, struct row *row)
 	    !rec_vm_name(d, v, e->name, sizeof(e->name)))
 		return bad_file(r, "%s", "a VM without its pid and name");
 	e->pid = (uint32_t)pid;
+	rec_vm_ident(d, v, &e->ident);
 	memset(row, 0, sizeof(*row));
 	for (i = 0; i < NR_COLUMNS; i++) {
 		int t;
@@ -254,7 +256,7 @@ static int emit(struct replay *r, const char *text, enum scope sc, double time_u
 		err = read_vm(r, v, &e, &row);
 		if (err)
 			return err;
-		keep[k] = vm_selected(r->o, e.pid, e.name);
+		keep[k] = vm_selected(r->o, &e);
 		if (keep[k] && !r->o->json)
 			csv_row(r->o->out, time_unix, elapsed, sc, &e, &row);
 	}

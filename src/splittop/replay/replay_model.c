@@ -244,6 +244,7 @@ static struct vm_entry *entry_of(struct replay_model *m, const struct rec_vm *rv
 	if (!e)
 		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", rv->name);
+	e->ident = rv->ident;
 	return e;
 }
 

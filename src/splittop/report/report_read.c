@@ -99,11 +99,11 @@ static int host_line(struct reader *r)
 	return 0;
 }
 
-static bool selected(const struct report_rec *rec, uint32_t pid, const char *name)
+static bool selected(const struct report_rec *rec, uint32_t pid, const char *name, const struct vm_ident *id)
 {
 	unsigned int i;
 
-	if (rec->vm_name && strcmp(rec->vm_name, name))
+	if (rec->vm_name && !vm_ident_matches(rec->vm_name, name, id))
 		return false;
 	for (i = 0; i < rec->npids; i++)
 		if (rec->pids[i] == pid)
@@ -226,7 +226,7 @@ static int take_vm(struct reader *r, int o, bool total, double elapsed)
 
 	if (rec_vm_read(&r->doc, o, rv, r->err, sizeof(r->err)))
 		return bad(r, "%s", r->err);
-	if (!selected(r->rec, rv->pid, rv->name))
+	if (!selected(r->rec, rv->pid, rv->name, &rv->ident))
 		return 0;
 	v = vm_of(r->rec, rv->pid, rv->name, elapsed);
 	if (!v || take_rounds(v, rv, total))

@@ -1103,18 +1103,36 @@ static int detail_migration(const struct detail_input *in, struct view_lines *l)
 	return err ?: add(l, VS_TEXT, "%s", "");
 }
 
+/* "  uuid U  domain D ...": the identities the VM has, by their labels. */
+static void fmt_idents(char *buf, size_t n, const struct vm_ident *id)
+{
+	size_t o = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < NR_VM_IDENTS && o < n; i++) {
+		int k;
+
+		if (!vm_ident_has(id, i))
+			continue;
+		k = snprintf(buf + o, n - o, "  %s %s", vm_ident_defs[i].label, id->v[i]);
+		o = k < 0 ? n : o + (size_t)k;
+	}
+}
+
 int view_detail(const struct detail_input *in, struct view_lines *out)
 {
 	const struct vm_entry *e = in->e;
-	char mem[16];
+	char mem[16], ids[NR_VM_IDENTS * (VM_IDENT_LEN + 16)];
 	int err;
 
 	fmt_mib(mem, sizeof(mem), in->row->total[COL_MEM_MIB]);
+	fmt_idents(ids, sizeof(ids), &e->ident);
 	/* A nested guest: KVM's shadow MMU maps its memory (and splits it). */
-	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s%s", in->row->name,
+	err = add(out, VS_TITLE, "%s  pid %u  vCPUs %u  memory %s  dirty logging %s%s%s%s", in->row->name,
 		  e->pid, e->gauges.vcpus, mem,
 		  e->gauges.memslots_dirty < 0 ? "unknown" : e->gauges.memslots_dirty ? "ON" : "off",
-		  e->gauges.nested > 0 ? "  nested guest" : "", e->alive ? "" : "  (exited)");
+		  e->gauges.nested > 0 ? "  nested guest" : "", e->alive ? "" : "  (exited)", ids);
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	if (in->ins) {
 		err = err ?: detail_findings(in, out);
