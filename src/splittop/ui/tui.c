@@ -302,6 +302,27 @@ static void draw_self(struct tui *ui, const struct snapshot *t, int *y)
 		put((*y)++, 0, attr_of(ui, VS_WARN), line);
 }
 
+/* The findings line: which VM has which finding (model/findings.c), when
+ * any fires; Enter on a VM tells the evidence and what to change. */
+static void draw_findings(struct tui *ui, const struct snapshot *t, int *y)
+{
+	char line[512];
+	size_t o = 0;
+	unsigned int i, k, n = 0;
+
+	for (i = 0; i < t->n && o < sizeof(line); i++) {
+		const struct findings *f = &t->vms[i].ins.found;
+
+		if (!f->n || !t->vms[i].e->alive)
+			continue;
+		o += snprintf(line + o, sizeof(line) - o, "%s%s ", n++ ? "; " : "findings: ", t->vms[i].e->name);
+		for (k = 0; k < f->n && o < sizeof(line); k++)
+			o += snprintf(line + o, sizeof(line) - o, "%s%s", k ? "," : "", finding_defs[f->f[k].id].name);
+	}
+	if (n)
+		put((*y)++, 0, attr_of(ui, VS_WARN), line);
+}
+
 static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 {
 	unsigned int i, running = 0, dirty = 0, nun = 0;
@@ -346,6 +367,7 @@ static void draw_header(struct tui *ui, const struct snapshot *t, int *y)
 		put((*y)++, 0, attr_of(ui, VS_DIM), line);
 	}
 
+	draw_findings(ui, t, y);
 	draw_self(ui, t, y);
 	if (ui->banner[0])
 		bar((*y)++, attr_of(ui, VS_WARN) | A_REVERSE, ui->banner);

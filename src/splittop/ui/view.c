@@ -997,9 +997,33 @@ static int detail_dlog(const struct detail_input *in, struct view_lines *l)
 	return err ?: detail_dlog_pages(in, l);
 }
 
-/* What the VM's counts say to change (model/findings.c), first: the
- * answer before the evidence. */
+static const char *severity_word(enum finding_severity s)
+{
+	return s == FINDING_INFO ? "info" : s == FINDING_WARN ? "WARNING" : "CRITICAL";
+}
+
+/* What the VM's counts say to change (model/findings.c), first, one line
+ * each: the answer before the evidence, which detail_findings_full gives
+ * at the end of the pane. */
 static int detail_findings(const struct detail_input *in, struct view_lines *l)
+{
+	const struct findings *f = &in->ins->found;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < f->n && !err; i++) {
+		const struct finding_def *d = &finding_defs[f->f[i].id];
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "%s %s -> ", severity_word(d->severity), d->name);
+		err = add_wrapped_at(l, d->severity == FINDING_INFO ? VS_TEXT : VS_WARN, lead, 4, d->setting,
+				     in->width);
+	}
+	return err || !f->n ? err : add(l, VS_TEXT, "%s", "");
+}
+
+/* Each finding in full: its evidence and its source. */
+static int detail_findings_full(const struct detail_input *in, struct view_lines *l)
 {
 	const struct findings *f = &in->ins->found;
 	unsigned int i;
@@ -1007,18 +1031,18 @@ static int detail_findings(const struct detail_input *in, struct view_lines *l)
 
 	if (!f->n)
 		return 0;
-	err = add(l, VS_HEAD, "Findings");
+	err = add(l, VS_TEXT, "%s", "");
+	err = err ?: add(l, VS_HEAD, "Findings");
 	for (i = 0; i < f->n && !err; i++) {
 		const struct finding_def *d = &finding_defs[f->f[i].id];
 		char lead[48];
 
-		snprintf(lead, sizeof(lead), "  %s %s: ", d->severity == FINDING_INFO ? "info" :
-			 d->severity == FINDING_WARN ? "WARNING" : "CRITICAL", d->name);
+		snprintf(lead, sizeof(lead), "  %s %s: ", severity_word(d->severity), d->name);
 		err = add_wrapped_at(l, d->severity == FINDING_INFO ? VS_TEXT : VS_WARN, lead, 4, f->f[i].msg,
 				     in->width);
 		err = err ?: add_wrapped_at(l, VS_DIM, "    source: ", 4, d->source, in->width);
 	}
-	return err ?: add(l, VS_TEXT, "%s", "");
+	return err;
 }
 
 /* The verdict on the latest migration, in words. */
@@ -1099,8 +1123,19 @@ static int detail_migration(const struct detail_input *in, struct view_lines *l)
 			 "  dirty %s/s  copy ~%s/s (inferred)  lost %s%.1f%% of vCPU time in its rounds (%s)", dirty, copy,
 			 ins->lost_all.kind == LOST_WAIT_BOUND ? ">=" : "", ins->lost_all.share < 0 ? 0 :
 			 ins->lost_all.share * 100, lost_kind_name(ins->lost_all.kind));
-	err = err ?: detail_round_rows(in, l);
 	return err ?: add(l, VS_TEXT, "%s", "");
+}
+
+/* The latest migration's rounds, near the end: the evidence of its verdict. */
+static int detail_rounds(const struct detail_input *in, struct view_lines *l)
+{
+	int err;
+
+	if (!in->avail->dlog || !in->ins->nrounds)
+		return 0;
+	err = add(l, VS_TEXT, "%s", "");
+	err = err ?: add(l, VS_HEAD, "Rounds of migration %u (the latest %u)", in->ins->migration, DETAIL_ROUNDS);
+	return err ?: detail_round_rows(in, l);
 }
 
 /* "  uuid U  domain D ...": the identities the VM has, by their labels. */
@@ -1147,5 +1182,9 @@ int view_detail(const struct detail_input *in, struct view_lines *out)
 	err = err ?: detail_lock(in, out);
 	err = err ?: add(out, VS_TEXT, "%s", "");
 	err = err ?: detail_dlog(in, out);
+	if (in->ins) {
+		err = err ?: detail_rounds(in, out);
+		err = err ?: detail_findings_full(in, out);
+	}
 	return err;
 }
