@@ -53,7 +53,11 @@ enum finding_severity {
 		"arch/x86/kvm/mmu/tdp_mmu.c tdp_mmu_split_huge_pages_root(); mmu.c shadow_mmu_try_split_huge_page()") \
 	FINDING(SHADOW_CONTENTION, "shadow-lock-contention", FINDING_WARN,					\
 		"the TDP MMU: kvm.tdp_mmu=Y with EPT/NPT",							\
-		"commit a2855afc7ee8; Documentation/virt/kvm/locking.rst")
+		"commit a2855afc7ee8; Documentation/virt/kvm/locking.rst")					\
+	FINDING(DLOG_LOCK_WAITS, "waits-behind-dirty-log", FINDING_WARN,					\
+		"smaller clear chunks (QEMU -global migration.x-clear-bitmap-shift=N), or the dirty ring",	\
+		"virt/kvm/kvm_main.c kvm_clear_dirty_log_protect(), kvm_get_dirty_log_protect(): KVM_MMU_LOCK "	\
+		"(write) around kvm_arch_mmu_enable_log_dirty_pt_masked(); api.rst KVM_CLEAR_DIRTY_LOG")
 
 enum finding_id {
 #define FINDING_ID(id, ...) FINDING_##id,
