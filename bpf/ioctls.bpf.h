@@ -13,25 +13,9 @@
  * when there is no such memslot: a walk of its bucket of the id hash. */
 static __always_inline int memslot_flags(__u64 kvm, __u32 id)
 {
-	struct kvm_memslots *slots;
-	struct hlist_node *n;
-	__u64 off;
-	int i;
+	struct kvm_memory_slot *ms = memslot_find(kvm, id);
 
-	slots = BPF_CORE_READ((struct kvm *)kvm, memslots[(id >> 16) & 1]);
-	if (!slots)
-		return -1;
-	off = memslot_id_node_off(slots);
-	id &= 0xffff;
-	n = memslot_bucket(slots, memslot_id_bucket(id));
-	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
-		struct kvm_memory_slot *ms = memslot_of(n, off);
-
-		if ((__u32)BPF_CORE_READ(ms, id) == id)
-			return BPF_CORE_READ(ms, flags);
-		n = BPF_CORE_READ(n, next);
-	}
-	return -1;
+	return ms ? BPF_CORE_READ(ms, flags) : -1;
 }
 
 /* Dirty logging of the memslot this memslot ioctl sets: before (from KVM)

@@ -38,6 +38,31 @@ static __always_inline __u32 memslot_id_bucket(__u32 id)
 	return (id * 0x61C88647u) >> 25;
 }
 
+/* Memslot id (as_id << 16 | slot) as KVM has it now, or NULL: a walk of
+ * its bucket of the id hash. */
+static __always_inline struct kvm_memory_slot *memslot_find(__u64 kvm, __u32 id)
+{
+	struct kvm_memslots *slots;
+	struct hlist_node *n;
+	__u64 off;
+	int i;
+
+	slots = BPF_CORE_READ((struct kvm *)kvm, memslots[(id >> 16) & 1]);
+	if (!slots)
+		return NULL;
+	off = memslot_id_node_off(slots);
+	id &= 0xffff;
+	n = memslot_bucket(slots, memslot_id_bucket(id));
+	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
+		struct kvm_memory_slot *ms = memslot_of(n, off);
+
+		if ((__u32)BPF_CORE_READ(ms, id) == id)
+			return ms;
+		n = BPF_CORE_READ(n, next);
+	}
+	return NULL;
+}
+
 /* kvm->nr_memslots_dirty_logging, or -1 where the kernel has no such
  * counter (x86 since the eager page splitting work, 6.2). */
 static __always_inline int memslots_dirty(__u64 kvm)

@@ -12,25 +12,9 @@
 /* The pages of memslot id (as_id << 16 | slot), or 0 when there is none. */
 static __always_inline __u64 memslot_npages(__u64 kvm, __u32 id)
 {
-	struct kvm_memslots *slots;
-	struct hlist_node *n;
-	__u64 off;
-	int i;
+	struct kvm_memory_slot *ms = memslot_find(kvm, id);
 
-	slots = BPF_CORE_READ((struct kvm *)kvm, memslots[(id >> 16) & 1]);
-	if (!slots)
-		return 0;
-	off = memslot_id_node_off(slots);
-	id &= 0xffff;
-	n = memslot_bucket(slots, memslot_id_bucket(id));
-	for (i = 0; i < MEMSLOT_BUCKET_MAX && n; i++) {
-		struct kvm_memory_slot *ms = memslot_of(n, off);
-
-		if ((__u32)BPF_CORE_READ(ms, id) == id)
-			return BPF_CORE_READ(ms, npages);
-		n = BPF_CORE_READ(n, next);
-	}
-	return 0;
+	return ms ? BPF_CORE_READ(ms, npages) : 0;
 }
 
 /* Bits set in a bitmap the kernel just copied to the VMM, what

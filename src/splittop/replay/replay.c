@@ -457,22 +457,35 @@ static int read_lines(struct replay *r, FILE *in)
 	return release(r, 0);
 }
 
+FILE *recording_open(const char *path, const char **why)
+{
+	struct stat st;
+	FILE *in = fopen(path, "re");
+
+	if (!in) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fileno(in), &st) || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		fclose(in);
+		*why = "not a file";
+		return NULL;
+	}
+	return in;
+}
+
 int replay_run(const struct replay_opts *o)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	struct replay r = { .o = o, .line = &line, .cap = &cap };
-	struct stat st;
+	const char *why;
 	FILE *in;
 	int err;
 
-	in = fopen(o->path, "re");
+	in = recording_open(o->path, &why);
 	if (!in)
-		return bad_file(&r, "%s", strerror(errno));
-	if (fstat(fileno(in), &st) || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
-		fclose(in);
-		return bad_file(&r, "%s", "not a file");
-	}
+		return bad_file(&r, "%s", why);
 	err = read_lines(&r, in);
 	free(line);
 	free(r.held);

@@ -22,6 +22,11 @@
  * -EILSEQ for a NUL byte in it (never a recording's), -ENOMEM, -EIO.  A
  * last line without its newline is returned as it is. */
 ssize_t replay_getline(char **line, size_t *cap, FILE *f, size_t max);
+/* A recording opened for reading: a regular file or a pipe (never a
+ * directory or a device).  NULL with why set (for "splittop: ... FILE:
+ * why"). */
+FILE *recording_open(const char *path, const char **why);
+
 /* What a negative replay_getline() means, for a message. */
 const char *replay_line_error(ssize_t err);
 

@@ -331,17 +331,13 @@ static int read_lines(struct reader *r, FILE *in)
 int report_read(struct report_rec *rec)
 {
 	struct reader r = { .rec = rec };
-	struct stat st;
+	const char *why;
 	FILE *in;
 	int err;
 
-	in = fopen(rec->path, "re");
+	in = recording_open(rec->path, &why);
 	if (!in)
-		return bad(&r, "%s", strerror(errno));
-	if (fstat(fileno(in), &st) || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
-		fclose(in);
-		return bad(&r, "%s", "not a file");
-	}
+		return bad(&r, "%s", why);
 	err = read_lines(&r, in);
 	fclose(in);
 	free(r.doc.t);
