@@ -306,13 +306,15 @@ def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
     # edges (QEMU's syncs, not its sends) let it see: 8 MiB/s, +-50%.
     assert 4 << 20 <= c["copy_rate_bytes_per_second"] <= 12 << 20, c
     # QEMU's own dirty rate (`info migrate` while active: pages dirtied over
-    # its latest period of at least 1 s, which spans one or two of its syncs)
-    # beside splittop's latest round's: the guest's rate is steady (it loops
-    # over its 96 MiB), so the two agree within a round's variation.
+    # its latest period of at least 1 s, which here, with rounds of about
+    # 12 s, is its latest sync's round) beside splittop's latest round's:
+    # the same pages over the same span, so they agree (2026-12-07: 2113 and
+    # 2113 pages/s on 7.3, 2138 and 2139 on 6.1); 10% allows the period and
+    # the round to start a sync apart.
     q = qemu_info("slow")
     mine = c["dirty_rate_bytes_per_second"] / 4096
     print("slow: dirty pages rate: QEMU %s, splittop %.0f pages/s" % (q.get("dirty pages rate"), mine))
-    assert 0.5 <= mine / q["dirty pages rate"] <= 2, (mine, q)
+    assert 0.9 <= mine / q["dirty pages rate"] <= 1.1, (mine, q)
 
 
 def test_qemu_report_of_the_migration():
