@@ -156,7 +156,7 @@ def test_tui_totals_agree_with_csv():
     args = ["--vcpus", "2", "--mem", mem(64), "--rounds", "3"]
     rec = os.path.join(tempfile.mkdtemp(prefix="splittop-tui-rec."), "run.rec")
     t = Term("%s -i 0.3 -- %s --json --name tuitest %s" % (SPLITTOP, DIRTYVM, " ".join(args)),
-             width=100, height=30, env={"SPLITTOP_RECORD": rec})
+             width=140, height=30, env={"SPLITTOP_RECORD": rec})
     try:
         s = t.wait(lambda s: "exited with status 0" in s, "the end-of-run banner")
         rows, _ = table(s)
