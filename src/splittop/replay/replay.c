@@ -140,15 +140,21 @@ static bool past_end(struct replay *r, double time_unix, double elapsed)
 	return false;
 }
 
-static int bad_file(const struct replay *r, const char *fmt, const char *why)
+int recording_refuse(const char *what, const char *path, unsigned long lineno, const char *fmt,
+		     const char *why)
 {
-	fprintf(stderr, "splittop: --replay %s", r->o->path);
-	if (r->lineno)
-		fprintf(stderr, ":%lu", r->lineno);
+	fprintf(stderr, "splittop: %s %s", what, path);
+	if (lineno)
+		fprintf(stderr, ":%lu", lineno);
 	fputs(": ", stderr);
 	fprintf(stderr, fmt, why);
 	fputc('\n', stderr);
 	return 2;
+}
+
+static int bad_file(const struct replay *r, const char *fmt, const char *why)
+{
+	return recording_refuse("--replay", r->o->path, r->lineno, fmt, why);
 }
 
 static bool vm_selected(const struct replay_opts *o, const struct vm_entry *e)

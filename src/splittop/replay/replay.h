@@ -27,6 +27,12 @@ ssize_t replay_getline(char **line, size_t *cap, FILE *f, size_t max);
  * why"). */
 FILE *recording_open(const char *path, const char **why);
 
+/* A recording refused: one line on stderr, "splittop: WHAT PATH[:LINE]:
+ * " then fmt with why (WHAT: "--replay", "report"; lineno 0: none).
+ * Returns 2, the exit status of a file splittop cannot read. */
+int recording_refuse(const char *what, const char *path, unsigned long lineno, const char *fmt,
+		     const char *why);
+
 /* What a negative replay_getline() means, for a message. */
 const char *replay_line_error(ssize_t err);
 

@@ -26,13 +26,7 @@ struct reader {
 /* One line on stderr, as --replay words it; the exit status. */
 static int bad(const struct reader *r, const char *fmt, const char *why)
 {
-	fprintf(stderr, "splittop: report %s", r->rec->path);
-	if (r->lineno)
-		fprintf(stderr, ":%lu", r->lineno);
-	fputs(": ", stderr);
-	fprintf(stderr, fmt, why);
-	fputc('\n', stderr);
-	return 2;
+	return recording_refuse("report", r->rec->path, r->lineno, fmt, why);
 }
 
 /* A string of the recording, printable (a recording may be hostile). */
