@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -164,8 +165,15 @@ def test_signals_at_any_moment_leave_totals_and_nothing_attached():
                 totals = [r for r in rows if r["scope"] == "total"]
                 assert [r["vm"] for r in totals].count("sigvm") == 1, (what, totals)
                 # No message: a vCPU already in the guest is known from the
-                # census before faults are counted.
-                assert not err.strip(), (what, err)
+                # census before faults are counted.  The one message allowed
+                # is the honest count of round records BPF overwrote: in the
+                # bed this VM (2 MiB) ends a round every few ms, and the time
+                # from attaching to the first sample under emulation can hold
+                # more than the 32 a VM's ring keeps (dirty_rounds still
+                # counts them).
+                msgs = [l for l in err.splitlines()
+                        if l.strip() and not re.match(r"splittop: \d+ dirty-log rounds not recorded: ", l)]
+                assert not msgs, (what, err)
     finally:
         vm.send_signal(signal.SIGINT)
         vm.wait(timeout=60)
