@@ -160,6 +160,10 @@ struct vcpu_stats {
 	__u64 demotions[SPLIT_SIZES];	/* huge mappings dropped for 4 KiB by a fault */
 	struct vm_hot hot;
 	struct lock_max max;
+	/* Which of its mmu_lock waits the next timed one is (see wait_weight):
+	 * state, not counters. */
+	__u64 wait_last_timed;		/* the latest timed wait's number */
+	__u64 wait_next_timed;		/* the next wait to time */
 };
 
 /* One VM as the census iterator sees it (written with bpf_seq_write). */

@@ -39,8 +39,9 @@ const volatile __u32 max_vcpus = ST_MAX_VCPUS_DEFAULT;
 const volatile int ret_pf_fixed = -1000;
 const volatile int ret_pf_spurious = -1000;
 /* mmu_lock waits: every one is counted; a vCPU's first wait_sample waits are
- * timed, then one in wait_sample, which stands for wait_sample waits (the
- * clock read it costs runs under the lock).  exact_waits: contention_end is
+ * timed, then one in wait_sample on average, at random, which stands for the
+ * waits since the previous timed one (the clock read it costs runs under the
+ * lock).  exact_waits: contention_end is
  * attached and times every wait. */
 const volatile __u32 wait_sample = 1;
 const volatile bool exact_waits = false;

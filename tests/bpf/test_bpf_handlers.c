@@ -303,31 +303,54 @@ static void test_lock_waits(long lock_off)
 	}
 }
 
-/* The sampling estimate: a vCPU's first 4 waits stand for one each,
- * then every 4th for 4, the others for none.  Each wait's own time is
- * read back from lock_wait_ns, so the estimate is checked to the ns. */
+/* The sampling estimate: a vCPU's first 4 waits stand for one each; after
+ * them one wait at a random distance (1 to 7 waits) from the previous timed
+ * one stands for the waits since it, the others for none.  Each wait's own
+ * time is read back from lock_wait_ns, so every wait's share is checked to
+ * the ns; over 400 waits the timed ones are about one in 4 and fall in no
+ * fixed phase (the bounds are loose enough never to fail by chance:
+ * binomial, 100 expected, standard deviation under 10). */
 static void test_wait_sampling(long lock_off)
 {
-	struct vcpu_stats before = vcpu_only(), now;
-	__u64 want = before.hot.wait_sampled_ns, prev_ns = before.hot.lock_wait_ns[MMU_LOCK_WRITE];
+	struct vcpu_stats before = vcpu_only(), now = before;
+	__u64 prev_est = before.hot.wait_sampled_ns, prev_ns = before.hot.lock_wait_ns[MMU_LOCK_WRITE];
 	__u64 n = before.hot.lock_waits[MMU_LOCK_WRITE] + before.hot.lock_waits[MMU_LOCK_READ];
-	int i;
+	__u64 last = before.wait_last_timed, timed = 0, weights = last, phase[4] = { 0 };
+	int i, bad = 0;
 
-	for (i = 0; i < 13; i++) {
-		__u64 d, w;
+	for (i = 0; i < 400; i++) {
+		__u64 d, est;
 
 		run(skel->progs.on_contention_begin_raw, KVM_ADDR + lock_off, 1 | 4, 0, 0);
-		usleep(50 * (i % 3 + 1));
+		usleep(20 * (i % 3 + 1));
 		run(skel->progs.on_contention_end_raw, KVM_ADDR + lock_off, 0, 0, 0);
 		now = vcpu_only();
 		d = now.hot.lock_wait_ns[MMU_LOCK_WRITE] - prev_ns;
+		est = now.hot.wait_sampled_ns - prev_est;
 		prev_ns = now.hot.lock_wait_ns[MMU_LOCK_WRITE];
+		prev_est = now.hot.wait_sampled_ns;
 		n++;
-		w = n <= 4 ? 1 : n % 4 ? 0 : 4;
-		want += d * w;
+		if (n <= 4) {
+			bad += est != d;
+			last = n;
+			weights = n;
+			continue;
+		}
+		if (!est)
+			continue;
+		bad += est != d * (n - last) || n - last > 7;
+		weights += n - last;
+		last = n;
+		timed++;
+		phase[n % 4]++;
 	}
-	CHECK(n > 12, "the waits went past the first 4: %llu", (unsigned long long)n);
-	CHECK_EQ_U64(now.hot.wait_sampled_ns, want, "sampled estimate: first 4 waits, then 1 in 4 for 4");
+	CHECK_EQ_U64(bad, 0, "each wait's share of the estimate: its time, times the waits since the last timed one");
+	CHECK(weights <= n, "the weights (%llu) never exceed the waits (%llu)", (unsigned long long)weights,
+	      (unsigned long long)n);
+	CHECK(timed >= 50 && timed <= 200, "about one wait in 4 timed: %llu of 396", (unsigned long long)timed);
+	CHECK(phase[0] < timed && phase[1] < timed && phase[2] < timed && phase[3] < timed,
+	      "the timed waits fall in no fixed phase: %llu %llu %llu %llu", (unsigned long long)phase[0],
+	      (unsigned long long)phase[1], (unsigned long long)phase[2], (unsigned long long)phase[3]);
 	CHECK(now.hot.wait_sampled_ns > 0, "the estimate holds time");
 }
 
