@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.join(HERE, "vm"))
 
 METRICS = ("kvm_ioctls", "faults", "fast_faults", "splits", "mmu_lock_wait", "mmu_lock_hold", "fault_latency",
            "split_mmu")
+# Off unless --source names them (src/splittop/kernel/source_choice.c, metric_opt_in): the kind to ask for.
+OPT_IN = {"mmu_lock_hold": "fentry"}
 
 
 def inner():
@@ -34,6 +36,11 @@ def inner():
     k = harness.kernel()
     row = {"release": os.uname().release, "mmu": k["mmu"], "sources": {m: k["sources"].get(m) for m in METRICS},
            "lazy": "split" if harness.lazy_faults_split() else "drop", "exact": {}, "life": {}}
+    for m, kind in OPT_IN.items():
+        p = harness.run([harness.SPLITTOP, "--list-sources", "--source", "%s=%s" % (m, kind)], timeout=60)
+        got = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:]).get(m, "")
+        if p.returncode == 0 and got.startswith(kind + "/"):
+            row["sources"][m] = got + " (opt-in)"
     for eager in ("Y", "N"):
         try:
             totals, _, s = traced_dirtyvm("--vcpus", 2, "--mem", "16M", "--rounds", 3, "--eager-split", eager,
@@ -61,7 +68,7 @@ def inner():
 
 
 def short(src):
-    return "-" if not src else src.split("/")[0]
+    return "-" if not src else src.split("/")[0] + (" (opt-in)" if src.endswith("(opt-in)") else "")
 
 
 def main(args):

@@ -836,13 +836,20 @@ def test_list_sources():
     # Function probes: every kernel the bed boots allows them, so a program
     # its verifier rejects fails here, by name, rather than falling back.  A
     # kernel that refuses them all (EPERM: this project's own host) says so.
+    # The hold programs run inside every rwlock's critical sections: off
+    # unless asked for by name, where the kernel allows them at all.
     if not BED and lines["mmu_lock_hold"].startswith("function probes refused by this kernel"):
         assert lines["fault_latency"].startswith("function probes refused by this kernel"), lines
     else:
-        assert lines["mmu_lock_hold"] == "fentry/_raw_read_lock,_raw_write_lock,_raw_read_unlock,_raw_write_unlock", (
-            os.uname().release, lines)
+        assert lines["mmu_lock_hold"] == ("off by default: it runs inside every rwlock's critical sections "
+                                          "(--source mmu_lock_hold=fentry)"), (os.uname().release, lines)
         assert lines["fault_latency"] == "fentry/kvm_mmu_page_fault", (os.uname().release, lines)
         assert lines["split_mmu"] == "fentry/" + fns, (os.uname().release, lines)
+        p = run([SPLITTOP, "--list-sources", "--source", "mmu_lock_hold=fentry"], timeout=60)
+        assert p.returncode == 0, p.stderr
+        asked = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
+        assert asked["mmu_lock_hold"] == "fentry/_raw_read_lock,_raw_write_lock,_raw_read_unlock,_raw_write_unlock", (
+            os.uname().release, asked)
 
 
 @vm_test(scope="core")

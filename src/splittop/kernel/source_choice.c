@@ -108,6 +108,11 @@ const char *const metric_names[NR_METRICS] = {
 	[M_SPLIT_MMU] = "split_mmu", [M_PML] = "pml_full",
 };
 
+/* The hold programs run at every lock and unlock of every rwlock of the
+ * host, with the lock held: twice inside each of KVM's faults, and in every
+ * other rwlock's critical section (issue #39). */
+const bool metric_opt_in[NR_METRICS] = { [M_LOCK_HOLD] = true };
+
 int tracer_metric_by_name(const char *name)
 {
 	unsigned int m;
@@ -193,6 +198,16 @@ static void use(struct tracer *t, enum metric m, const struct source_choice *pic
 			n += snprintf(t->source_names[m] + n, sizeof(t->source_names[m]) - n, ",%s", pick->tp[j]);
 	t->sources[m].source = t->source_names[m];
 	t->sources[m].why[0] = '\0';
+}
+
+void source_unuse(struct tracer *t, enum metric m, const struct source_choice *c)
+{
+	unsigned int j;
+
+	for (j = 0; c->progs(t->skel, j); j++)
+		bpf_program__set_autoload(*c->progs(t->skel, j), false);
+	t->sources[m].source = NULL;
+	t->source_names[m][0] = '\0';
 }
 
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */

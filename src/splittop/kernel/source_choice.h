@@ -26,6 +26,10 @@ struct source_choice {
 /* choices[m]: metric m's sources, best first (kind SK_UNSET: none to choose from). */
 extern const struct source_choice choices[][MAX_CHOICES];
 extern const char *const metric_names[NR_METRICS];
+/* Metrics whose programs would run inside locked sections on every event
+ * (docs/sources.md, "Where each event runs"): on only when --source names
+ * a kind for them. */
+extern const bool metric_opt_in[NR_METRICS];
 
 /* Metric m's source on this kernel: the first it offers (prefer_raw: a raw
  * tracepoint where there is one; force: that kind only, SK_UNSET any; probes: whether
@@ -33,6 +37,8 @@ extern const char *const metric_names[NR_METRICS];
  * programs are set to load; t->sources[m] says which, or why none. */
 const struct source_choice *source_choose(struct tracer *t, const struct kernel_btf *k, enum metric m,
 					  bool prefer_raw, enum source_kind force, bool probes, const char *probes_why);
+/* Metric m does not come from c after all: its programs are not loaded. */
+void source_unuse(struct tracer *t, enum metric m, const struct source_choice *c);
 /* Attach the loaded programs of c: 0, or a negative errno with the reason
  * in t->sources[m].why. */
 int source_attach(struct tracer *t, enum metric m, const struct source_choice *c);
