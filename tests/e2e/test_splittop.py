@@ -729,7 +729,8 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
         assert t["mmu_lock_waits"] > 0 and lock["wait_end_to_fault_count"] > 0, (t, lock)
         assert lock["wait_end_to_fault_ns"] >= lock["wait_end_to_fault_count"], lock
     # Beside each exact time, what the default sampling (a vCPU's first 16
-    # waits, then one in 16 standing for 16) would have estimated: with 1 in
+    # waits, then one in 16 on average, at random, standing for the waits
+    # since the previous timed one) would have estimated: with 1 in
     # 1, the same ns (the estimator's arithmetic is checked to the ns in
     # tests/bpf; its error on real waits is measured by make bench).
     assert lock["wait_sampled_ns"] > 0 or not t["mmu_lock_waits"], lock
