@@ -363,6 +363,20 @@ static void test_long_clear(void)
 	expect_none(&f, "gets holding 9 ms");
 	f.in.hold_max_ns[HOLDER_DIRTY_LOG] = 12 * MS;
 	expect_only(&f, FINDING_LONG_CLEAR, "longest hold 12 ms", "12.0 ms", NULL);
+	/* Holds not timed (opt-in, or refused): the GETs' own time tells. */
+	healthy(&f);
+	f.avail.lock_hold = false;
+	f.run.vm.dlog_count[DLOG_GET] = 4;
+	f.run.vm.dlog_ns[DLOG_GET] = 4 * 15 * MS;
+	expect_only(&f, FINDING_LONG_CLEAR, "gets of 15 ms, holds not timed", "15.0 ms a get", "manual protect");
+	f.run.vm.dlog_ns[DLOG_GET] = 4 * 9 * MS;
+	expect_none(&f, "gets of 9 ms, holds not timed");
+	f.g.dlog_last_ns[DLOG_GET] = 11 * MS;
+	expect_only(&f, FINDING_LONG_CLEAR, "the latest get 11 ms, holds not timed", "11.0 ms a get", NULL);
+	/* With clears, a GET does not write-protect: its time is not the rule's. */
+	f.run.vm.dlog_count[DLOG_CLEAR] = 4;
+	f.run.vm.dlog_ns[DLOG_CLEAR] = 4 * MS;
+	expect_none(&f, "long gets beside short clears");
 }
 
 /* Sparse dirty sets (about 4 MiB of 4 GiB a round) whose harvests cost
