@@ -318,11 +318,46 @@ static int sample_slot(struct tracer *t, uint32_t i, const struct census *c, uin
 	return 0;
 }
 
+/* A slot in use and its registration number. */
+struct slot_seq {
+	uint64_t seq;
+	uint32_t idx;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct slot_seq *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The slots in use, in the order their VMs were registered: a process's
+ * VMs are numbered (NAME#k) as they are first seen in a sample, and a slot
+ * given back and claimed again puts a later VM at a lower index, so index
+ * order could number a process's VMs out of their creation order (two VMs
+ * created within one interval, swapped: seen in the churn test as a VM with
+ * another's dirty-log times).  *n: how many; NULL if out of memory. */
+static struct slot_seq *slots_by_seq(struct tracer *t, unsigned int *n)
+{
+	struct slot_seq *v = calloc(t->max_vms ? t->max_vms : 1, sizeof(*v));
+	unsigned int i;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (i = 0; i < t->max_vms; i++)
+		if (slot_in_use(&t->slot_map[i]))
+			v[(*n)++] = (struct slot_seq){ __atomic_load_n(&t->slot_map[i].seq, __ATOMIC_RELAXED), i };
+	qsort(v, *n, sizeof(*v), by_seq);
+	return v;
+}
+
 int tracer_sample(struct tracer *t)
 {
 	struct census c = { 0 };
+	struct slot_seq *order;
 	uint64_t epoch;
-	unsigned int i;
+	unsigned int i, n;
 	int err;
 
 	err = vm_table_spill(t->vms, process_alive);
@@ -339,11 +374,16 @@ int tracer_sample(struct tracer *t)
 		return err;
 	}
 	index_vcpu_slots(t);
-	for (i = 0; i < t->max_vms && !err; i++)
-		if (slot_in_use(&t->slot_map[i]))
-			err = sample_slot(t, i, &c, epoch);
+	order = slots_by_seq(t, &n);
+	if (!order) {
+		free(c.recs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = sample_slot(t, order[i].idx, &c, epoch);
 	if (err)
-		fprintf(stderr, "splittop: sampling VM slot %u: %s\n", i - 1, strerror(-err));
+		fprintf(stderr, "splittop: sampling VM slot %u: %s\n", order[i - 1].idx, strerror(-err));
+	free(order);
 	free(c.recs);
 	return err;
 }
