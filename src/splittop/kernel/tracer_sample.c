@@ -335,19 +335,25 @@ static int by_seq(const void *a, const void *b)
  * VMs are numbered (NAME#k) as they are first seen in a sample, and a slot
  * given back and claimed again puts a later VM at a lower index, so index
  * order could number a process's VMs out of their creation order (two VMs
- * created within one interval, swapped: seen in the churn test as a VM with
- * another's dirty-log times).  *n: how many; NULL if out of memory. */
+ * created while a sample ran, swapped: seen in the churn test as a VM with
+ * another's dirty-log times).  Only VMs registered before the list is made:
+ * one registered meanwhile waits for the next sample, with every VM after
+ * it.  *n: how many; NULL if out of memory. */
 static struct slot_seq *slots_by_seq(struct tracer *t, unsigned int *n)
 {
 	struct slot_seq *v = calloc(t->max_vms ? t->max_vms : 1, sizeof(*v));
+	uint64_t last = __atomic_load_n(&t->skel->bss->next_seq, __ATOMIC_ACQUIRE);
 	unsigned int i;
 
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (i = 0; i < t->max_vms; i++)
-		if (slot_in_use(&t->slot_map[i]))
-			v[(*n)++] = (struct slot_seq){ __atomic_load_n(&t->slot_map[i].seq, __ATOMIC_RELAXED), i };
+	for (i = 0; i < t->max_vms; i++) {
+		uint64_t seq = __atomic_load_n(&t->slot_map[i].seq, __ATOMIC_RELAXED);
+
+		if (slot_in_use(&t->slot_map[i]) && seq <= last)
+			v[(*n)++] = (struct slot_seq){ seq, i };
+	}
 	qsort(v, *n, sizeof(*v), by_seq);
 	return v;
 }
