@@ -111,7 +111,9 @@ const char *const metric_names[NR_METRICS] = {
 /* The hold programs run at every lock and unlock of every rwlock of the
  * host, with the lock held: twice inside each of KVM's faults, and in every
  * other rwlock's critical section (issue #39). */
-const bool metric_opt_in[NR_METRICS] = { [M_LOCK_HOLD] = true };
+const char *const metric_opt_in[NR_METRICS] = {
+	[M_LOCK_HOLD] = "it runs inside every rwlock's critical sections",
+};
 
 int tracer_metric_by_name(const char *name)
 {

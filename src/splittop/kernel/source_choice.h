@@ -28,8 +28,8 @@ extern const struct source_choice choices[][MAX_CHOICES];
 extern const char *const metric_names[NR_METRICS];
 /* Metrics whose programs would run inside locked sections on every event
  * (docs/sources.md, "Where each event runs"): on only when --source names
- * a kind for them. */
-extern const bool metric_opt_in[NR_METRICS];
+ * a kind for them; the entry says why (NULL: on by default). */
+extern const char *const metric_opt_in[NR_METRICS];
 
 /* Metric m's source on this kernel: the first it offers (prefer_raw: a raw
  * tracepoint where there is one; force: that kind only, SK_UNSET any; probes: whether

@@ -81,7 +81,7 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 		picked[m] = source_choose(t, k, m, o->raw_tracepoints, o->force[m], probes, probes_why);
 		if (picked[m] && metric_opt_in[m] && o->force[m] == SK_UNSET) {
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why),
-				 "off by default: it runs inside every rwlock's critical sections (--source %s=%s)",
+				 "off by default: %s (--source %s=%s)", metric_opt_in[m],
 				 metric_names[m], source_kind_name(picked[m]->kind));
 			source_unuse(t, m, picked[m]);
 			picked[m] = NULL;
