@@ -166,11 +166,19 @@ static __always_inline void count_fault(struct fault_cache *c, int cls, int demo
 /* The latest fault, counted as a write fault on a 4K mapping, turned out to
  * be on a huge one (a TDP MMU, which keeps no rmaps to tell beforehand).  It
  * runs in that fault, under mmu_lock, so on the CPU whose cache counted it. */
+static __always_inline void outside_reclass(int cls, int demoted_level);
+
 static __always_inline void reclassify_huge(int level, bool demoted)
 {
-	struct fault_cache *c = vcpu_cache(NULL);
+	struct fault_cache *c;
 	struct vcpu_stats *vs;
 	struct vm_stats *st;
+
+	if (faults_outside) {
+		outside_reclass(FAULT_HUGE_WP, demoted ? level : 0);
+		return;
+	}
+	c = vcpu_cache(NULL);
 
 	/* Once per fault, and never for one already known to be huge. */
 	if (!c || c->fault_cls != FAULT_4K_WP)
@@ -257,12 +265,17 @@ static __always_inline int count_fast_fault(struct fault_cache *c, int ret, bool
 {
 	int cls = FAULT_OTHER;
 
+	if (ret == ret_pf_fixed && write)
+		cls = old_spte & SPTE_LARGE ? FAULT_HUGE_WP : FAULT_4K_WP;
+	if (faults_outside) {
+		/* Counted where it began: only its class is known here. */
+		outside_reclass(cls, 0);
+		return 0;
+	}
 	if (!c) {
 		SELF_INC(unattributed_faults);
 		return 0;
 	}
-	if (ret == ret_pf_fixed && write)
-		cls = old_spte & SPTE_LARGE ? FAULT_HUGE_WP : FAULT_4K_WP;
 	count_fault(c, cls, 0);
 	return 0;
 }

@@ -36,6 +36,8 @@ static __always_inline void memslot_logging(struct task_ctx *tc, unsigned long a
 
 /* A KVM ioctl cmd on file starts (fd: its descriptor, or -1 where the
  * source hands over the file itself): remember which VM (and vCPU) it is for. */
+static __always_inline void walk_run_edge(struct task_ctx *tc);
+
 /* A vCPU's ioctl: KVM_RUN binds the task to its vCPU slot. */
 static __always_inline void vcpu_ioctl_begin(struct task_struct *task, struct task_ctx *tc, unsigned int nr)
 {
@@ -50,6 +52,7 @@ static __always_inline void vcpu_ioctl_begin(struct task_struct *task, struct ta
 			tc->vslot = vslot;
 			forget_binding(task);
 		}
+		walk_run_edge(tc);
 	}
 }
 
@@ -283,6 +286,8 @@ static __always_inline int ioctl_exit(long ret)
 		if (tc->kind == KIND_MEMSLOT)
 			memslot_changed(tc);
 		account_dlog(tc, ret);
+	} else if (tc->kind == KIND_RUN) {
+		walk_run_edge(tc);
 	}
 	tc->kind = KIND_NONE;
 	return 0;

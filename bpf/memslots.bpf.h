@@ -63,6 +63,36 @@ static __always_inline struct kvm_memory_slot *memslot_find(__u64 kvm, __u32 id)
 	return NULL;
 }
 
+#define MEMSLOT_TREE_DEPTH	32	/* a red-black tree of 32K memslots is at most 30 deep */
+
+/* The memslot of address space 0 that holds gfn, or NULL: KVM's own search
+ * (search_memslots) of the set's tree by gfn (5.17 on; NULL before). */
+static __always_inline struct kvm_memory_slot *memslot_by_gfn(struct kvm *kvm, __u64 gfn)
+{
+	struct kvm_memslots *slots = BPF_CORE_READ(kvm, memslots[0]);
+	struct rb_node *n;
+	__u64 off;
+	int i;
+
+	if (!slots || !bpf_core_field_exists(slots->gfn_tree))
+		return NULL;
+	off = bpf_core_field_offset(struct kvm_memory_slot, gfn_node) +
+	      (BPF_CORE_READ(slots, node_idx) & 1) * bpf_core_type_size(struct rb_node);
+	n = BPF_CORE_READ(slots, gfn_tree.rb_node);
+	for (i = 0; i < MEMSLOT_TREE_DEPTH && n; i++) {
+		struct kvm_memory_slot *ms = (void *)n - off;
+		__u64 base = BPF_CORE_READ(ms, base_gfn);
+
+		if (gfn < base)
+			n = BPF_CORE_READ(n, rb_left);
+		else if (gfn - base < BPF_CORE_READ(ms, npages))
+			return ms;
+		else
+			n = BPF_CORE_READ(n, rb_right);
+	}
+	return NULL;
+}
+
 /* kvm->nr_memslots_dirty_logging, or -1 where the kernel has no such
  * counter (x86 since the eager page splitting work, 6.2). */
 static __always_inline int memslots_dirty(__u64 kvm)

@@ -23,6 +23,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "rounds.bpf.h"
 #include "ioctls.bpf.h"
 #include "faults.bpf.h"
+#include "faults_outside.bpf.h"
 #include "splits.bpf.h"
 #include "mmu_lock.bpf.h"
 #include "probes.bpf.h"

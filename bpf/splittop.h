@@ -295,6 +295,16 @@ struct task_ctx {
 	 * (enum split_mmu + 1), 0 outside both. */
 	__u32 split_mmu;
 	__u32 forgot;		/* its stack's fault cache entries cleared (first KVM_RUN) */
+	/* The walk source's fault in flight (bpf/faults_outside.bpf.h). */
+	__u64 walk_vcpu;	/* the struct kvm_vcpu the three below are of */
+	__u64 walk_taken;	/* its pf_taken at its latest fault's walk */
+	__u64 walk_handled;	/* its faults KVM handled before that fault */
+	__u32 walk_cls;		/* that fault's class + 1 until settled; 0: none */
+	__u32 walk_vslot;	/* the vCPU slot (or ST_NO_SLOT) and VM slot */
+	__u32 walk_idx;		/* it was counted in */
+	__u32 walk_pad;
+	__u64 walk_addr;	/* that fault's guest virtual address */
+	__u64 walk_gfn;		/* and frame, from its walk's leaf (~0: none) */
 };
 
 /*

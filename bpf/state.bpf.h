@@ -14,6 +14,7 @@
 #define LCB_F_WRITE	(1U << 2)
 
 /* arch/x86/include/asm/kvm_host.h: the page fault error code's write bit */
+#define PFERR_PRESENT		(1ULL << 0)
 #define PFERR_WRITE		(1ULL << 1)
 
 /* include/uapi/linux/kvm.h */
@@ -45,6 +46,9 @@ const volatile int ret_pf_spurious = -1000;
  * attached and times every wait. */
 const volatile __u32 wait_sample = 1;
 const volatile bool exact_waits = false;
+/* Faults are counted outside mmu_lock (the guest walk, or KVM's fault entry)
+ * (bpf/faults_outside.bpf.h): a vCPU's KVM_RUN settles its fault in flight. */
+const volatile bool faults_outside = false;
 
 /* Shared with user space through the skeleton's mmap of .bss. */
 __u64 epoch;				/* interval number, bumped by user space */

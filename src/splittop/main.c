@@ -516,6 +516,7 @@ static int app_main(struct app *a)
 		return 1;
 	bpf_log_init(o->verbose);
 	memcpy(topts.force, o->force, sizeof(topts.force));
+	memcpy(topts.force_tp, o->force_tp, sizeof(topts.force_tp));
 	if (tracer_open(&a->t, &topts))
 		return 1;
 	if (o->list_sources) {

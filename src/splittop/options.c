@@ -59,11 +59,14 @@ static const char usage[] =
 "                        (or why it is unavailable) and exit\n"
 "      --raw-tracepoints use raw tracepoints where a metric has them, not tp_btf\n"
 "      --source METRIC=KIND  take METRIC from KIND (tracepoint, tp_btf, raw_tp,\n"
-"                        fentry, kprobe) or fail; none turns it off: e.g.\n"
-"                        kvm_ioctls=tp_btf, mmu_lock_wait=none (repeatable)\n"
+"                        fentry, kprobe, or a source's first event) or fail;\n"
+"                        none turns it off: e.g. kvm_ioctls=tp_btf,\n"
+"                        mmu_lock_wait=none, faults=kvm_mmu_spte_requested\n"
+"                        (in mmu_lock, per fault) (repeatable)\n"
 "      --exact-waits     time every mmu_lock wait where it ends (two more BPF\n"
-"                        programs on mmu_lock's critical path per wait); by\n"
-"                        default a vCPU's wait ends at its fault's mapping\n"
+"                        programs on mmu_lock's critical path per wait); where\n"
+"                        faults are counted in the lock (not shadow paging's\n"
+"                        default) a vCPU's wait ends at its fault's mapping\n"
 "                        choice and other waits are counted, not timed\n"
 "      --wait-sample N   time a vCPU's first N mmu_lock waits, then one in N\n"
 "                        at random for the waits since the last timed one\n"
@@ -127,12 +130,19 @@ static int parse_source(char *arg, struct options *o)
 				   "no such metric; --list-sources names them" :
 				   "that metric has a single source");
 	kind = source_kind_by_name(eq + 1);
+	if (kind == SK_UNSET && tracer_source_named(m, eq + 1)) {
+		o->force[m] = SK_UNSET;
+		o->force_tp[m] = eq + 1;	/* argv's: lives as long as the options */
+		return 0;
+	}
 	if (kind == SK_UNSET)
-		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe or none", arg);
+		return usage_error("invalid --source '%s': KIND is tracepoint, tp_btf, raw_tp, fentry, kprobe, none "
+				   "or the first event of a source --list-sources shows", arg);
 	if (m == M_ATTRIBUTION && kind == SK_OFF)
 		return usage_error("invalid --source '%s': every count is attributed to its VM through "
 				   "KVM's ioctls; they cannot be turned off", arg);
 	o->force[m] = kind;
+	o->force_tp[m] = NULL;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct options {
 	bool verbose, json, csv, list_sources, raw_tracepoints, no_color, exact_waits;
 	bool all;		/* -a: every VM, also with a COMMAND */
 	enum source_kind force[NR_METRICS];	/* --source METRIC=KIND; SK_UNSET: not given */
+	const char *force_tp[NR_METRICS];	/* --source METRIC=EVENT: that source; NULL: not given */
 	char **command;		/* after "--" */
 	char selection[160];	/* -p/--vm as text, for the live view's header */
 };

@@ -56,6 +56,7 @@ REF_WAITS = 1037939                  # mmu_lock waits counted in that round
 # on an unlock before it is given back; the try_split functions run under
 # the lock their callers took.  Every other attachment runs outside it.
 LOCKED_EVENTS = {"kvm_mmu_spte_requested", "contention_end", "kvm_mmu_split_huge_page", "kvm_tdp_mmu_spte_changed",
+                 "kvm_mmu_get_page",
                  "fexit/_raw_read_lock", "fexit/_raw_write_lock", "fentry/_raw_read_unlock",
                  "fentry/_raw_write_unlock", "kvm_shadow_mmu_try_split_huge_pages",
                  "kvm_tdp_mmu_try_split_huge_pages"}
@@ -298,30 +299,57 @@ def contention_runs(first, tmp, reps, modes):
             t = {}
             progs = prog_stats(first, tmp, binary, extra, t)
             runs[name].append((progs, t))
-            spte = next((p["ns_per_event"] for p in progs if p["program"] == "on_spte_requested"), 0)
-            log("  contention rep %d %-26s on_spte_requested %.0f ns, %s waits" % (rep + 1, name, spte, t.get("mmu_lock_waits")))
+            fault = next((p for p in progs if p["program"] in ("on_spte_requested", "on_fault_walk")), None)
+            log("  contention rep %d %-26s %s %.0f ns, %s waits" % (
+                rep + 1, name, fault["program"] if fault else "no fault program",
+                fault["ns_per_event"] if fault else 0, t.get("mmu_lock_waits")))
     return runs
 
 
+# The in-lock fault source, by name: the TDP MMU's default, shadow paging's
+# opt-in (issue #39); its sampled waits end at its fault.
+SPTE = ("--source", "faults=kvm_mmu_spte_requested")
+IN_LOCK_TIER = "splittop " + " ".join(SPTE)
+
+
+def default_costs(name, prog_ns, per_fault, w16, waits_per_fault):
+    """The default's programs per fault from what ran: in the lock (each
+    program's ns times its events per fault; contention_end's at the 16-vCPU
+    round's waits per fault, scaled from this run's) and outside it (paid by
+    each vCPU in parallel, before it queues)."""
+    inside, outside, progs = 0.0, 0.0, {}
+    for prog in prog_ns.progs(name):
+        ns, rate = prog_ns(name, prog) or 0.0, per_fault(name, prog)
+        if prog.startswith("on_contention_end") and waits_per_fault:
+            rate *= w16 / waits_per_fault
+        if prog in IN_LOCK:
+            inside += ns * rate
+            progs[prog] = ns * rate
+        else:
+            outside += ns * rate
+    return inside, outside, progs
+
+
 def predict(prog_ns, wait_ends, floor_ns, sample):
-    """The fault program's cost without a timed wait (base) and per timed
-    wait (c), from the default and --wait-sample 1, and each mode's in-lock
-    ns per fault at the 16-vCPU round's waits per fault (see contention)."""
-    ns_d, ns_1 = prog_ns("splittop", "on_spte_requested"), prog_ns("splittop --wait-sample 1", "on_spte_requested")
-    r_d, r_1 = wait_ends("splittop", False), wait_ends("splittop --wait-sample 1", True)
+    """The in-lock tier's fault program's cost without a timed wait (base)
+    and per timed wait (c), from its default sampling and --wait-sample 1,
+    and each mode's in-lock ns per fault at the 16-vCPU round's waits per
+    fault (see contention)."""
+    ns_d, ns_1 = prog_ns(IN_LOCK_TIER, "on_spte_requested"), prog_ns(IN_LOCK_TIER + " --wait-sample 1", "on_spte_requested")
+    r_d, r_1 = wait_ends(IN_LOCK_TIER, False), wait_ends(IN_LOCK_TIER + " --wait-sample 1", True)
     c = (ns_1 - ns_d) / (r_1 - r_d) if r_1 > r_d else 0.0
     base = ns_d - r_d * c
     w16 = REF_WAITS / REF_FAULTS
     ref_ns = REF_ROUND_S * 1e9 / REF_FAULTS
     fl = floor_ns or 0.0
-    end_ns = (prog_ns("splittop --exact-waits", "on_contention_end_tp") or
-              prog_ns("splittop --exact-waits", "on_contention_end") or 0.0)
-    spte_x = prog_ns("splittop --exact-waits", "on_spte_requested") or 0.0
+    end_ns = (prog_ns(IN_LOCK_TIER + " --exact-waits", "on_contention_end_tp") or
+              prog_ns(IN_LOCK_TIER + " --exact-waits", "on_contention_end") or 0.0)
+    spte_x = prog_ns(IN_LOCK_TIER + " --exact-waits", "on_spte_requested") or 0.0
     preds = []
     for mode, raw, above in (
-            ("splittop (1 wait in %d timed)" % sample, base + w16 / sample * c, base - fl + w16 / sample * c),
-            ("splittop --wait-sample 1", base + w16 * c, base - fl + w16 * c),
-            ("splittop --exact-waits", spte_x + w16 * end_ns, spte_x - fl + w16 * max(0.0, end_ns - fl))):
+            (IN_LOCK_TIER + " (1 wait in %d timed)" % sample, base + w16 / sample * c, base - fl + w16 / sample * c),
+            (IN_LOCK_TIER + " --wait-sample 1", base + w16 * c, base - fl + w16 * c),
+            (IN_LOCK_TIER + " --exact-waits", spte_x + w16 * end_ns, spte_x - fl + w16 * max(0.0, end_ns - fl))):
         preds.append({"mode": mode, "in_lock_ns_per_fault": raw, "share_16": raw / ref_ns,
                       "in_lock_ns_per_fault_above_floor": above if floor_ns else None,
                       "share_16_above_floor": above / ref_ns if floor_ns else None})
@@ -347,9 +375,9 @@ def contention(args, tmp, reps):
     that less the floor (an empty program on the same tracepoint)."""
     first = list(args)
     first[first.index("--rounds") + 1] = "1"
-    modes = [("floor", FLOOR, ()), ("splittop", SPLITTOP, ()),
-             ("splittop --wait-sample 1", SPLITTOP, ("--wait-sample", "1")),
-             ("splittop --exact-waits", SPLITTOP, ("--exact-waits",))]
+    modes = [("floor", FLOOR, SPTE), ("splittop", SPLITTOP, ()), (IN_LOCK_TIER, SPLITTOP, SPTE),
+             (IN_LOCK_TIER + " --wait-sample 1", SPLITTOP, SPTE + ("--wait-sample", "1")),
+             (IN_LOCK_TIER + " --exact-waits", SPLITTOP, SPTE + ("--exact-waits",))]
     if not os.path.exists(FLOOR):
         modes = modes[1:]
     runs = contention_runs(first, tmp, reps, modes)
@@ -357,6 +385,7 @@ def contention(args, tmp, reps):
     def prog_ns(name, prog):
         v = [p["ns_per_event"] for progs, _ in runs[name] for p in progs if p["program"] == prog and p["events"]]
         return statistics.median(v) if v else None
+    prog_ns.progs = lambda name: sorted({p["program"] for ps, _ in runs[name] for p in ps if p["events"]})
 
     def per_fault(name, prog):
         v = [p["events"] / t["faults"] for progs, t in runs[name] for p in progs
@@ -382,10 +411,16 @@ def contention(args, tmp, reps):
         return statistics.median(out)
 
     base, c, r_d, r_1, w16, ref_ns, preds = predict(prog_ns, wait_ends, floor_ns, sample)
+    waits_pf = statistics.median([t["mmu_lock_waits"] / t["faults"] for _, t in runs["splittop"] if t.get("faults")]
+                                 or [0])
+    inside, outside, inside_progs = default_costs("splittop", prog_ns, per_fault, w16, waits_pf)
+    preds.insert(0, {"mode": "splittop (the default)", "in_lock_ns_per_fault": inside, "share_16": inside / ref_ns,
+                     "in_lock_ns_per_fault_above_floor": None, "share_16_above_floor": None,
+                     "in_lock_programs": inside_progs, "out_of_lock_ns_per_fault": outside})
     # The sampling's error, measured: --exact-waits times every wait and
     # adds beside it what the default's sampling would have estimated.
     errors = []
-    for _, t in runs["splittop --exact-waits"]:
+    for _, t in runs[IN_LOCK_TIER + " --exact-waits"]:
         exact = t["mmu_lock_wait_ns"] or 0
         if exact:
             errors.append(t["detail"]["mmu_lock"]["wait_sampled_ns"] / exact - 1)
@@ -406,7 +441,7 @@ def prog_observers(compare):
     """The progs table's observers, in the order each rep runs them: an
     empty program (the floor build), splittop, the bpftrace equivalent,
     then any other splittop builds given as NAME=PATH."""
-    obs = [Observer(bpf_progs.EMPTY, lambda tmp: [FLOOR, "--csv", "-i", "1"], "time_unix_s,", None),
+    obs = [Observer(bpf_progs.EMPTY, lambda tmp: [FLOOR, "--csv", "-i", "1"] + list(SPTE), "time_unix_s,", None),
            Observer("splittop", lambda tmp: [SPLITTOP, "--csv", "-i", "1"], "time_unix_s,", None),
            Observer("bpftrace", lambda tmp: ["bpftrace", BT_SCRIPT], "Attaching", "bpftrace")]
     for spec in compare:
@@ -441,7 +476,7 @@ def progs_runs(args, reps, tmp, obs):
 
 
 def log_progs_run(rep, name, rows):
-    fault = next((r for r in rows if r["tracepoint"] == bpf_progs.FAULT_TP and r["events"]), None)
+    fault = next((r for r in rows if r["tracepoint"] in bpf_progs.FAULT_TPS and r["events"]), None)
     other = rows and bpf_progs.foreign(rows[0])
     log("  progs rep %d %-24s %d programs, fault program %s%s" % (
         rep, name, len(rows), "%.0f ns per event" % fault["ns_per_event"] if fault else "did not run",
@@ -483,6 +518,11 @@ def contention_md(cont):
                   % (m["mode"], m["in_lock_ns_per_fault"], 100 * m["share_16"],
                      "%.0f" % m["in_lock_ns_per_fault_above_floor"] if af is not None else "-",
                      "%.1f%%" % (100 * af) if af is not None else "-"))
+    d = cont["predictions"][0]
+    md += ["", "The default's programs under mmu_lock, ns per fault at that round's waits: %s. Outside the lock "
+           "(each vCPU pays them before it queues, in parallel with the others): %.0f ns per fault."
+           % (", ".join("%s %.1f" % kv for kv in sorted(d["in_lock_programs"].items())) or "none",
+              d["out_of_lock_ns_per_fault"])]
     return md
 
 

@@ -38,6 +38,26 @@ static struct bpf_program **progs_hold(struct splittop_bpf *s, unsigned int i)
 }
 PROGS(progs_syscalls, on_sys_enter, &s->progs.on_sys_exit)
 PROGS(progs_faults, on_spte_requested, NULL)
+static struct bpf_program **progs_walk(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[4] = { &s->progs.on_fault_walk, &s->progs.on_walk_element, &s->progs.on_new_table,
+				      &s->progs.on_run_exit };
+	return i < 4 ? p[i] : NULL;
+}
+
+/* kvm_mmu_page_fault's programs, then the tracepoints' (named apart:
+ * set_fault_path). */
+static struct bpf_program **progs_enter_kp(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[3] = { &s->progs.on_fault_enter_kp, &s->progs.on_new_table, &s->progs.on_run_exit };
+	return i < 3 ? p[i] : NULL;
+}
+
+static struct bpf_program **progs_enter(struct splittop_bpf *s, unsigned int i)
+{
+	struct bpf_program **p[3] = { &s->progs.on_fault_enter, &s->progs.on_new_table, &s->progs.on_run_exit };
+	return i < 3 ? p[i] : NULL;
+}
 PROGS(progs_fast_tp, on_fast_page_fault_tp, NULL)
 PROGS(progs_fast_btf, on_fast_page_fault, NULL)
 PROGS(progs_split, on_split, NULL)
@@ -72,7 +92,18 @@ const struct source_choice choices[][MAX_CHOICES] = {
 			    { SK_TRACEPOINT, { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
 			    { SK_TP_BTF, { "sys_enter", "sys_exit" }, progs_syscalls } },
-	[M_FAULTS] = { { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults } },
+	/* Nothing per fault in mmu_lock (bpf/faults_outside.bpf.h): shadow
+	 * paging's guest page-table walk, the TDP MMU's kvm_mmu_page_fault
+	 * (a kprobe, never preempted, else fentry), before the lock, a new
+	 * table (kvm_mmu_get_page: one per huge mapping replaced) in it, and
+	 * KVM_RUN's return (kvm_userspace_exit) that settles the last.  Else
+	 * (tdp_mmu=N, function probes refused) the fault in the lock, per fault:
+	 * kvm_mmu_spte_requested, which either may ask for by name. */
+	[M_FAULTS] = { { SK_TP_BTF, { "kvm_mmu_pagetable_walk", "kvm_mmu_paging_element", "kvm_mmu_get_page",
+				     "kvm_userspace_exit" }, progs_walk, HOST_MMU_SHADOW },
+		       { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_enter_kp, HOST_MMU_TDP },
+		       { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_enter, HOST_MMU_TDP },
+		       { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults } },
 	/* Faults a TDP MMU fixes without its handler proper.  The perf event
 	 * first: its program runs with preemption off, where a tp_btf program
 	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
@@ -139,6 +170,12 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 			ok &= kernel_has_btf_tracepoint(k, c->tp[j]);
 	if (!ok) {
 		snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
+		return false;
+	}
+	if (c->mmu && t->host.mmu != (enum host_mmu)c->mmu) {
+		snprintf(src->why, sizeof(src->why), "%s: %s", c->tp[0], c->mmu == HOST_MMU_SHADOW ?
+			 "the host does not use shadow paging (its faults walk no guest page tables)" :
+			 "the host's MMU is not the TDP MMU");
 		return false;
 	}
 	if (c->kind == SK_FENTRY) {
@@ -212,24 +249,43 @@ void source_unuse(struct tracer *t, enum metric m, const struct source_choice *c
 	t->source_names[m][0] = '\0';
 }
 
+bool tracer_source_named(int m, const char *name)
+{
+	return m >= 0 && m < NR_METRICS && source_named((enum metric)m, name);
+}
+
+bool source_named(enum metric m, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_CHOICES && choices[m][i].kind != SK_UNSET; i++)
+		if (!strcmp(choices[m][i].tp[0], name))
+			return true;
+	return false;
+}
+
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */
 const struct source_choice *source_choose(struct tracer *t, const struct kernel_btf *k, enum metric m,
-					  bool prefer_raw, enum source_kind force, bool probes, const char *probes_why)
+					  bool prefer_raw, enum source_kind force, const char *force_tp, bool probes,
+					  const char *probes_why)
 {
 	const struct source_choice *c, *pick = NULL;
 	struct metric_source *src = &t->sources[m];
+	bool forced = force != SK_UNSET || force_tp;
 	unsigned int i;
 
-	if (force != SK_UNSET)
+	if (forced)
 		snprintf(src->why, sizeof(src->why), "--source %s=%s: not a source of this metric",
-			 metric_names[m], source_kind_name(force));
+			 metric_names[m], force_tp ? force_tp : source_kind_name(force));
 	for (i = 0; i < MAX_CHOICES; i++) {
 		c = &choices[m][i];
 		if (c->kind == SK_UNSET)
 			break;
 		if (force != SK_UNSET && c->kind != force)
 			continue;
-		if (force != SK_UNSET)
+		if (force_tp && strcmp(c->tp[0], force_tp))
+			continue;
+		if (forced)
 			src->why[0] = '\0';	/* the reason will be this source's */
 		if (!offered(t, k, m, c, probes, probes_why))
 			continue;
@@ -273,6 +329,19 @@ static struct bpf_link *attach_tracepoint(struct bpf_program *p, long id)
 static struct bpf_link *attach_one(struct tracer *t, enum metric m, const struct source_choice *c,
 				   struct bpf_program *p, unsigned int j)
 {
+	const char *sec = bpf_program__section_name(p);
+
+	/* A perf event among another kind's programs (faults' KVM_RUN return):
+	 * by the id of the tracepoint its section names. */
+	if (c->kind != SK_TRACEPOINT && !strncmp(sec, "tracepoint/", 11)) {
+		long id = tracepoint_id(sec + 11);
+
+		if (id < 0) {
+			errno = (int)-id;
+			return NULL;
+		}
+		return attach_tracepoint(p, id);
+	}
 	if (c->kind != SK_TRACEPOINT)
 		return bpf_program__attach(p);
 	if (j >= SOURCE_MAX_TPS) {

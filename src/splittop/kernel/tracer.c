@@ -78,8 +78,9 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off with faults (--source faults=none)");
 			continue;
 		}
-		picked[m] = source_choose(t, k, m, o->raw_tracepoints, o->force[m], probes, probes_why);
-		if (picked[m] && metric_opt_in[m] && o->force[m] == SK_UNSET) {
+		picked[m] = source_choose(t, k, m, o->raw_tracepoints, o->force[m], o->force_tp[m], probes,
+					  probes_why);
+		if (picked[m] && metric_opt_in[m] && o->force[m] == SK_UNSET && !o->force_tp[m]) {
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why),
 				 "off by default: %s (--source %s=%s)", metric_opt_in[m],
 				 metric_names[m], source_kind_name(picked[m]->kind));
@@ -87,7 +88,7 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 			picked[m] = NULL;
 			continue;
 		}
-		if (o->force[m] != SK_UNSET && !picked[m]) {
+		if ((o->force[m] != SK_UNSET || o->force_tp[m]) && !picked[m]) {
 			/* Asked for by name: no silent fallback. */
 			fprintf(stderr, "splittop: %s\n", t->sources[m].why);
 			return -ENOENT;
@@ -116,9 +117,16 @@ static void set_fault_path(struct tracer *t, const struct kernel_btf *k, struct 
 		s->rodata->ret_pf_fixed = (int)fixed;
 		s->rodata->ret_pf_spurious = (int)spurious;
 	}
+	/* kvm_mmu_page_fault's sources take their new tables from this too. */
+	if (bpf_program__autoload(s->progs.on_fault_enter) || bpf_program__autoload(s->progs.on_fault_enter_kp))
+		snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
+			 sizeof(t->source_names[M_FAULTS]) - strlen(t->source_names[M_FAULTS]),
+			 ",kvm_mmu_get_page,kvm_userspace_exit");
 	/* On a TDP MMU, a fault that zaps a huge mapping to map 4K is a
-	 * demotion the rmaps cannot foresee: watch the SPTE change. */
-	if (t->host.mmu == HOST_MMU_TDP && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed")) {
+	 * demotion the rmaps cannot foresee: watch the SPTE change (the
+	 * in-lock source). */
+	if (t->host.mmu == HOST_MMU_TDP && kernel_has_btf_tracepoint(k, "kvm_tdp_mmu_spte_changed") &&
+	    bpf_program__autoload(s->progs.on_spte_requested)) {
 		bpf_program__set_autoload(s->progs.on_tdp_spte_changed, true);
 		t->tdp_demotions = true;
 		snprintf(t->source_names[M_FAULTS] + strlen(t->source_names[M_FAULTS]),
@@ -134,8 +142,13 @@ static void set_wait_timing(struct tracer *t, const struct tracer_opts *o, const
 	 * vCPU behind it: by default a vCPU's wait ends at its fault's
 	 * spte_requested instead, which runs there anyway (bpf/mmu_lock.bpf.h,
 	 * lock_pending).  Without fault programs nothing would end it. */
-	t->exact_waits = o->exact_waits || !picked[M_FAULTS];
+	bool spte = picked[M_FAULTS] && *picked[M_FAULTS]->progs(s, 0) == s->progs.on_spte_requested;
+
+	/* Faults counted outside the lock end no wait: contention_end times
+	 * every one, exactly; it runs where a wait ends, not per fault. */
+	t->exact_waits = o->exact_waits || !spte;
 	s->rodata->exact_waits = t->exact_waits;
+	s->rodata->faults_outside = picked[M_FAULTS] && !spte;
 	s->rodata->wait_sample = o->wait_sample ? o->wait_sample : 1;
 	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
 		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);

@@ -38,6 +38,7 @@ struct tracer_opts {
 	unsigned int max_vcpus;	/* vCPU slots, all VMs together */
 	bool raw_tracepoints;	/* prefer raw_tp where a metric has one */
 	enum source_kind force[NR_METRICS];	/* --source: this kind, SK_OFF none, SK_UNSET any */
+	const char *force_tp[NR_METRICS];	/* --source: the source with this first event, NULL any */
 	bool exact_waits;	/* time every mmu_lock wait at contention_end */
 	unsigned int wait_sample;	/* time one vCPU wait in this many (bpf: wait_weight) */
 	struct vm_table *vms;		/* the model each sample fills (the caller owns it) */
@@ -46,6 +47,9 @@ struct tracer_opts {
 /* The metric --source can set by this name, -ENOENT for no such metric,
  * -EOPNOTSUPP for one without a choice of tracepoints. */
 int tracer_metric_by_name(const char *name);
+/* Whether a source of metric m is named by its first event name (where a
+ * metric has two sources of one kind: --source faults=kvm_mmu_spte_requested). */
+bool tracer_source_named(int m, const char *name);
 
 struct tracer {
 	struct splittop_bpf *skel;

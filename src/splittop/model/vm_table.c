@@ -254,11 +254,37 @@ int vcpu_rows_reserve(struct vcpu_rows *r, uint32_t n)
 	return 0;
 }
 
+/* dst = max(dst, src), element by element. */
+static void keep_max(__u64 *dst, const __u64 *src, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (src[i] > dst[i])
+			dst[i] = src[i];
+}
+
+/* The next interval starts from this sample.  Faults are the one count that
+ * can step back: one counted at its walk, outside mmu_lock, and taken back
+ * after the sample (KVM gave it up: bpf/faults_outside.bpf.h).  Their previous
+ * values keep the highest seen, so that the step back is taken from the
+ * next interval's faults instead of vanishing in a clamp. */
 void vm_entry_advance(struct vm_entry *e)
 {
+	struct vm_counters old = e->prev;
+	uint32_t i;
+
 	e->prev = e->now;
+	keep_max(e->prev.faults, old.faults, FAULT_CLASSES);
+	keep_max(e->prev.demotions, old.demotions, SPLIT_SIZES);
 	if (e->vcpus.n) {
-		memcpy(e->vcpus.prev, e->vcpus.now, e->vcpus.n * sizeof(*e->vcpus.now));
+		for (i = 0; i < e->vcpus.n; i++) {
+			struct vcpu_counts was = e->vcpus.prev[i];
+
+			e->vcpus.prev[i] = e->vcpus.now[i];
+			keep_max(e->vcpus.prev[i].faults, was.faults, FAULT_CLASSES);
+			keep_max(e->vcpus.prev[i].demotions, was.demotions, SPLIT_SIZES);
+		}
 		memset(e->vcpus.now, 0, e->vcpus.n * sizeof(*e->vcpus.now));
 	}
 }
