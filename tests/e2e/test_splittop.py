@@ -13,17 +13,16 @@ from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
 KPROBES = os.path.exists("/sys/bus/event_source/devices/kprobe")   # the kprobe PMU
-# The faults' default source by the host's MMU: outside the lock
-# (bpf/faults_outside.bpf.h) at shadow paging's guest walk or the TDP MMU's
-# kvm_mmu_page_fault (a kprobe where the kernel has kprobes), else
-# (tdp_mmu=N) in it; the in-lock source by name.
+# The faults' default source by the host's MMU: on the TDP MMU outside the
+# lock (bpf/faults_outside.bpf.h), at kvm_mmu_page_fault (a kprobe where the
+# kernel has kprobes); else in it (kvm_mmu_spte_requested: on shadow paging
+# it also ends the sampled waits more cheaply than contention_end could),
+# and shadow paging's guest walk, outside the lock, by name.
 WALK_SOURCE = "tp_btf/kvm_mmu_pagetable_walk,kvm_mmu_paging_element,kvm_mmu_get_page,kvm_userspace_exit"
 SPTE_SOURCE = "tp_btf/kvm_mmu_spte_requested"
 
 
 def faults_source(mmu):
-    if mmu == "shadow":
-        return WALK_SOURCE
     if mmu == "tdp":
         return ("kprobe" if KPROBES else "fentry") + "/kvm_mmu_page_fault,kvm_mmu_get_page,kvm_userspace_exit"
     return SPTE_SOURCE
@@ -32,7 +31,7 @@ def faults_source(mmu):
 def wait_end(mmu, kind="raw_tp"):
     """What ends a timed mmu_lock wait: contention_end where faults are
     counted outside the lock, else the fault's kvm_mmu_spte_requested."""
-    if mmu in ("shadow", "tdp"):
+    if mmu == "tdp":
         return "lock/contention_end" if kind == "tracepoint" else "contention_end"
     return "kvm_mmu_spte_requested"
 
@@ -804,12 +803,13 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
     assert dt[0]["mmu_lock_waits_timed"] <= dt[0]["mmu_lock_waits"], dt[0]
     assert dt[0]["detail"]["mmu_lock"]["wait_end_to_fault_count"] == 0, dt[0]["detail"]
     assert dt[0]["detail"]["mmu_lock"]["wait_sampled_ns"] == 0, dt[0]["detail"]   # --exact-waits only
-    if kernel()["mmu"] in ("shadow", "tdp"):
-        # The default there: faults outside the lock, every wait timed where
-        # it ends, and nothing measured at a fault.
-        wt, wrows, ws = traced_dirtyvm(*args, splittop_args=("--json",))
+    outside = {"shadow": ("--source", "faults=kvm_mmu_pagetable_walk"), "tdp": ()}
+    if kernel()["mmu"] in outside:
+        # Faults outside the lock (the TDP MMU's default, shadow paging's by
+        # name): every wait timed where it ends, nothing measured at a fault.
+        wt, wrows, ws = traced_dirtyvm(*args, splittop_args=("--json",) + outside[kernel()["mmu"]])
         sources = {m["metric"]: m["source"] for m in wrows[0]["sources"]}
-        assert sources["faults"] == faults_source(kernel()["mmu"]), sources
+        assert "spte_requested" not in sources["faults"], sources
         assert sources["mmu_lock_wait"] == "tracepoint/lock/contention_begin,lock/contention_end", sources
         check_vm(wt[0], ws, ws["vms"][0])
         lock = wt[0]["detail"]["mmu_lock"]
@@ -882,9 +882,9 @@ def test_list_sources():
     lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
     mmu = kernel()["mmu"]
     assert "mmu %s" % mmu in head, head
-    # Faults outside mmu_lock (shadow paging's guest walk, the TDP MMU's
-    # kvm_mmu_page_fault) and the new tables that tell a huge mapping
-    # replaced (bpf/faults_outside.bpf.h); else in it.
+    # Faults outside mmu_lock on the TDP MMU (kvm_mmu_page_fault, and the new
+    # tables that tell a huge mapping replaced: bpf/faults_outside.bpf.h);
+    # else in it.
     assert lines["faults"] == faults_source(mmu), lines
     # The fast path's faults from the perf event, whose program is never
     # preempted (bpf/faults.bpf.h, on_fast_page_fault_tp).
