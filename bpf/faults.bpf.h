@@ -140,27 +140,33 @@ static __always_inline struct vcpu_stats *vcpu_counters(struct fault_cache *c)
 	return bpf_map_lookup_elem(&vcpu_stats, &c->vslot);
 }
 
-/* Count one fault of class cls (and a demotion at level, if any).  A vCPU's
- * slot has one writer, its own thread (KVM runs a vCPU in one thread at a
- * time): plain adds, no locked instruction in the fault. */
-static __always_inline void count_fault(struct fault_cache *c, int cls, int demoted_level)
+/* d faults of class cls (d may be -1: one taken back; and a demotion at
+ * level, if any).  A vCPU's slot has one writer, its own thread (KVM runs a
+ * vCPU in one thread at a time): plain adds, no locked instruction in the
+ * fault. */
+static __always_inline void add_faults(struct vcpu_stats *vs, __u32 idx, int cls, __s64 d, int demoted_level)
 {
-	struct vcpu_stats *vs = vcpu_counters(c);
 	struct vm_stats *st;
 
-	c->fault_cls = cls;
 	if (vs) {
-		vs->faults[cls & 3]++;
+		vs->faults[cls & 3] += d;
 		if (demoted_level)
 			vs->demotions[(demoted_level - 2) & 1]++;
 		return;
 	}
-	st = vm_counters(c->idx);
+	/* No slot of its own: the VM's entry, which other vCPUs share. */
+	st = vm_counters(idx);
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->faults_unslotted[cls & 3], 1);
+	__sync_fetch_and_add(&st->faults_unslotted[cls & 3], d);
 	if (demoted_level)
 		__sync_fetch_and_add(&st->demotions_unslotted[(demoted_level - 2) & 1], 1);
+}
+
+static __always_inline void count_fault(struct fault_cache *c, int cls, int demoted_level)
+{
+	c->fault_cls = cls;
+	add_faults(vcpu_counters(c), c->idx, cls, 1, demoted_level);
 }
 
 /* The latest fault, counted as a write fault on a 4K mapping, turned out to

@@ -44,25 +44,10 @@ static __always_inline __u64 vcpu_handled(struct kvm_vcpu *v)
 	return n;
 }
 
-/* d faults of class cls (d may be -1: one taken back) where tc counts its
- * faults: its vCPU's slot (one writer, its own thread), else the VM's. */
+/* d faults of class cls where tc counts its faults (see add_faults). */
 static __always_inline void walk_add(struct task_ctx *tc, int cls, __s64 d, int demoted_level)
 {
-	struct vcpu_stats *vs = bpf_map_lookup_elem(&vcpu_stats, &tc->walk_vslot);
-	struct vm_stats *st;
-
-	if (vs) {
-		vs->faults[cls & 3] += d;
-		if (demoted_level)
-			vs->demotions[(demoted_level - 2) & 1]++;
-		return;
-	}
-	st = vm_counters(tc->walk_idx);
-	if (!st)
-		return;
-	__sync_fetch_and_add(&st->faults_unslotted[cls & 3], d);
-	if (demoted_level)
-		__sync_fetch_and_add(&st->demotions_unslotted[(demoted_level - 2) & 1], 1);
+	add_faults(bpf_map_lookup_elem(&vcpu_stats, &tc->walk_vslot), tc->walk_idx, cls, d, demoted_level);
 }
 
 /* The fault in flight is of class cls after all (and demoted a mapping at

@@ -13,26 +13,20 @@ from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
 KPROBES = os.path.exists("/sys/bus/event_source/devices/kprobe")   # the kprobe PMU
-# The faults' default source by the host's MMU: on the TDP MMU outside the
-# lock (bpf/faults_outside.bpf.h), at kvm_mmu_page_fault (a kprobe where the
-# kernel has kprobes); else in it (kvm_mmu_spte_requested: on shadow paging
-# it also ends the sampled waits more cheaply than contention_end could),
-# and shadow paging's guest walk, outside the lock, by name.
+# The faults' default source: in the lock (kvm_mmu_spte_requested, which
+# also ends the sampled waits); outside it by name (bpf/faults_outside.bpf.h):
+# the TDP MMU's kvm_mmu_page_fault, shadow paging's guest walk.
 WALK_SOURCE = "tp_btf/kvm_mmu_pagetable_walk,kvm_mmu_paging_element,kvm_mmu_get_page,kvm_userspace_exit"
 SPTE_SOURCE = "tp_btf/kvm_mmu_spte_requested"
 
 
 def faults_source(mmu):
-    if mmu == "tdp":
-        return ("kprobe" if KPROBES else "fentry") + "/kvm_mmu_page_fault,kvm_mmu_get_page,kvm_userspace_exit"
-    return SPTE_SOURCE
+    return SPTE_SOURCE + (",kvm_tdp_mmu_spte_changed" if mmu == "tdp" else "")
 
 
 def wait_end(mmu, kind="raw_tp"):
-    """What ends a timed mmu_lock wait: contention_end where faults are
-    counted outside the lock, else the fault's kvm_mmu_spte_requested."""
-    if mmu == "tdp":
-        return "lock/contention_end" if kind == "tracepoint" else "contention_end"
+    """What ends a timed mmu_lock wait by default: the fault's
+    kvm_mmu_spte_requested."""
     return "kvm_mmu_spte_requested"
 
 
@@ -803,10 +797,11 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
     assert dt[0]["mmu_lock_waits_timed"] <= dt[0]["mmu_lock_waits"], dt[0]
     assert dt[0]["detail"]["mmu_lock"]["wait_end_to_fault_count"] == 0, dt[0]["detail"]
     assert dt[0]["detail"]["mmu_lock"]["wait_sampled_ns"] == 0, dt[0]["detail"]   # --exact-waits only
-    outside = {"shadow": ("--source", "faults=kvm_mmu_pagetable_walk"), "tdp": ()}
+    outside = {"shadow": ("--source", "faults=kvm_mmu_pagetable_walk"),
+               "tdp": ("--source", "faults=" + ("kprobe" if KPROBES else "fentry"))}
     if kernel()["mmu"] in outside:
-        # Faults outside the lock (the TDP MMU's default, shadow paging's by
-        # name): every wait timed where it ends, nothing measured at a fault.
+        # Faults outside the lock (by name): every wait timed where it ends,
+        # nothing measured at a fault.
         wt, wrows, ws = traced_dirtyvm(*args, splittop_args=("--json",) + outside[kernel()["mmu"]])
         sources = {m["metric"]: m["source"] for m in wrows[0]["sources"]}
         assert "spte_requested" not in sources["faults"], sources
@@ -832,6 +827,12 @@ def test_metrics_turned_off_run_without_them():
     for key in ("faults", "faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other",
                 "demotions_2m", "mmu_lock_waits", "mmu_lock_wait_ns"):
         assert t[key] is None, (key, t[key])
+    # Each dirty-log round says so too: null, not a count of 0.
+    assert t["rounds"], t
+    for r in t["rounds"]:
+        assert all(r[k] is None for k in ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other",
+                                          "mmu_lock_wait_ns")), r
+        assert r["dirty_pages"] > 0 and r["splits"] is not None, r
     want = expected(s, s["vms"][0])
     for key in ("splits_2m", "splits_eager", "splits_1g", "split_errors", "dirty_log_enables",
                 "dirty_log_disables", "dirty_log_gets", "vcpus", "mem_mib"):
@@ -882,9 +883,8 @@ def test_list_sources():
     lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
     mmu = kernel()["mmu"]
     assert "mmu %s" % mmu in head, head
-    # Faults outside mmu_lock on the TDP MMU (kvm_mmu_page_fault, and the new
-    # tables that tell a huge mapping replaced: bpf/faults_outside.bpf.h);
-    # else in it.
+    # The TDP MMU zaps huge mappings without a fault tracepoint of its own:
+    # kvm_tdp_mmu_spte_changed sees those demotions.
     assert lines["faults"] == faults_source(mmu), lines
     # The fast path's faults from the perf event, whose program is never
     # preempted (bpf/faults.bpf.h, on_fast_page_fault_tp).

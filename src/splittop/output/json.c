@@ -226,10 +226,20 @@ static void json_round(struct jw *w, const struct round_rec *r, const struct ava
 	jw_u64(w, "harvests", r->harvests);
 	jw_u64(w, "harvest_ns", r->harvest_ns);
 	jw_u64(w, "dirty_pages", r->dirty_pages);
+	/* What was not counted is null, as in the rows, not 0. */
 	for (k = 0; k < FAULT_CLASSES; k++)
-		jw_u64(w, rec_fault_keys[k], r->c.faults[k]);
-	jw_u64(w, "splits", r->c.splits);
-	jw_u64(w, "mmu_lock_wait_ns", r->c.lock_wait_ns);
+		if (a->faults)
+			jw_u64(w, rec_fault_keys[k], r->c.faults[k]);
+		else
+			jw_null(w, rec_fault_keys[k]);
+	if (a->splits)
+		jw_u64(w, "splits", r->c.splits);
+	else
+		jw_null(w, "splits");
+	if (a->lock_wait)
+		jw_u64(w, "mmu_lock_wait_ns", r->c.lock_wait_ns);
+	else
+		jw_null(w, "mmu_lock_wait_ns");
 	if (a->fault_latency) {
 		jw_u64(w, "fault_ns", r->c.fault_ns);
 		jw_u64(w, "fault_count", r->c.fault_count);
