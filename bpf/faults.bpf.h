@@ -8,30 +8,35 @@
  */
 #pragma once
 
+/* Whether KVM's rmap for one level (1: 2 MiB, 2: 1 GiB), at rmap, of a
+ * memslot from base holds a mapping of gfn now: a non-empty head.  The index
+ * is bounded to 32 bits: the verifier refuses unbounded pointer math. */
+static __always_inline bool rmap_holds(__u64 rmap, __u64 base, __u64 gfn, int level)
+{
+	__u64 head = 0;
+	int shift = 9 * level;
+
+	if (!rmap)
+		return false;
+	if (bpf_probe_read_kernel(&head, sizeof(head),
+				  (void *)(rmap + (((gfn >> shift) - (base >> shift)) & 0xffffffffULL) * 8))) {
+		SELF_INC(rmap_read_fail);
+		return false;
+	}
+	return head;
+}
+
 /* Level (2: 2 MiB, 3: 1 GiB) of the huge mapping KVM has for gfn, or 0.
  * KVM keeps one rmap per level per memslot: a non-empty head at 2 MiB means
  * a 2 MiB SPTE maps this gfn right now.  The TDP MMU keeps no rmaps. */
 static __always_inline int huge_level(struct kvm_memory_slot *slot, __u64 gfn)
 {
-	__u64 base = slot->base_gfn, val = 0, rmap;
+	__u64 base = slot->base_gfn;
 
-	/* The index is bounded to 32 bits: the verifier refuses unbounded pointer math. */
-	rmap = (__u64)slot->arch.rmap[1];
-	if (rmap) {
-		if (bpf_probe_read_kernel(&val, sizeof(val),
-					  (void *)(rmap + (((gfn >> 9) - (base >> 9)) & 0xffffffffULL) * 8)))
-			SELF_INC(rmap_read_fail);
-		if (val)
-			return 2;
-	}
-	rmap = (__u64)slot->arch.rmap[2];
-	if (rmap) {
-		if (bpf_probe_read_kernel(&val, sizeof(val),
-					  (void *)(rmap + (((gfn >> 18) - (base >> 18)) & 0xffffffffULL) * 8)))
-			SELF_INC(rmap_read_fail);
-		if (val)
-			return 3;
-	}
+	if (rmap_holds((__u64)slot->arch.rmap[1], base, gfn, 1))
+		return 2;
+	if (rmap_holds((__u64)slot->arch.rmap[2], base, gfn, 2))
+		return 3;
 	return 0;
 }
 

@@ -69,25 +69,13 @@ static __always_inline void walk_reclass(struct task_ctx *tc, int cls, int demot
 static __always_inline bool walk_huge_mapped(struct kvm_vcpu *v, __u64 gfn)
 {
 	struct kvm_memory_slot *slot = memslot_by_gfn(BPF_CORE_READ(v, kvm), gfn);
-	__u64 base, rmap, head = 0;
-	int level;
+	__u64 base;
 
 	if (!slot)
 		return false;
 	base = BPF_CORE_READ(slot, base_gfn);
-	for (level = 1; level <= SHADOW_HUGE_LEVELS; level++) {
-		rmap = (__u64)BPF_CORE_READ(slot, arch.rmap[level]);
-		if (!rmap)
-			continue;
-		if (bpf_probe_read_kernel(&head, sizeof(head), (void *)(rmap + (((gfn >> (9 * level)) -
-								     (base >> (9 * level))) & 0xffffffffULL) * 8))) {
-			SELF_INC(rmap_read_fail);
-			return false;
-		}
-		if (head)
-			return true;
-	}
-	return false;
+	return rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[1]), base, gfn, 1) ||
+	       rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[2]), base, gfn, 2);
 }
 
 /* The thread's fault in flight, if any, is over: kept if KVM's handled
@@ -267,7 +255,7 @@ static __always_inline int tdp_replaces(struct kvm_mmu_page *sp)
 static __always_inline bool shadow_replaces(struct kvm_vcpu *v, __u64 gfn, int level)
 {
 	struct kvm_memory_slot *slot;
-	__u64 base, rmap, head = 0, shift;
+	__u64 base;
 
 	slot = BPF_CORE_READ(v, last_used_slot);
 	base = slot ? BPF_CORE_READ(slot, base_gfn) : 0;
@@ -280,16 +268,7 @@ static __always_inline bool shadow_replaces(struct kvm_vcpu *v, __u64 gfn, int l
 		}
 		base = BPF_CORE_READ(slot, base_gfn);
 	}
-	rmap = (__u64)BPF_CORE_READ(slot, arch.rmap[level & 3]);
-	if (!rmap)
-		return false;
-	shift = 9 * level;
-	if (bpf_probe_read_kernel(&head, sizeof(head),
-				  (void *)(rmap + (((gfn >> shift) - (base >> shift)) & 0xffffffffULL) * 8))) {
-		SELF_INC(rmap_read_fail);
-		return false;
-	}
-	return head;
+	return rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[level & 3]), base, gfn, level);
 }
 
 /*

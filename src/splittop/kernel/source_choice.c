@@ -156,6 +156,17 @@ int tracer_metric_by_name(const char *name)
 	return -ENOENT;
 }
 
+/* Whether the host's MMU is the one source c needs; if not, why. */
+static bool mmu_fits(struct tracer *t, enum metric m, const struct source_choice *c)
+{
+	if (!c->mmu || t->host.mmu == (enum host_mmu)c->mmu)
+		return true;
+	snprintf(t->sources[m].why, sizeof(t->sources[m].why), "%s: %s", c->tp[0],
+		 c->mmu == HOST_MMU_SHADOW ? "the host does not use shadow paging (its faults walk no guest page tables)" :
+		 "the host's MMU is not the TDP MMU");
+	return false;
+}
+
 /* Whether this kernel offers source c of metric m; if not, why, in
  * t->sources[m].why (a kprobe's reason follows an fentry's). */
 static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m, const struct source_choice *c,
@@ -172,12 +183,8 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 		snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
 		return false;
 	}
-	if (c->mmu && t->host.mmu != (enum host_mmu)c->mmu) {
-		snprintf(src->why, sizeof(src->why), "%s: %s", c->tp[0], c->mmu == HOST_MMU_SHADOW ?
-			 "the host does not use shadow paging (its faults walk no guest page tables)" :
-			 "the host's MMU is not the TDP MMU");
+	if (!mmu_fits(t, m, c))
 		return false;
-	}
 	if (c->kind == SK_FENTRY) {
 		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j] && ok; j++)
 			ok = kernel_has_btf_func(k, c->tp[j]);
