@@ -358,6 +358,7 @@ static void *vcpu_thread(void *arg)
 	uint64_t seen = 0;
 
 	for (;;) {
+		bool run;
 		int err = 0;
 
 		pthread_mutex_lock(&vm->lock);
@@ -367,9 +368,15 @@ static void *vcpu_thread(void *arg)
 			pthread_mutex_unlock(&vm->lock);
 			return NULL;
 		}
+		/* Whether to run is read with the generation, under the lock: read
+		 * after it, a thread that woke late for a pass it sat out could see
+		 * the next pass's flag, run twice and count a pass it never ran
+		 * (one vCPU then a pass behind for the rest of the run: KVM saw its
+		 * writes after the VMM had collected the round). */
 		seen = vm->pass_gen;
+		run = v->run_now;
 		pthread_mutex_unlock(&vm->lock);
-		if (!v->run_now)
+		if (!run)
 			continue;
 
 		for (;;) {
@@ -396,6 +403,7 @@ static void *vcpu_thread(void *arg)
 		v->err = err;
 
 		pthread_mutex_lock(&vm->lock);
+		v->done_gen = seen;
 		vm->pass_done++;
 		pthread_cond_broadcast(&vm->cond);
 		pthread_mutex_unlock(&vm->lock);
@@ -709,22 +717,30 @@ static int run_pass(struct dvm_vm *vm, int only_vcpu, unsigned int write_pct, ui
 	for (i = 0; i < vm->nvcpus; i++) {
 		sys_ptr(vm, PARAM_GPA + 64ULL * i)[0] = write_pct;
 		sys_ptr(vm, PARAM_GPA + 64ULL * i)[1] = pages;
-		vm->vcpus[i].run_now = only_vcpu < 0 || (unsigned int)only_vcpu == i;
-		vm->vcpus[i].err = 0;
 	}
 
 	pthread_mutex_lock(&vm->lock);
+	for (i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].run_now = only_vcpu < 0 || (unsigned int)only_vcpu == i;
+		vm->vcpus[i].err = 0;
+	}
 	vm->pass_done = 0;
 	start = now_mono();
 	vm->pass_gen++;
 	pthread_cond_broadcast(&vm->cond);
 	while (vm->pass_done < (only_vcpu < 0 ? vm->nvcpus : 1))
 		pthread_cond_wait(&vm->cond, &vm->lock);
-	pthread_mutex_unlock(&vm->lock);
 
 	for (i = 0; i < vm->nvcpus; i++) {
 		struct dvm_vcpu *v = &vm->vcpus[i];
 
+		/* A pass is over only when each of its vCPUs finished this one:
+		 * a round's dirty log is collected next. */
+		if (v->run_now && v->done_gen != vm->pass_gen && !err) {
+			fprintf(stderr, "dirtyvm: vm %u vCPU %u: pass %llu counted done, the vCPU still in pass %llu\n",
+				vm->index, i, (unsigned long long)vm->pass_gen, (unsigned long long)v->done_gen);
+			err = -EPROTO;
+		}
 		if (v->err && !err) {
 			err = v->err;
 			if (err != -EINTR) {
@@ -742,6 +758,7 @@ static int run_pass(struct dvm_vm *vm, int only_vcpu, unsigned int write_pct, ui
 		if (v->run_now && v->pass_end > end)
 			end = v->pass_end;
 	}
+	pthread_mutex_unlock(&vm->lock);
 	*secs = end - start;
 	return err;
 }

@@ -35,6 +35,7 @@ struct dvm_vcpu {
 	double pass_end;	/* monotonic seconds at the end of the last pass */
 	int err;		/* errno-style failure of the last pass, 0 if fine */
 	bool run_now;		/* takes part in the current pass */
+	uint64_t done_gen;	/* the pass it last finished */
 	struct kvm_dirty_gfn *ring;	/* its dirty ring (--mode ring), else NULL */
 	uint32_t ring_next;	/* the next entry to harvest */
 };
