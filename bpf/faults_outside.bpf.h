@@ -78,6 +78,41 @@ static __always_inline bool walk_huge_mapped(struct kvm_vcpu *v, __u64 gfn)
 	       rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[2]), base, gfn, 2);
 }
 
+#define SPTE_PRESENT_BIT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
+#define SPTE_LARGE_BIT		(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
+#define DIRECT_MAP_BASE		0xffff888000000000ULL	/* without KASLR, 4 levels */
+
+/* The direct map's base, where KASLR moved it (a symbol only then). */
+extern const void page_offset_base __ksym __weak;
+
+/* The level (2: 2 MiB, 3: 1 GiB) of the present huge leaf that maps gfn in
+ * v's TDP tables now, else 0.  Read outside the lock, as KVM's own lockless
+ * walks read them (a table is freed only after an RCU grace period); a read
+ * that fails says no.  Per write fault on a present mapping on the TDP MMU:
+ * three reads, the cost of making it exact where no event names a huge
+ * mapping made writable in place (6.1's slow path). */
+static __always_inline int tdp_huge_level(struct kvm_vcpu *v, __u64 gfn)
+{
+	__u64 table = BPF_CORE_READ(v, arch.mmu, root.hpa), base = DIRECT_MAP_BASE, spte = 0;
+	int level = BPF_CORE_READ(v, arch.mmu, root_role.word) & ROLE_LEVEL_MASK, i;
+
+	if (&page_offset_base)
+		bpf_probe_read_kernel(&base, sizeof(base), &page_offset_base);
+	for (i = 0; i < 4; i++) {	/* a bounded loop: at most 5 levels, the root's not a leaf */
+		if (level < 2)
+			return 0;
+		if (bpf_probe_read_kernel(&spte, sizeof(spte),
+					  (void *)(base + (table & GPTE_ADDR) + ((gfn >> (9 * (level - 1))) & 511) * 8)) ||
+		    !(spte & SPTE_PRESENT_BIT))
+			return 0;
+		if (spte & SPTE_LARGE_BIT)
+			return level <= 3 ? level : 0;
+		table = spte;
+		level--;
+	}
+	return 0;
+}
+
 /* The thread's fault in flight, if any, is over: kept if KVM's handled
  * count moved, else taken back.  A write fault on a present mapping that
  * replaced no huge mapping and leaves one at its gfn was on that huge
@@ -93,7 +128,7 @@ static __always_inline void walk_settle(struct task_ctx *tc, struct kvm_vcpu *v)
 		} else {
 			d--;
 			if (tc->walk_cls == FAULT_4K_WP + 1 && tc->walk_gfn != ~0ULL &&
-			    walk_huge_mapped(v, tc->walk_gfn))
+			    (tc->walk_tdp ? tdp_huge_level(v, tc->walk_gfn) : walk_huge_mapped(v, tc->walk_gfn)))
 				walk_reclass(tc, FAULT_HUGE_WP, 0);
 		}
 		tc->walk_cls = 0;
@@ -180,6 +215,12 @@ static __always_inline int fault_start(struct kvm_vcpu *v, __u64 pferr, __u64 ad
 	tc->walk_taken = taken;
 	tc->walk_addr = addr;
 	tc->walk_gfn = ~0ULL;
+	tc->walk_tdp = !walk;
+	/* The TDP MMU's entry has the guest frame: a write fault that finds a
+	 * huge leaf there is on it if KVM keeps it (made writable in place)
+	 * until the fault is settled. */
+	if (!walk && cls == FAULT_4K_WP && tdp_huge_level(v, addr >> 12))
+		tc->walk_gfn = addr >> 12;
 	tc->walk_vslot = c->vslot;
 	tc->walk_idx = c->idx;
 	tc->walk_cls = cls + 1;
@@ -228,9 +269,6 @@ int BPF_PROG(on_fault_enter, struct kvm_vcpu *vcpu, __u64 gpa, __u64 error_code)
 {
 	return fault_start(vcpu, error_code, gpa, false);
 }
-
-#define SPTE_PRESENT_BIT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
-#define SPTE_LARGE_BIT		(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
 
 /* Whether the TDP MMU's new table at sp replaces a huge leaf, and how: 0
  * not at all (its entry was empty), 1 split in place (the leaf is still

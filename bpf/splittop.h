@@ -302,9 +302,9 @@ struct task_ctx {
 	__u32 walk_cls;		/* that fault's class + 1 until settled; 0: none */
 	__u32 walk_vslot;	/* the vCPU slot (or ST_NO_SLOT) and VM slot */
 	__u32 walk_idx;		/* it was counted in */
-	__u32 walk_pad;
+	__u32 walk_tdp;		/* it entered kvm_mmu_page_fault (not a walk) */
 	__u64 walk_addr;	/* that fault's guest virtual address */
-	__u64 walk_gfn;		/* and frame, from its walk's leaf (~0: none) */
+	__u64 walk_gfn;		/* and frame: its walk's leaf, or a TDP huge leaf's (~0: none) */
 };
 
 /*

@@ -13,20 +13,26 @@ from harness import (BED, DIRTYVM, SPLITTOP, Skip, contention_expected, preempts
 
 CHUNK_PAGES = (64 << 20) // 4096   # dirtyvm clears the dirty log 64 MiB at a time
 KPROBES = os.path.exists("/sys/bus/event_source/devices/kprobe")   # the kprobe PMU
-# The faults' default source: in the lock (kvm_mmu_spte_requested, which
-# also ends the sampled waits); outside it by name (bpf/faults_outside.bpf.h):
-# the TDP MMU's kvm_mmu_page_fault, shadow paging's guest walk.
+# The faults' default source by the host's MMU: on the TDP MMU outside the
+# lock (bpf/faults_outside.bpf.h), at kvm_mmu_page_fault (a kprobe where the
+# kernel has kprobes); else in it (kvm_mmu_spte_requested: on shadow paging
+# it also ends the sampled waits more cheaply than contention_end could),
+# and shadow paging's guest walk, outside the lock, by name.
 WALK_SOURCE = "tp_btf/kvm_mmu_pagetable_walk,kvm_mmu_paging_element,kvm_mmu_get_page,kvm_userspace_exit"
 SPTE_SOURCE = "tp_btf/kvm_mmu_spte_requested"
 
 
 def faults_source(mmu):
-    return SPTE_SOURCE + (",kvm_tdp_mmu_spte_changed" if mmu == "tdp" else "")
+    if mmu == "tdp":
+        return ("kprobe" if KPROBES else "fentry") + "/kvm_mmu_page_fault,kvm_mmu_get_page,kvm_userspace_exit"
+    return SPTE_SOURCE
 
 
 def wait_end(mmu, kind="raw_tp"):
-    """What ends a timed mmu_lock wait by default: the fault's
-    kvm_mmu_spte_requested."""
+    """What ends a timed mmu_lock wait: contention_end where faults are
+    counted outside the lock, else the fault's kvm_mmu_spte_requested."""
+    if mmu == "tdp":
+        return "lock/contention_end" if kind == "tracepoint" else "contention_end"
     return "kvm_mmu_spte_requested"
 
 
@@ -658,10 +664,10 @@ def test_raw_tracepoints_same_exact_counts():
 @vm_test(scope="core")
 def test_fault_sources_by_name_same_exact_counts():
     """--source faults=EVENT names one of the two tp_btf sources: the walk
-    (shadow paging's default, outside mmu_lock) or kvm_mmu_spte_requested
-    (in the lock; the TDP MMU's default, opt-in on shadow paging).  Either
-    counts every fault class exactly; the walk is refused where faults walk
-    no guest page tables."""
+    (outside mmu_lock, shadow paging only) or kvm_mmu_spte_requested (in the
+    lock; shadow paging's default).  Each, and the TDP MMU's entry sources
+    by kind, counts every fault class exactly; the walk is refused where
+    faults walk no guest page tables."""
     args = ("--vcpus", 2, "--mem", mem(64), "--rounds", 2)
     mmu = kernel()["mmu"]
     totals, rows, s = traced_dirtyvm(*args, splittop_args=("--json", "--source", "faults=kvm_mmu_spte_requested"))
@@ -709,8 +715,8 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
     """--exact-waits attaches contention_end: every wait is timed where it
     ends, and each vCPU fault's wait also measures what the in-lock fault
     source's sampling adds to it (the fault's work under the lock before
-    kvm_mmu_spte_requested).  That source is the default on a TDP MMU and
-    asked for by name on shadow paging, whose default counts faults outside
+    kvm_mmu_spte_requested).  That source is shadow paging's default, and
+    asked for by name on the TDP MMU, whose default counts faults outside
     the lock and times every wait at contention_end."""
     args = ("--vcpus", 2, "--mem", mem(64), "--rounds", 2)
     spte = ("--source", "faults=kvm_mmu_spte_requested")
@@ -743,11 +749,10 @@ def test_exact_waits_time_every_wait_and_measure_the_default_error():
     assert dt[0]["mmu_lock_waits_timed"] <= dt[0]["mmu_lock_waits"], dt[0]
     assert dt[0]["detail"]["mmu_lock"]["wait_end_to_fault_count"] == 0, dt[0]["detail"]
     assert dt[0]["detail"]["mmu_lock"]["wait_sampled_ns"] == 0, dt[0]["detail"]   # --exact-waits only
-    outside = {"shadow": ("--source", "faults=kvm_mmu_pagetable_walk"),
-               "tdp": ("--source", "faults=" + ("kprobe" if KPROBES else "fentry"))}
+    outside = {"shadow": ("--source", "faults=kvm_mmu_pagetable_walk"), "tdp": ()}
     if kernel()["mmu"] in outside:
-        # Faults outside the lock (by name): every wait timed where it ends,
-        # nothing measured at a fault.
+        # Faults outside the lock (the TDP MMU's default, shadow paging's by
+        # name): every wait timed where it ends, nothing measured at a fault.
         wt, wrows, ws = traced_dirtyvm(*args, splittop_args=("--json",) + outside[kernel()["mmu"]])
         sources = {m["metric"]: m["source"] for m in wrows[0]["sources"]}
         assert "spte_requested" not in sources["faults"], sources
@@ -829,8 +834,9 @@ def test_list_sources():
     lines = dict(l.split(None, 1) for l in p.stdout.splitlines()[1:])
     mmu = kernel()["mmu"]
     assert "mmu %s" % mmu in head, head
-    # The TDP MMU zaps huge mappings without a fault tracepoint of its own:
-    # kvm_tdp_mmu_spte_changed sees those demotions.
+    # Faults outside mmu_lock on the TDP MMU (kvm_mmu_page_fault, and the new
+    # tables that tell a huge mapping replaced: bpf/faults_outside.bpf.h);
+    # else in it.
     assert lines["faults"] == faults_source(mmu), lines
     # The fast path's faults from the perf event, whose program is never
     # preempted (bpf/faults.bpf.h, on_fast_page_fault_tp).

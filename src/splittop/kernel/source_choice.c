@@ -92,22 +92,28 @@ const struct source_choice choices[][MAX_CHOICES] = {
 			    { SK_TRACEPOINT, { "syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl" },
 			      progs_ioctl_tp },
 			    { SK_TP_BTF, { "sys_enter", "sys_exit" }, progs_syscalls } },
-	/* The fault in the lock, per fault: kvm_mmu_spte_requested (which also
-	 * ends the sampled waits).  By name, nothing per fault in mmu_lock
-	 * (bpf/faults_outside.bpf.h): the TDP MMU's kvm_mmu_page_fault (a
-	 * kprobe, never preempted, or fentry), shadow paging's guest walk, before
-	 * the lock, a new table (kvm_mmu_get_page: one per huge mapping replaced)
-	 * in it, and KVM_RUN's return (kvm_userspace_exit) that settles the last
-	 * fault.  Not the default (issue #39): on shadow paging timing the waits
-	 * at contention_end costs more in the lock than the fault program
-	 * (docs/performance.md); on the TDP MMU the entry counts a write-protected
-	 * huge mapping the slow path makes writable in place as 4 KiB
-	 * (docs/sources.md). */
-	[M_FAULTS] = { { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults },
-		       { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_enter_kp, HOST_MMU_TDP },
+	/* The TDP MMU: nothing per fault in mmu_lock (bpf/faults_outside.bpf.h):
+	 * kvm_mmu_page_fault (a kprobe, never preempted, else fentry) before
+	 * the lock, a new table (kvm_mmu_get_page: one per huge mapping
+	 * replaced) in it, KVM's own table read outside it where a huge mapping
+	 * may be made writable in place, and KVM_RUN's return
+	 * (kvm_userspace_exit) that settles the last fault.  Else the fault in
+	 * the lock, per fault: kvm_mmu_spte_requested, which also ends the
+	 * sampled waits.  Shadow paging keeps it (issue #39): its faults take
+	 * the lock for write, and a wait can be timed only in the lock, where
+	 * contention_end's program (twice per fault when every fault waits)
+	 * costs more than the fault program's clock read (docs/performance.md).
+	 * Its guest walk, outside the lock, is there by name
+	 * (--source faults=kvm_mmu_pagetable_walk). */
+	[M_FAULTS] = { { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_enter_kp, HOST_MMU_TDP },
 		       { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_enter, HOST_MMU_TDP },
+		       { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults },
 		       { SK_TP_BTF, { "kvm_mmu_pagetable_walk", "kvm_mmu_paging_element", "kvm_mmu_get_page",
 				     "kvm_userspace_exit" }, progs_walk, HOST_MMU_SHADOW } },
+	/* Faults a TDP MMU fixes without its handler proper.  The perf event
+	 * first: its program runs with preemption off, where a tp_btf program
+	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
+	 * on_fast_page_fault_tp). */
 	[M_FAST_FAULTS] = { { SK_TRACEPOINT, { "kvmmmu/fast_page_fault" }, progs_fast_tp },
 			    { SK_TP_BTF, { "fast_page_fault" }, progs_fast_btf } },
 	[M_SPLITS] = { { SK_TP_BTF, { "kvm_mmu_split_huge_page" }, progs_split },
