@@ -80,33 +80,57 @@ static __always_inline bool walk_huge_mapped(struct kvm_vcpu *v, __u64 gfn)
 
 #define SPTE_PRESENT_BIT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
 #define SPTE_LARGE_BIT		(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
+#define SPTE_WRITABLE_BIT	(1ULL << 1)	/* PT_WRITABLE_MASK, VMX_EPT_WRITABLE_MASK */
 #define DIRECT_MAP_BASE		0xffff888000000000ULL	/* without KASLR, 4 levels */
 
-/* The direct map's base, where KASLR moved it (a symbol only then). */
+/* The direct map's base, where KASLR moved it (a symbol only then); AMD
+ * SME's C-bit, which KVM sets in every table entry it makes (a symbol where
+ * the kernel supports SME). */
 extern const void page_offset_base __ksym __weak;
+extern const void sme_me_mask __ksym __weak;
 
-/* The level (2: 2 MiB, 3: 1 GiB) of the present huge leaf that maps gfn in
- * v's TDP tables now, else 0.  Read outside the lock, as KVM's own lockless
- * walks read them (a table is freed only after an RCU grace period); a read
- * that fails says no.  Per write fault on a present mapping on the TDP MMU:
- * three reads, the cost of making it exact where no event names a huge
- * mapping made writable in place (6.1's slow path). */
-static __always_inline int tdp_huge_level(struct kvm_vcpu *v, __u64 gfn)
+/* The present huge leaf (2 MiB or 1 GiB) that maps gfn in v's TDP MMU
+ * tables now, else 0.  Read outside the lock, as KVM's own lockless walks
+ * read them (a TDP MMU table is freed only after an RCU grace period).  L1's
+ * own TDP MMU only: a nested guest's faults run on a shadow MMU whose
+ * tables are indexed by L2's addresses and freed without waiting.  Per
+ * write fault on a present mapping on the TDP MMU: the MMU's root and role,
+ * the two symbols, and one read per level from the root to 2 MiB; the cost
+ * of making it exact where no event names a huge mapping made writable in
+ * place (6.1's slow path).  A failed read is counted (rmap_read_fail): a
+ * direct map not where the symbol said. */
+static __always_inline __u64 tdp_huge_leaf(struct kvm_vcpu *v, __u64 gfn)
 {
-	__u64 table = BPF_CORE_READ(v, arch.mmu, root.hpa), base = DIRECT_MAP_BASE, spte = 0;
-	int level = BPF_CORE_READ(v, arch.mmu, root_role.word) & ROLE_LEVEL_MASK, i;
+	struct kvm_mmu *mmu = BPF_CORE_READ(v, arch.mmu);
+	__u64 table, base = DIRECT_MAP_BASE, addr = GPTE_ADDR, me = 0, spte = 0;
+	__u32 role;
+	int level, i;
 
+	if (!mmu || mmu != __builtin_preserve_access_index(&v->arch.root_mmu))
+		return 0;
+	role = BPF_CORE_READ(mmu, root_role.word);
+	if (!(role & ROLE_DIRECT))
+		return 0;
+	table = BPF_CORE_READ(mmu, root.hpa);
+	if (!table || table == ~0ULL)
+		return 0;	/* INVALID_PAGE: the roots freed, one is made at the next entry */
+	level = role & ROLE_LEVEL_MASK;
 	if (&page_offset_base)
 		bpf_probe_read_kernel(&base, sizeof(base), &page_offset_base);
+	if (&sme_me_mask && !bpf_probe_read_kernel(&me, sizeof(me), &sme_me_mask))
+		addr &= ~me;
 	for (i = 0; i < 4; i++) {	/* a bounded loop: at most 5 levels, the root's not a leaf */
 		if (level < 2)
 			return 0;
 		if (bpf_probe_read_kernel(&spte, sizeof(spte),
-					  (void *)(base + (table & GPTE_ADDR) + ((gfn >> (9 * (level - 1))) & 511) * 8)) ||
-		    !(spte & SPTE_PRESENT_BIT))
+					  (void *)(base + (table & addr) + ((gfn >> (9 * (level - 1))) & 511) * 8))) {
+			SELF_INC(rmap_read_fail);
+			return 0;
+		}
+		if (!(spte & SPTE_PRESENT_BIT))
 			return 0;
 		if (spte & SPTE_LARGE_BIT)
-			return level <= 3 ? level : 0;
+			return level <= 3 ? spte : 0;
 		table = spte;
 		level--;
 	}
@@ -128,7 +152,8 @@ static __always_inline void walk_settle(struct task_ctx *tc, struct kvm_vcpu *v)
 		} else {
 			d--;
 			if (tc->walk_cls == FAULT_4K_WP + 1 && tc->walk_gfn != ~0ULL &&
-			    (tc->walk_tdp ? tdp_huge_level(v, tc->walk_gfn) : walk_huge_mapped(v, tc->walk_gfn)))
+			    (tc->walk_tdp ? tdp_huge_leaf(v, tc->walk_gfn) & SPTE_WRITABLE_BIT :
+			     walk_huge_mapped(v, tc->walk_gfn)))
 				walk_reclass(tc, FAULT_HUGE_WP, 0);
 		}
 		tc->walk_cls = 0;
@@ -217,10 +242,14 @@ static __always_inline int fault_start(struct kvm_vcpu *v, __u64 pferr, __u64 ad
 	tc->walk_gfn = ~0ULL;
 	tc->walk_tdp = !walk;
 	/* The TDP MMU's entry has the guest frame: a write fault that finds a
-	 * huge leaf there is on it if KVM keeps it (made writable in place)
-	 * until the fault is settled. */
-	if (!walk && cls == FAULT_4K_WP && tdp_huge_level(v, addr >> 12))
-		tc->walk_gfn = addr >> 12;
+	 * write-protected huge leaf there was on it if KVM keeps it, writable
+	 * now (made writable in place), until the fault is settled. */
+	if (!walk && cls == FAULT_4K_WP) {
+		__u64 leaf = tdp_huge_leaf(v, addr >> 12);
+
+		if (leaf && !(leaf & SPTE_WRITABLE_BIT))
+			tc->walk_gfn = addr >> 12;
+	}
 	tc->walk_vslot = c->vslot;
 	tc->walk_idx = c->idx;
 	tc->walk_cls = cls + 1;
