@@ -284,8 +284,7 @@ def check_faults_against_kvm(total, summary, vm, what):
     (see shared_page_races), a fault that chose its mapping (splittop counts
     it there) can lose the SPTE's cmpxchg to another and be retried: KVM
     counts it in pf_taken only.  Those are at most the faults KVM neither
-    fixed, found spurious nor emulated.
-"""
+    fixed, found spurious nor emulated."""
     k = vm["kvm_faults"]
     handled = k["pf_fixed"] + k["pf_spurious"] + k["pf_mmio_spte_created"]
     retried = k["pf_taken"] - k["pf_fixed"] - k["pf_spurious"] - k["pf_emulate"]
