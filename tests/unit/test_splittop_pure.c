@@ -271,6 +271,22 @@ static void quantile_cases(void)
 	CHECK_EQ_U64(hist_quantile_ns(h, ST_HIST_BUCKETS, 0.5), 1, "bucket 0: below 2 ns");
 }
 
+/* The live view reads --wait-sample's N back from mmu_lock_wait's source. */
+static void wait_sampled_cases(void)
+{
+	char src[96];
+
+	snprintf(src, sizeof(src), "tracepoint/lock/contention_begin,kvm_mmu_spte_requested" WAIT_SAMPLED_FMT, 16u);
+	CHECK_EQ_U64(wait_sampled_of(src), 16, "the default's sample");
+	snprintf(src, sizeof(src), "raw_tp/contention_begin,kvm_mmu_spte_requested" WAIT_SAMPLED_FMT, 65536u);
+	CHECK_EQ_U64(wait_sampled_of(src), 65536, "the largest --wait-sample");
+	CHECK_EQ_U64(wait_sampled_of("tracepoint/lock/contention_begin,kvm_mmu_spte_requested"), 0,
+		     "--wait-sample 1: each timed");
+	CHECK_EQ_U64(wait_sampled_of("tracepoint/lock/contention_begin,lock/contention_end"), 0, "--exact-waits");
+	CHECK_EQ_U64(wait_sampled_of(NULL), 0, "unavailable");
+	CHECK_EQ_U64(wait_sampled_of("x (1 wait in junk timed)"), 0, "not a number");
+}
+
 static void json_string_cases(void)
 {
 	CHECK_STR(render(json_string, "a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\u000a\\u0001\"", "JSON escapes");
@@ -393,6 +409,7 @@ int main(void)
 	json_text_cases();
 	row_cases();
 	quantile_cases();
+	wait_sampled_cases();
 	json_string_cases();
 	vm_name_cases();
 	listen_cases();

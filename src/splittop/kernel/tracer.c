@@ -151,10 +151,16 @@ static void set_wait_timing(struct tracer *t, const struct tracer_opts *o, const
 	s->rodata->faults_outside = picked[M_FAULTS] && !spte;
 	s->rodata->wait_sample = o->wait_sample ? o->wait_sample : 1;
 	if (picked[M_LOCK_WAIT] && !t->exact_waits) {
+		char sampled[32] = "";
+
 		bpf_program__set_autoload(*picked[M_LOCK_WAIT]->progs(s, 1), false);
+		/* Said where the source is shown, and read back by the live view
+		 * (wait_sampled_of): the total is then an estimate. */
+		if (s->rodata->wait_sample > 1)
+			snprintf(sampled, sizeof(sampled), WAIT_SAMPLED_FMT, s->rodata->wait_sample);
 		snprintf(t->source_names[M_LOCK_WAIT], sizeof(t->source_names[M_LOCK_WAIT]),
-			 "%s/%s,kvm_mmu_spte_requested", source_kind_name(picked[M_LOCK_WAIT]->kind),
-			 picked[M_LOCK_WAIT]->tp[0]);
+			 "%s/%s,kvm_mmu_spte_requested%s", source_kind_name(picked[M_LOCK_WAIT]->kind),
+			 picked[M_LOCK_WAIT]->tp[0], sampled);
 	}
 }
 

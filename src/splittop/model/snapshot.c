@@ -2,6 +2,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,4 +83,14 @@ void snapshot_free(struct snapshot *s)
 	free(s->vms);
 	s->vms = NULL;
 	s->n = s->cap = 0;
+}
+
+unsigned int wait_sampled_of(const char *source)
+{
+	const char *p = source ? strstr(source, " (1 wait in ") : NULL;
+	unsigned int n;
+
+	if (!p || sscanf(p, WAIT_SAMPLED_FMT, &n) != 1)
+		return 0;
+	return n > 1 ? n : 0;
 }

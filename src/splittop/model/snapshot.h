@@ -10,6 +10,14 @@
 #include "metrics.h"
 #include "vm_table.h"
 
+/* The end of mmu_lock_wait's source where only a sample of the waits is
+ * timed (--wait-sample N, N > 1): the live view reads N back from it, in a
+ * live run and in a replay alike. */
+#define WAIT_SAMPLED_FMT " (1 wait in %u timed)"
+
+/* N of WAIT_SAMPLED_FMT at the end of source, or 0 (every wait timed, or no source). */
+unsigned int wait_sampled_of(const char *source);
+
 /* Where a metric comes from on this kernel, or why it is unavailable. */
 struct metric_source {
 	const char *metric;

@@ -532,6 +532,16 @@ static const char *why_unavailable(const struct snapshot *t, const char *metric)
 	return "unknown metric";
 }
 
+static const char *source_of(const struct snapshot *t, const char *metric)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nsources; i++)
+		if (!strcmp(t->sources[i].metric, metric))
+			return t->sources[i].source;
+	return NULL;
+}
+
 static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
 {
 	const struct view_row *r = selected_row(ui);
@@ -549,6 +559,7 @@ static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
 		.e = v->e, .ins = &v->ins, .delta = &v->delta, .vdelta = v->vdelta, .row = r, .hist = &ui->hist[r->vm], .avail = &t->avail,
 		.hold_why = why_unavailable(t, "mmu_lock_hold"),
 		.latency_why = why_unavailable(t, "fault_latency"),
+		.wait_sampled = wait_sampled_of(source_of(t, "mmu_lock_wait")),
 		.dt = ui->dt, .totals = ui->totals, .utf8 = ui->utf8,
 		.width = COLS > 0 ? (unsigned int)COLS : 80,
 	};

@@ -145,6 +145,7 @@ struct detail_input {
 	const struct avail *avail;
 	const char *hold_why;		/* NULL: lock hold time available */
 	const char *latency_why;	/* NULL: fault latency available */
+	unsigned int wait_sampled;	/* 1 vCPU wait in this many timed (0: each) */
 	double dt;
 	bool totals;			/* faults as counts since start, not per second */
 	bool utf8;
