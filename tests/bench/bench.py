@@ -497,6 +497,24 @@ def median(rows, config, obs, key):
     return statistics.median(v) if v else None
 
 
+# Why each program that runs under mmu_lock is there: the report says it
+# beside each in-lock program of a mode (issue #39: which remains, why).
+IN_LOCK_WHY = [
+    ("on_spte_requested", "per fault: the in-lock fault source, shadow paging's default because a wait can be "
+     "timed only in the lock there, and it ends a sample of them in a program that runs anyway; a program at "
+     "contention_end would run twice per fault in a lock-bound round (docs/sources.md)"),
+    ("on_tdp_spte_changed", "per SPTE change of the in-lock source on a TDP MMU: its demotions"),
+    ("on_contention_end", "once per contended acquisition, not per fault: times every wait"),
+    ("on_new_table", "once per new page table (a huge mapping replaced), not per fault"),
+    ("on_split", "once per split"),
+    ("on_", "function probes (mmu_lock holds, which MMU split): by name or where the kernel offers them"),
+]
+
+
+def in_lock_why(prog):
+    return next(why for prefix, why in IN_LOCK_WHY if prog.startswith(prefix))
+
+
 def contention_md(cont):
     ref = cont["ref_ns_per_fault"]
     md = ["", "### mmu_lock contention: `dirtyvm %s` (its first dirty round), per program "
@@ -534,6 +552,7 @@ def contention_md(cont):
                "(each vCPU pays them before it queues, in parallel with the others): %.0f ns per fault."
                % (d["mode"], ", ".join("%s %.1f" % kv for kv in sorted(d["in_lock_programs"].items())) or "none",
                   d["out_of_lock_ns_per_fault"])]
+        md += ["- %s: %s" % (prog, in_lock_why(prog)) for prog in sorted(d["in_lock_programs"])]
     return md
 
 
