@@ -345,14 +345,32 @@ def check_vm(total, summary, vm):
     assert not lost, "%s: KVM's dirty log lacks pages the guest wrote (migration, round, pages): %s; %s" % (
         what, lost, migrations(vm))
     check_migrations(summary, vm, what)
+    # Faults KVM itself found spurious (its pf_spurious: the mapping was
+    # already what the fault needed; seen on this host's shadow MMU in a CI
+    # run with the bed's emulators beside it, 26 and 69 in a 1-vCPU VM, none
+    # otherwise) are real faults that the workload's arithmetic does not
+    # foresee, counted by the mapping they hit: a class may exceed the
+    # arithmetic, never fall short of it, and all together by no more than
+    # KVM's own count of them.
+    spurious = int((vm.get("kvm_faults") or {}).get("pf_spurious", 0))
+    fault_keys = ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp", "faults_other")
+    extra = 0
     for key, n in want.items():
         if n is not None:
             # The whole row and KVM's own counters, per round too: a mismatch
             # seen once in many runs must be told apart (splittop's or the
             # workload's).
-            assert int(total[key]) == n, "%s: %s = %s, want %d; row %s; KVM %s; rounds %s" % (
+            got = int(total[key])
+            if key in fault_keys and spurious and n <= got <= n + spurious:
+                extra += got - n
+                continue
+            assert got == n, "%s: %s = %s, want %d; row %s; KVM %s; rounds %s" % (
                 what, key, total[key], n, {k: v for k, v in total.items() if k != "detail"}, vm.get("kvm_faults"),
                 [(r["round"], r["dirty_pages"], r["missing_pages"], r.get("kvm_faults")) for r in vm["rounds"]])
+    assert extra <= spurious, "%s: %d faults above the arithmetic, KVM found %d spurious; row %s; KVM %s" % (
+        what, extra, spurious, {k: v for k, v in total.items() if k != "detail"}, vm.get("kvm_faults"))
+    if extra:
+        print("note: %s: %d faults KVM found spurious, beyond the arithmetic" % (what, extra), flush=True)
     # No program of splittop's missed an event (JSON rows carry self)...
     # where the kernel preempts tracing programs.  Where it does not (this
     # host: PREEMPT_NONE), a miss is an interrupt's event that came while
