@@ -431,6 +431,27 @@ static void test_detail_nested(struct detail_input *in, struct avail *a, struct 
 	view_lines_free(&l);
 }
 
+/* A sample of the waits timed (the source says so): the total is said to
+ * be an estimate, with the bound measured, right under it. */
+static void check_sampled_wait_line(struct detail_input in)
+{
+	struct view_lines l = { 0 };
+	unsigned int i, total_at, est_at;
+
+	in.wait_sampled = 16;
+	CHECK(!view_detail(&in, &l), "detail builds with sampled waits");
+	total_at = est_at = l.n;
+	for (i = 0; i < l.n; i++) {
+		if (strstr(l.line[i].text, " in all") && total_at == l.n)
+			total_at = i;
+		if (strstr(l.line[i].text, "an estimate: 1 wait in 16 timed; one short run's total was -30% to +21%"))
+			est_at = i;
+	}
+	CHECK(total_at < l.n && est_at == total_at + 2, "the estimate said two lines under the total (%u, %u)",
+	      total_at, est_at);
+	view_lines_free(&l);
+}
+
 static void test_detail(void)
 {
 	struct avail a = { .splits = 1, .faults = 1, .lock_wait = 1, .dlog = 1, .dlog_toggle = 1 };
@@ -468,25 +489,7 @@ static void test_detail(void)
 	}
 	view_lines_free(&l);
 
-	/* A sample of the waits timed (the source says so): the total is said to
-	 * be an estimate, with the bound measured, right under it. */
-	in.wait_sampled = 16;
-	memset(&l, 0, sizeof(l));
-	CHECK(!view_detail(&in, &l), "detail builds with sampled waits");
-	{
-		unsigned int total_at = l.n, est_at = l.n;
-
-		for (i = 0; i < l.n; i++) {
-			if (strstr(l.line[i].text, " in all") && total_at == l.n)
-				total_at = i;
-			if (strstr(l.line[i].text, "an estimate: 1 wait in 16 timed; one short run's total was -30% to +21%"))
-				est_at = i;
-		}
-		CHECK(total_at < l.n && est_at == total_at + 2, "the estimate said two lines under the total (%u, %u)",
-		      total_at, est_at);
-	}
-	view_lines_free(&l);
-	in.wait_sampled = 0;
+	check_sampled_wait_line(in);
 
 	/* The widest numbers still fit 80 columns. */
 	e.now.vm.lock_waits[MMU_LOCK_WRITE] = 1234567890123ULL;

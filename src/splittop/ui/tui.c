@@ -521,25 +521,33 @@ static const struct snap_vm *snap_of(const struct tui *ui, const struct view_row
 	return NULL;
 }
 
+/* The snapshot's entry for metric, or NULL. */
+static const struct metric_source *source_entry(const struct snapshot *t, const char *metric)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nsources; i++)
+		if (!strcmp(t->sources[i].metric, metric))
+			return &t->sources[i];
+	return NULL;
+}
+
 /* Why a metric is unavailable, or NULL. */
 static const char *why_unavailable(const struct snapshot *t, const char *metric)
 {
-	unsigned int i;
+	const struct metric_source *m = source_entry(t, metric);
 
-	for (i = 0; i < t->nsources; i++)
-		if (!strcmp(t->sources[i].metric, metric))
-			return t->sources[i].source ? NULL : t->sources[i].why;
-	return "unknown metric";
+	if (!m)
+		return "unknown metric";
+	return m->source ? NULL : m->why;
 }
 
+/* Where a metric comes from, or NULL (unavailable, or unknown). */
 static const char *source_of(const struct snapshot *t, const char *metric)
 {
-	unsigned int i;
+	const struct metric_source *m = source_entry(t, metric);
 
-	for (i = 0; i < t->nsources; i++)
-		if (!strcmp(t->sources[i].metric, metric))
-			return t->sources[i].source;
-	return NULL;
+	return m ? m->source : NULL;
 }
 
 static void draw_detail(struct tui *ui, const struct snapshot *t, int y)
