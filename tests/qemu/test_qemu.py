@@ -303,7 +303,8 @@ def test_qemu_migration_that_cannot_converge_is_called_so_while_it_runs():
     say so with what to change; then the migration is cancelled."""
     res = results()
     verdict = res[("VERDICT", "slow")]
-    assert verdict[0] == "not-converging", (verdict, booted().files.get("slow.info"))
+    # The bed's stderr holds wait_verdict's errors, if it met any.
+    assert verdict[0] == "not-converging", (verdict, booted().files.get("slow.info"), booted().stderr[-3000:])
     info = booted().files["slow.info"]
     assert "Migration status: active" in info, info
     assert res[("MIGRATION", "slow")][0] == "cancelled", res
