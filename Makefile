@@ -3,6 +3,7 @@
 # make              build everything into $(OUT)
 # make test         install missing packages, build, run every test (what CI runs)
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
+# make test-arm64   the arm64 tier alone: splittop cross-built, in Debian's arm64 kernels under emulation
 # make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel)
 # make matrix       the kernel matrix's table (README, docs/kernels.md): sources, exactness
 # make bench        overhead against no tracing, bpftrace and perf (root; BENCHFLAGS="--only progs --reps 3": ns per event only)
@@ -23,6 +24,7 @@
 # make clean        remove $(OUT)
 # make help         this list
 # make STATIC=1     statically linked binaries (no --listen)
+# make ARCH=arm64 STATIC=1  splittop for arm64, cross-built (its sysroot fetched into $(OUT)/sysroot)
 # make V=1          show full commands
 
 OUT        ?= build
@@ -34,10 +36,25 @@ BPFTOOL    ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
 
 UNAME_M := $(shell uname -m)
-ARCH    ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
+HOST_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(UNAME_M)))
+ARCH    ?= $(HOST_ARCH)
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
-# Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; socat
+# A cross build (make ARCH=arm64 STATIC=1 on x86): Debian's GNU cross compiler
+# and a sysroot of Debian's own static libraries for that arch, fetched on
+# first use (tests/vm/sysroot.py; the system's apt and dpkg untouched).
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_TRIPLE := $(patsubst arm64,aarch64,$(ARCH))-linux-gnu
+SYSROOT    ?= $(OUT)/sysroot
+CC         := $(CROSS_TRIPLE)-gcc
+PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(abspath $(SYSROOT)) \
+	      PKG_CONFIG_LIBDIR=$(abspath $(SYSROOT))/usr/lib/$(CROSS_TRIPLE)/pkgconfig:$(abspath $(SYSROOT))/usr/share/pkgconfig pkg-config
+CROSS_CFLAGS := -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(CROSS_TRIPLE)
+CROSS_PREREQ := $(SYSROOT)/.done
+endif
+
+# Debian packages needed to build, and to test (the bed: qemu, busybox, cpio; the
+# arm64 tier: qemu-system-arm, and the cross compiler its static build takes; socat
 # drives QEMU's monitor in the real-QEMU tier; prometheus scrapes --listen in a
 # test, openssl makes its certificates and curl presents one; gnuplot draws
 # splittop-plot's pictures; apache2-utils' htpasswd makes the bcrypt hashes
@@ -46,9 +63,10 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 # --web-config reads YAML with libyaml, checks certificates with GnuTLS (which
 # libmicrohttpd's TLS is) and bcrypt hashes with libxcrypt.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
-	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make
+	      libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make $(if $(CROSS_TRIPLE),gcc-$(CROSS_TRIPLE))
 DEB_PKGS := $(BUILD_PKGS) libclang-rt-14-dev tmux python3 git procps qemu-system-x86 busybox-static cpio socat \
-	    prometheus prometheus-node-exporter openssl curl gnuplot-nox apache2-utils libcap2-bin
+	    prometheus prometheus-node-exporter openssl curl gnuplot-nox apache2-utils libcap2-bin \
+	    qemu-system-arm gcc-aarch64-linux-gnu
 
 ifeq ($(V),1)
 Q =
@@ -60,14 +78,15 @@ endif
 
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(EXTRA_CFLAGS)
-LIBS_BPF  := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+ALL_CFLAGS := $(CFLAGS) $(WARN) -D_GNU_SOURCE -I$(OUT) -Ibpf -Isrc $(CROSS_CFLAGS) $(EXTRA_CFLAGS)
+# Expanded where used: a cross build's sysroot is there only by then.
+LIBS_BPF  = $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 # No --listen in a static build: Debian's libmicrohttpd needs GnuTLS, whose
 # static link needs libraries Debian ships only shared: http_none.c stands in
 # for the server and --web-config, each saying so.
 LIBS_HTTP := $(if $(STATIC),,$(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls yaml-0.1 libxcrypt 2>/dev/null || \
 	     echo -lmicrohttpd -lgnutls -lyaml -lcrypt))
-LIBS_CURSES := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+LIBS_CURSES = $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 ALL_LDFLAGS := $(LDFLAGS) $(if $(STATIC),-static) $(EXTRA_LDFLAGS)
 
 # BPF_PROG() hides a ctx argument; unused tracepoint arguments are normal.
@@ -79,8 +98,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 # unit tests and the fuzzers (a clang build of it) link it.  The rest of
 # splittop loads BPF, draws on the terminal or serves HTTP.
 COMMON_SRC  := $(wildcard src/common/*.c)
-DIRTYVM_SRC := $(filter-out src/dirtyvm/main.c,$(wildcard src/dirtyvm/*.c))
-DIRTYVM_ASM := src/dirtyvm/guest.S
+# The guest and its set-up for ARCH: vm_$(ARCH).c, and guest.S (x86) or guest_$(ARCH).S.
+DIRTYVM_SRC := $(filter-out src/dirtyvm/main.c $(filter-out src/dirtyvm/vm_$(ARCH).c,$(wildcard src/dirtyvm/vm_*.c)), \
+	       $(wildcard src/dirtyvm/*.c))
+DIRTYVM_ASM := $(if $(filter x86,$(ARCH)),src/dirtyvm/guest.S,src/dirtyvm/guest_$(ARCH).S)
 
 # --listen's server and --web-config; a static build has http_none.c instead.
 HTTP_SRC    := $(addprefix src/splittop/http/,exporter.c web_config.c web_config_load.c basic_auth.c)
@@ -108,10 +129,18 @@ UNIT_TESTS := $(addprefix $(OUT)/tests/,$(basename $(notdir $(wildcard tests/uni
 UNIT_TESTS := $(if $(STATIC),$(filter-out %/test_web_config,$(UNIT_TESTS)),$(UNIT_TESTS))
 
 .DELETE_ON_ERROR:
-.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-harvest bench-auth bench-replay all clean deps test test-kernel demo bench fuzz asan soak install vmlinux check-arch check-deps
+.PHONY: lint-size check-includes help matrix seed-tables bench-scale bench-lock bench-harvest bench-auth bench-replay all clean deps test test-kernel test-arm64 demo bench fuzz asan soak install vmlinux check-arch check-deps
 
+ifeq ($(ARCH),$(HOST_ARCH))
 all: check-deps check-arch $(OUT)/dirtyvm $(OUT)/splittop $(OUT)/qemu-guest.elf $(OUT)/qemu-guest-1g.elf \
      $(UNIT_TESTS)
+else
+all: check-deps check-arch $(OUT)/splittop $(OUT)/dirtyvm
+
+$(SYSROOT)/.done: | $(OUT)
+	$(call msg,SYSROOT,$(SYSROOT))
+	$(Q)python3 tests/vm/sysroot.py $(ARCH) $(SYSROOT)
+endif
 
 # Name the missing build packages before the compiler stumbles on a header.
 check-deps:
@@ -125,7 +154,7 @@ check-deps:
 check-arch:
 	@test -f $(VMLINUX_H) || { echo "error: no CO-RE header for arch '$(UNAME_M)' ($(VMLINUX_H)); run 'make vmlinux' on a kernel with BTF" >&2; exit 1; }
 
-$(OUT)/obj/%.o: src/%.c | $(OUT)
+$(OUT)/obj/%.o: src/%.c | $(OUT) $(CROSS_PREREQ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -275,6 +304,11 @@ soak: deps
 test-kernel: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) python3 tests/run.py -k test_kernel/
+
+# The arm64 tier alone: make ARCH=arm64 STATIC=1, run in the arm64 bed on
+# trixie's 6.12 and sid's kernel (tests/arm64, tests/vm/arm64.py).
+test-arm64: deps
+	$(Q)OUT=$(OUT) python3 tests/run.py -k test_arm64/
 
 # KERNEL=SPEC: the live view inside that Debian kernel, booted in the bed
 # (stock, 6.12, 6.18, backports, sid or a package name: tests/vm/kernels.py).

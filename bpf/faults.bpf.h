@@ -33,9 +33,9 @@ static __always_inline int huge_level(struct kvm_memory_slot *slot, __u64 gfn)
 {
 	__u64 base = slot->base_gfn;
 
-	if (rmap_holds((__u64)slot->arch.rmap[1], base, gfn, 1))
+	if (rmap_holds((__u64)X86_SLOT_ARCH(slot)->rmap[1], base, gfn, 1))
 		return 2;
-	if (rmap_holds((__u64)slot->arch.rmap[2], base, gfn, 2))
+	if (rmap_holds((__u64)X86_SLOT_ARCH(slot)->rmap[2], base, gfn, 2))
 		return 3;
 	return 0;
 }

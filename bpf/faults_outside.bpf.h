@@ -37,10 +37,10 @@
  * faults: fixed, spurious, or an MMIO SPTE made. */
 static __always_inline __u64 vcpu_handled(struct kvm_vcpu *v)
 {
-	__u64 n = BPF_CORE_READ(v, stat.pf_fixed) + BPF_CORE_READ(v, stat.pf_spurious);
+	__u64 n = BPF_CORE_READ(X86_VCPU_STAT(v), pf_fixed) + BPF_CORE_READ(X86_VCPU_STAT(v), pf_spurious);
 
-	if (bpf_core_field_exists(v->stat.pf_mmio_spte_created))
-		n += BPF_CORE_READ(v, stat.pf_mmio_spte_created);
+	if (bpf_core_field_exists(X86_VCPU_STAT(v)->pf_mmio_spte_created))
+		n += BPF_CORE_READ(X86_VCPU_STAT(v), pf_mmio_spte_created);
 	return n;
 }
 
@@ -74,8 +74,8 @@ static __always_inline bool walk_huge_mapped(struct kvm_vcpu *v, __u64 gfn)
 	if (!slot)
 		return false;
 	base = BPF_CORE_READ(slot, base_gfn);
-	return rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[1]), base, gfn, 1) ||
-	       rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[2]), base, gfn, 2);
+	return rmap_holds((__u64)BPF_CORE_READ(X86_SLOT_ARCH(slot), rmap[1]), base, gfn, 1) ||
+	       rmap_holds((__u64)BPF_CORE_READ(X86_SLOT_ARCH(slot), rmap[2]), base, gfn, 2);
 }
 
 #define SPTE_PRESENT_BIT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
@@ -101,12 +101,12 @@ extern const void sme_me_mask __ksym __weak;
  * direct map not where the symbol said. */
 static __always_inline __u64 tdp_huge_leaf(struct kvm_vcpu *v, __u64 gfn)
 {
-	struct kvm_mmu *mmu = BPF_CORE_READ(v, arch.mmu);
+	struct kvm_mmu *mmu = BPF_CORE_READ(X86_VCPU_ARCH(v), mmu);
 	__u64 table, base = DIRECT_MAP_BASE, addr = GPTE_ADDR, me = 0, spte = 0;
 	__u32 role;
 	int level, i;
 
-	if (!mmu || mmu != __builtin_preserve_access_index(&v->arch.root_mmu))
+	if (!mmu || mmu != __builtin_preserve_access_index(&X86_VCPU_ARCH(v)->root_mmu))
 		return 0;
 	role = BPF_CORE_READ(mmu, root_role.word);
 	if (!(role & ROLE_DIRECT))
@@ -168,7 +168,7 @@ static __always_inline void walk_follow(struct task_ctx *tc, struct kvm_vcpu *v)
 {
 	tc->walk_vcpu = (__u64)v;
 	tc->walk_cls = 0;
-	tc->walk_taken = BPF_CORE_READ(v, stat.pf_taken);
+	tc->walk_taken = BPF_CORE_READ(X86_VCPU_STAT(v), pf_taken);
 	tc->walk_handled = vcpu_handled(v);
 }
 
@@ -177,7 +177,8 @@ static __always_inline void walk_run_edge(struct task_ctx *tc)
 {
 	struct kvm_vcpu *v = (void *)tc->vcpu_ptr;
 
-	if (!faults_outside || !v)
+	/* x86's counters settle a fault; arm64's source counts each abort. */
+	if (!faults_outside || !v || !bpf_core_field_exists(X86_VCPU_STAT(v)->pf_taken))
 		return;
 	if (tc->walk_vcpu != (__u64)v)
 		walk_follow(tc, v);
@@ -217,7 +218,7 @@ static __always_inline int fault_start(struct kvm_vcpu *v, __u64 pferr, __u64 ad
 	if (!tc)
 		return 0;
 	v = (void *)c->vcpu_ptr;
-	taken = BPF_CORE_READ(v, stat.pf_taken);
+	taken = BPF_CORE_READ(X86_VCPU_STAT(v), pf_taken);
 	if (tc->walk_vcpu != (__u64)v) {
 		walk_follow(tc, v);
 	} else {
@@ -335,7 +336,7 @@ static __always_inline bool shadow_replaces(struct kvm_vcpu *v, __u64 gfn, int l
 		}
 		base = BPF_CORE_READ(slot, base_gfn);
 	}
-	return rmap_holds((__u64)BPF_CORE_READ(slot, arch.rmap[level & 3]), base, gfn, level);
+	return rmap_holds((__u64)BPF_CORE_READ(X86_SLOT_ARCH(slot), rmap[level & 3]), base, gfn, level);
 }
 
 /*

@@ -172,7 +172,8 @@ static __always_inline int ioctl_begin(struct task_struct *task, struct file *fi
 		/* Out of BPF_CORE_READ: tc is our type, not the kernel's. */
 		struct kvm *kvm = (struct kvm *)tc->kvm;
 
-		tc->pages_2m_before = BPF_CORE_READ(kvm, stat.pages_2m.counter);
+		if (bpf_core_field_exists(X86_VM_STAT(kvm)->pages_2m))
+			tc->pages_2m_before = BPF_CORE_READ(X86_VM_STAT(kvm), pages_2m.counter);
 	}
 	tc->start_ns = bpf_ktime_get_ns();
 	return 0;

@@ -56,10 +56,14 @@ static __always_inline void read_gauges(struct kvm *kvm, struct vm_census *rec)
 	rec->kvm = (__u64)kvm;
 	rec->online_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
 	rec->memslots_dirty = memslots_dirty(rec->kvm);
-	rec->pages[0] = BPF_CORE_READ(kvm, stat.pages_4k.counter);
-	rec->pages[1] = BPF_CORE_READ(kvm, stat.pages_2m.counter);
-	rec->pages[2] = BPF_CORE_READ(kvm, stat.pages_1g.counter);
-	rec->indirect_sps = BPF_CORE_READ(kvm, arch.indirect_shadow_pages);
+	/* x86's census of its mappings (no other arch keeps one). */
+	if (bpf_core_field_exists(X86_VM_STAT(kvm)->pages_4k)) {
+		rec->pages[0] = BPF_CORE_READ(X86_VM_STAT(kvm), pages_4k.counter);
+		rec->pages[1] = BPF_CORE_READ(X86_VM_STAT(kvm), pages_2m.counter);
+		rec->pages[2] = BPF_CORE_READ(X86_VM_STAT(kvm), pages_1g.counter);
+	}
+	if (bpf_core_field_exists(X86_VM_ARCH(kvm)->indirect_shadow_pages))
+		rec->indirect_sps = BPF_CORE_READ(X86_VM_ARCH(kvm), indirect_shadow_pages);
 
 	/* Guest memory: every memslot of address space 0, by the id hash. */
 	slots = BPF_CORE_READ(kvm, memslots[0]);

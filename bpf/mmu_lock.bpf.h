@@ -32,9 +32,9 @@ static __always_inline __u64 vcpu_pf_seq(__u64 vcpu_ptr)
 
 	if (!vcpu_ptr)
 		return NO_PF_SEQ;
-	if (!bpf_core_field_exists(v->stat.pf_taken))
+	if (!bpf_core_field_exists(X86_VCPU_STAT(v)->pf_taken))
 		return 0;	/* older kernels: paired by task alone */
-	return BPF_CORE_READ(v, stat.pf_taken);
+	return BPF_CORE_READ(X86_VCPU_STAT(v), pf_taken);
 }
 
 /* *p = max(*p, v) where several CPUs may write *p. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "splittop.h"
+#include "x86_types.bpf.h"
 #include "bits.bpf.h"
 #include "memslots.bpf.h"
 
@@ -25,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "faults.bpf.h"
 #include "faults_outside.bpf.h"
 #include "splits.bpf.h"
+#include "arm64.bpf.h"
 #include "mmu_lock.bpf.h"
 #include "probes.bpf.h"
 #include "split_mmu.bpf.h"

@@ -402,12 +402,16 @@ static int prepare_host(struct run_ctx *ctx, struct host_params *hp, char *eager
 	const struct dvm_options *opt = ctx->opt;
 	int err;
 
-	if (opt->eager != EAGER_UNCHANGED) {
-		err = host_set_eager_split(hp, opt->eager == EAGER_ON);
-		if (err)
-			return err;
+	if (dvm_eager_per_vm()) {
+		*eager = opt->eager == EAGER_ON ? 'Y' : 'N';	/* each VM's, set when it is made */
+	} else {
+		if (opt->eager != EAGER_UNCHANGED) {
+			err = host_set_eager_split(hp, opt->eager == EAGER_ON);
+			if (err)
+				return err;
+		}
+		host_read_eager_split(eager);
 	}
-	host_read_eager_split(eager);
 	if (opt->nested && !dvm_kvm_has_nested_svm(ctx->kvm_fd)) {
 		fprintf(stderr, "dirtyvm: --nested needs nested SVM with nested paging (AMD, kvm_amd nested=1 npt=1): "
 			"this KVM offers its guests none\n");
@@ -449,7 +453,7 @@ static int run_vms(struct run_ctx *ctx, struct vm_job *jobs)
 		struct dvm_vm_params p = {
 			.nvcpus = opt->vcpus, .region_size = opt->mem, .backing = opt->backing,
 			.manual_protect = opt->mode == MODE_CLEAR, .dirty_ring = opt->mode == MODE_RING,
-			.nested = opt->nested, .index = i,
+			.nested = opt->nested, .eager_split = opt->eager == EAGER_ON, .index = i,
 			.stop = &ctx->stop,
 		};
 

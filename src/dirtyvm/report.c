@@ -105,10 +105,14 @@ void report_text(FILE *f, const struct summary *s)
 	}
 }
 
+/* KVM's mapping counters, null where the kernel keeps none (arm64). */
 static void json_pages(FILE *f, const char *key, const uint64_t p[3])
 {
-	fprintf(f, "\"%s\":{\"pages_4k\":%" PRIu64 ",\"pages_2m\":%" PRIu64 ",\"pages_1g\":%" PRIu64 "}",
-		key, p[0], p[1], p[2]);
+	if (p[0] == DVM_STAT_MISSING)
+		fprintf(f, "\"%s\":{\"pages_4k\":null,\"pages_2m\":null,\"pages_1g\":null}", key);
+	else
+		fprintf(f, "\"%s\":{\"pages_4k\":%" PRIu64 ",\"pages_2m\":%" PRIu64 ",\"pages_1g\":%" PRIu64 "}",
+			key, p[0], p[1], p[2]);
 }
 
 /* KVM's fault counters, null where the kernel lacks one. */

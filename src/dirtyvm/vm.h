@@ -52,6 +52,7 @@ struct dvm_vm {
 	uint32_t ring_entries;	/* each vCPU's dirty ring, or 0: the bitmap */
 	bool guest_1g;		/* the guest's page tables map data with 1 GiB pages */
 	bool nested;		/* the pass runs in an L2 guest of an SVM L1 */
+	bool eager_split;	/* arm64: an eager split chunk of 2 MiB */
 
 	void *sys_mem;
 	size_t sys_size;
@@ -78,9 +79,15 @@ struct dvm_vm_params {
 	bool manual_protect;
 	bool dirty_ring;	/* KVM_CAP_DIRTY_LOG_RING: rings that hold a round */
 	bool nested;
+	bool eager_split;	/* arm64: split eagerly, in 2 MiB chunks (dvm_eager_per_vm) */
 	unsigned int index;
 	const volatile int *stop;
 };
+
+/* Whether eager splitting is the VM's own choice (arm64: the VMM sets
+ * KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, off by default) rather than KVM's
+ * module parameter (x86's eager_page_split). */
+bool dvm_eager_per_vm(void);
 
 /* Whether KVM offers its vCPUs 1 GiB pages (pdpe1gb). */
 bool dvm_kvm_has_1g_pages(int kvm_fd);

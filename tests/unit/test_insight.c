@@ -235,7 +235,7 @@ struct fixture {
 static void healthy(struct fixture *f)
 {
 	*f = (struct fixture){ 0 };
-	f->avail = (struct avail){ true, true, true, true, true, true, true, true, true };
+	f->avail = (struct avail){ true, true, true, true, true, true, true, true, true, false };
 	f->g.vcpus = 4;
 	f->g.mem_pages = (uint64_t)MEM_MIB * MIB_PAGES;
 	f->g.dlog_last_ns[DLOG_ENABLE] = 20 * MS;

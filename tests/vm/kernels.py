@@ -85,16 +85,18 @@ def mirror():
 class Apt:
     """apt-get and apt-cache over a private configuration in cache/apt."""
 
-    def __init__(self, cache):
-        self.dir = os.path.join(cache, "apt")
+    def __init__(self, cache, arch=None, suites=SUITES):
+        """arch: another Debian architecture's packages (arm64), in an
+        index of their own; suites: the suites it names."""
+        self.dir = os.path.join(cache, "apt-" + arch if arch else "apt")
         for d in ("lists/partial", "archives/partial"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
         self.sources = os.path.join(self.dir, "sources.list")
         m, key = mirror(), "/usr/share/keyrings/debian-archive-keyring.gpg"
         lines = []
-        for s in SUITES:
+        for s in suites:
             base = m + "-security" if s.endswith("-security") else m
-            lines.append("deb [signed-by=%s] %s %s main\n" % (key, base, s))
+            lines.append("deb [%ssigned-by=%s] %s %s main\n" % ("arch=%s " % arch if arch else "", key, base, s))
         text = "".join(lines)
         if not os.path.exists(self.sources) or open(self.sources).read() != text:
             with open(self.sources + ".tmp", "w") as f:
@@ -105,6 +107,8 @@ class Apt:
                      "-o", "Dir::State::Lists=" + os.path.join(self.dir, "lists"),
                      "-o", "Dir::Cache=" + self.dir, "-o", "Dir::Cache::archives=" + os.path.join(self.dir, "archives"),
                      "-o", "Debug::NoLocking=1"]
+        if arch:
+            self.opts += ["-o", "APT::Architecture=" + arch, "-o", "APT::Architectures=" + arch]
 
     def _stamp(self, t=None):
         path = os.path.join(self.dir, "updated")
@@ -163,25 +167,26 @@ def madison(apt, names):
     return out
 
 
-def resolve(apt, spec):
-    """SPEC -> (linux-image package, its version)."""
+def resolve(apt, spec, arch="amd64", suites=SUITES):
+    """SPEC -> (linux-image package, its version), of Debian's flavour arch."""
     if spec in SUITE_SPECS:
-        rows = [r for r in madison(apt, ["linux-image-amd64"]) if r[2] in SUITE_SPECS[spec]]
+        meta_pkg = "linux-image-" + arch
+        rows = [r for r in madison(apt, [meta_pkg]) if r[2] in SUITE_SPECS[spec]]
         if not rows:
-            raise KernelError("kernel %s: no linux-image-amd64 in %s" % (spec, ", ".join(SUITE_SPECS[spec])))
+            raise KernelError("kernel %s: no %s in %s" % (spec, meta_pkg, ", ".join(SUITE_SPECS[spec])))
         meta = newest([v for _, v, _ in rows])
-        deps = apt.cache("depends", "linux-image-amd64=" + meta)
-        m = re.search(r"Depends: (linux-image-[0-9]\S*-amd64)\b", deps)
+        deps = apt.cache("depends", meta_pkg + "=" + meta)
+        m = re.search(r"Depends: (linux-image-[0-9]\S*-%s)\b" % arch, deps)
         if not m:
-            raise KernelError("kernel %s: linux-image-amd64 %s names no kernel package:\n%s" % (spec, meta, deps))
+            raise KernelError("kernel %s: %s %s names no kernel package:\n%s" % (spec, meta_pkg, meta, deps))
         pkg = m.group(1)
     elif re.fullmatch(r"[0-9]+\.[0-9]+", spec):
         # 6.12.118+deb13, 6.1.0-57 (the older naming), not -cloud or -rt.
-        pat = re.compile(r"linux-image-%s(\.[0-9]+)*(\+deb[0-9.]+)?(-[0-9]+)?-amd64" % re.escape(spec))
+        pat = re.compile(r"linux-image-%s(\.[0-9]+)*(\+deb[0-9.]+)?(-[0-9]+)?-%s" % (re.escape(spec), arch))
         names = [n for n in apt.cache("pkgnames", "linux-image-" + spec).split() if pat.fullmatch(n)]
         rows = madison(apt, names) if names else []
         if not rows:
-            raise KernelError("kernel %s: no Debian package of Linux %s in %s" % (spec, spec, ", ".join(SUITES)))
+            raise KernelError("kernel %s: no Debian package of Linux %s in %s" % (spec, spec, ", ".join(suites)))
         best = newest([v for _, v, _ in rows])
         # One source version builds one package of each flavour.
         pkg = sorted(p for p, v, _ in rows if v == best)[-1]
@@ -190,7 +195,7 @@ def resolve(apt, spec):
     rows = [r for r in madison(apt, [pkg]) if r[0] == pkg]
     if not rows:
         raise KernelError("kernel %s: package %s is not in %s (old versions leave the archive; "
-                          "`tests/vm/run --kernel X.Y` takes the newest of a line)" % (spec, pkg, ", ".join(SUITES)))
+                          "`tests/vm/run --kernel X.Y` takes the newest of a line)" % (spec, pkg, ", ".join(suites)))
     return pkg, newest([v for _, v, _ in rows])
 
 
@@ -310,9 +315,10 @@ def cache_dir():
     return d
 
 
-def fetch(spec, cache=None):
-    """The Kernel for SPEC, downloaded and unpacked once into the cache."""
-    if not valid_spec(spec):
+def fetch(spec, cache=None, arch="amd64", suites=SUITES):
+    """The Kernel for SPEC, downloaded and unpacked once into the cache
+    (arch: Debian's flavour, arm64 for tests/vm/arm64.py, from suites)."""
+    if arch == "amd64" and not valid_spec(spec):
         raise KernelError("kernel %r: not a kernel spec (%s)" % (spec, SPEC_HELP))
     cache = cache or cache_dir()
     # One fetch at a time: the test runner boots two at once, and on a cold
@@ -321,18 +327,18 @@ def fetch(spec, cache=None):
     # ("no lib/modules/*/kernel in the package", CI of 2026-12-02).
     with open(os.path.join(cache, "fetch.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _fetch_locked(spec, cache)
+        return _fetch_locked(spec, cache, arch, suites)
 
 
-def _fetch_locked(spec, cache):
-    apt = Apt(cache)
+def _fetch_locked(spec, cache, arch, suites):
+    apt = Apt(cache) if arch == "amd64" else Apt(cache, arch=arch, suites=suites)
     apt.update()
-    pkg, version = resolve(apt, spec)
+    pkg, version = resolve(apt, spec, arch, suites)
     extract = os.path.join(cache, "%s_%s" % (pkg, version.replace(":", "%3a")))
     if os.path.isdir(extract):
         return Kernel(pkg, extract)
     # In 7.x the image package only depends on the kernel and its modules.
-    want = [pkg] + [d for d in re.findall(r"Depends: (linux-(?:binary|modules)-[0-9]\S*-amd64)\b",
+    want = [pkg] + [d for d in re.findall(r"Depends: (linux-(?:binary|modules)-[0-9]\S*-%s)\b" % arch,
                                           apt.cache("depends", "%s=%s" % (pkg, version)))]
     debs = os.path.join(cache, "debs")
     os.makedirs(debs, exist_ok=True)

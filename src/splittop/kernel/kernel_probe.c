@@ -90,21 +90,42 @@ bool kernel_has_btf_func(const struct kernel_btf *k, const char *fn)
 	return find(k, fn, BTF_KIND_FUNC, &in) > 0;
 }
 
+/* The bit offset of member mname in struct or union t, looking into its
+ * anonymous members too (x86's kvm_vm_stat keeps pages_4k in an anonymous
+ * struct in an anonymous union), or -1. */
+static long member_bits(const struct btf *in, const struct btf_type *t, const char *mname, int depth)
+{
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(in, m->name_off);
+		const struct btf_type *mt;
+		long off;
+
+		if (name && !strcmp(name, mname))
+			return btf_member_bit_offset(t, i);
+		if ((name && name[0]) || depth >= 4)
+			continue;
+		mt = btf__type_by_id(in, m->type);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt)))
+			mt = btf__type_by_id(in, mt->type);
+		if (mt && btf_is_composite(mt) && (off = member_bits(in, mt, mname, depth + 1)) >= 0)
+			return btf_member_bit_offset(t, i) + off;
+	}
+	return -1;
+}
+
 long kernel_member_offset(const struct kernel_btf *k, const char *sname, const char *mname)
 {
-	const struct btf_member *m;
-	const struct btf_type *t;
 	const struct btf *in;
-	int id = find(k, sname, BTF_KIND_STRUCT, &in), i;
+	int id = find(k, sname, BTF_KIND_STRUCT, &in);
+	long bits;
 
 	if (id <= 0)
 		return -1;
-	t = btf__type_by_id(in, id);
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(in, m->name_off), mname))
-			return btf_member_bit_offset(t, i) / 8;
-	return -1;
+	bits = member_bits(in, btf__type_by_id(in, id), mname, 0);
+	return bits < 0 ? -1 : bits / 8;
 }
 
 bool kernel_has_member(const struct kernel_btf *k, const char *sname, const char *mname)

@@ -63,6 +63,8 @@ PROGS(progs_fast_btf, on_fast_page_fault, NULL)
 PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_pml, on_pml_full, NULL)
+PROGS(progs_arm64_faults, on_guest_fault, &s->progs.on_guest_mmio)
+PROGS(progs_arm64_split, on_stage2_split, NULL)
 PROGS(progs_lock_tp, on_contention_begin_tp, &s->progs.on_contention_end_tp)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
@@ -109,7 +111,11 @@ const struct source_choice choices[][MAX_CHOICES] = {
 		       { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_enter, HOST_MMU_TDP },
 		       { SK_TP_BTF, { "kvm_mmu_spte_requested" }, progs_faults },
 		       { SK_TP_BTF, { "kvm_mmu_pagetable_walk", "kvm_mmu_paging_element", "kvm_mmu_get_page",
-				     "kvm_userspace_exit" }, progs_walk, HOST_MMU_SHADOW } },
+				     "kvm_userspace_exit" }, progs_walk, HOST_MMU_SHADOW },
+		       /* arm64: every stage-2 abort, before mmu_lock, classed by its
+			* ESR; kvm_mmio takes back those KVM hands to the VMM
+			* (bpf/arm64.bpf.h).  It sees every fault: no fast path apart. */
+		       { SK_TP_BTF, { "kvm_guest_fault", "kvm_mmio" }, progs_arm64_faults, 0, true } },
 	/* Faults a TDP MMU fixes without its handler proper.  The perf event
 	 * first: its program runs with preemption off, where a tp_btf program
 	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
@@ -117,7 +123,10 @@ const struct source_choice choices[][MAX_CHOICES] = {
 	[M_FAST_FAULTS] = { { SK_TRACEPOINT, { "kvmmmu/fast_page_fault" }, progs_fast_tp },
 			    { SK_TP_BTF, { "fast_page_fault" }, progs_fast_btf } },
 	[M_SPLITS] = { { SK_TP_BTF, { "kvm_mmu_split_huge_page" }, progs_split },
-		       { SK_RAW_TP, { "kvm_mmu_split_huge_page" }, progs_split_raw } },
+		       { SK_RAW_TP, { "kvm_mmu_split_huge_page" }, progs_split_raw },
+		       /* arm64 has no split tracepoint: the split walker's one table
+			* per block (bpf/arm64.bpf.h). */
+		       { SK_FENTRY, { "kvm_pgtable_stage2_create_unlinked" }, progs_arm64_split } },
 	/* The perf events first: a BTF tracepoint's program can be preempted
 	 * on a sleeping lock's contention and then miss an mmu_lock wait. */
 	[M_LOCK_WAIT] = { { SK_TRACEPOINT, { "lock/contention_begin", "lock/contention_end" }, progs_lock_tp },
@@ -173,12 +182,11 @@ static bool mmu_fits(struct tracer *t, enum metric m, const struct source_choice
 	return false;
 }
 
-/* Whether this kernel offers source c of metric m; if not, why, in
- * t->sources[m].why (a kprobe's reason follows an fentry's). */
-static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m, const struct source_choice *c,
-		    bool probes, const char *probes_why)
+/* Whether the tracepoints of a tp_btf or raw_tp source c are there; if not,
+ * why, in src->why. */
+static bool btf_tracepoints_offered(struct metric_source *src, const struct kernel_btf *k,
+				    const struct source_choice *c)
 {
-	struct metric_source *src = &t->sources[m];
 	unsigned int j;
 	bool ok = true;
 
@@ -189,7 +197,27 @@ static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m,
 		snprintf(src->why, sizeof(src->why), "no BTF for tracepoint %s", c->tp[0]);
 		return false;
 	}
-	if (!mmu_fits(t, m, c))
+	/* A raw tracepoint needs no BTF, but where KVM's BTF is there (its
+	 * generic kvm_userspace_exit) it names each of KVM's tracepoints: one
+	 * it lacks is not there (arm64 has no kvm_mmu_split_huge_page). */
+	if (c->kind == SK_RAW_TP && kernel_has_btf_tracepoint(k, "kvm_userspace_exit") &&
+	    !kernel_has_btf_tracepoint(k, c->tp[0])) {
+		snprintf(src->why, sizeof(src->why), "no tracepoint %s", c->tp[0]);
+		return false;
+	}
+	return true;
+}
+
+/* Whether this kernel offers source c of metric m; if not, why, in
+ * t->sources[m].why (a kprobe's reason follows an fentry's). */
+static bool offered(struct tracer *t, const struct kernel_btf *k, enum metric m, const struct source_choice *c,
+		    bool probes, const char *probes_why)
+{
+	struct metric_source *src = &t->sources[m];
+	unsigned int j;
+	bool ok = true;
+
+	if (!btf_tracepoints_offered(src, k, c) || !mmu_fits(t, m, c))
 		return false;
 	if (c->kind == SK_FENTRY) {
 		for (j = 0; j < SOURCE_MAX_TPS && c->tp[j] && ok; j++)

@@ -24,9 +24,12 @@ struct source_choice {
 	 * guest walk fires for shadow paging's faults alone, and what tells a
 	 * TDP MMU's huge mappings is its own. */
 	int mmu;
+	/* A fault source that sees every fault, those a fast path fixes too
+	 * (arm64's abort handler): fast_faults has none of its own then. */
+	bool all_faults;
 };
 
-#define MAX_CHOICES 4
+#define MAX_CHOICES 5
 /* choices[m]: metric m's sources, best first (kind SK_UNSET: none to choose from). */
 extern const struct source_choice choices[][MAX_CHOICES];
 extern const char *const metric_names[NR_METRICS];

@@ -78,6 +78,11 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "turned off with faults (--source faults=none)");
 			continue;
 		}
+		if (m == M_FAST_FAULTS && picked[M_FAULTS] && picked[M_FAULTS]->all_faults) {
+			snprintf(t->sources[m].why, sizeof(t->sources[m].why), "%s sees every fault: no fast path apart",
+				 picked[M_FAULTS]->tp[0]);
+			continue;
+		}
 		picked[m] = source_choose(t, k, m, o->raw_tracepoints, o->force[m], o->force_tp[m], probes,
 					  probes_why);
 		if (picked[m] && metric_opt_in[m] && o->force[m] == SK_UNSET && !o->force_tp[m]) {
@@ -97,7 +102,7 @@ static int pick_sources(struct tracer *t, const struct tracer_opts *o, const str
 	/* Faults may be turned off; what they need cannot be missing silently. */
 	for (m = M_ATTRIBUTION; m <= M_FAST_FAULTS; m++) {
 		if (picked[m] || o->force[m] == SK_OFF ||
-		    (m == M_FAST_FAULTS && !picked[M_FAULTS]))
+		    (m == M_FAST_FAULTS && (!picked[M_FAULTS] || picked[M_FAULTS]->all_faults)))
 			continue;
 		fprintf(stderr, "splittop: the kernel lacks tracepoints splittop needs: %s\n",
 			t->sources[m].why);
@@ -205,7 +210,8 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, const st
 		t->sources[M_DLOG_TOGGLE].source = "kvm->nr_memslots_dirty_logging around memslot ioctls";
 	else
 		t->sources[M_DLOG_TOGGLE].source = "memslot flags: KVM's before, the ioctl's argument after";
-	t->sources[M_CENSUS].source = "iter/task_file";
+	t->sources[M_CENSUS].source = kernel_has_member(k, "kvm_vm_stat", "pages_4k") ? "iter/task_file" :
+		"iter/task_file; no pages_* or nested: this KVM keeps no count of its mappings (x86's alone)";
 	return splittop_bpf__load(s);
 }
 
@@ -378,6 +384,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *o)
 			.fault_latency = t->sources[M_FAULT_LATENCY].source,
 			.split_mmu = t->sources[M_SPLIT_MMU].source && t->sources[M_SPLITS].source,
 			.pml = t->sources[M_PML].source,
+			.no_pages = !kernel_has_member(&k, "kvm_vm_stat", "pages_4k"),
 		};
 		err = map_counters(t);
 	}

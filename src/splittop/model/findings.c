@@ -332,7 +332,7 @@ static bool rule_NO_HUGE_BACKING(const struct insight_in *in, char *m, size_t le
 	uint64_t before;
 	double share;
 
-	if (!g || !c || !av(in)->dlog_toggle || !c->vm.dlog_count[DLOG_ENABLE])
+	if (!g || !c || !av(in)->dlog_toggle || av(in)->no_pages || !c->vm.dlog_count[DLOG_ENABLE])
 		return false;
 	before = g->dlog_last_pages_2m[DLOG_ENABLE][0];
 	if (before == PAGES_UNKNOWN || g->mem_pages < HUGE_MIN_MEM_PAGES)

@@ -73,9 +73,9 @@
 	       c->vm.dlog_count[DLOG_CLEAR])								\
 	METRIC(DLOG_CLEAR_NS, "dirty_log_clear_ns", "time spent in KVM_CLEAR_DIRTY_LOG", NULL, NULL, 0, 0, 0, U_NS, COUNTER, G_DLOG, 1,	\
 	       c->vm.dlog_ns[DLOG_CLEAR])								\
-	METRIC(PAGES_4K, "pages_4k", "guest memory KVM maps with 4 KiB pages (KVM's own count)", "4K", "4K", 7, 20, 20, U_COUNT, GAUGE, G_ALWAYS, 1, g->pages[0])	\
-	METRIC(PAGES_2M, "pages_2m", "guest memory KVM maps with 2 MiB pages (KVM's own count)", "2M", "2M", 6, 21, 21, U_COUNT, GAUGE, G_ALWAYS, 1, g->pages[1])	\
-	METRIC(PAGES_1G, "pages_1g", "guest memory KVM maps with 1 GiB pages (KVM's own count)", "1G", "1G", 5, 22, 22, U_COUNT, GAUGE, G_ALWAYS, 1, g->pages[2])	\
+	METRIC(PAGES_4K, "pages_4k", "guest memory KVM maps with 4 KiB pages (KVM's own count)", "4K", "4K", 7, 20, 20, U_COUNT, GAUGE, G_PAGES, 1, g->pages[0])	\
+	METRIC(PAGES_2M, "pages_2m", "guest memory KVM maps with 2 MiB pages (KVM's own count)", "2M", "2M", 6, 21, 21, U_COUNT, GAUGE, G_PAGES, 1, g->pages[1])	\
+	METRIC(PAGES_1G, "pages_1g", "guest memory KVM maps with 1 GiB pages (KVM's own count)", "1G", "1G", 5, 22, 22, U_COUNT, GAUGE, G_PAGES, 1, g->pages[2])	\
 	/* The live view only. */									\
 	METRIC(NAME, NULL, NULL, "NAME", "NAME", 10, 0, 0, U_NAME, GAUGE, G_ALWAYS, 1, 0)			\
 	METRIC(PID, NULL, NULL, "PID", "PID", 7, 1, 1, U_PLAIN, GAUGE, G_ALWAYS, 1, pid)			\
@@ -92,7 +92,7 @@
 	 * resets its dirty rings: whichever this VM does. */						\
 	METRIC(CLEAR_LAST_NS, NULL, NULL, "CLEAR", "CLEAR", 7, 19, 18, U_NS, GAUGE, G_DLOG,			\
 	       run->vm.dlog_count[clear_op(run)] > 0, g->dlog_last_ns[clear_op(run)])			\
-	METRIC(HUGE_PPM, NULL, NULL, "HUGE%", "HUGE%", 6, 12, 19, U_PPM, GAUGE, G_ALWAYS,			\
+	METRIC(HUGE_PPM, NULL, NULL, "HUGE%", "HUGE%", 6, 12, 19, U_PPM, GAUGE, G_PAGES,			\
 	       mapped_4k(g) > 0, huge_ppm(g))								\
 	/* mmu_lock held, read or write, by what the holder was doing (enum lock_holder). */	\
 	METRIC(LOCK_HOLD_FAULT_NS, "mmu_lock_hold_fault_ns", "kvm->mmu_lock hold time of vCPUs in KVM_RUN", NULL, NULL, 0, 0, 0, U_NS, COUNTER,	\
@@ -119,7 +119,7 @@
 	       G_SPLIT_MMU, 1, c->vm.splits_mmu[MMU_SHADOW])					\
 	METRIC(SPLITS_TDP, "splits_tdp", "huge mappings the TDP MMU split eagerly (kvm_tdp_mmu_try_split_huge_pages)", NULL, NULL, 0, 0, 0, U_COUNT, COUNTER,	\
 	       G_SPLIT_MMU, 1, c->vm.splits_mmu[MMU_TDP])					\
-	METRIC(NESTED, "nested", "1 while KVM shadows a nested guest's page tables for the VM (its indirect shadow pages, on a host with EPT/NPT)", NULL, NULL, 0, 0, 0, U_BOOL, GAUGE, G_ALWAYS,	\
+	METRIC(NESTED, "nested", "1 while KVM shadows a nested guest's page tables for the VM (its indirect shadow pages, on a host with EPT/NPT)", NULL, NULL, 0, 0, 0, U_BOOL, GAUGE, G_PAGES,	\
 	       g->nested >= 0, g->nested > 0)								\
 	/* Dirty-log rounds (bpf/rounds.bpf.h): a round's pages count when its	\
 	 * harvest is complete, in the interval the next harvest begins in. */	\

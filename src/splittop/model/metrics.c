@@ -26,6 +26,7 @@ bool metric_group_avail(const struct avail *a, enum metric_group g)
 	case G_FAULT_LATENCY:	return a->fault_latency;
 	case G_SPLIT_MMU:	return a->split_mmu;
 	case G_PML:		return a->pml;
+	case G_PAGES:		return !a->no_pages;
 	}
 	return false;
 }

@@ -36,12 +36,16 @@ enum metric_kind { COUNTER, GAUGE };
  * sources, or the columns a recording carries. */
 struct avail {
 	bool splits, faults, lock_wait, dlog, dlog_toggle, lock_hold, fault_latency, split_mmu, pml;
+	/* KVM keeps no census of its mappings (pages_*, its indirect shadow
+	 * pages: x86's alone, none on arm64).  Negative, so that a zeroed
+	 * struct and a recording older than arm64 have them. */
+	bool no_pages;
 };
 
 /* The sources a metric needs: struct avail's groups. */
 enum metric_group {
 	G_ALWAYS, G_SPLITS, G_FAULTS, G_LOCK_WAIT, G_DLOG, G_DLOG_TOGGLE, G_LOCK_HOLD,
-	G_FAULT_LATENCY, G_SPLIT_MMU, G_PML,
+	G_FAULT_LATENCY, G_SPLIT_MMU, G_PML, G_PAGES,
 };
 
 struct metric_def {

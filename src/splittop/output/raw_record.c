@@ -128,8 +128,9 @@ static void record_frame(FILE *f, const struct snapshot *snap, enum scope sc)
 	fprintf(f, "frame %s %a %a", scope_name(sc), snap->time_unix, snap->elapsed);
 	for (i = 0; i < NR_SELF_STATS; i++) {
 		if (i == REC_SELF_BEFORE_FLAGS)
-			fprintf(f, " %d%d%d%d%d%d%d%d%d", a->splits, a->faults, a->lock_wait, a->dlog,
-				a->dlog_toggle, a->lock_hold, a->fault_latency, a->split_mmu, a->pml);
+			fprintf(f, " %d%d%d%d%d%d%d%d%d%s", a->splits, a->faults, a->lock_wait, a->dlog,
+				a->dlog_toggle, a->lock_hold, a->fault_latency, a->split_mmu, a->pml,
+				a->no_pages ? "1" : "");	/* arm64's: x86's recordings unchanged */
 		fprintf(f, " %llu", (unsigned long long)self[i]);
 	}
 	fputc('\n', f);
@@ -320,7 +321,7 @@ static int read_frame_line(struct record_reader *r, const char *save)
 	 * it, and one this reader does not know is left unread. */
 	for (i = 0; i < NR_SELF_STATS; i++, save += n) {
 		if (i == REC_SELF_BEFORE_FLAGS) {
-			if (sscanf(save, " %15s%n", bits, &n) != 1 || strlen(bits) < 7 || strlen(bits) > 9)
+			if (sscanf(save, " %15s%n", bits, &n) != 1 || strlen(bits) < 7 || strlen(bits) > 10)
 				return -1;
 			save += n;
 		}
@@ -333,7 +334,8 @@ static int read_frame_line(struct record_reader *r, const char *save)
 	for (i = 0; i < NR_SELF_STATS; i++)
 		self_stat_set(&r->self, i, self[self_stat_defs[i].rec]);
 	r->avail = (struct avail){ bits[0] == '1', bits[1] == '1', bits[2] == '1', bits[3] == '1',
-				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1', bits[8] == '1' };
+				   bits[4] == '1', bits[5] == '1', bits[6] == '1', bits[7] == '1', bits[8] == '1',
+				   bits[9] == '1' };
 	return 'F';
 }
 

@@ -349,7 +349,7 @@ int rec_vm_read(const struct jr_doc *d, int v, struct rec_vm *o, char *err, size
 	o->g.mem_pages = x << 8;
 	o->g.memslots_dirty = count(&r, v, "dirty_logging", &x) ? (int32_t)x : -1;
 	o->g.nested = count(&r, v, "nested", &x) ? (int32_t)x : -1;
-	count(&r, v, "pages_4k", &x);
+	o->avail.no_pages = !count(&r, v, "pages_4k", &x);
 	o->g.pages[0] = x;
 	count(&r, v, "pages_2m", &x);
 	o->g.pages[1] = x;

@@ -534,6 +534,7 @@ static int fill(struct replay_model *m)
 			a.lock_hold |= m->rv.avail.lock_hold;
 			a.fault_latency |= m->rv.avail.fault_latency;
 			a.split_mmu |= m->rv.avail.split_mmu;
+			a.no_pages |= m->rv.avail.no_pages;
 		}
 		s->avail = a;
 	}
