@@ -4,7 +4,7 @@
 # make test         install missing packages, build, run every test (what CI runs)
 # make test-kernel  the stock-kernel (TDP MMU) tier alone, under QEMU emulation
 # make test-arm64   the arm64 tier alone: splittop cross-built, in Debian's arm64 kernels under emulation
-# make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel)
+# make demo         a looping migration in the live view (KERNEL=SPEC: in that Debian kernel; ARCH=arm64: in the arm64 bed)
 # make matrix       the kernel matrix's table (README, docs/kernels.md): sources, exactness
 # make bench        overhead against no tracing, bpftrace and perf (root; BENCHFLAGS="--only progs --reps 3": ns per event only)
 # make bench-lock   2/8/16 vCPUs on one mmu_lock under each way of timing waits
@@ -44,6 +44,7 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 # and a sysroot of Debian's own static libraries for that arch, fetched on
 # first use (tests/vm/sysroot.py; the system's apt and dpkg untouched).
 ifneq ($(ARCH),$(HOST_ARCH))
+override STATIC := 1	# the sysroot has Debian's static libraries, and a copy needs nothing more
 CROSS_TRIPLE := $(patsubst arm64,aarch64,$(ARCH))-linux-gnu
 SYSROOT    ?= $(OUT)/sysroot
 CC         := $(CROSS_TRIPLE)-gcc
@@ -312,9 +313,17 @@ test-arm64: deps
 
 # KERNEL=SPEC: the live view inside that Debian kernel, booted in the bed
 # (stock, 6.12, 6.18, backports, sid or a package name: tests/vm/kernels.py).
+# ARCH=arm64: splittop cross-built, in the arm64 bed (KERNEL=6.12 or sid).
+ifeq ($(ARCH),$(HOST_ARCH))
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)KERNEL="$(KERNEL)" bash tests/demo.sh $(OUT)
+else
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/vm/arm64.py $(if $(KERNEL),--kernel $(KERNEL)) $$([ -t 0 ] && [ -t 1 ] && echo --tty) \
+		$(OUT) tests/arm64/demo.sh
+endif
 
 # The peers splittop is compared with; a missing one is skipped, not fatal.
 BENCH_PKGS := bpftrace linux-perf

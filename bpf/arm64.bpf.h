@@ -29,6 +29,10 @@
  * force_pte), its only caller the split walker: one call, one split of the
  * block at level.  No tracepoint marks it: fexit, where the kernel allows
  * function probes.
+ *
+ * Fault latency: kvm_handle_guest_abort(), the whole handler of every
+ * stage-2 abort (fentry/fexit, else a kprobe pair), as x86's
+ * kvm_mmu_page_fault (bpf/probes.bpf.h).
  */
 #pragma once
 
@@ -119,4 +123,28 @@ int BPF_PROG(on_stage2_split, void *pgt, __u64 phys, __s8 level, int prot, void 
 	long err = (unsigned long)ret >= (unsigned long)-4095L ? (long)ret : 0;
 
 	return account_split(level == 1 ? 3 : 2, (int)err);
+}
+
+SEC("fentry/kvm_handle_guest_abort")
+int BPF_PROG(on_abort_entry, struct kvm_vcpu *vcpu)
+{
+	return fault_begin();
+}
+
+SEC("fexit/kvm_handle_guest_abort")
+int BPF_PROG(on_abort_exit, struct kvm_vcpu *vcpu)
+{
+	return fault_end();
+}
+
+SEC("kprobe/kvm_handle_guest_abort")
+int BPF_KPROBE(on_abort_entry_kp)
+{
+	return fault_begin();
+}
+
+SEC("kretprobe/kvm_handle_guest_abort")
+int BPF_KRETPROBE(on_abort_exit_kp)
+{
+	return fault_end();
 }

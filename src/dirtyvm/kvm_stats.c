@@ -14,6 +14,7 @@ const char *const dvm_fault_stat_names[DVM_FAULT_STATS] = {
 	[DVM_PF_FAST] = "pf_fast",
 	[DVM_PF_EMULATE] = "pf_emulate",
 	[DVM_PF_MMIO_SPTE_CREATED] = "pf_mmio_spte_created",
+	[DVM_MMIO_EXIT_USER] = "mmio_exit_user",
 };
 
 /* The layout is self-describing (Documentation/virt/kvm/api.rst, "KVM_GET_STATS_FD"):

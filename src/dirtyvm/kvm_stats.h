@@ -10,7 +10,9 @@
 int kvm_stats_read(int stats_fd, const char *const *names, uint64_t *values, unsigned int n);
 
 /* KVM's own per-vCPU page fault counters (arch/x86/kvm/x86.c), summed over
- * a VM's vCPUs: the ground truth for the faults splittop counts. */
+ * a VM's vCPUs: the ground truth for the faults splittop counts.  arm64
+ * keeps none of x86's; its mmio_exit_user (arch/arm64/kvm/guest.c) counts
+ * the aborts KVM hands to the VMM as MMIO. */
 enum dvm_fault_stat {
 	DVM_PF_TAKEN,		/* every fault KVM's MMU handled */
 	DVM_PF_FIXED,		/* ... that installed a mapping */
@@ -18,6 +20,7 @@ enum dvm_fault_stat {
 	DVM_PF_FAST,		/* ... fixed without mmu_lock (fast_page_fault) */
 	DVM_PF_EMULATE,		/* ... sent to the instruction emulator */
 	DVM_PF_MMIO_SPTE_CREATED, /* ... that installed an MMIO SPTE */
+	DVM_MMIO_EXIT_USER,	/* arm64: aborts that exited to the VMM as MMIO */
 	DVM_FAULT_STATS,
 };
 extern const char *const dvm_fault_stat_names[DVM_FAULT_STATS];

@@ -2,6 +2,8 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The guest's two system pages (code, parameters), faulted in by the
  * warm-up: part of the workload's arithmetic for fault counts. */
@@ -71,7 +73,30 @@ static void text_migrations(FILE *f, const struct vm_result *res)
 	}
 }
 
+static void text_lines(FILE *f, const struct summary *s);
+
+/* The summary's key=value lines, with "none" for a statistic the kernel
+ * lacks (arm64's pages_*) instead of its marker's digits. */
 void report_text(FILE *f, const struct summary *s)
+{
+	static const char missing[] = "=18446744073709551615";	/* DVM_STAT_MISSING */
+	char *buf = NULL, *p, *at;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		text_lines(f, s);
+		return;
+	}
+	text_lines(m, s);
+	fclose(m);
+	for (p = buf; (at = strstr(p, missing)); p = at + sizeof(missing) - 1)
+		fprintf(f, "%.*s=none", (int)(at - p), p);
+	fputs(p, f);
+	free(buf);
+}
+
+static void text_lines(FILE *f, const struct summary *s)
 {
 	const struct dvm_options *o = s->opt;
 	unsigned int v;

@@ -248,4 +248,8 @@ void host_info_read(struct host_info *h)
 	else
 		h->mmu = HOST_MMU_UNKNOWN;
 	read_param("/sys/module/kvm/parameters/eager_page_split", h->eager_split, sizeof(h->eager_split));
+#if defined(__aarch64__)
+	h->mmu = HOST_MMU_ARM64;
+	snprintf(h->eager_split, sizeof(h->eager_split), "per-vm");	/* the VMM's capability */
+#endif
 }

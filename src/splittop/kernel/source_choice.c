@@ -65,6 +65,8 @@ PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_pml, on_pml_full, NULL)
 PROGS(progs_arm64_faults, on_guest_fault, &s->progs.on_guest_mmio)
 PROGS(progs_arm64_split, on_stage2_split, NULL)
+PROGS(progs_arm64_lat, on_abort_entry, &s->progs.on_abort_exit)
+PROGS(progs_arm64_lat_kp, on_abort_entry_kp, &s->progs.on_abort_exit_kp)
 PROGS(progs_lock_tp, on_contention_begin_tp, &s->progs.on_contention_end_tp)
 PROGS(progs_lock, on_contention_begin, &s->progs.on_contention_end)
 PROGS(progs_lock_raw, on_contention_begin_raw, &s->progs.on_contention_end_raw)
@@ -137,7 +139,10 @@ const struct source_choice choices[][MAX_CHOICES] = {
 	[M_LOCK_HOLD] = { { SK_FENTRY, { "_raw_read_lock", "_raw_write_lock", "_raw_read_unlock",
 					"_raw_write_unlock" }, progs_hold } },
 	[M_FAULT_LATENCY] = { { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_lat_fentry },
-			      { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_lat_kprobe } },
+			      { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_lat_kprobe },
+			      /* arm64: the handler of every stage-2 abort. */
+			      { SK_FENTRY, { "kvm_handle_guest_abort" }, progs_arm64_lat },
+			      { SK_KPROBE, { "kvm_handle_guest_abort" }, progs_arm64_lat_kp } },
 	/* VMX's: where kvm_intel is not loaded (AMD, other arches) there is no
 	 * such tracepoint, and the metric is unavailable. */
 	[M_PML] = { { SK_TP_BTF, { "kvm_pml_full" }, progs_pml } },

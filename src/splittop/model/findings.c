@@ -138,7 +138,10 @@ static void fault_cost(const struct insight_in *in, char *m, size_t len)
 /* Why KVM split these lazily, and what changes it, by host. */
 static void lazy_advice(const struct insight_in *in, char *m, size_t len)
 {
-	if (in->mmu == HOST_MMU_SHADOW)
+	if (in->mmu == HOST_MMU_ARM64)
+		add(m, len, "; -> arm64 splits eagerly only where the VMM asks, before the VM's first "
+			    "memslot: QEMU -accel kvm,eager-split-size=2097152 (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE)");
+	else if (in->mmu == HOST_MMU_SHADOW)
 		add(m, len, "; -> shadow paging (no EPT/NPT) splits only in faults: eager splitting "
 			    "needs the TDP MMU (EPT/NPT, kvm.tdp_mmu=Y)");
 	else if (in->mmu == HOST_MMU_LEGACY_TDP)

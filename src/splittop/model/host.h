@@ -4,7 +4,9 @@
 #ifndef SPLITTOP_HOST_H
 #define SPLITTOP_HOST_H
 
-enum host_mmu { HOST_MMU_UNKNOWN, HOST_MMU_TDP, HOST_MMU_LEGACY_TDP, HOST_MMU_SHADOW, NR_HOST_MMUS };
+/* arm64: KVM's stage-2 tables, one MMU; eager splitting the VMM's choice
+ * per VM (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE), no module parameter. */
+enum host_mmu { HOST_MMU_UNKNOWN, HOST_MMU_TDP, HOST_MMU_LEGACY_TDP, HOST_MMU_SHADOW, HOST_MMU_ARM64, NR_HOST_MMUS };
 
 /* "unknown", "tdp", "legacy-tdp", "shadow": as printed and recorded. */
 const char *host_mmu_name(enum host_mmu m);
@@ -15,7 +17,7 @@ struct host_info {
 	char hostname[65];	/* "": unknown (recordings before it, SPLITTOP_RECORD's) */
 	char kernel[65];
 	enum host_mmu mmu;
-	char eager_split[8];	/* "Y", "N" or "unknown" */
+	char eager_split[8];	/* "Y", "N", "unknown", or "per-vm" (arm64: the VMM's) */
 };
 
 #endif

@@ -8,7 +8,7 @@
 
 static const char *const mmu_names[NR_HOST_MMUS] = {
 	[HOST_MMU_UNKNOWN] = "unknown", [HOST_MMU_TDP] = "tdp", [HOST_MMU_LEGACY_TDP] = "legacy-tdp",
-	[HOST_MMU_SHADOW] = "shadow",
+	[HOST_MMU_SHADOW] = "shadow", [HOST_MMU_ARM64] = "arm64-stage2",
 };
 
 const char *host_mmu_name(enum host_mmu m)
