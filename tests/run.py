@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "vm"))
 import harness  # noqa: E402  (tests/e2e/harness.py)
 ROOT = harness.ROOT
 import bed  # noqa: E402  (tests/vm/bed.py)
+import arm64  # noqa: E402  (tests/vm/arm64.py)
 
 # The kernel matrix: each kernel booted in the bed (tests/vm: a stock Debian
 # kernel under QEMU emulation, a real KVM on any machine), resolved at run
@@ -95,9 +96,11 @@ def boots():
 
 
 BOOTS = {b.name: b for b in boots()}
-# Tiers that boot the bed themselves (tests/kernel, tests/qemu), per kernel:
+# Tiers that boot the bed themselves (tests/kernel, tests/qemu; tests/arm64
+# boots the arm64 bed, tests/vm/arm64.py), per kernel:
 # their tests are named KERNEL/test_... except Debian 12's.
-TIERS = [("kernel", "stock", 150), ("qemu", "stock", 360), ("qemu", "backports", 390)]
+TIERS = [("kernel", "stock", 150), ("qemu", "stock", 360), ("qemu", "backports", 390),
+         ("arm64", "6.12", 90), ("arm64", "sid", 90)]
 
 
 def boot_tests(boot, tests):
@@ -328,7 +331,9 @@ def run_tier(sub, kernel, tests, tally):
     t0 = time.monotonic()
     run_tests(tests, tally)
     with tally.lock:
-        if kernel in bed.booted_kernels:
+        if sub == "arm64" and kernel in arm64.booted_kernels:
+            tally.kernels["arm64 " + kernel] = arm64.booted_kernels[kernel]
+        elif kernel in bed.booted_kernels:
             tally.kernels[kernel] = bed.booted_kernels[kernel]
         tally.times.append("%s%s %.0f s" % ("" if kernel == "stock" else kernel + "/", sub, time.monotonic() - t0))
 
