@@ -13,7 +13,11 @@ a round, a second one, each followed by a pass with logging off:
 check_migrations says what KVM did to huge pages when logging stopped).
 Prints a Markdown table, one row per kernel.
 
-usage: tests/matrix.py [KERNEL...]    (default: every kernel of the matrix)"""
+The arm64 rows come from the arm64 tier's boot (tests/arm64: Debian's arm64
+kernels in the arm64 bed), checked by its own tests' functions.
+
+usage: tests/matrix.py [KERNEL...]    (default: every kernel of the matrix;
+                                       arm64:SPEC an arm64 one)"""
 import json
 import os
 import sys
@@ -67,6 +71,35 @@ def inner():
     return 0
 
 
+def arm64_row(spec):
+    """An arm64 kernel's row, from one boot of the arm64 tier."""
+    sys.path.insert(0, os.path.join(HERE, "arm64"))
+    import arm64_tier
+    import test_arm64
+    test_arm64.KERNEL, test_arm64._result = spec, None
+    r = test_arm64.booted()
+    src = dict(l.split(None, 1) for l in r["files"]["sources.out"].splitlines()[1:])
+    row = {"release": r["release"], "spec": "arm64:" + spec, "pkg": r["release"],
+           "mmu": r["files"]["sources.out"].split("mmu ")[1].split(",")[0],
+           "sources": {m: (src.get(m) if "/" in (src.get(m) or "").split(" ")[0] else None) for m in METRICS},
+           "lazy": "drop", "exact": {}, "life": {}}
+    for eager, name in (("Y", "get-eager"), ("N", "get-lazy")):
+        try:
+            total, _, s = test_arm64.scenario(name)
+            test_arm64.check_vm(total[0], s["vms"][0], s)
+            row["exact"][eager] = {"ok": True}
+        except AssertionError as e:
+            row["exact"][eager] = {"ok": False, "why": str(e).splitlines()[0][:300]}
+    for eager, name in (("Y", "life-eager"), ("N", "life-lazy")):
+        try:
+            total, _, s = test_arm64.scenario(name)
+            row["life"][eager] = {"ok": True, "stopped": test_arm64.check_life(total[0], s["vms"][0], s)}
+        except AssertionError as e:
+            row["life"][eager] = {"ok": False, "why": str(e).splitlines()[0][:300]}
+    del arm64_tier
+    return row
+
+
 def short(src):
     return "-" if not src else src.split("/")[0] + (" (opt-in)" if src.endswith("(opt-in)") else "")
 
@@ -76,9 +109,18 @@ def main(args):
         return inner()
     import bed
     import run as runner   # tests/run.py: the matrix
-    specs = args or list(runner.FULL_KERNELS + runner.CORE_KERNELS)
+    specs = args or list(runner.FULL_KERNELS + runner.CORE_KERNELS) + \
+        ["arm64:" + k for s, k, _ in runner.TIERS if s == "arm64"]
     rows = []
     for spec in specs:
+        if spec.startswith("arm64:"):
+            try:
+                row = arm64_row(spec[6:])
+            except AssertionError as e:
+                row = {"spec": spec, "error": str(e).splitlines()[0]}
+            rows.append(row)
+            print("%s: %s" % (spec, json.dumps(row)), file=sys.stderr, flush=True)
+            continue
         try:
             r = bed.run(["python3", "tests/matrix.py", "--inner"], cwd=ROOT, timeout=900, kernel=spec,
                         env={"OUT": os.environ.get("OUT", "build"), "SPLITTOP_BED": "tdp"})
@@ -109,7 +151,8 @@ def main(args):
                     for r in rows) else 1
 
 
-STOPPED = {"rebuilt": "huge mappings rebuilt in place", "zapped": "zapped and refaulted"}
+STOPPED = {"rebuilt": "huge mappings rebuilt in place", "zapped": "zapped and refaulted",
+           "rebuilt-at-write": "each block mapped back at its first write fault", "kept": "left at 4 KiB"}
 
 
 if __name__ == "__main__":

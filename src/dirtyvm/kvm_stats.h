@@ -25,5 +25,8 @@ enum dvm_fault_stat {
 };
 extern const char *const dvm_fault_stat_names[DVM_FAULT_STATS];
 #define DVM_STAT_MISSING UINT64_MAX	/* the kernel lacks that statistic */
+/* A VM's mapping counters: KVM's pages_4k, pages_2m, pages_1g (x86's), and
+ * the host's SecPageTables in KiB (dvm_vm_page_stats). */
+#define DVM_PAGE_STATS	4
 
 #endif

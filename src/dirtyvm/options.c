@@ -35,6 +35,7 @@ static const char usage[] =
 "                         dirty ring, harvested and KVM_RESET_DIRTY_RINGS each\n"
 "                         round, at most 192M per vCPU (default get)\n"
 "  -e, --eager-split Y|N  set KVM's eager_page_split for the run, restored at exit\n"
+"                         (arm64: each VM's eager split chunk, 2 MiB or none)\n"
 "  -l, --loop             repeat the cycle until interrupted\n"
 "  -n, --name NAME        the VM's name (as QEMU's -name guest=NAME)\n"
 "  -N, --vms N            independent VMs in this process, 1..64 (default 1)\n"

@@ -27,7 +27,7 @@ static const char *eager_str(char e)
 	return e == 'Y' ? "Y" : e == 'N' ? "N" : "unknown";
 }
 
-static const uint64_t no_pages[3];
+static const uint64_t no_pages[DVM_PAGE_STATS];
 
 /* The first migration, whose figures the summary's flat keys carry (as
  * before migrations were counted); NULL where none began. */
@@ -131,13 +131,17 @@ static void text_lines(FILE *f, const struct summary *s)
 }
 
 /* KVM's mapping counters, null where the kernel keeps none (arm64). */
-static void json_pages(FILE *f, const char *key, const uint64_t p[3])
+static void json_pages(FILE *f, const char *key, const uint64_t p[DVM_PAGE_STATS])
 {
 	if (p[0] == DVM_STAT_MISSING)
-		fprintf(f, "\"%s\":{\"pages_4k\":null,\"pages_2m\":null,\"pages_1g\":null}", key);
+		fprintf(f, "\"%s\":{\"pages_4k\":null,\"pages_2m\":null,\"pages_1g\":null", key);
 	else
-		fprintf(f, "\"%s\":{\"pages_4k\":%" PRIu64 ",\"pages_2m\":%" PRIu64 ",\"pages_1g\":%" PRIu64 "}",
+		fprintf(f, "\"%s\":{\"pages_4k\":%" PRIu64 ",\"pages_2m\":%" PRIu64 ",\"pages_1g\":%" PRIu64,
 			key, p[0], p[1], p[2]);
+	if (p[3] == DVM_STAT_MISSING)
+		fprintf(f, ",\"sec_pagetables_kb\":null}");
+	else
+		fprintf(f, ",\"sec_pagetables_kb\":%" PRIu64 "}", p[3]);
 }
 
 /* KVM's fault counters, null where the kernel lacks one. */

@@ -14,7 +14,7 @@ struct round_result {
 	double dirty_s, get_s, clear_s, reset_s;
 	uint64_t dirty;		/* bits KVM set in the dirty log */
 	uint64_t missing;	/* pages the guest wrote whose bit was not set */
-	uint64_t pages[3];	/* KVM's pages_4k/2m/1g after the round */
+	uint64_t pages[DVM_PAGE_STATS];	/* KVM's pages_4k/2m/1g after the round */
 	/* KVM's fault counters over the round's pass (DVM_STAT_MISSING where
 	 * the kernel lacks one): how this kernel's faults treat a protected
 	 * huge mapping shows in them (tests/e2e/harness.py, splits_in_fault). */
@@ -25,7 +25,7 @@ struct round_result {
 struct after_pass_result {
 	bool done;
 	double secs;
-	uint64_t pages[3];		/* KVM's pages_4k/2m/1g after the pass */
+	uint64_t pages[DVM_PAGE_STATS];		/* KVM's pages_4k/2m/1g after the pass */
 	uint64_t faults[DVM_FAULT_STATS]; /* KVM's fault counters over the pass */
 };
 
@@ -34,9 +34,9 @@ struct after_pass_result {
 struct migration_result {
 	bool cancelled;
 	double enable_s, disable_s;
-	uint64_t pages_before[3];	/* before enabling dirty logging */
-	uint64_t pages_enabled[3];	/* right after enabling it */
-	uint64_t pages_disabled[3];	/* right after disabling it */
+	uint64_t pages_before[DVM_PAGE_STATS];	/* before enabling dirty logging */
+	uint64_t pages_enabled[DVM_PAGE_STATS];	/* right after enabling it */
+	uint64_t pages_disabled[DVM_PAGE_STATS];	/* right after disabling it */
 	bool disabled;
 	unsigned int rounds_done;
 	struct round_result *rounds;	/* opt->rounds of them */
@@ -50,8 +50,8 @@ struct vm_result {
 	double populate_s;
 	double base_pass_s;		/* the last pass after populate: all memory
 					 * mapped, no logging (0: --passes 1) */
-	uint64_t pages_populated[3];	/* after the passes, before any migration */
-	uint64_t pages_end[3];
+	uint64_t pages_populated[DVM_PAGE_STATS];	/* after the passes, before any migration */
+	uint64_t pages_end[DVM_PAGE_STATS];
 	bool have_faults;
 	uint64_t faults[DVM_FAULT_STATS]; /* KVM's fault counters at the end */
 	unsigned int migrations_done;	/* begun in the last cycle */

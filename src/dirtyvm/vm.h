@@ -114,8 +114,12 @@ int dvm_vm_harvest_rings(struct dvm_vm *vm, uint64_t *bitmap);
 #define DVM_MAX_RING_MEM	(192ULL << 20)
 /* KVM_CLEAR_DIRTY_LOG of the bits set in bitmap, chunk_pages at a time. */
 int dvm_vm_clear_dirty_log(struct dvm_vm *vm, uint64_t *bitmap, uint64_t chunk_pages);
-/* KVM's own mapping counters for this VM, from its binary stats fd. */
-int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[3]);
+/* KVM's own mapping counters for this VM, from its binary stats fd
+ * (pages_4k, pages_2m, pages_1g: x86's), then the host's memory in KVM's
+ * second-stage page tables, /proc/meminfo's SecPageTables in KiB (every
+ * arch: on arm64 one 4 KiB table per block split or demoted); DVM_PAGE_STATS
+ * of them (kvm_stats.h). */
+int dvm_vm_page_stats(struct dvm_vm *vm, uint64_t pages[DVM_PAGE_STATS]);
 /* KVM's fault counters summed over the VM's vCPUs; DVM_STAT_MISSING where
  * the kernel has no such statistic. */
 int dvm_vm_fault_stats(struct dvm_vm *vm, uint64_t stats[DVM_FAULT_STATS]);

@@ -29,6 +29,10 @@ watched get-lazy --vcpus 2 --mem 64M --rounds 3
 watched get-eager --vcpus 2 --mem 64M --rounds 3 --eager-split y
 watched clear-lazy --vcpus 2 --mem 16M --rounds 3 --mode clear
 watched clear-eager --vcpus 2 --mem 16M --rounds 3 --mode clear --eager-split y
+# A whole life: a migration cancelled after a round, a second one, each
+# followed by a pass writing all memory with logging off.
+watched life-lazy --vcpus 1 --mem 16M --rounds 2 --migrations 2 --cancel-after 1 --after-pass
+watched life-eager --vcpus 1 --mem 16M --rounds 2 --migrations 2 --cancel-after 1 --after-pass --eager-split y
 # Two VMs in one process, each its own.
 watched two-vms --vms 2 --vcpus 1 --mem 16M --rounds 2
 

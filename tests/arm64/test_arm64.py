@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The arm64 tier (issue #40): splittop cross-built for arm64, in the arm64
 bed (Debian's arm64 kernel, its own KVM, under emulation), exact against
-dirtyvm's arithmetic and the dirty bitmap it got, with eager splitting off
+dirtyvm's arithmetic and the dirty bitmap it got, the kernel's count of KVM's stage-2 tables
+(SecPageTables) and KVM's own mmio_exit_user, with eager splitting off
 (arm64 KVM's default) and on (the VMM's chunk), with KVM_GET_DIRTY_LOG and
 with manual protection's clears, two VMs, and attached to a running VM.
 arm64 KVM keeps no fault or mapping counters (x86's pf_* and pages_*):
@@ -107,6 +108,18 @@ def check_vm(t, vm, summary):
     assert t["dirty_log_enables"] == t["dirty_log_disables"] == 1, t
     assert t["dirty_log_gets"] == p["rounds"], t
     assert t["dirty_log_clears"] == (p["rounds"] if p["mode"] == "clear" else 0), t
+    # The kernel's own count of KVM's stage-2 tables (SecPageTables, read
+    # by dirtyvm after folding the CPUs' deltas): one 4 KiB table per block
+    # split (eager) or demoted (an empty table under the fault), all by the
+    # end of the first protected round, none after.  Host-wide: with one
+    # VM only (two VMs' tables mix).
+    m = vm["migrations"][0]
+    kb = [m["before"]["sec_pagetables_kb"]] + [r["after"]["sec_pagetables_kb"] for r in m["rounds"]]
+    first = expected_rounds(summary).index(next(w for w in want if any(w.values()))) + 1
+    if p["vms"] == 1:
+        assert (kb[first] - kb[0]) == 4 * (t["splits_2m"] + t["demotions_2m"]), \
+            ("SecPageTables", kb, t["splits_2m"], t["demotions_2m"])
+        assert all(k == kb[first] for k in kb[first:]), ("SecPageTables after", kb)
     # arm64 KVM keeps no census of its mappings: unavailable, not zero.
     assert t["pages_4k"] is None and t["pages_2m"] is None and t["nested"] is None, t
 
@@ -154,6 +167,43 @@ def test_arm64_clear_eager_off():
 def test_arm64_clear_eager_on():
     total, _, summary = scenario("clear-eager")
     check_vm(total[0], summary["vms"][0], summary)
+
+
+def check_life(t, vm, summary):
+    """A cancelled migration, a second one, a pass with logging off after
+    each: every round as the arithmetic says, and what KVM did to the
+    blocks when logging stopped, from the faults of the passes after: a
+    write permission fault per block (mapped back as a block: the next
+    migration's first round meets blocks again) or one per page (left at
+    4 KiB).  Returns which."""
+    p = summary["params"]
+    regions, pages = summary["regions_2m"], summary["pages_written_per_round"]
+    eager = p["eager_page_split"] == "Y"
+    first = {"faults_huge_wp": 0, "faults_nonpresent": 0, "faults_4k_wp": pages} if eager else \
+        {"faults_huge_wp": regions, "faults_nonpresent": regions * 511, "faults_4k_wp": 0}
+    later = {"faults_huge_wp": 0, "faults_nonpresent": 0, "faults_4k_wp": pages}
+    want = {(1, 1): first, (2, 1): first, (2, 2): later}
+    got = {(r["migration"], r["round"]): r for r in t["rounds"]}
+    assert sorted(got) == sorted(want), sorted(got)
+    for k, w in want.items():
+        assert {f: got[k][f] for f in w} == w, (k, got[k], w)
+        assert got[k]["dirty_pages"] == pages, got[k]
+    assert [m["cancelled"] for m in vm["migrations"]] == [True, False], vm["migrations"]
+    assert t["splits_eager"] == (2 * regions if eager else 0) and t["demotions_2m"] == (0 if eager else 2 * regions), t
+    after = t["faults_4k_wp"] - sum(w["faults_4k_wp"] for w in want.values())
+    assert after in (2 * regions, 2 * pages), ("the passes after logging", after, t)
+    assert t["faults_huge_wp"] == sum(w["faults_huge_wp"] for w in want.values()), t
+    return "rebuilt-at-write" if after == 2 * regions else "kept"
+
+
+def test_arm64_whole_life():
+    """With eager splitting off and on; both find the blocks rebuilt by the
+    first write after logging stops (6.12 and 7.2 alike)."""
+    for name in ("life-lazy", "life-eager"):
+        total, _, summary = scenario(name)
+        stopped = check_life(total[0], summary["vms"][0], summary)
+        print("%s: when logging stops, blocks %s" % (name, stopped))
+        assert stopped == "rebuilt-at-write", stopped
 
 
 def test_arm64_two_vms():
