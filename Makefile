@@ -20,7 +20,7 @@
 # make check-includes  fail on an include against docs/architecture.md's layers (also a unit test)
 # make deps         install missing Debian packages (says what it installs)
 # make install      into PREFIX=/usr/local (and DESTDIR=): binaries and man pages
-# make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
+# make vmlinux      regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel (ARCH=arm64: the arm64 bed's)
 # make clean        remove $(OUT)
 # make help         this list
 # make STATIC=1     statically linked binaries (no --listen)
@@ -389,9 +389,18 @@ install: all
 	install -m 0644 man/splittop-plot.1 $(DESTDIR)$(PREFIX)/share/man/man1/splittop-plot.1
 	install -m 0644 man/splittop.8 $(DESTDIR)$(PREFIX)/share/man/man8/splittop.8
 
+ifeq ($(ARCH),$(HOST_ARCH))
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H)
+else
+# Another arch's from its bed (tests/vm/arm64.py: KERNEL=6.12 by default).
+vmlinux:
+	$(Q)mkdir -p vmlinux/$(ARCH) $(OUT)/btf
+	$(Q)python3 tests/vm/arm64.py $(if $(KERNEL),--kernel $(KERNEL)) --out $(OUT)/btf $(OUT)/btf tests/arm64/btf.sh
+	$(Q)base64 -d $(OUT)/btf/vmlinux.b64 > $(OUT)/btf/vmlinux
+	$(BPFTOOL) btf dump file $(OUT)/btf/vmlinux format c > $(VMLINUX_H)
+endif
 
 clean:
 	rm -rf $(OUT)

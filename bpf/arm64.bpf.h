@@ -92,14 +92,22 @@ int BPF_PROG(on_guest_fault, unsigned long vcpu_pc, unsigned long esr, unsigned 
 	return arm64_fault(esr);
 }
 
+/* The same handlers as raw tracepoints: where tp_btf is not offered, and
+ * for the tests, which feed them synthetic ESRs on any host
+ * (BPF_PROG_TEST_RUN: tests/bpf/test_bpf_handlers.c). */
+SEC("raw_tp/kvm_guest_fault")
+int BPF_PROG(on_guest_fault_raw, unsigned long vcpu_pc, unsigned long esr, unsigned long far, unsigned long long ipa)
+{
+	return arm64_fault(esr);
+}
+
 /* KVM_TRACE_MMIO_READ_UNSATISFIED and KVM_TRACE_MMIO_WRITE: io_mem_abort(),
  * in the abort just counted (KVM_TRACE_MMIO_READ is the VMM's answer, at
  * the next KVM_RUN: no abort of its own). */
 #define KVM_TRACE_MMIO_READ_UNSATISFIED	0
 #define KVM_TRACE_MMIO_WRITE		2
 
-SEC("tp_btf/kvm_mmio")
-int BPF_PROG(on_guest_mmio, int type, int len, __u64 gpa, void *val)
+static __always_inline int arm64_mmio(int type)
 {
 	struct fault_cache *c;
 	struct vcpu_stats *vs;
@@ -114,6 +122,18 @@ int BPF_PROG(on_guest_mmio, int type, int len, __u64 gpa, void *val)
 	add_faults(vs, c->idx, FAULT_OTHER, 1, 0);
 	c->fault_cls = FAULT_OTHER;
 	return 0;
+}
+
+SEC("tp_btf/kvm_mmio")
+int BPF_PROG(on_guest_mmio, int type, int len, __u64 gpa, void *val)
+{
+	return arm64_mmio(type);
+}
+
+SEC("raw_tp/kvm_mmio")
+int BPF_PROG(on_guest_mmio_raw, int type, int len, __u64 gpa, void *val)
+{
+	return arm64_mmio(type);
 }
 
 SEC("fexit/kvm_pgtable_stage2_create_unlinked")

@@ -64,6 +64,7 @@ PROGS(progs_split, on_split, NULL)
 PROGS(progs_split_raw, on_split_raw, NULL)
 PROGS(progs_pml, on_pml_full, NULL)
 PROGS(progs_arm64_faults, on_guest_fault, &s->progs.on_guest_mmio)
+PROGS(progs_arm64_faults_raw, on_guest_fault_raw, &s->progs.on_guest_mmio_raw)
 PROGS(progs_arm64_split, on_stage2_split, NULL)
 PROGS(progs_arm64_lat, on_abort_entry, &s->progs.on_abort_exit)
 PROGS(progs_arm64_lat_kp, on_abort_entry_kp, &s->progs.on_abort_exit_kp)
@@ -117,7 +118,8 @@ const struct source_choice choices[][MAX_CHOICES] = {
 		       /* arm64: every stage-2 abort, before mmu_lock, classed by its
 			* ESR; kvm_mmio takes back those KVM hands to the VMM
 			* (bpf/arm64.bpf.h).  It sees every fault: no fast path apart. */
-		       { SK_TP_BTF, { "kvm_guest_fault", "kvm_mmio" }, progs_arm64_faults, 0, true } },
+		       { SK_TP_BTF, { "kvm_guest_fault", "kvm_mmio" }, progs_arm64_faults, 0, true, true },
+		       { SK_RAW_TP, { "kvm_guest_fault", "kvm_mmio" }, progs_arm64_faults_raw, 0, true, true } },
 	/* Faults a TDP MMU fixes without its handler proper.  The perf event
 	 * first: its program runs with preemption off, where a tp_btf program
 	 * misses faults on kernels that preempt the fast path (bpf/faults.bpf.h,
@@ -128,7 +130,7 @@ const struct source_choice choices[][MAX_CHOICES] = {
 		       { SK_RAW_TP, { "kvm_mmu_split_huge_page" }, progs_split_raw },
 		       /* arm64 has no split tracepoint: the split walker's one table
 			* per block (bpf/arm64.bpf.h). */
-		       { SK_FENTRY, { "kvm_pgtable_stage2_create_unlinked" }, progs_arm64_split } },
+		       { SK_FENTRY, { "kvm_pgtable_stage2_create_unlinked" }, progs_arm64_split, .arm64 = true } },
 	/* The perf events first: a BTF tracepoint's program can be preempted
 	 * on a sleeping lock's contention and then miss an mmu_lock wait. */
 	[M_LOCK_WAIT] = { { SK_TRACEPOINT, { "lock/contention_begin", "lock/contention_end" }, progs_lock_tp },
@@ -141,8 +143,8 @@ const struct source_choice choices[][MAX_CHOICES] = {
 	[M_FAULT_LATENCY] = { { SK_FENTRY, { "kvm_mmu_page_fault" }, progs_lat_fentry },
 			      { SK_KPROBE, { "kvm_mmu_page_fault" }, progs_lat_kprobe },
 			      /* arm64: the handler of every stage-2 abort. */
-			      { SK_FENTRY, { "kvm_handle_guest_abort" }, progs_arm64_lat },
-			      { SK_KPROBE, { "kvm_handle_guest_abort" }, progs_arm64_lat_kp } },
+			      { SK_FENTRY, { "kvm_handle_guest_abort" }, progs_arm64_lat, .arm64 = true },
+			      { SK_KPROBE, { "kvm_handle_guest_abort" }, progs_arm64_lat_kp, .arm64 = true } },
 	/* VMX's: where kvm_intel is not loaded (AMD, other arches) there is no
 	 * such tracepoint, and the metric is unavailable. */
 	[M_PML] = { { SK_TP_BTF, { "kvm_pml_full" }, progs_pml } },
@@ -310,6 +312,12 @@ bool source_named(enum metric m, const char *name)
 	return false;
 }
 
+#if defined(__aarch64__)
+#define BUILT_FOR_ARM64 true
+#else
+#define BUILT_FOR_ARM64 false
+#endif
+
 /* Pick a source for metric m: the first whose tracepoints the kernel has. */
 const struct source_choice *source_choose(struct tracer *t, const struct kernel_btf *k, enum metric m,
 					  bool prefer_raw, enum source_kind force, const char *force_tp, bool probes,
@@ -327,6 +335,8 @@ const struct source_choice *source_choose(struct tracer *t, const struct kernel_
 		c = &choices[m][i];
 		if (c->kind == SK_UNSET)
 			break;
+		if (c->arm64 && !BUILT_FOR_ARM64)
+			continue;
 		if (force != SK_UNSET && c->kind != force)
 			continue;
 		if (force_tp && strcmp(c->tp[0], force_tp))

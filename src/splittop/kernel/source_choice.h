@@ -27,9 +27,12 @@ struct source_choice {
 	/* A fault source that sees every fault, those a fast path fixes too
 	 * (arm64's abort handler): fast_faults has none of its own then. */
 	bool all_faults;
+	/* arm64 KVM's events: looked for by an arm64 build alone (an x86 one
+	 * would only find them missing, and say so in place of x86's reason). */
+	bool arm64;
 };
 
-#define MAX_CHOICES 5
+#define MAX_CHOICES 6
 /* choices[m]: metric m's sources, best first (kind SK_UNSET: none to choose from). */
 extern const struct source_choice choices[][MAX_CHOICES];
 extern const char *const metric_names[NR_METRICS];
