@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "vm"))
 import arm64  # noqa: E402
+import scenario_results  # noqa: E402
 
 ARM64_OUT = os.path.join(ROOT, os.environ.get("OUT", "build"), "arm64")
 
@@ -50,22 +51,13 @@ def build():
 
 
 def parse(results):
-    res = {"rc": {}, "fail": [], "done": False, "kernel": None, "kvm": False}
-    for line in results.splitlines():
-        if not line.startswith("@@"):
-            continue
-        word = line[2:].split(" ", 2)
-        if word[0] == "RC":
-            res["rc"][word[1]] = int(word[2])
-        elif word[0] == "KERNEL":
+    """The @@ lines of scenarios.sh: with the kernel's release and /dev/kvm."""
+    def extra(word, res):
+        if word[0] == "KERNEL":
             res["kernel"] = word[1]
         elif word[0] == "KVM":
             res["kvm"] = True
-        elif word[0] == "FAIL":
-            res["fail"].append(" ".join(word[1:]))
-        elif word[0] == "DONE":
-            res["done"] = True
-    return res
+    return scenario_results.parse(results, extra, kernel=None, kvm=False)
 
 
 def boot(kernel=arm64.DEFAULT_KERNEL):

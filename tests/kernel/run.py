@@ -16,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "vm"))
 import bed  # noqa: E402
+import scenario_results  # noqa: E402
 
 STATIC_OUT = os.path.join(ROOT, os.environ.get("OUT", "build"), "static")
 
@@ -32,23 +33,13 @@ def static_build():
 
 
 def parse(results):
-    """The @@ lines of scenarios.sh."""
-    res = {"rc": {}, "param": {}, "cpu": set(), "fail": [], "done": False}
-    for line in results.splitlines():
-        if not line.startswith("@@"):
-            continue
-        word = line[2:].split(" ", 2)
-        if word[0] == "RC":
-            res["rc"][word[1]] = int(word[2])
-        elif word[0] == "PARAM":
+    """The @@ lines of scenarios.sh: with KVM's parameters and the CPU's flags."""
+    def extra(word, res):
+        if word[0] == "PARAM":
             res["param"][word[1]] = word[2] if len(word) > 2 else ""
         elif word[0] == "CPU":
             res["cpu"].add(word[1])
-        elif word[0] == "FAIL":
-            res["fail"].append(" ".join(word[1:]))
-        elif word[0] == "DONE":
-            res["done"] = True
-    return res
+    return scenario_results.parse(results, extra, param={}, cpu=set())
 
 
 def boot(timeout=900, kernel=bed.DEFAULT_KERNEL):
