@@ -75,11 +75,13 @@ static __always_inline int arm64_fault(__u64 esr)
 		return 0;
 	cls = arm64_fault_class(esr, &level);
 	/* Broken to 4 KiB (a demotion) only while the VM logs dirty pages:
-	 * else KVM relaxes the block's permissions in place. */
+	 * else KVM relaxes the block's permissions in place.  A kernel
+	 * without kvm->nr_memslots_dirty_logging (before 6.2) cannot say:
+	 * a write to a write-protected block is then taken as logging's. */
 	if (level && c->vcpu_ptr) {
 		struct kvm_vcpu *v = (struct kvm_vcpu *)c->vcpu_ptr;
 
-		if (memslots_dirty((__u64)BPF_CORE_READ(v, kvm)) <= 0)
+		if (memslots_dirty((__u64)BPF_CORE_READ(v, kvm)) == 0)
 			level = 0;
 	}
 	count_fault(c, cls, level);
