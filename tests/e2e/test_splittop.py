@@ -705,8 +705,39 @@ def test_fault_sources_by_name_same_exact_counts():
         totals, rows, s = traced_dirtyvm(*args, splittop_args=("--json", "--source", choice))
         src = {m["metric"]: m["source"] for m in rows[0]["sources"]}["faults"]
         assert src.endswith("kvm_mmu_get_page,kvm_userspace_exit") and "spte_requested" not in src, (choice, src)
-        check_vm(totals[0], s, s["vms"][0])
-        assert totals[0]["self"]["rmap_read_fail"] == 0, totals[0]["self"]
+        t = totals[0]
+        if choice == "faults=fentry" and t["self"]["missed_probe_events"] and preempts_tracing():
+            check_preempted_entries(t, s, s["vms"][0])
+        else:
+            check_vm(t, s, s["vms"][0])
+        assert t["self"]["rmap_read_fail"] == 0, t["self"]
+
+
+def check_preempted_entries(t, s, vm):
+    """fentry programs run preemptibly where the kernel preempts tracing
+    (full or lazy preemption: 6.18, 7.x): one preempted in a fault makes the
+    same program miss the next fault on its CPU, and the kernel counts it
+    (self.missed_probe_events).  KVM's own counters still settle that fault,
+    as other: the total stays exact, what is lost is those faults' classes,
+    and never more of them than the misses.  (Why the default there is the
+    kprobe, never preempted.  Seen once, in the CI of 9151a20 on 7.3 with the
+    host loaded: 97 of 8209 faults counted other.)"""
+    missed = t["self"]["missed_probe_events"]
+    want = expected(s, vm)
+    shifted = int(t["faults_other"]) - want["faults_other"]
+    what = "%s: fentry, %d probe events missed, %d faults counted other" % (s["params"], missed, shifted)
+    if shifted == 0:
+        check_vm(t, s, vm)	# the misses were fault latency's alone
+        return
+    assert 0 < shifted <= missed, what
+    short = 0
+    for k in ("faults_huge_wp", "faults_nonpresent", "faults_4k_wp"):
+        if want[k] is not None:
+            assert want[k] - shifted <= int(t[k]) <= want[k], (what, k, t[k], want[k])
+            short += want[k] - int(t[k])
+    assert short <= shifted, (what, short)
+    check_faults_against_kvm(t, s, vm, what)
+    print("note: %s" % what, flush=True)
 
 
 @vm_test(scope="core")
